@@ -1,0 +1,128 @@
+"""The neutral card model every adapter renders.
+
+A card is data, not markup: each platform adapter turns it into Block Kit (Slack), interactive-card
+variables or markdown (DingTalk), or a template card / markdown (WeCom). Nothing here knows a platform.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field as PField
+
+
+class Tone(StrEnum):
+    """Header status colour. Renderers map it to their own palette."""
+
+    NEUTRAL = "neutral"
+    INFO = "info"  # pending / waiting for someone
+    SUCCESS = "success"  # approved, shipped, completed
+    WARNING = "warning"  # overdue, low stock
+    DANGER = "danger"  # rejected, cancelled, error
+
+
+class Field(BaseModel):
+    label: str
+    value: str
+
+
+class LineTable(BaseModel):
+    """Order lines (or any small table). `rows` are already formatted strings."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    note: str | None = None  # e.g. "合计 ¥12,800.00" shown under the table
+
+
+class Option(BaseModel):
+    value: str
+    label: str
+
+
+class Input(BaseModel):
+    """A form input. `source` names a type-ahead list the bot core can search
+    (BotCore.suggest(source, query)) instead of a fixed `options` list."""
+
+    name: str
+    label: str
+    kind: Literal["text", "number", "select", "date"] = "text"
+    required: bool = True
+    options: list[Option] = PField(default_factory=list)
+    source: Literal["customers", "products"] | None = None
+    placeholder: str | None = None
+    initial: str | None = None
+    multiline: bool = False
+
+
+class Button(BaseModel):
+    """A button. `token` is the signed action token the platform must hand back unchanged.
+
+    `inputs`: values the platform must collect before sending the action (a Slack modal, a sandbox form,
+    WeCom preset choices). `presets`: ready-made values for platforms that cannot take free text (WeCom):
+    each preset has its own token with the value signed in. `command`: the text command with the same
+    effect, for platforms without interactive cards (DingTalk markdown fallback links).
+    """
+
+    action: str  # approve | reject | claim | ship | cancel | submit_order | pay | promise | snooze | ...
+    label: str
+    token: str
+    style: Literal["default", "primary", "danger"] = "default"
+    confirm: str | None = None  # confirmation question, if the click needs one
+    inputs: list[Input] = PField(default_factory=list)
+    presets: list[Preset] = PField(default_factory=list)
+    command: str | None = None
+    url: str | None = None  # a link button (no callback)
+
+
+class Preset(BaseModel):
+    label: str
+    token: str
+
+
+class Card(BaseModel):
+    kind: str  # order_status | approval_request | approval_decided | shipping_task | reminder_digest | help | error | info | form | list
+    key: str | None = None  # logical identity: every copy of one card shares it, so updates find them all
+    locale: str = "zh-CN"
+    title: str
+    tone: Tone = Tone.NEUTRAL
+    subtitle: str | None = None
+    fields: list[Field] = PField(default_factory=list)
+    table: LineTable | None = None
+    text: list[str] = PField(default_factory=list)  # paragraphs, plain text (renderers escape)
+    context: str | None = None  # small print: "SO-20261122-0007 · 王经理 · 14:03"
+    buttons: list[Button] = PField(default_factory=list)
+    inputs: list[Input] = PField(default_factory=list)  # a form card: inputs + a submit button in `buttons`
+    link: str | None = None  # e.g. delivery note PDF
+    data: dict[str, str] = PField(default_factory=dict)  # flat string variables for template cards
+
+    def fallback_text(self) -> str:
+        """Plain-text version: notifications, screen readers, platforms that only take text."""
+        parts = [self.title]
+        if self.subtitle:
+            parts.append(self.subtitle)
+        parts += [f"{f.label}: {f.value}" for f in self.fields]
+        if self.table:
+            parts += [" | ".join(r) for r in self.table.rows]
+            if self.table.note:
+                parts.append(self.table.note)
+        parts += self.text
+        if self.context:
+            parts.append(self.context)
+        return "\n".join(parts)
+
+
+class Reply(BaseModel):
+    """What a handler answers: text, a card, or both."""
+
+    text: str | None = None
+    card: Card | None = None
+    ephemeral: bool = False  # only the asker should see it (where the platform can)
+
+    def as_text(self) -> str:
+        if self.text and self.card:
+            return self.text + "\n" + self.card.fallback_text()
+        return self.text or (self.card.fallback_text() if self.card else "")
+
+
+Button.model_rebuild()

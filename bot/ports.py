@@ -1,0 +1,104 @@
+"""The contract between the bot core and the platform adapters.
+
+Inbound: an adapter verifies and parses a platform callback into an `InboundMessage` or `InboundAction`
+and calls `BotCore.handle_message` / `handle_action`. Every inbound event carries a stable `event_id`
+(platform message id, or a key built from the click) so a redelivery has no second effect.
+
+Outbound: the outbox dispatcher hands each `Delivery` to the `Deliverer` registered for its platform.
+A deliverer either returns a `DeliveryReceipt` (with the platform's reference to the posted message, so
+a later update can find it) or raises `RetryLater` / `PermanentFailure`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from bot.cards.model import Card, Option, Reply
+
+
+class ReplyTarget(BaseModel):
+    """Where replies to an inbound event go when they travel through the outbox."""
+
+    recipient: str  # platform user id, or chat / channel id when kind == "group"
+    kind: Literal["user", "group"] = "user"
+    thread: str | None = None  # Slack thread_ts for mentions
+    ephemeral_user: str | None = None  # Slack: show only to this user in `recipient` channel
+    extra: dict[str, str] = Field(default_factory=dict)  # e.g. DingTalk sessionWebhook
+
+
+class InboundMessage(BaseModel):
+    platform: str  # "slack" | "dingtalk" | "wecom" | "console"
+    external_user_id: str
+    text: str
+    event_id: str
+    reply_to: ReplyTarget | None = None
+    display_name: str | None = None
+
+
+class InboundAction(BaseModel):
+    platform: str
+    external_user_id: str
+    token: str
+    event_id: str
+    inputs: dict[str, str] = Field(default_factory=dict)
+    reply_to: ReplyTarget | None = None
+
+
+class Delivery(BaseModel):
+    """One outgoing message or card operation, as the dispatcher hands it to an adapter."""
+
+    id: int
+    platform: str
+    recipient: str
+    recipient_kind: Literal["user", "group"] = "user"
+    op: Literal["send", "update", "home"] = "send"
+    card: Card | None = None
+    text: str | None = None
+    cards: list[Card] = Field(default_factory=list)  # op == "home": the user's home tab sections
+    card_key: str | None = None
+    ref: str | None = None  # op == "update": the receipt ref of the copy being replaced
+    thread: str | None = None
+    ephemeral_user: str | None = None
+    extra: dict[str, str] = Field(default_factory=dict)
+    attempt: int = 1
+
+
+class DeliveryReceipt(BaseModel):
+    ref: str | None = None  # opaque to the core: Slack "channel:ts", DingTalk outTrackId, WeCom response_code…
+
+
+class RetryLater(Exception):
+    """Temporary failure (rate limit, 5xx, timeout). The dispatcher backs off and tries again."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class PermanentFailure(Exception):
+    """Will not succeed by retrying (bad config, no permission, unknown user). Admins get an alert."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Deliverer(Protocol):
+    platform: str
+
+    def deliver(self, delivery: Delivery) -> DeliveryReceipt: ...
+
+
+class BotCorePort(Protocol):
+    """What adapters may call on the bot core."""
+
+    def handle_message(self, msg: InboundMessage, *, deliver_replies: bool = True) -> list[Reply]: ...
+
+    def handle_action(self, action: InboundAction, *, deliver_replies: bool = True) -> list[Reply]: ...
+
+    def suggest(self, platform: str, external_user_id: str, source: str, query: str) -> list[Option]: ...
+
+    def home(self, platform: str, external_user_id: str) -> list[Card]: ...

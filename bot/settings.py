@@ -1,0 +1,114 @@
+"""Settings from the environment or `.env` (prefix ORDERTALK_). Secrets are SecretStr so they never print."""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "domain" / "default_rules.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERTALK_", env_file=".env", extra="ignore")
+
+    # core
+    database_url: str = "sqlite:///var/ordertalk.db"
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    order_prefix: str = "SO"
+    rules_file: Path = DEFAULT_RULES
+    secret_key: SecretStr | None = None  # signs action tokens; generated into var/ when unset
+    data_dir: Path = Path("var")
+    public_url: str = "http://127.0.0.1:8000"  # links in cards (delivery notes, statements)
+    default_locale: Literal["zh-CN", "en"] = "zh-CN"
+
+    # server / sandbox
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sandbox: bool = False
+    run_dispatcher: bool = True  # outbox dispatcher + scheduler inside the server process
+    run_scheduler: bool = True
+
+    # outbox
+    outbox_max_attempts: int = 8
+    outbox_backoff_base: float = 2.0  # seconds; doubled each try, with jitter
+    outbox_backoff_max: float = 600.0
+    outbox_lease_seconds: float = 60.0
+    outbox_poll_seconds: float = 1.0
+
+    # working time, reminders, escalation
+    work_days: list[int] = [1, 2, 3, 4, 5]  # ISO weekdays
+    work_start: time = time(9, 0)
+    work_end: time = time(18, 0)
+    approval_remind_hours: float = 4
+    approval_escalate_hours: float = 8
+    nudge_interval_minutes: int = 60
+    digest_time: time = time(9, 30)
+    overdue_escalate_days: list[int] = [7, 30]
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_warehouse_channel: str | None = None
+
+    # DingTalk
+    dingtalk_app_key: str | None = None
+    dingtalk_app_secret: SecretStr | None = None
+    dingtalk_robot_code: str | None = None  # defaults to the app key
+    dingtalk_mode: Literal["stream", "http"] = "stream"
+    dingtalk_card_template_approval: str | None = None
+    dingtalk_card_template_task: str | None = None
+    dingtalk_api_url: str = "https://api.dingtalk.com"
+    dingtalk_oapi_url: str = "https://oapi.dingtalk.com"
+    dingtalk_warehouse_group: str | None = None
+
+    # WeCom
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None
+    wecom_aes_key: SecretStr | None = None
+    wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    wecom_warehouse_chat: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        ZoneInfo(v)  # raises on an unknown zone: fail at start, not at the first reminder
+        return v
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def dingtalk_enabled(self) -> bool:
+        return bool(self.dingtalk_app_key and self.dingtalk_app_secret)
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return bool(self.wecom_corp_id and self.wecom_secret and self.wecom_token and self.wecom_aes_key)
+
+    def token_secret(self) -> bytes:
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
