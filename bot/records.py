@@ -1,0 +1,85 @@
+"""Tables the bot layer owns: the outbox, inbound idempotency keys, card copies, sent reminders, prompts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.models import Base
+from domain.types import UTCDateTime, utcnow
+
+
+class OutboxMessage(Base):
+    """A message or card operation waiting for delivery; written in the same transaction as the change."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_conversation", "conversation", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(128))
+    conversation: Mapped[str] = mapped_column(String(160))  # deliveries of one conversation keep their order
+    op: Mapped[str] = mapped_column(String(10), default="send")
+    card_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    ref: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InboundEvent(Base):
+    """Every inbound event's idempotency key; a redelivery finds it and has no second effect."""
+
+    __tablename__ = "inbound_events"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    replies: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class CardCopy(Base):
+    """Where one copy of a card landed, so every copy can be updated after a decision."""
+
+    __tablename__ = "card_copies"
+    __table_args__ = (Index("ix_card_copies_key", "card_key", "platform", "recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_key: Mapped[str] = mapped_column(String(120))
+    platform: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(128))
+    recipient_kind: Mapped[str] = mapped_column(String(8), default="user")
+    ref: Mapped[str | None] = mapped_column(String(300))
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SentReminder(Base):
+    """One row per reminder ever sent: the unique key makes restarts and parallel schedulers harmless."""
+
+    __tablename__ = "sent_reminders"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PendingPrompt(Base):
+    """The bot asked this user for free text (e.g. a rejection reason on WeCom); their next message answers."""
+
+    __tablename__ = "pending_prompts"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    token: Mapped[str] = mapped_column(String(300))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,54 @@
+"""The audit trail: append-only entries, and an order's timeline read back in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.models import AuditEntry, Order, OrderStatus
+
+if TYPE_CHECKING:
+    from domain.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it and through which platform ("system" for the scheduler)."""
+
+    user_id: int | None
+    platform: str = "system"
+
+
+SYSTEM = Actor(None, "system")
+
+
+def record(
+    uow: UnitOfWork,
+    order: Order | None,
+    actor: Actor,
+    action: str,
+    from_status: OrderStatus | None = None,
+    to_status: OrderStatus | None = None,
+    **details: Any,
+) -> AuditEntry:
+    entry = AuditEntry(
+        order_id=order.id if order is not None else None,
+        actor_id=actor.user_id,
+        platform=actor.platform,
+        at=uow.now(),
+        action=action,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        details={k: (str(v) if not isinstance(v, str | int | bool | None) else v) for k, v in details.items()},
+    )
+    uow.session.add(entry)
+    return entry
+
+
+def timeline(session: Session, order_id: int) -> list[AuditEntry]:
+    return list(
+        session.scalars(select(AuditEntry).where(AuditEntry.order_id == order_id).order_by(AuditEntry.id))
+    )

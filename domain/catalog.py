@@ -1,0 +1,50 @@
+"""Finding customers and products by code or (fuzzy) name, Chinese names included."""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from typing import TypeVar
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from domain.models import Customer, Product
+
+T = TypeVar("T", Customer, Product)
+
+
+def _norm(s: str) -> str:
+    return unicodedata.normalize("NFKC", s).strip().casefold()
+
+
+def find_customers(session: Session, query: str, limit: int = 10) -> list[Customer]:
+    return _find(session, Customer, Customer.code, Customer.name, query, limit)
+
+
+def find_products(session: Session, query: str, limit: int = 10) -> list[Product]:
+    return _find(session, Product, Product.sku, Product.name, query, limit)
+
+
+def _find(session: Session, model: type[T], code_col: object, name_col: object, query: str, limit: int) -> list[T]:
+    q = _norm(query)
+    if not q:
+        return []
+    exact = session.scalars(select(model).where(func.lower(code_col) == q)).all()  # type: ignore[arg-type]
+    if exact:
+        return list(exact)
+    like = f"%{q}%"
+    hits = session.scalars(
+        select(model)
+        .where(or_(func.lower(name_col).like(like), func.lower(code_col).like(like)))  # type: ignore[arg-type]
+        .order_by(func.length(name_col))  # type: ignore[arg-type]
+        .limit(limit)
+    ).all()
+    if hits:
+        return list(hits)
+    # Typos and abbreviations: rank every name by similarity (master data is small: hundreds, not millions).
+    everyone = session.scalars(select(model)).all()
+    scored = [(difflib.SequenceMatcher(None, q, _norm(m.name)).ratio(), m) for m in everyone]  # type: ignore[attr-defined]
+    scored = [s for s in scored if s[0] >= 0.5]
+    scored.sort(key=lambda s: -s[0])
+    return [m for _, m in scored[:limit]]

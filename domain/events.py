@@ -1,0 +1,111 @@
+"""Domain events: what happened, for the bot layer to tell people about. Plain data, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Event:
+    pass
+
+
+@dataclass(frozen=True)
+class OrderSubmitted(Event):
+    order_id: int
+
+
+@dataclass(frozen=True)
+class ApprovalRequested(Event):
+    order_id: int
+    step_id: int
+    approver_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ApprovalDecided(Event):
+    order_id: int
+    step_id: int
+    decided_by_id: int
+    approved: bool
+    step_closed: bool  # False while a 会签 step still waits for others
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderApproved(Event):
+    order_id: int
+
+
+@dataclass(frozen=True)
+class OrderRejected(Event):
+    order_id: int
+    step_id: int
+    rejected_by_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class OrderCancelled(Event):
+    order_id: int
+    cancelled_by_id: int
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class StockLow(Event):
+    product_id: int
+    warehouse_id: int
+    available: int
+    safety_stock: int
+
+
+@dataclass(frozen=True)
+class ApprovalNudged(Event):
+    order_id: int
+    step_id: int
+    by_user_id: int | None
+    approver_ids: tuple[int, ...]
+    escalated_to_ids: tuple[int, ...] = ()
+    kind: str = "nudge"  # nudge | reminder | escalation
+
+
+@dataclass(frozen=True)
+class ShippingTaskCreated(Event):
+    task_id: int
+
+
+@dataclass(frozen=True)
+class ShippingTaskClaimed(Event):
+    task_id: int
+    user_id: int
+
+
+@dataclass(frozen=True)
+class Shipped(Event):
+    shipment_id: int
+    task_id: int
+    order_id: int
+
+
+@dataclass(frozen=True)
+class PaymentRecorded(Event):
+    payment_id: int
+    order_id: int
+    amount: Decimal
+    open_after: Decimal
+
+
+@dataclass(frozen=True)
+class OrderCompleted(Event):
+    order_id: int
+
+
+@dataclass(frozen=True)
+class Alert(Event):
+    """Something admins must see (a delivery that gave up, a broken configuration)."""
+
+    zh: str
+    en: str
+    details: dict[str, str] = field(default_factory=dict)

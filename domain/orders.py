@@ -1,0 +1,195 @@
+"""Order services: create and submit, cancel, look up with the viewer's permissions, list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domain import approvals, lifecycle, stock
+from domain.audit import Actor, record
+from domain.errors import NotFound, PermissionDenied, ValidationFailed
+from domain.events import OrderCancelled, OrderSubmitted
+from domain.models import (
+    Channel,
+    Customer,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Receivable,
+    User,
+)
+from domain.numbering import next_order_number
+from domain.permissions import may_cancel, may_create_orders, may_override_price, may_view_order
+from domain.rules import OrderFacts, RuleSet, plan_steps
+from domain.types import money
+from domain.uow import UnitOfWork
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    product_id: int
+    quantity: int
+    unit_price: Decimal | None = None  # override: sales managers / admins only
+    discount_pct: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    customer_id: int
+    lines: list[LineRequest]
+    requested_date: date | None = None
+    notes: str = ""
+    channel: Channel = Channel.CHAT
+    sales_user_id: int | None = None  # defaults to the creator
+
+
+@dataclass
+class Policy:
+    """What services need from configuration."""
+
+    rules: RuleSet
+    order_prefix: str = "SO"
+    local_today: date = field(default_factory=date.today)
+
+
+def line_amount(quantity: int, unit_price: Decimal, discount_pct: Decimal) -> Decimal:
+    return money(Decimal(quantity) * unit_price * (HUNDRED - discount_pct) / HUNDRED)
+
+
+def create_order(uow: UnitOfWork, creator: User, req: OrderRequest, policy: Policy, actor: Actor, submit: bool = True) -> Order:
+    s = uow.session
+    if not may_create_orders(creator):
+        raise PermissionDenied("只有销售人员可以下单", "Only sales staff can place orders")
+    if not req.lines:
+        raise ValidationFailed("订单至少需要一行商品", "An order needs at least one line", field="lines")
+    customer = s.get(Customer, req.customer_id)
+    if customer is None:
+        raise NotFound("客户不存在", "No such customer")
+    order = Order(
+        number=next_order_number(s, policy.order_prefix, policy.local_today),
+        customer=customer,
+        sales_user_id=req.sales_user_id or creator.id,
+        requested_date=req.requested_date,
+        notes=req.notes,
+        channel=req.channel.value,
+        status=OrderStatus.DRAFT.value,
+        created_at=uow.now(),
+        updated_at=uow.now(),
+    )
+    for n, lr in enumerate(req.lines, start=1):
+        product = s.get(Product, lr.product_id)
+        if product is None:
+            raise NotFound("商品不存在", "No such product", field=f"line {n}")
+        if lr.quantity <= 0:
+            raise ValidationFailed(f"第 {n} 行数量必须大于 0", f"Line {n}: quantity must be above 0", field=f"line {n}")
+        if not (Decimal(0) <= lr.discount_pct < HUNDRED):
+            raise ValidationFailed(f"第 {n} 行折扣须在 0–100% 之间", f"Line {n}: discount must be 0–100 %", field=f"line {n}")
+        price = product.price_for(customer.tier)
+        if lr.unit_price is not None and money(lr.unit_price) != price:
+            if not may_override_price(creator):
+                raise PermissionDenied(
+                    f"第 {n} 行：只有销售经理可以修改单价", f"Line {n}: only a sales manager may change the unit price"
+                )
+            price = money(lr.unit_price)
+        order.lines.append(
+            OrderLine(
+                line_no=n, product=product, quantity=lr.quantity, unit_price=price, list_price=product.list_price,
+                discount_pct=lr.discount_pct, amount=line_amount(lr.quantity, price, lr.discount_pct),
+            )
+        )
+    order.total = sum((ln.amount for ln in order.lines), Decimal("0.00"))
+    s.add(order)
+    s.flush()
+    record(uow, order, actor, "created", None, OrderStatus.DRAFT, total=str(order.total), lines=len(order.lines))
+    if submit:
+        submit_order(uow, order, policy, actor)
+    return order
+
+
+def submit_order(uow: UnitOfWork, order: Order, policy: Policy, actor: Actor) -> None:
+    lifecycle.transition(uow, order, OrderStatus.PENDING_APPROVAL, actor, "submitted")
+    stock.reserve(uow, order)
+    uow.emit(OrderSubmitted(order.id))
+    facts = order_facts(uow.session, order)
+    approvals.open_steps(uow, order, plan_steps(policy.rules, facts), actor, policy.local_today)
+
+
+def order_facts(session: Session, order: Order) -> OrderFacts:
+    c = order.customer
+    earlier = session.scalar(
+        select(func.count(Order.id)).where(
+            Order.customer_id == c.id,
+            Order.id != order.id,
+            Order.status.notin_([OrderStatus.DRAFT.value, OrderStatus.CANCELLED.value, OrderStatus.REJECTED.value]),
+        )
+    )
+    return OrderFacts(
+        total=order.total,
+        max_discount=max((ln.discount_pct for ln in order.lines), default=Decimal(0)),
+        open_receivables=open_receivables(session, c.id),
+        credit_limit=c.credit_limit,
+        customer_tier=c.tier,
+        first_order=not earlier,
+    )
+
+
+def open_receivables(session: Session, customer_id: int) -> Decimal:
+    rows = session.execute(
+        select(Receivable.amount, Receivable.paid).where(
+            Receivable.customer_id == customer_id, Receivable.settled.is_(False)
+        )
+    ).all()
+    return sum((a - p for a, p in rows), Decimal("0.00"))
+
+
+def cancel_order(uow: UnitOfWork, user: User, number: str, reason: str | None, actor: Actor) -> Order:
+    order = get_order(uow.session, number)
+    order = approvals.lock_order(uow, order.id)
+    if not may_cancel(user, order):
+        raise PermissionDenied(
+            f"只有订单的销售或销售经理可以取消订单 {order.number}",
+            f"Only the order's salesperson or a sales manager may cancel {order.number}",
+        )
+    lifecycle.transition(uow, order, OrderStatus.CANCELLED, actor, "cancelled", reason=reason or "")
+    approvals.cancel_open_steps(order)
+    stock.release(uow, order)
+    uow.emit(OrderCancelled(order.id, user.id, reason))
+    return order
+
+
+def get_order(session: Session, number: str) -> Order:
+    order = session.scalars(select(Order).where(Order.number == number.strip().upper())).one_or_none()
+    if order is None:
+        raise NotFound(f"找不到订单 {number}", f"No order {number}", number=number)
+    return order
+
+
+def view_order(session: Session, user: User, number: str) -> Order:
+    order = get_order(session, number)
+    if not may_view_order(session, user, order):
+        raise PermissionDenied(f"您无权查看订单 {order.number}", f"You may not view order {order.number}")
+    return order
+
+
+def orders_of(session: Session, user: User, limit: int = 10) -> list[Order]:
+    return list(
+        session.scalars(
+            select(Order).where(Order.sales_user_id == user.id).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
+        )
+    )
+
+
+def open_orders_of_customer(session: Session, customer_id: int) -> list[Order]:
+    closed = [OrderStatus.COMPLETED.value, OrderStatus.CANCELLED.value, OrderStatus.REJECTED.value, OrderStatus.DRAFT.value]
+    return list(
+        session.scalars(
+            select(Order).where(Order.customer_id == customer_id, Order.status.notin_(closed)).order_by(Order.created_at.desc())
+        )
+    )

@@ -1,0 +1,49 @@
+"""Who may see and do what. Plain functions over users and orders."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from domain.models import Order, Reservation, Role, ShippingTask, User
+
+SEE_ALL = (Role.ADMIN, Role.SALES_MANAGER, Role.FINANCE)
+
+
+def sees_prices(user: User) -> bool:
+    """Warehouse staff handle goods, not money: no prices unless they also hold another role."""
+    return bool(user.roles - {Role.WAREHOUSE})
+
+
+def may_override_price(user: User) -> bool:
+    return user.has_role(Role.SALES_MANAGER, Role.ADMIN)
+
+
+def may_view_order(session: Session, user: User, order: Order) -> bool:
+    if user.has_role(*SEE_ALL):
+        return True
+    if user.has_role(Role.SALES) and (
+        order.sales_user_id == user.id or order.customer.sales_user_id == user.id
+    ):
+        return True
+    if user.has_role(Role.WAREHOUSE) and user.warehouse_id is not None:
+        held_here = session.scalar(
+            select(
+                exists().where(Reservation.order_id == order.id, Reservation.warehouse_id == user.warehouse_id)
+                | exists().where(ShippingTask.order_id == order.id, ShippingTask.warehouse_id == user.warehouse_id)
+            )
+        )
+        return bool(held_here)
+    return False
+
+
+def may_create_orders(user: User) -> bool:
+    return user.has_role(Role.SALES, Role.SALES_MANAGER, Role.ADMIN)
+
+
+def may_cancel(user: User, order: Order) -> bool:
+    return user.has_role(Role.SALES_MANAGER, Role.ADMIN) or order.sales_user_id == user.id
+
+
+def may_record_payment(user: User) -> bool:
+    return user.has_role(Role.FINANCE, Role.ADMIN)

@@ -1,0 +1,154 @@
+"""Stock reservation, release and shipment deduction, with the warehouse allocation rule.
+
+Allocation: prefer one warehouse that can ship the whole order (the customer's regional warehouse
+first); otherwise take each line from the regional warehouse first and split across others only when
+needed. Stock rows are locked in id order (FOR UPDATE on PostgreSQL; SQLite's write lock serialises
+anyway), and each reservation is a conditional UPDATE, so stock is never oversold nor negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from domain.errors import InsufficientStock
+from domain.events import StockLow
+from domain.models import Customer, Order, OrderLine, Product, Reservation, Stock, Warehouse
+from domain.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    sku: str
+    name: str
+    requested: int
+    available: int
+
+
+def _regional_first(warehouses: Sequence[Warehouse], customer: Customer) -> list[Warehouse]:
+    def serves(w: Warehouse) -> bool:
+        regions = [r.strip() for r in w.region.split(",") if r.strip()]
+        return bool(customer.province) and customer.province in regions
+
+    return sorted(warehouses, key=lambda w: (not serves(w), w.code))
+
+
+def plan(
+    lines: Sequence[OrderLine], stock: dict[tuple[int, int], int], warehouses: list[Warehouse]
+) -> list[tuple[OrderLine, int, int]] | None:
+    """(line, warehouse id, quantity) for every line, or None when the stock cannot cover the order."""
+    for w in warehouses:
+        if all(stock.get((w.id, ln.product_id), 0) >= ln.quantity for ln in lines):
+            return [(ln, w.id, ln.quantity) for ln in lines]
+    left = dict(stock)
+    result: list[tuple[OrderLine, int, int]] = []
+    for ln in lines:
+        need = ln.quantity
+        for w in warehouses:
+            take = min(need, left.get((w.id, ln.product_id), 0))
+            if take > 0:
+                result.append((ln, w.id, take))
+                left[(w.id, ln.product_id)] -= take
+                need -= take
+            if need == 0:
+                break
+        if need:
+            return None
+    return result
+
+
+def reserve(uow: UnitOfWork, order: Order) -> list[Reservation]:
+    s = uow.session
+    product_ids = sorted({ln.product_id for ln in order.lines})
+    rows = s.scalars(
+        select(Stock).where(Stock.product_id.in_(product_ids)).order_by(Stock.id).with_for_update()
+    ).all()
+    available = {(r.warehouse_id, r.product_id): r.on_hand - r.reserved for r in rows}
+    warehouses = _regional_first(s.scalars(select(Warehouse)).all(), order.customer)
+    allocation = plan(order.lines, available, warehouses)
+    if allocation is None:
+        raise_shortfall(order.lines, available)
+    by_key = {(r.warehouse_id, r.product_id): r for r in rows}
+    made = []
+    for line, wh_id, qty in allocation:
+        _take(uow, by_key[(wh_id, line.product_id)], qty)
+        res = Reservation(
+            order_id=order.id, order_line_id=line.id, warehouse_id=wh_id, product_id=line.product_id, quantity=qty
+        )
+        s.add(res)
+        made.append(res)
+    s.flush()
+    return made
+
+
+def raise_shortfall(lines: Sequence[OrderLine], available: dict[tuple[int, int], int]) -> None:
+    short = []
+    for ln in lines:
+        total = sum(v for (_, pid), v in available.items() if pid == ln.product_id)
+        if total < ln.quantity:
+            short.append(Shortfall(ln.product.sku, ln.product.name, ln.quantity, total))
+    zh = "库存不足，未预留任何库存：" + "；".join(
+        f"{x.sku} {x.name} 需要 {x.requested}，可用 {x.available}，缺 {x.requested - x.available}" for x in short
+    )
+    en = "Not enough stock; nothing was reserved: " + "; ".join(
+        f"{x.sku} {x.name} needs {x.requested}, available {x.available}, short by {x.requested - x.available}"
+        for x in short
+    )
+    raise InsufficientStock(zh, en, shortfall=short)
+
+
+def _take(uow: UnitOfWork, row: Stock, qty: int) -> None:
+    before = row.on_hand - row.reserved
+    done = uow.session.execute(
+        update(Stock)
+        .where(Stock.id == row.id, Stock.on_hand - Stock.reserved >= qty)
+        .values(reserved=Stock.reserved + qty)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:  # cannot happen under the row lock; kept as the last guard against overselling
+        raise InsufficientStock("库存已被占用，请重试", "Stock was taken meanwhile; please retry")
+    uow.session.refresh(row)
+    _maybe_low(uow, row, before)
+
+
+def _maybe_low(uow: UnitOfWork, row: Stock, before: int) -> None:
+    product = uow.session.get(Product, row.product_id)
+    assert product is not None
+    after = row.on_hand - row.reserved
+    # One alert when a level crosses below safety stock, not one per order that keeps it there.
+    if before >= product.safety_stock > after:
+        uow.emit(StockLow(product.id, row.warehouse_id, after, product.safety_stock))
+
+
+def release(uow: UnitOfWork, order: Order) -> None:
+    """Give back whatever is still held for this order (rejection, cancellation, cancel of the rest)."""
+    for res in order.reservations:
+        if res.quantity > 0:
+            uow.session.execute(
+                update(Stock)
+                .where(Stock.warehouse_id == res.warehouse_id, Stock.product_id == res.product_id)
+                .values(reserved=Stock.reserved - res.quantity)
+                .execution_options(synchronize_session=False)
+            )
+            res.quantity = 0
+    uow.session.flush()
+
+
+def ship_from_reservation(uow: UnitOfWork, res: Reservation, qty: int) -> None:
+    """Shipment: the held quantity leaves the warehouse (reserved and on hand both go down)."""
+    if qty > res.quantity:
+        raise InsufficientStock(
+            f"发货数量 {qty} 超过预留 {res.quantity}", f"Shipping {qty} exceeds the reserved {res.quantity}"
+        )
+    row = uow.session.scalars(
+        select(Stock)
+        .where(Stock.warehouse_id == res.warehouse_id, Stock.product_id == res.product_id)
+        .with_for_update()
+    ).one()
+    row.on_hand -= qty
+    row.reserved -= qty
+    res.quantity -= qty
+    res.shipped += qty
+    uow.session.flush()

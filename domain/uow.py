@@ -1,0 +1,46 @@
+"""Unit of work: one transaction, the events it produced, commit or roll back as a context manager."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.events import Event
+from domain.types import utcnow
+
+
+class UnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> None:
+        self._factory = session_factory
+        self.clock = clock
+        self.events: list[Event] = []
+        self.session: Session
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._factory()
+        self.events = []
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if exc_type is not None:
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def now(self) -> datetime:
+        return self.clock()

@@ -1,0 +1,99 @@
+"""Shared fixtures: a migrated database per backend (temporary SQLite file, and PostgreSQL when
+ORDERTALK_TEST_PG_URL is set: a throw-away database created for this run and dropped after it)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from domain.db import make_engine, make_session_factory
+from domain.migrate import upgrade
+from domain.models import Base
+from tests.world import Clock
+
+PG_URL = os.environ.get("ORDERTALK_TEST_PG_URL")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
+
+
+def _pg_database() -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need ORDERTALK_TEST_PG_URL")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"ordertalk_t_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    yield from _pg_database()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'ordertalk.db'}"
+
+
+_migrated: dict[str, Engine] = {}
+
+
+def _engine_for(url: str) -> Engine:
+    if url not in _migrated:
+        upgrade(url)
+        _migrated[url] = make_engine(url)
+    return _migrated[url]
+
+
+def _wipe(engine: Engine) -> None:
+    with engine.begin() as c:
+        for table in reversed(Base.metadata.sorted_tables):
+            c.execute(table.delete())
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return str(request.getfixturevalue("sqlite_url"))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = _engine_for(db_url)
+    _wipe(eng)
+    yield eng
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
+    eng = _engine_for(sqlite_url)
+    _wipe(eng)
+    yield eng
+
+
+@pytest.fixture
+def session_factory(engine: Engine):  # type: ignore[no-untyped-def]
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # Monday 10:00 in Shanghai
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for eng in _migrated.values():
+        eng.dispose()
