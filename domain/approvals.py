@@ -64,6 +64,9 @@ def _activate_next(uow: UnitOfWork, order: Order, actor: Actor) -> None:
     if not waiting:
         lifecycle.transition(uow, order, OrderStatus.APPROVED, actor, "approved")
         uow.emit(OrderApproved(order.id))
+        from domain.fulfilment import create_tasks  # approval hands the order to the warehouses
+
+        create_tasks(uow, order, actor)
         return
     step = waiting[0]
     step.status = StepStatus.PENDING.value
@@ -190,3 +193,52 @@ def current_step(order: Order) -> ApprovalStep | None:
 
 def pending_approvers(step: ApprovalStep) -> list[User]:
     return [a.user for a in step.assignments if a.status == StepStatus.PENDING.value]
+
+
+def last_nudge_at(session: Session, order_id: int):  # type: ignore[no-untyped-def]
+    from domain.models import AuditEntry
+
+    return session.scalar(
+        select(AuditEntry.at).where(AuditEntry.order_id == order_id, AuditEntry.action == "nudge")
+        .order_by(AuditEntry.id.desc()).limit(1)
+    )
+
+
+def nudge(uow: UnitOfWork, order: Order, by: User, actor: Actor, min_interval_minutes: int) -> ApprovalStep:
+    """催办: remind the pending approvers — at most once per interval per order."""
+    from datetime import timedelta
+
+    from domain.events import ApprovalNudged
+
+    step = current_step(order)
+    if step is None:
+        raise ValidationFailed(f"订单 {order.number} 没有待处理的审批", f"Order {order.number} has no pending approval")
+    last = last_nudge_at(uow.session, order.id)
+    if last is not None and uow.now() - last < timedelta(minutes=min_interval_minutes):
+        wait = int((last + timedelta(minutes=min_interval_minutes) - uow.now()).total_seconds() // 60) + 1
+        raise ValidationFailed(f"刚刚已催办过，请 {wait} 分钟后再试", f"Already nudged recently; try again in {wait} min")
+    approvers = pending_approvers(step)
+    record(uow, order, actor, "nudge", step=step.name, approvers=",".join(u.display_name for u in approvers))
+    uow.emit(ApprovalNudged(order.id, step.id, by.id, tuple(u.id for u in approvers)))
+    return step
+
+
+def escalate(uow: UnitOfWork, step: ApprovalStep, actor: Actor) -> tuple[int, ...]:
+    """Pending too long: each pending approver's manager joins the step and can decide it."""
+    from domain.events import ApprovalNudged
+
+    added = []
+    present = {a.user_id for a in step.assignments}
+    for a in list(step.assignments):
+        if a.status != StepStatus.PENDING.value or a.user.manager_id is None:
+            continue
+        mid = a.user.manager_id
+        if mid not in present:
+            step.assignments.append(ApprovalAssignment(user_id=mid, status=StepStatus.PENDING.value))
+            present.add(mid)
+            added.append(mid)
+    uow.session.flush()
+    order = step.order
+    record(uow, order, actor, "escalation", step=step.name, to=",".join(str(i) for i in added))
+    uow.emit(ApprovalNudged(order.id, step.id, None, (), tuple(added), kind="escalation"))
+    return tuple(added)

@@ -97,3 +97,15 @@ def clock() -> Clock:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for eng in _migrated.values():
         eng.dispose()
+
+
+@pytest.fixture
+def ot(engine: Engine, db_url: str, clock: Clock, tmp_path):  # type: ignore[no-untyped-def]
+    """The whole application (composition root) on the test database, sandbox on, no background threads."""
+    from bot.bootstrap import build
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, database_url=db_url, sandbox=True, run_dispatcher=False, run_scheduler=False,
+                        secret_key="test-secret", data_dir=tmp_path)
+    app = build(settings, clock=clock, engine=engine)
+    yield app

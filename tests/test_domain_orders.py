@@ -10,7 +10,15 @@ from domain.audit import Actor, timeline
 from domain.errors import IllegalTransition, InsufficientStock, PermissionDenied
 from domain.events import ApprovalRequested, OrderApproved, StockLow
 from domain.models import Order, OrderStatus, Stock, User
-from domain.orders import LineRequest, OrderRequest, cancel_order, create_order, get_order, line_amount, view_order
+from domain.orders import (
+    LineRequest,
+    OrderRequest,
+    cancel_order,
+    create_order,
+    get_order,
+    line_amount,
+    view_order,
+)
 from domain.uow import UnitOfWork
 from tests.world import build_world, place, policy
 
@@ -171,8 +179,8 @@ def test_non_approver_refused_and_audited(session_factory, clock):
 
 
 def test_all_mode_needs_everyone(session_factory, clock, tmp_path):
-    from domain.rules import parse_rules
     from domain.orders import Policy
+    from domain.rules import parse_rules
 
     rules = parse_rules("rules:\n - name: board\n   step: {name: 会签, approvers: {roles: [sales_manager]}, mode: all}\n")
     w = build_world(session_factory)

@@ -1,0 +1,29 @@
+"""DingTalk (钉钉) adapter: robot messages and interactive cards over HTTP callbacks or Stream mode.
+
+The composition root calls `install(app, core, settings)`; Stream mode is started separately by the CLI
+with `adapters.dingtalk.stream.run_stream(core, settings)`. See README.md for console setup.
+"""
+
+from __future__ import annotations
+
+import flask
+
+from bot.ports import BotCorePort, Deliverer
+from bot.settings import Settings
+
+from .deliverer import DingTalkDeliverer
+from .http_callbacks import create_blueprint
+
+__all__ = ["DingTalkDeliverer", "install"]
+
+
+def install(app: flask.Flask, core: BotCorePort, settings: Settings) -> Deliverer | None:
+    """Register the HTTP callbacks and return the outbox deliverer, or None when DingTalk is not configured.
+
+    The blueprint is registered in both modes: in Stream mode it is simply never called by DingTalk, and
+    card clicks on cards created with callbackType HTTP still have somewhere to land.
+    """
+    if not settings.dingtalk_enabled:
+        return None
+    app.register_blueprint(create_blueprint(core, settings))
+    return DingTalkDeliverer(settings)

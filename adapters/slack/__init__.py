@@ -1,0 +1,25 @@
+"""Slack adapter: Bolt app on POST /slack/events (or Socket Mode) and a Deliverer for the outbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import flask
+
+    from bot.ports import BotCorePort, Deliverer
+    from bot.settings import Settings
+
+
+def install(app: flask.Flask, core: BotCorePort, settings: Settings) -> Deliverer | None:
+    """Mount /slack/events on the Flask app and return the Slack deliverer, or None when Slack is off."""
+    if not settings.slack_enabled:
+        return None
+    # Imported here so a deployment without Slack never imports slack_bolt.
+    from adapters.slack.app import build_app
+    from adapters.slack.deliverer import SlackDeliverer
+    from adapters.slack.http import slack_blueprint
+
+    deliverer = SlackDeliverer(settings)
+    app.register_blueprint(slack_blueprint(build_app(core, settings, deliverer=deliverer)))
+    return deliverer

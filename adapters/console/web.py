@@ -1,0 +1,95 @@
+"""The sandbox web page and its small JSON API (the browser page and the tests use the same API)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.console.models import InboxItem
+from bot.ports import BotCorePort, InboundAction, InboundMessage
+from domain.models import User
+
+PAGE = Path(__file__).with_name("sandbox.html")
+
+
+def _bad(message: str, status: int = 400) -> tuple[Response, int]:
+    return jsonify({"error": message}), status
+
+
+def sandbox_blueprint(core: BotCorePort, sessions: sessionmaker[Session]) -> Blueprint:
+    bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+
+    def user_id(raw: Any) -> int | None:
+        try:
+            uid = int(raw)
+        except (TypeError, ValueError):
+            return None
+        with sessions() as s:
+            return uid if s.get(User, uid) is not None else None
+
+    @bp.get("")
+    @bp.get("/")
+    def page() -> Response:
+        return Response(PAGE.read_text(encoding="utf-8"), mimetype="text/html")
+
+    @bp.get("/api/users")
+    def users() -> Response:
+        with sessions() as s:
+            rows = s.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).all()
+            return jsonify([{"id": u.id, "name": u.display_name, "username": u.username,
+                             "roles": sorted(r.value for r in u.roles), "locale": u.locale} for u in rows])
+
+    @bp.post("/api/messages")
+    def messages():  # type: ignore[no-untyped-def]
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+            return _bad("expected JSON {\"user\": ID, \"text\": \"...\"}")
+        uid = user_id(body.get("user"))
+        if uid is None:
+            return _bad("unknown user", 404)
+        event_id = str(body.get("event_id") or uuid.uuid4())
+        replies = core.handle_message(InboundMessage(platform="console", external_user_id=str(uid), text=body["text"][:4000],
+                                                     event_id=event_id), deliver_replies=False)
+        return jsonify({"replies": [r.model_dump(mode="json") for r in replies]})
+
+    @bp.post("/api/actions")
+    def actions():  # type: ignore[no-untyped-def]
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("token"), str):
+            return _bad("expected JSON {\"user\": ID, \"token\": \"...\", \"inputs\": {...}}")
+        uid = user_id(body.get("user"))
+        if uid is None:
+            return _bad("unknown user", 404)
+        inputs = body.get("inputs") or {}
+        if not isinstance(inputs, dict):
+            return _bad("inputs must be an object")
+        event_id = str(body.get("event_id") or uuid.uuid4())
+        replies = core.handle_action(InboundAction(platform="console", external_user_id=str(uid), token=body["token"],
+                                                   inputs={str(k): str(v) for k, v in inputs.items()}, event_id=event_id),
+                                     deliver_replies=False)
+        return jsonify({"replies": [r.model_dump(mode="json") for r in replies]})
+
+    @bp.get("/api/inbox")
+    def inbox():  # type: ignore[no-untyped-def]
+        uid = user_id(request.args.get("user"))
+        if uid is None:
+            return _bad("unknown user", 404)
+        with sessions() as s:
+            items = s.scalars(select(InboxItem).where(InboxItem.user_id == uid).order_by(InboxItem.id)).all()
+            return jsonify([{"id": i.id, "delivered_at": i.delivered_at.isoformat(),
+                             "updated_at": i.updated_at.isoformat() if i.updated_at else None, **i.payload} for i in items])
+
+    @bp.get("/api/suggest")
+    def suggest():  # type: ignore[no-untyped-def]
+        uid = user_id(request.args.get("user"))
+        if uid is None:
+            return _bad("unknown user", 404)
+        options = core.suggest("console", str(uid), request.args.get("source", ""), request.args.get("q", ""))
+        return jsonify([o.model_dump() for o in options])
+
+    return bp

@@ -1,0 +1,101 @@
+"""DingTalkDeliverer: the outbox's Deliverer for platform "dingtalk".
+
+Receipt refs (opaque to the core, read back here on op == "update"):
+- an interactive card: its outTrackId, `ot-<delivery id>-<hash>` (never contains ":");
+- a markdown/text robot message: `md:<processQueryKey>` — such a copy cannot be edited, so its update is
+  sent as a new message.
+RetryLater / PermanentFailure from the client propagate untouched: the dispatcher backs off or alerts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from bot.cards.model import Card
+from bot.ports import Delivery, DeliveryReceipt, PermanentFailure
+from bot.settings import Settings
+
+from .client import DingTalkClient
+from .render import Markdown, NotRenderable, card_markdown, card_params, template_for, text_markdown
+
+log = logging.getLogger(__name__)
+
+MARKDOWN_REF_PREFIX = "md:"
+
+
+def out_track_id(delivery: Delivery) -> str:
+    """Deterministic per outbox row and target: a retried create reuses it, so DingTalk never makes a
+    second card (§6.4). The hash keeps ids from another database (same row id) from colliding."""
+    card_kind = delivery.card.kind if delivery.card else ""
+    seed = "|".join([delivery.platform, delivery.recipient_kind, delivery.recipient,
+                     delivery.card_key or "", card_kind])
+    return f"ot-{delivery.id}-{hashlib.sha256(seed.encode()).hexdigest()[:24]}"
+
+
+class DingTalkDeliverer:
+    platform = "dingtalk"
+
+    def __init__(self, settings: Settings, client: DingTalkClient | None = None) -> None:
+        self._settings = settings
+        self._client = client or DingTalkClient(settings)
+
+    def deliver(self, delivery: Delivery) -> DeliveryReceipt:
+        if not delivery.recipient:
+            raise PermanentFailure(f"delivery {delivery.id} has no DingTalk recipient")
+        if delivery.op == "home":
+            # DingTalk robots have no home tab; the same information is one "帮助"/"help" message away.
+            log.debug("delivery %s: DingTalk has no home tab, nothing to do", delivery.id)
+            return DeliveryReceipt(ref=None)
+        if delivery.op == "update" and delivery.ref and not delivery.ref.startswith(MARKDOWN_REF_PREFIX):
+            receipt = self._update_card(delivery, delivery.ref)
+            if receipt is not None:
+                return receipt
+        # op == "send", or an update whose earlier copy was markdown (cannot be edited): post a new message.
+        return self._send(delivery)
+
+    # ------------------------------------------------------------------ internals
+
+    def _send(self, delivery: Delivery) -> DeliveryReceipt:
+        card = delivery.card
+        if card is not None:
+            template = template_for(card, self._settings)
+            if template:
+                try:
+                    params = card_params(card, intro=delivery.text)
+                except NotRenderable as exc:
+                    log.warning("delivery %s: card does not fit template (%s); sending markdown", delivery.id, exc)
+                else:
+                    ot_id = out_track_id(delivery)
+                    self._client.create_and_deliver_card(
+                        template_id=template, out_track_id=ot_id, params=params,
+                        recipient=delivery.recipient, recipient_kind=delivery.recipient_kind,
+                        callback_type="STREAM" if self._settings.dingtalk_mode == "stream" else "HTTP",
+                        preview=params["lastMessage"],
+                    )
+                    return DeliveryReceipt(ref=ot_id)
+            return self._send_markdown(delivery, card_markdown(card, intro=delivery.text))
+        if delivery.text:
+            return self._send_markdown(delivery, text_markdown(delivery.text, self._settings.default_locale))
+        raise PermanentFailure(f"delivery {delivery.id} has neither card nor text")
+
+    def _send_markdown(self, delivery: Delivery, md: Markdown) -> DeliveryReceipt:
+        if delivery.recipient_kind == "group":
+            key = self._client.group_send(delivery.recipient, "sampleMarkdown", md.msg_param())
+        else:
+            key = self._client.send_to_user(delivery.recipient, "sampleMarkdown", md.msg_param())
+        return DeliveryReceipt(ref=MARKDOWN_REF_PREFIX + key)
+
+    def _update_card(self, delivery: Delivery, ot_id: str) -> DeliveryReceipt | None:
+        """Update the interactive card in place; None when the new state cannot be a card (then resend)."""
+        card: Card | None = delivery.card
+        if card is None or not template_for(card, self._settings):
+            return None
+        try:
+            params = card_params(card, intro=delivery.text)
+        except NotRenderable as exc:
+            log.warning("delivery %s: updated card does not fit template (%s); sending markdown",
+                        delivery.id, exc)
+            return None
+        self._client.update_card(ot_id, params)
+        return DeliveryReceipt(ref=ot_id)

@@ -1,0 +1,156 @@
+"""DingTalk callback JSON → the core's neutral InboundMessage / InboundAction (dingtalk.md §1.1, §5.6).
+
+Pure functions on decoded dicts: the HTTP blueprint and the Stream handlers share them, so both transports
+produce the same event ids and a redelivery over either is recognised by the core.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from bot.ports import InboundAction, InboundMessage, ReplyTarget
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "dingtalk"
+TOKEN_PARAM = "token"  # the callback parameter our card templates put Button.token in (templates/*.json)
+
+# Leading @mentions left in a group message (DingTalk usually removes the robot's own one already).
+_LEADING_MENTIONS = re.compile(r"^(?:\s*@\S+)+\s*")
+
+
+class MalformedPayload(ValueError):
+    """The JSON is not a DingTalk callback we understand; the transport answers 400 / a 400 ack."""
+
+
+class UnsupportedMessage(MalformedPayload):
+    """A genuine message of a kind the bot cannot read (picture, file…). Acknowledge, do not forward."""
+
+
+def _str(d: dict[str, Any], key: str) -> str:
+    value = d.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _message_text(body: dict[str, Any]) -> str:
+    msgtype = body.get("msgtype")
+    if msgtype == "text":
+        text = body.get("text")
+        if not isinstance(text, dict) or not isinstance(text.get("content"), str):
+            raise MalformedPayload("text message without text.content")
+        return text["content"]
+    content = body.get("content") if isinstance(body.get("content"), dict) else {}
+    if msgtype == "richText":
+        parts = content.get("richText")
+        if isinstance(parts, list):
+            return "".join(p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str))
+    if msgtype == "audio" and isinstance(content.get("recognition"), str):
+        return content["recognition"]  # speech-to-text: sales may ask by voice
+    raise UnsupportedMessage(f"unsupported msgtype {msgtype!r}")
+
+
+def parse_robot_message(body: Any) -> InboundMessage:
+    """A robot message (HTTP body, or the decoded `data` of a Stream frame) → InboundMessage."""
+    if not isinstance(body, dict):
+        raise MalformedPayload("robot message is not a JSON object")
+    msg_id = _str(body, "msgId")
+    if not msg_id:
+        raise MalformedPayload("robot message without msgId")
+    conversation_type = str(body.get("conversationType", "1"))  # documented as the strings "1" / "2"
+    is_group = conversation_type == "2"
+    text = _message_text(body).strip()
+    if is_group:
+        text = _LEADING_MENTIONS.sub("", text)
+
+    # senderStaffId is the org userId the send APIs accept. It is empty for external users and (per the docs)
+    # before the robot is published; then we fall back to the encrypted senderId so the core can still answer
+    # in the group — it will not map to an employee, so the core treats the sender as unknown.
+    user_id = _str(body, "senderStaffId")
+    if not user_id:
+        user_id = _str(body, "senderId")
+        if not user_id:
+            raise MalformedPayload("robot message without senderStaffId / senderId")
+        log.info("dingtalk message %s has no senderStaffId; using senderId", msg_id)
+
+    extra: dict[str, str] = {}
+    if _str(body, "sessionWebhook"):
+        extra["sessionWebhook"] = _str(body, "sessionWebhook")
+        if body.get("sessionWebhookExpiredTime") is not None:
+            extra["sessionWebhookExpiredTime"] = str(body["sessionWebhookExpiredTime"])
+    if is_group:
+        conversation_id = _str(body, "conversationId")
+        if not conversation_id:
+            raise MalformedPayload("group message without conversationId")
+        reply_to = ReplyTarget(recipient=conversation_id, kind="group", extra=extra)
+    else:
+        reply_to = ReplyTarget(recipient=user_id, kind="user", extra=extra)
+
+    return InboundMessage(
+        platform=PLATFORM,
+        external_user_id=user_id,
+        text=text,
+        event_id=f"dingtalk:msg:{msg_id}",
+        reply_to=reply_to,
+        display_name=_str(body, "senderNick") or None,
+    )
+
+
+def _json_field(body: dict[str, Any], key: str) -> dict[str, Any]:
+    raw = body.get(key)
+    if isinstance(raw, dict):  # tolerate an already-decoded object
+        return raw
+    if not isinstance(raw, str) or not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise MalformedPayload(f"card callback {key} is not JSON") from None
+    if not isinstance(value, dict):
+        raise MalformedPayload(f"card callback {key} is not a JSON object")
+    return value
+
+
+def _flatten_inputs(params: dict[str, Any]) -> dict[str, str]:
+    """Form values arrive in `params`, either flat or grouped under an object such as `form_data`."""
+    inputs: dict[str, str] = {}
+    for name, value in params.items():
+        if name == TOKEN_PARAM:
+            continue
+        if isinstance(value, dict):
+            inputs.update({k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                           for k, v in value.items()})
+        elif isinstance(value, str):
+            inputs[name] = value
+        elif value is not None:
+            inputs[name] = json.dumps(value, ensure_ascii=False)
+    return inputs
+
+
+def parse_card_callback(body: Any) -> InboundAction:
+    """A card button/form callback (HTTP body or decoded Stream `data`) → InboundAction."""
+    if not isinstance(body, dict):
+        raise MalformedPayload("card callback is not a JSON object")
+    out_track_id = _str(body, "outTrackId")
+    user_id = _str(body, "userId")
+    if not out_track_id or not user_id:
+        raise MalformedPayload("card callback without outTrackId / userId")
+    # `content` and its twin `value` are JSON strings (§5.6); read whichever is present.
+    content = _json_field(body, "content") or _json_field(body, "value")
+    private = content.get("cardPrivateData")
+    params = private.get("params") if isinstance(private, dict) else None
+    if not isinstance(params, dict):
+        raise MalformedPayload("card callback without cardPrivateData.params")
+    token = params.get(TOKEN_PARAM)
+    if not isinstance(token, str) or not token:
+        raise MalformedPayload("card callback without a token parameter")
+    return InboundAction(
+        platform=PLATFORM,
+        external_user_id=user_id,
+        token=token,
+        inputs=_flatten_inputs(params),
+        event_id=f"dingtalk:card:{out_track_id}:{token}",
+        reply_to=ReplyTarget(recipient=user_id, kind="user"),
+    )

@@ -1,0 +1,83 @@
+"""The Bolt App: Slack's request verification, retries of the Web API client, and our listeners.
+
+Bolt verifies signatures (401 on a forged or stale request), acks, drops the bot's own events and routes
+payloads by shape; we only register listeners (adapters/slack/listeners.py). Served over HTTP by
+adapters/slack/http.py, or over Socket Mode by `run_socket_mode`.
+
+process_before_response stays False: on a long-running server Bolt acks first and runs the listener on
+its executor, so the 3-second deadline holds even when the core is slow.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+
+from adapters.slack.deliverer import SlackDeliverer, make_client
+from adapters.slack.listeners import SlackListeners
+from adapters.slack.modals import CALLBACK_ID, SUGGEST_PREFIX
+from bot.ports import BotCorePort
+from bot.settings import Settings
+
+COMMAND = "/order"
+
+
+def build_app(
+    core: BotCorePort,
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    deliverer: SlackDeliverer | None = None,
+    socket_mode: bool = False,
+) -> App:
+    """A Bolt App wired to the core. `client` defaults to one for settings.slack_api_url with retries."""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    if not secret and not socket_mode:
+        raise ValueError("ORDERTALK_SLACK_SIGNING_SECRET is required for the HTTP endpoint")
+    client = client or make_client(settings)
+    app = App(
+        client=client,
+        signing_secret=secret,  # never None: Bolt would fall back to the SLACK_SIGNING_SECRET env var
+        # No auth.test inside the constructor: the app starts offline and in tests. Bolt calls auth.test
+        # on the first request instead (that is how it learns the bot's own user id).
+        token_verification_enabled=False,
+        process_before_response=False,
+        # Listeners call the core synchronously; more workers than Bolt's 5 keeps acks in time under load.
+        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-listener"),
+        name="ordertalk-slack",
+    )
+    listeners = SlackListeners(
+        core, deliverer or SlackDeliverer(settings, client=client), locale=settings.default_locale
+    )
+    register(app, listeners)
+    return app
+
+
+def register(app: App, listeners: SlackListeners) -> None:
+    """Order matters: Bolt runs only the first matching listener."""
+    app.event("app_mention")(listeners.on_mention)
+    app.event("app_home_opened")(listeners.on_home_opened)
+    # Catch-all for message events: DMs go to the core, other subtypes are acked (an unhandled event
+    # would answer 404 and Slack would retry it).
+    app.event("message")(listeners.on_message)
+    app.command(COMMAND)(listeners.on_command)
+    app.action(re.compile(r"^ot_"))(listeners.on_button)
+    app.action(re.compile(r"^otl_"))(listeners.on_link)
+    app.options(re.compile("^" + SUGGEST_PREFIX))(listeners.on_options)
+    app.view(CALLBACK_ID)(listeners.on_submit)
+
+
+def socket_mode_handler(core: BotCorePort, settings: Settings) -> SocketModeHandler:
+    if not settings.slack_app_token:
+        raise ValueError("ORDERTALK_SLACK_APP_TOKEN (xapp-…, scope connections:write) is required for Socket Mode")
+    app = build_app(core, settings, socket_mode=True)
+    return SocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())
+
+
+def run_socket_mode(core: BotCorePort, settings: Settings) -> None:
+    """Serve Slack over a WebSocket instead of the HTTP endpoint (no public URL needed). Blocks."""
+    socket_mode_handler(core, settings).start()

@@ -1,0 +1,168 @@
+"""Outbox deliveries → Slack Web API, with Slack errors mapped to RetryLater / PermanentFailure.
+
+Delivery.ref / DeliveryReceipt.ref format: "<channel id>:<message ts>" (e.g. "D0123ABC:1712345678.000200"),
+exactly what `chat.update` needs later. Ephemeral messages cannot be updated, so they return ref=None.
+"""
+
+from __future__ import annotations
+
+import logging
+from threading import Lock
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from adapters.slack.blocks import escape, mrkdwn_section, render_card, render_home, render_replies
+from bot.cards.model import Reply
+from bot.ports import Delivery, DeliveryReceipt, PermanentFailure, ReplyTarget, RetryLater
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Errors that a later attempt may get past. Everything else (channel_not_found, not_in_channel,
+# invalid_auth, account_inactive, token_revoked, user_not_found, invalid_blocks, …) will fail again the
+# same way, so the dispatcher should alert an admin instead of retrying.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+# chat.update on a message that is gone or not ours: post a fresh copy instead (slack.md §7.5).
+STALE_MESSAGE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
+
+def make_client(settings: Settings, *, rate_limit_retries: int = 1) -> WebClient:
+    """A WebClient for settings.slack_api_url that retries connection errors and honours 429 Retry-After."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    handlers: list[Any] = [ConnectionErrorRetryHandler()]
+    if rate_limit_retries > 0:
+        handlers.append(RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
+    return WebClient(token=token, base_url=settings.slack_api_url, retry_handlers=handlers)
+
+
+def _is_user_id(recipient: str) -> bool:
+    # U… / W… (Enterprise Grid) are people; C… / G… / D… are conversations we can post to directly.
+    return recipient[:1] in ("U", "W")
+
+
+def _map_error(exc: Exception, method: str) -> Exception:
+    if isinstance(exc, SlackApiError):
+        resp = exc.response
+        error = str(resp.get("error") or "") if resp is not None else ""
+        status = getattr(resp, "status_code", 0) or 0
+        if status == 429 or error in ("ratelimited", "rate_limited"):
+            headers = {k.lower(): v for k, v in (getattr(resp, "headers", None) or {}).items()}
+            raw = headers.get("retry-after")
+            raw = raw[0] if isinstance(raw, list) else raw
+            try:
+                retry_after = float(raw) if raw is not None else None
+            except ValueError:
+                retry_after = None
+            return RetryLater(f"slack {method}: rate limited", retry_after=retry_after)
+        if status >= 500 or error in TRANSIENT_ERRORS:
+            return RetryLater(f"slack {method}: {error or status}")
+        return PermanentFailure(f"slack {method}: {error or status}")
+    # Connection refused / reset, timeouts, DNS: the client already retried once.
+    return RetryLater(f"slack {method}: {type(exc).__name__}")
+
+
+class SlackDeliverer:
+    """bot.ports.Deliverer for Slack."""
+
+    platform = "slack"
+
+    def __init__(self, settings: Settings, *, client: WebClient | None = None) -> None:
+        self.client = client or make_client(settings)
+        self._dm_channels: dict[str, str] = {}
+        self._lock = Lock()
+
+    # -- Deliverer ------------------------------------------------------------------------------------
+
+    def deliver(self, delivery: Delivery) -> DeliveryReceipt:
+        if delivery.op == "home":
+            locale = delivery.cards[0].locale if delivery.cards else "zh-CN"
+            self._call("views_publish", user_id=delivery.recipient, view=render_home(delivery.cards, locale))
+            return DeliveryReceipt(ref=None)
+        message = self._message(delivery)
+        if delivery.op == "update":
+            return self._update(delivery, message)
+        return self._send(delivery.recipient, message, thread=delivery.thread, ephemeral_user=delivery.ephemeral_user)
+
+    # -- helpers also used by the app (replies it posts itself) --------------------------------------
+
+    def send_replies(self, target: ReplyTarget, replies: list[Reply]) -> DeliveryReceipt | None:
+        """Post core replies straight to a target (used where the adapter answers without the outbox)."""
+        if not replies:
+            return None
+        return self._send(target.recipient, render_replies(replies), thread=target.thread,
+                          ephemeral_user=target.ephemeral_user)
+
+    def dm_channel(self, user_id: str) -> str:
+        """The bot's DM channel with a user (conversations.open, cached: one call per user per process)."""
+        with self._lock:
+            cached = self._dm_channels.get(user_id)
+        if cached:
+            return cached
+        resp = self._call("conversations_open", users=user_id)
+        channel = str(resp["channel"]["id"])
+        with self._lock:
+            self._dm_channels[user_id] = channel
+        return channel
+
+    def link_by_email(self, email: str) -> str | None:
+        """Slack user id for an email (users.lookupByEmail, needs users:read.email); None if unknown."""
+        try:
+            resp = self.client.users_lookupByEmail(email=email)
+        except SlackApiError as exc:
+            if exc.response is not None and exc.response.get("error") == "users_not_found":
+                return None
+            raise _map_error(exc, "users.lookupByEmail") from exc
+        except (SlackClientError, OSError) as exc:
+            raise _map_error(exc, "users.lookupByEmail") from exc
+        return str(resp["user"]["id"])
+
+    # -- internals ------------------------------------------------------------------------------------
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            mapped = _map_error(exc, method)
+            log.warning("slack %s failed: %s", method, mapped)
+            raise mapped from exc
+
+    @staticmethod
+    def _message(delivery: Delivery) -> dict[str, Any]:
+        if delivery.card is None:
+            return {"text": escape(delivery.text or "") or " ", "blocks": None}
+        message = render_card(delivery.card)
+        if delivery.text:
+            # A short lead-in above the card ("王经理已同意"): its own section, and first in the notification.
+            message = {
+                "text": escape(delivery.text) + "\n" + message["text"],
+                "blocks": [mrkdwn_section(escape(delivery.text)), *message["blocks"]][:50],
+            }
+        return message
+
+    def _send(self, recipient: str, message: dict[str, Any], *, thread: str | None,
+              ephemeral_user: str | None) -> DeliveryReceipt:
+        channel = self.dm_channel(recipient) if _is_user_id(recipient) else recipient
+        blocks = message.get("blocks")
+        if ephemeral_user:
+            self._call("chat_postEphemeral", channel=channel, user=ephemeral_user, text=message["text"],
+                       blocks=blocks, thread_ts=thread)
+            return DeliveryReceipt(ref=None)  # ephemeral messages cannot be updated later
+        resp = self._call("chat_postMessage", channel=channel, text=message["text"], blocks=blocks, thread_ts=thread)
+        return DeliveryReceipt(ref=f"{resp['channel']}:{resp['ts']}")
+
+    def _update(self, delivery: Delivery, message: dict[str, Any]) -> DeliveryReceipt:
+        if not delivery.ref or ":" not in delivery.ref:
+            raise PermanentFailure(f"slack update: bad ref {delivery.ref!r}")
+        channel, ts = delivery.ref.split(":", 1)
+        try:
+            resp = self._call("chat_update", channel=channel, ts=ts, text=message["text"], blocks=message.get("blocks"))
+        except PermanentFailure as exc:
+            if not any(e in exc.reason for e in STALE_MESSAGE_ERRORS):
+                raise
+            return self._send(channel, message, thread=delivery.thread, ephemeral_user=None)
+        return DeliveryReceipt(ref=f"{resp.get('channel', channel)}:{resp.get('ts', ts)}")

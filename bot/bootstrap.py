@@ -1,0 +1,100 @@
+"""The composition root: builds the database, the bot core, the dispatcher, the scheduler and the Flask app.
+
+Tests call `build()` with their own settings (a temporary database, a controlled clock, fake servers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+import bot.notifications_fulfilment  # noqa: F401  (registers the fulfilment notifications)
+from bot.context import BotContext
+from bot.core import BotCore
+from bot.dispatcher import Dispatcher
+from bot.jobs import Jobs
+from bot.outbox import Outbox
+from bot.ports import Deliverer
+from bot.settings import Settings
+from bot.tokens import TokenSigner
+from domain.db import make_engine, make_session_factory
+from domain.rules import load_rules
+from domain.types import utcnow
+
+
+@dataclass
+class OrderTalk:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    ctx: BotContext
+    core: BotCore
+    dispatcher: Dispatcher
+    jobs: Jobs
+    flask: Flask
+    deliverers: dict[str, Deliverer] = field(default_factory=dict)
+    scheduler: Any = None
+
+    def start_background(self) -> None:
+        from bot.jobs import start_scheduler
+
+        if self.settings.run_dispatcher:
+            self.dispatcher.start(self.settings.outbox_poll_seconds)
+        if self.settings.run_scheduler and self.scheduler is None:
+            self.scheduler = start_scheduler(self.jobs)
+
+    def stop_background(self) -> None:
+        self.dispatcher.stop()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+
+def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow,
+          deliverers: dict[str, Deliverer] | None = None, engine: Engine | None = None) -> OrderTalk:
+    from bot.app import create_app
+
+    settings = settings or Settings()
+    rules = load_rules(settings.rules_file)  # a broken rules file stops the start, naming rule and field
+    engine = engine or make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    registry: dict[str, Deliverer] = dict(deliverers or {})
+    outbox = Outbox(lambda: registry.keys())
+    ctx = BotContext(settings=settings, signer=TokenSigner(settings.token_secret()), outbox=outbox, rules=rules, clock=clock)
+    dispatcher = Dispatcher(sessions, registry, max_attempts=settings.outbox_max_attempts,
+                            backoff_base=settings.outbox_backoff_base, backoff_max=settings.outbox_backoff_max,
+                            lease_seconds=settings.outbox_lease_seconds, clock=clock)
+    core = BotCore(sessions, ctx, wake=dispatcher.wake)
+    jobs = Jobs(sessions, ctx, wake=dispatcher.wake)
+    app = create_app(settings, engine)
+    _install_adapters(app, core, settings, sessions, registry)
+    for platform, chat in (("slack", settings.slack_warehouse_channel), ("dingtalk", settings.dingtalk_warehouse_group),
+                           ("wecom", settings.wecom_warehouse_chat)):
+        if chat and platform in registry:
+            ctx.group_chats[platform] = chat
+    ot = OrderTalk(settings, engine, sessions, ctx, core, dispatcher, jobs, app, registry)
+    app.extensions["ordertalk"] = ot
+    return ot
+
+
+def _install_adapters(app: Flask, core: BotCore, settings: Settings, sessions: sessionmaker[Session],
+                      registry: dict[str, Deliverer]) -> None:
+    import adapters.console
+
+    console = adapters.console.install(app, core, settings, sessions)
+    if console is not None:
+        registry.setdefault("console", console)
+    for name in ADAPTERS:
+        module = __import__(f"adapters.{name}", fromlist=["install"])
+        d = module.install(app, core, settings)
+        if d is not None:
+            registry.setdefault(name, d)
+
+
+ADAPTERS: list[str] = ["slack", "dingtalk", "wecom"]

@@ -1,0 +1,238 @@
+"""The `ordertalk` command: database, demo data, users, rules, the server, the worker, platform connections."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from bot.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def main(verbose: bool) -> None:
+    """OrderTalk: customer orders in DingTalk, WeCom and Slack."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the Alembic migrations."""
+    from domain.migrate import upgrade
+
+    s = _settings()
+    upgrade(s.database_url, revision)
+    click.echo(f"database at {revision}: {s.database_url.split('@')[-1]}")
+
+
+@main.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def demo_data(if_empty: bool) -> None:
+    """Load the demo company (users, ~20 customers, ~30 products, 2 warehouses, ~200 orders)."""
+    from bot.demo import load_demo
+    from domain.db import make_engine, make_session_factory
+
+    s = _settings()
+    engine = make_engine(s.database_url)
+    summary = load_demo(make_session_factory(engine), s, only_if_empty=if_empty)
+    click.echo(summary)
+
+
+@main.group()
+def users() -> None:
+    """Users and their platform identities."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.argument("display_name")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["sales", "sales_manager", "finance", "warehouse", "admin"]))
+@click.option("--manager", default=None, help="Username of the manager (escalation).")
+@click.option("--warehouse", default=None, help="Warehouse code, for warehouse staff.")
+@click.option("--locale", default="zh-CN", type=click.Choice(["zh-CN", "en"]))
+@click.option("--email", default=None)
+def users_add(username: str, display_name: str, roles: tuple[str, ...], manager: str | None, warehouse: str | None,
+              locale: str, email: str | None) -> None:
+    """Add a user."""
+    from sqlalchemy import select
+
+    from domain.models import Role, User, Warehouse
+
+    with _session() as s:
+        if s.scalar(select(User).where(User.username == username)):
+            raise click.ClickException(f"user {username} exists already")
+        u = User(username=username, display_name=display_name, locale=locale, email=email)
+        u.roles = {Role(r) for r in roles}
+        if manager:
+            m = s.scalar(select(User).where(User.username == manager))
+            if m is None:
+                raise click.ClickException(f"no user {manager}")
+            u.manager_id = m.id
+        if warehouse:
+            w = s.scalar(select(Warehouse).where(Warehouse.code == warehouse))
+            if w is None:
+                raise click.ClickException(f"no warehouse {warehouse}")
+            u.warehouse_id = w.id
+        s.add(u)
+        s.commit()
+        click.echo(f"added {username} (id {u.id})")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List users with roles and linked platforms."""
+    from sqlalchemy import select
+
+    from domain.models import User
+
+    with _session() as s:
+        for u in s.scalars(select(User).order_by(User.id)):
+            links = ", ".join(f"{i.platform}:{i.external_id}" for i in u.identities)
+            click.echo(f"{u.id:>4}  {u.username:<12} {u.display_name:<12} {','.join(sorted(r.value for r in u.roles)):<24} {links}")
+
+
+@users.command("link")
+@click.argument("username")
+@click.argument("platform", type=click.Choice(["dingtalk", "wecom", "slack"]))
+@click.argument("external_id")
+def users_link(username: str, platform: str, external_id: str) -> None:
+    """Link USERNAME to their id on PLATFORM."""
+    from domain.directory import link
+    from domain.errors import DomainError
+
+    with _session() as s:
+        try:
+            link(s, username, platform, external_id)
+        except DomainError as e:
+            raise click.ClickException(e.en) from e
+        s.commit()
+    click.echo(f"linked {username} ↔ {platform}:{external_id}")
+
+
+@main.group()
+def rules() -> None:
+    """Approval rules."""
+
+
+@rules.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+def rules_check(file: Path) -> None:
+    """Validate a rules file and print the steps it defines."""
+    from domain.errors import RulesError
+    from domain.rules import load_rules
+
+    try:
+        rs = load_rules(file)
+    except RulesError as e:
+        click.echo(str(e), err=True)
+        sys.exit(1)
+    for r in rs.rules:
+        when = r.when.model_dump(exclude_none=True) if r.when else "always"
+        who = ",".join([*(x.value for x in r.step.approvers.roles), *r.step.approvers.users])
+        click.echo(f"ok  {r.name:<24} when {when} → {r.step.name} [{r.step.mode}] {who}")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            return all(ipaddress.ip_address(a[4][0]).is_loopback for a in socket.getaddrinfo(host, None))
+        except OSError:
+            return False
+
+
+@main.command()
+@click.option("--host", default=None, help="Default: ORDERTALK_HOST (127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Default: ORDERTALK_PORT (8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the web server (platform callbacks, the sandbox when enabled) with the dispatcher and scheduler."""
+    from werkzeug.serving import run_simple
+
+    from bot.bootstrap import build
+
+    s = _settings()
+    host, port = host or s.host, port or s.port
+    if s.sandbox and not _loopback(host):
+        raise click.ClickException("the sandbox lets anyone act as anyone: it only listens on a loopback address "
+                                   f"(got {host}); unset ORDERTALK_SANDBOX to serve publicly")
+    ot = build(s)
+    ot.start_background()
+    if s.sandbox:
+        click.echo(f"sandbox: http://{host}:{port}/sandbox")
+    try:
+        run_simple(host, port, ot.flask, threaded=True, use_reloader=False)
+    finally:
+        ot.stop_background()
+
+
+@main.command()
+def worker() -> None:
+    """Run the outbox dispatcher and the scheduler without the web server (production)."""
+    from bot.bootstrap import build
+
+    s = _settings()
+    ot = build(s)
+    ot.start_background()
+    click.echo(f"worker {ot.dispatcher.owner} running")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        ot.stop_background()
+
+
+@main.command("slack-socket")
+def slack_socket() -> None:
+    """Connect to Slack over Socket Mode (no public URL needed)."""
+    from adapters.slack.app import run_socket_mode
+    from bot.bootstrap import build
+
+    s = _settings()
+    if not s.slack_app_token:
+        raise click.ClickException("set ORDERTALK_SLACK_APP_TOKEN (xapp-…) for Socket Mode")
+    ot = build(s)
+    ot.start_background()
+    run_socket_mode(ot.core, s)
+
+
+@main.command("dingtalk-stream")
+def dingtalk_stream() -> None:
+    """Connect to DingTalk over Stream mode (no public URL needed)."""
+    from adapters.dingtalk.stream import run_stream
+    from bot.bootstrap import build
+
+    s = _settings()
+    if not s.dingtalk_enabled:
+        raise click.ClickException("set ORDERTALK_DINGTALK_APP_KEY and ORDERTALK_DINGTALK_APP_SECRET")
+    ot = build(s)
+    ot.start_background()
+    run_stream(ot.core, s)
+
+
+def _session():  # type: ignore[no-untyped-def]
+    from domain.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(_settings().database_url))()
+
+
+if __name__ == "__main__":
+    main()

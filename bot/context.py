@@ -1,0 +1,38 @@
+"""Everything handlers and notifications share, built once by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.cards.context import Viewer
+from bot.outbox import Outbox
+from bot.settings import Settings
+from bot.tokens import TokenSigner
+from domain.models import User
+from domain.orders import Policy
+from domain.rules import RuleSet
+from domain.types import utcnow
+
+
+@dataclass
+class BotContext:
+    settings: Settings
+    signer: TokenSigner
+    outbox: Outbox
+    rules: RuleSet
+    clock: Callable[[], datetime] = utcnow
+    group_chats: dict[str, str] = field(default_factory=dict)  # platform → warehouse group chat id
+
+    def viewer(self, user: User) -> Viewer:
+        return Viewer(user=user, tz=self.settings.tz, currency=self.settings.currency, signer=self.signer)
+
+    def local_now(self) -> datetime:
+        return self.clock().astimezone(self.settings.tz)
+
+    def today(self) -> date:
+        return self.local_now().date()
+
+    def policy(self) -> Policy:
+        return Policy(rules=self.rules, order_prefix=self.settings.order_prefix, local_today=self.today())

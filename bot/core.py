@@ -1,0 +1,232 @@
+"""The bot core: identify the person, dedupe the event, run the intent or action, answer.
+
+Adapters call `handle_message` / `handle_action` (bot.ports.BotCorePort). Each call is one transaction:
+the inbound event key, the business change, and the outbox rows it causes commit together, so a
+redelivered event finds its key and has no second effect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import intents as it
+from bot.cards.common import error_card, help_card
+from bot.cards.model import Card, Option, Reply
+from bot.context import BotContext
+from bot.handlers import approvals as ap
+from bot.handlers import fulfilment as ff
+from bot.handlers import ordering as og
+from bot.handlers import orders as od
+from bot.handlers import presence as pr
+from bot.handlers.base import Turn
+from bot.notifications import publish
+from bot.ports import InboundAction, InboundMessage, ReplyTarget
+from bot.records import InboundEvent, PendingPrompt
+from bot.tokens import ActionToken, BadToken
+from domain.audit import Actor, record
+from domain.directory import identify
+from domain.errors import DomainError, NotFound
+from domain.models import Order
+from domain.uow import UnitOfWork
+
+log = logging.getLogger("ordertalk.core")
+
+INTENTS: dict[type, Callable[[Turn, Any], list[Reply]]] = {
+    it.ShowOrder: lambda t, i: od.show_order(t, i.number),
+    it.MyOrders: lambda t, i: od.my_orders(t),
+    it.MyApprovals: lambda t, i: ap.my_approvals(t),
+    it.MyTasks: lambda t, i: ff.my_tasks(t),
+    it.ShowCustomer: lambda t, i: od.show_customer(t, i.query),
+    it.ShowStock: lambda t, i: od.show_stock(t, i.query),
+    it.NewOrderForm: lambda t, i: og.order_form(t),
+    it.Nudge: lambda t, i: ap.nudge_by_text(t, i.number),
+    it.Approve: lambda t, i: ap.approve_by_text(t, i.number),
+    it.Reject: lambda t, i: ap.reject_by_text(t, i.number, i.reason),
+    it.Cancel: lambda t, i: ap.cancel(t, i.number, i.reason),
+    it.Away: lambda t, i: pr.away(t, i.until, i.delegate_query),
+    it.Back: lambda t, i: pr.back(t),
+    it.Claim: lambda t, i: ff.claim_by_ref(t, i.task_ref),
+    it.Ship: lambda t, i: ff.ship_by_text(t, i),
+    it.Payment: lambda t, i: ff.payment_by_text(t, i),
+    it.Statement: lambda t, i: ff.statement(t, i.customer_query, i.start, i.end),
+    it.Report: lambda t, i: ff.report(t, i.kind),
+    it.Help: lambda t, i: [Reply(card=help_card(t.user, t.locale))],
+}
+
+ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] = {
+    "approve": lambda t, tok, inp: ap.decide(t, tok.target, True, None),
+    "reject": lambda t, tok, inp: ap.reject_action(t, tok.target, tok.arg, inp.get("reason")),
+    "nudge": lambda t, tok, inp: ap.nudge(t, _order(t, tok.target)),
+    "cancel": lambda t, tok, inp: ap.cancel(t, _fresh(t, tok).number, inp.get("reason")),
+    "submit_order": lambda t, tok, inp: og.submit_form(t, inp),
+    "choose": lambda t, tok, inp: og.choose(t, tok),
+    "claim": lambda t, tok, inp: ff.claim(t, tok.target),
+    "ship": lambda t, tok, inp: ff.ship_from_form(t, tok.target, inp),
+    "pay": lambda t, tok, inp: ff.pay_from_form(t, tok.target, inp),
+    "promise": lambda t, tok, inp: ff.promise(t, tok.target, inp),
+    "snooze": lambda t, tok, inp: ff.snooze(t, tok.target),
+    "open_form": lambda t, tok, inp: og.order_form(t),
+}
+
+
+def _order(turn: Turn, order_id: int) -> Order:
+    order = turn.uow.session.get(Order, order_id)
+    if order is None:
+        raise NotFound("订单不存在", "No such order")
+    return order
+
+
+def _fresh(turn: Turn, tok: ActionToken) -> Order:
+    """Order-level buttons carry the order's version; a card older than the order is refused."""
+    order = _order(turn, tok.target)
+    if tok.version and tok.version != order.version:
+        raise domain_errors_stale(order)
+    return order
+
+
+def domain_errors_stale(order: Order) -> DomainError:
+    from domain.errors import StaleVersion
+
+    return StaleVersion(f"这张卡片已过时：订单 {order.number} 已有新变化，请发送订单号查看最新状态",
+                        f"This card is out of date: order {order.number} has changed; send its number for the latest")
+
+
+class BotCore:
+    def __init__(self, sessions: sessionmaker[Session], ctx: BotContext, wake: Callable[[], None] = lambda: None) -> None:
+        self.sessions = sessions
+        self.ctx = ctx
+        self.wake = wake
+
+    # ------------------------------------------------------------------ inbound
+    def handle_message(self, msg: InboundMessage, *, deliver_replies: bool = True) -> list[Reply]:
+        def work(turn: Turn | None, uow: UnitOfWork) -> list[Reply]:
+            if turn is None:
+                return self._not_linked(msg.platform, msg.external_user_id)
+            prompt = uow.session.get(PendingPrompt, turn.user.id)
+            if prompt is not None and prompt.kind == "reject_reason":
+                uow.session.delete(prompt)
+                if prompt.expires_at >= uow.now() and msg.text.strip():
+                    tok = self.ctx.signer.verify(prompt.token)
+                    return ap.decide(turn, tok.target, False, msg.text.strip())
+            intent = it.parse(msg.text, today=self.ctx.today(), order_prefix=self.ctx.settings.order_prefix)
+            return self._run_intent(turn, intent, msg.text)
+
+        return self._handle(msg.platform, msg.external_user_id, msg.event_id, msg.reply_to, deliver_replies, work)
+
+    def handle_action(self, action: InboundAction, *, deliver_replies: bool = True) -> list[Reply]:
+        def work(turn: Turn | None, uow: UnitOfWork) -> list[Reply]:
+            if turn is None:
+                return self._not_linked(action.platform, action.external_user_id)
+            try:
+                tok = self.ctx.signer.verify(action.token)
+            except BadToken:
+                record(uow, None, turn.actor, "refused", why="tampered or unknown action token")
+                return turn.error("这个按钮无效（可能已被篡改或已过期），请重新发送命令。",
+                                  "This button is not valid (tampered or expired); please send the command again.")
+            handler = ACTIONS.get(tok.action)
+            if handler is None:
+                return turn.error("不支持的操作", "Unsupported action")
+            return handler(turn, tok, {k: str(v) for k, v in action.inputs.items()})
+
+        return self._handle(action.platform, action.external_user_id, action.event_id, action.reply_to,
+                            deliver_replies, work)
+
+    def suggest(self, platform: str, external_user_id: str, source: str, query: str) -> list[Option]:
+        uow = UnitOfWork(self.sessions, self.ctx.clock)
+        with uow:
+            user = identify(uow.session, platform, external_user_id)
+            if user is None:
+                return []
+            return og.suggest(Turn(uow, self.ctx, user, platform), source, query)
+
+    def home(self, platform: str, external_user_id: str) -> list[Card]:
+        uow = UnitOfWork(self.sessions, self.ctx.clock)
+        with uow:
+            user = identify(uow.session, platform, external_user_id)
+            if user is None:
+                return [r.card for r in self._not_linked(platform, external_user_id) if r.card]
+            turn = Turn(uow, self.ctx, user, platform)
+            return ff.home_cards(turn)
+
+    # ------------------------------------------------------------------ plumbing
+    def _run_intent(self, turn: Turn, intent: it.Intent, text: str) -> list[Reply]:
+        if isinstance(intent, it.QuickOrder):
+            return og.quick_order(turn, intent.customer_query, list(intent.lines), text)
+        if isinstance(intent, it.Invalid):
+            return turn.error(intent.reason_zh, intent.reason_en)
+        handler = INTENTS.get(type(intent))
+        if handler is None:
+            return turn.text("没看懂 🤔 发送「帮助」查看我能做什么，或直接发送订单号，如 SO-20261122-0007。",
+                             "Sorry, I did not get that. Send 'help' to see what I can do, or an order number like SO-20261122-0007.")
+        return handler(turn, intent)
+
+    def _not_linked(self, platform: str, external_id: str) -> list[Reply]:
+        text = (f"您的账号尚未关联 OrderTalk 用户。请把这个 ID 发给管理员：{platform} / {external_id}\n"
+                f"管理员执行：ordertalk users link <用户名> {platform} {external_id}\n"
+                f"Your account is not linked to an OrderTalk user yet. Send this ID to an admin: {platform} / {external_id}\n"
+                f"The admin runs: ordertalk users link <username> {platform} {external_id}")
+        return [Reply(text=text, ephemeral=True)]
+
+    def _handle(self, platform: str, external_id: str, event_id: str, reply_to: ReplyTarget | None,
+                deliver_replies: bool, work: Callable[[Turn | None, UnitOfWork], list[Reply]]) -> list[Reply]:
+        key = f"{platform}:{event_id}"
+        uow = UnitOfWork(self.sessions, self.ctx.clock)
+        error: DomainError | None = None
+        try:
+            with uow:
+                if uow.session.get(InboundEvent, key) is not None:
+                    return []  # a redelivery: acknowledged, no second effect
+                uow.session.add(InboundEvent(key=key, received_at=uow.now(), replies=[]))
+                uow.session.flush()  # concurrent duplicates collide here, before doing anything
+                user = identify(uow.session, platform, external_id)
+                turn = Turn(uow, self.ctx, user, platform) if user is not None else None
+                replies = work(turn, uow)
+                self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
+                publish(uow, self.ctx)
+                uow.commit()
+        except IntegrityError:
+            log.info("duplicate inbound event %s ignored", key)
+            return []
+        except DomainError as e:
+            error = e
+        if error is None:
+            self.wake()
+            return replies
+        # The change rolled back; record the event and the explanation so a retry gets the same answer.
+        with uow:
+            user = identify(uow.session, platform, external_id)
+            locale = user.locale if user else self.ctx.settings.default_locale
+            replies = [Reply(card=error_card(locale, error.message(locale), error.details.get("field")), ephemeral=True)]
+            existing = uow.session.get(InboundEvent, key)
+            if existing is not None and existing.replies:
+                return []  # a true duplicate that was already answered
+            if existing is None:  # (it exists when the service committed a refusal to the audit trail)
+                uow.session.add(InboundEvent(key=key, received_at=uow.now(), replies=[]))
+                uow.session.flush()
+            self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
+            try:
+                uow.commit()
+            except IntegrityError:
+                return []
+        self.wake()
+        return replies
+
+    def _finish(self, uow: UnitOfWork, key: str, platform: str, reply_to: ReplyTarget | None, user_id: int | None,
+                replies: list[Reply], deliver: bool) -> None:
+        event = uow.session.get(InboundEvent, key)
+        assert event is not None
+        event.replies = [r.model_dump(mode="json") for r in replies]
+        if deliver and reply_to is not None:
+            for r in replies:
+                target = reply_to
+                if r.ephemeral and reply_to.kind == "group" and platform == "slack":
+                    target = reply_to.model_copy(update={"ephemeral_user": reply_to.ephemeral_user})
+                self.ctx.outbox.reply(uow.session, platform, target, user_id, card=r.card, text=r.text)
+
+
+__all__ = ["BotCore", "Actor"]

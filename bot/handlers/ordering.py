@@ -1,0 +1,164 @@
+"""Placing orders: the order form card, the one-line power-user form, and the form's submission."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from bot.cards.model import Button, Card, Input, Option, Reply, Tone
+from bot.handlers.base import Turn
+from bot.records import PendingPrompt
+from bot.tokens import ActionToken
+from domain.catalog import find_customers, find_products
+from domain.errors import PermissionDenied, ValidationFailed
+from domain.models import Channel, Customer, Product
+from domain.orders import LineRequest, OrderRequest, create_order
+from domain.permissions import may_create_orders, sees_prices
+
+FORM_LINES = 5
+
+
+def order_form(turn: Turn) -> list[Reply]:
+    if not may_create_orders(turn.user):
+        raise PermissionDenied("只有销售人员可以下单", "Only sales staff can place orders")
+    inputs = [Input(name="customer", label=turn.t("客户", "Customer"), kind="select", source="customers",
+                    placeholder=turn.t("客户编码或名称", "Customer code or name"))]
+    for i in range(1, FORM_LINES + 1):
+        inputs.append(Input(name=f"product_{i}", label=turn.t(f"商品 {i}", f"Product {i}"), kind="select",
+                            source="products", required=i == 1, placeholder="SKU"))
+        inputs.append(Input(name=f"qty_{i}", label=turn.t(f"数量 {i}", f"Quantity {i}"), kind="number", required=i == 1))
+    inputs.append(Input(name="requested_date", label=turn.t("要求交期", "Requested date"), kind="date", required=False))
+    inputs.append(Input(name="notes", label=turn.t("备注", "Notes"), required=False, multiline=True))
+    submit = Button(action="submit_order", label=turn.t("提交订单", "Submit order"), style="primary",
+                    token=turn.viewer.token("submit_order", turn.user.id), inputs=inputs,
+                    command=turn.t("下单 客户 SKU-001 x10", "order CUSTOMER SKU-001 x10"))
+    return [Reply(card=Card(kind="form", locale=turn.locale, title=turn.t("新订单", "New order"), tone=Tone.INFO,
+                            inputs=inputs, buttons=[submit],
+                            text=[turn.t("也可以一句话下单：下单 华兴 SKU-001 x10 SKU-007 x5",
+                                         "Power users: order ACME SKU-001 x10 SKU-007 x5")]))]
+
+
+def quick_order(turn: Turn, customer_query: str, lines: list[tuple[str, int]], original: str) -> list[Reply]:
+    s = turn.uow.session
+    customers = find_customers(s, customer_query)
+    if len(customers) != 1:
+        return _choices(turn, "customer", customer_query, customers, original, 0)
+    picked: list[LineRequest] = []
+    for idx, (pq, qty) in enumerate(lines, start=1):
+        products = find_products(s, pq)
+        if len(products) != 1:
+            return _choices(turn, "product", pq, products, original, idx)
+        picked.append(LineRequest(product_id=products[0].id, quantity=qty))
+    return _place(turn, OrderRequest(customer_id=customers[0].id, lines=picked, channel=_channel(turn)))
+
+
+def _channel(turn: Turn) -> Channel:
+    return Channel.SANDBOX if turn.platform == "console" else Channel.CHAT
+
+
+def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot: int) -> list[Reply]:  # type: ignore[type-arg]
+    zh_what, en_what = ("客户", "customer") if what == "customer" else ("商品", "product")
+    if not found:
+        return turn.error(f"找不到{zh_what}「{query}」", f"No {en_what} matches '{query}'", what)
+    # Remember the command; the chosen button fills in the ambiguous slot and runs it again.
+    s = turn.uow.session
+    prompt = s.get(PendingPrompt, turn.user.id) or PendingPrompt(user_id=turn.user.id)
+    prompt.kind = "quick_order"
+    prompt.token = original[:300]
+    from datetime import timedelta
+
+    prompt.expires_at = turn.uow.now() + timedelta(minutes=30)
+    s.add(prompt)
+    buttons = []
+    for item in found[:6]:
+        code = item.code if isinstance(item, Customer) else item.sku
+        buttons.append(Button(action="choose", label=f"{code} {item.name}"[:40],
+                              token=turn.viewer.token("choose", item.id, slot, "c" if what == "customer" else "p"),
+                              command=original.replace(query, code, 1)))
+    return [Reply(card=Card(kind="choices", locale=turn.locale, title=turn.t(f"「{query}」有多个匹配，请选择{zh_what}",
+                                                                               f"'{query}' matches several; pick the {en_what}"),
+                            buttons=buttons))]
+
+
+def choose(turn: Turn, tok: ActionToken) -> list[Reply]:
+    from bot import intents
+
+    s = turn.uow.session
+    prompt = s.get(PendingPrompt, turn.user.id)
+    if prompt is None or prompt.kind != "quick_order" or prompt.expires_at < turn.uow.now():
+        return turn.error("这个选择已过期，请重新下单", "This choice has expired; please place the order again")
+    parsed = intents.parse(prompt.token, today=turn.ctx.today(), order_prefix=turn.ctx.settings.order_prefix)
+    if not isinstance(parsed, intents.QuickOrder):
+        return turn.error("这个选择已过期，请重新下单", "This choice has expired; please place the order again")
+    model = Customer if tok.arg == "c" else Product
+    item = s.get(model, tok.target)
+    if item is None:
+        return turn.error("选项不存在", "No such option")
+    code = item.code if isinstance(item, Customer) else item.sku
+    customer_q = code if tok.arg == "c" else parsed.customer_query
+    lines = [(code if (tok.arg == "p" and i == tok.version) else q, n) for i, (q, n) in enumerate(parsed.lines, start=1)]
+    s.delete(prompt)
+    original = " ".join(["下单", customer_q] + [f"{q} x{n}" for q, n in lines])
+    return quick_order(turn, customer_q, lines, original)
+
+
+def submit_form(turn: Turn, inputs: dict[str, str]) -> list[Reply]:
+    s = turn.uow.session
+    cq = (inputs.get("customer") or "").strip()
+    customer = s.get(Customer, int(cq)) if cq.isdigit() else None
+    if customer is None:
+        found = find_customers(s, cq) if cq else []
+        if len(found) != 1:
+            return turn.error("请选择一个客户", "Pick one customer", "customer")
+        customer = found[0]
+    lines: list[LineRequest] = []
+    for i in range(1, FORM_LINES + 1):
+        pq = (inputs.get(f"product_{i}") or "").strip()
+        qs = (inputs.get(f"qty_{i}") or "").strip()
+        if not pq and not qs:
+            continue
+        product = s.get(Product, int(pq)) if pq.isdigit() else None
+        if product is None:
+            found = find_products(s, pq) if pq else []
+            if len(found) != 1:
+                return turn.error(f"第 {i} 行：请选择一个商品", f"Line {i}: pick one product", f"product_{i}")
+            product = found[0]
+        try:
+            qty = int(Decimal(qs))
+            if qty <= 0 or Decimal(qs) != qty:
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            return turn.error(f"第 {i} 行：数量须为正整数", f"Line {i}: quantity must be a whole number above 0", f"qty_{i}")
+        lines.append(LineRequest(product_id=product.id, quantity=qty))
+    if not lines:
+        return turn.error("至少填写一行商品", "Fill in at least one product line", "product_1")
+    requested = None
+    if inputs.get("requested_date"):
+        try:
+            requested = date.fromisoformat(inputs["requested_date"].strip())
+        except ValueError:
+            return turn.error("交期格式应为 YYYY-MM-DD", "Use YYYY-MM-DD for the date", "requested_date")
+    return _place(turn, OrderRequest(customer_id=customer.id, lines=lines, requested_date=requested,
+                                     notes=(inputs.get("notes") or "").strip(), channel=_channel(turn)))
+
+
+def _place(turn: Turn, req: OrderRequest) -> list[Reply]:
+    order = create_order(turn.uow, turn.user, req, turn.ctx.policy(), turn.actor)
+    v = turn.viewer
+    waiting = [s.name for s in order.steps if s.status == "pending"]
+    status = turn.t(f"已提交审批（{waiting[0]}）", f"submitted for approval ({waiting[0]})") if waiting else turn.t("已审批", "approved")
+    total = v.money(order.total) if sees_prices(turn.user) else ""
+    return turn.text(f"订单 {order.number} 已创建，金额 {total}，{status}。", f"Order {order.number} created, total {total}, {status}.")
+
+
+def suggest(turn: Turn, source: str, query: str) -> list[Option]:
+    s = turn.uow.session
+    if source == "customers":
+        items = find_customers(s, query) if query.strip() else list(s.scalars(select(Customer).order_by(Customer.code).limit(20)))
+        return [Option(value=str(c.id), label=f"{c.code} {c.name}") for c in items[:50]]
+    if source == "products":
+        items = find_products(s, query) if query.strip() else list(s.scalars(select(Product).order_by(Product.sku).limit(20)))
+        return [Option(value=str(p.id), label=f"{p.sku} {p.name} {p.spec}".strip()) for p in items[:50]]
+    raise ValidationFailed("未知的选项来源", "Unknown option source")

@@ -1,0 +1,434 @@
+"""Chat-command parser: one chat message in, one typed intent out.
+
+`parse(text, today=..., order_prefix="SO")` is pure (no database, no I/O, nothing platform-specific) and
+never raises: text it cannot read is `Unknown`; a recognised command with bad arguments is `Invalid`, which
+carries a Chinese and an English reason ready to show to the user.
+
+The grammar is the `_RULES` table: (pattern, builder) pairs tried in order against the normalised text
+(NFKC, leading @mention removed, whitespace collapsed); the first pattern that matches the whole text wins.
+A builder raises `_Bad` for bad arguments, which `parse` turns into `Invalid`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+
+
+@dataclass(frozen=True, slots=True)
+class ShowOrder:
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class MyOrders:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MyApprovals:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MyTasks:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowCustomer:
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowStock:
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrderForm:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class QuickOrder:
+    customer_query: str
+    lines: tuple[tuple[str, int], ...]  # (product query, quantity), in the order typed
+
+
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Approve:
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    number: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    number: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Away:
+    until: date
+    delegate_query: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Ship:
+    task_ref: str  # "T-12"
+    carrier: str
+    tracking: str
+    quantities: dict[str, int] | None  # per-line quantities for a partial shipment; None = everything
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    task_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    number: str
+    amount: Decimal
+    on: date | None
+    method: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    customer_query: str
+    start: date | None
+    end: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    kind: str  # "summary" | "trend" | "products" | "sales" | "regions"
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    text: str  # the normalised text
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    reason_zh: str
+    reason_en: str
+
+
+Intent = (
+    ShowOrder | MyOrders | MyApprovals | MyTasks | ShowCustomer | ShowStock | NewOrderForm | QuickOrder
+    | Nudge | Approve | Reject | Cancel | Away | Back | Ship | Claim | Payment | Statement | Report | Help
+    | Unknown | Invalid
+)
+
+
+class _Bad(Exception):
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    today: date
+    prefix: str
+
+
+# ---------------------------------------------------------------- normalisation
+
+_MENTION = re.compile(r"(?:<@[^>\s]*>|@\S+)\s*")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def normalize(text: str) -> str:
+    """NFKC, drop zero-width characters and leading @mentions, collapse whitespace, trim end punctuation."""
+    s = " ".join(unicodedata.normalize("NFKC", text).translate(_INVISIBLE).split())
+    while m := _MENTION.match(s):
+        s = s[m.end():]
+    return re.sub(r"[\s。.!！?？]+$", "", s) or s  # a lone "?" stays: it asks for help
+
+
+# ---------------------------------------------------------------- dates, numbers, quantities
+
+_MON = ("jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+        "|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+_DATE_FORMS = [re.compile(p, re.I) for p in (
+    r"(?P<y>\d{4})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})",
+    r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?",
+    r"(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})",
+    rf"(?P<mon>{_MON})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s*,?\s*(?P<y>\d{{4}}))?",
+    rf"(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*(?P<mon>{_MON})\.?(?:\s*,?\s*(?P<y>\d{{4}}))?",
+)]
+_DATE = "(?:" + "|".join(re.sub(r"\?P<\w+>", "", f.pattern) for f in _DATE_FORMS) + ")"  # no groups
+_BAD_DATE = ("无法识别日期「{}」，请写成 2026-12-01、12-01 或 12月1日",
+             "cannot read the date '{}'; write it as 2026-12-01, 12-01 or Dec 1")
+
+
+def _date(text: str, ref: date, forward: bool) -> date:
+    """Read a date. Without a year: the next such date on/after `ref` (forward) or the last on/before it."""
+    m = next((m for f in _DATE_FORMS if (m := f.fullmatch(text.strip()))), None)
+    if m is None:
+        raise _Bad(_BAD_DATE[0].format(text), _BAD_DATE[1].format(text))
+    g = m.groupdict()
+    month, day = (int(g["m"]) if g.get("m") else _MONTHS[g["mon"][:3].lower()]), int(g["d"])
+    years = [int(g["y"])] if g.get("y") else [ref.year, ref.year + (1 if forward else -1)]
+    for year in years:
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            continue
+        if g.get("y") or (found >= ref if forward else found <= ref):
+            return found
+    raise _Bad(_BAD_DATE[0].format(text), _BAD_DATE[1].format(text))
+
+
+def _qty(text: str) -> int:
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+", text) and 0 < len(digits := text.replace(",", "")) <= 9:
+        if (n := int(digits)) > 0:
+            return n
+    raise _Bad(f"数量「{text}」无效：必须是正整数", f"invalid quantity '{text}': must be a positive whole number")
+
+
+def _amount(text: str) -> Decimal:
+    if re.fullmatch(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?", text):
+        if (value := Decimal(text.replace(",", ""))) > 0:
+            return value
+    raise _Bad(f"金额「{text}」无效：必须大于 0，最多两位小数",
+               f"invalid amount '{text}': must be greater than 0 with at most 2 decimals")
+
+
+# ---------------------------------------------------------------- builders
+
+def _num(m: re.Match[str], c: _Ctx) -> str:
+    return f"{c.prefix}-{m['d8']}-{m['d4']}"
+
+
+def _task(m: re.Match[str]) -> str:
+    return "T-" + re.sub(r"\D", "", m["task"])
+
+
+def _reason(m: re.Match[str]) -> str | None:
+    return (m["reason"] or "").strip() or None
+
+
+_UNIT = r"(?:件|个|pcs|pc)"
+_QTY_TOKENS = [re.compile(p, re.I) for p in (
+    r"[x×*](?P<q>[-+]?\d[\d.,]*)",  # x10   ×10   *10
+    rf"(?P<q>[-+]?\d[\d.,]*){_UNIT}",  # 10件   10pcs
+    r"(?P<p>.+?)(?:\*|×|(?<=[\d\u3400-\u9fff])x)(?P<q>[-+]?\d[\d.,]*)",  # SKU-007*5   螺丝x10
+    rf"(?P<p>.*[^\x00-\x7f])(?P<q>\d[\d.,]*){_UNIT}",  # 螺丝10个
+)]
+_ORDER_USAGE = ("请写明商品和数量，例如：下单 华兴 SKU-001 x10 SKU-007 x5",
+                "name products and quantities, e.g. order ACME SKU-001 x10 SKU-007 x5")
+
+
+def _quick_order(m: re.Match[str], c: _Ctx) -> Intent:
+    text = re.sub(r"(?<!\S)([x×*])\s+", r"\1", m["lines"] or "", flags=re.I)  # "x 10" -> "x10"
+    text = re.sub(rf"(\d)\s+({_UNIT})(?![a-z])", r"\1\2", text, flags=re.I)  # "10 件" -> "10件"
+    lines: list[tuple[str, int]] = []
+    for segment in re.split(r"[;、]|,(?!\d{3}(?!\d))", text):
+        words: list[str] = []
+        for token in segment.split():
+            qm = next((qm for rx in _QTY_TOKENS if (qm := rx.fullmatch(token))), None)
+            if qm is None:
+                words.append(token)
+                continue
+            if qm.groupdict().get("p"):
+                words.append(qm["p"])
+            if not words:
+                raise _Bad(f"数量「{token}」前缺少商品。" + _ORDER_USAGE[0],
+                           f"quantity '{token}' has no product; " + _ORDER_USAGE[1])
+            lines.append((" ".join(words), _qty(qm["q"])))
+            words = []
+        if words:
+            item = " ".join(words)
+            raise _Bad(f"「{item}」缺少数量。" + _ORDER_USAGE[0], f"'{item}' has no quantity; " + _ORDER_USAGE[1])
+    if not lines:
+        raise _Bad(*_ORDER_USAGE)
+    return QuickOrder(m["customer"], tuple(lines))
+
+
+_CARRIERS = ("京东物流", "顺丰", "中通", "圆通", "韵达", "申通", "德邦", "京东", "EMS", "极兔", "邮政")
+_SHIP_USAGE = ("用法：发货 T-12 顺丰 SF1234567890 [SKU-001=5 SKU-002=3]",
+               "usage: ship T-12 <carrier> <tracking number> [SKU-001=5 SKU-002=3]")
+
+
+def _ship(m: re.Match[str], c: _Ctx) -> Intent:
+    tokens = re.sub(r"\s*=\s*", "=", m["rest"] or "").split()
+    split = next((i for i, t in enumerate(tokens) if "=" in t), len(tokens))
+    head, tail = tokens[:split], tokens[split:]
+    if not head:
+        raise _Bad(*_SHIP_USAGE)
+    carrier, tracking = " ".join(head[:-1]), head[-1]
+    if not carrier:  # "顺丰SF1234567890"
+        name = next((n for n in _CARRIERS if tracking.upper().startswith(n) and len(tracking) > len(n)), "")
+        carrier, tracking = name, tracking[len(name):]
+    if not carrier or not re.fullmatch(r"[A-Za-z0-9-]*\d[A-Za-z0-9-]*", tracking):
+        raise _Bad(*_SHIP_USAGE)
+    quantities: dict[str, int] = {}
+    for token in tail:
+        sku, _, n = token.partition("=")
+        if not sku or sku in quantities:
+            raise _Bad(f"发货数量「{token}」无效或重复。" + _SHIP_USAGE[0],
+                       f"shipped quantity '{token}' is invalid or repeated; " + _SHIP_USAGE[1])
+        quantities[sku] = _qty(n)
+    return Ship(_task(m), carrier, tracking, quantities or None)
+
+
+def _away(m: re.Match[str], c: _Ctx) -> Intent:
+    until = _date(m["date"], c.today, forward=True)
+    if until < c.today:
+        raise _Bad(f"返回日期 {until} 早于今天", f"return date {until} is in the past")
+    if m["who"] is not None and not m["who"].strip(" @"):
+        raise _Bad("请写明转交给谁，例如：外出 至 12-01 转交 李四", "name the delegate, e.g. away until 12-01 delegate Li")
+    return Away(until, m["who"].strip().lstrip("@") if m["who"] else None)
+
+
+_PAY_REST = re.compile(
+    rf"(?:¥|cny|rmb)?\s*(?P<amt>\S+?)\s*(?:元|cny|rmb)?(?:\s+(?:on\s+|于\s*)?(?P<on>{_DATE}))?"
+    r"(?:\s+(?:(?:by|via|通过)\s+)?(?P<method>.+))?", re.I)
+
+
+def _payment(m: re.Match[str], c: _Ctx) -> Intent:
+    rest = _PAY_REST.fullmatch(m["rest"] or "")
+    if rest is None:
+        raise _Bad("用法：收款 SO-20261122-0007 12000 [2026-11-20] [转账]",
+                   "usage: paid SO-20261122-0007 12000 [on 2026-11-20] [by transfer]")
+    amount, method = _amount(rest["amt"]), rest["method"]
+    if method and re.match(r"on\s|于|\d", method, re.I):
+        raise _Bad(_BAD_DATE[0].format(method), _BAD_DATE[1].format(method))
+    on = _date(rest["on"], c.today, forward=False) if rest["on"] else None
+    if on and on > c.today:
+        raise _Bad(f"收款日期 {on} 晚于今天", f"payment date {on} is in the future")
+    return Payment(_num(m, c), amount, on, method)
+
+
+_STATEMENT_REST = re.compile(
+    rf"(?P<cust>.+?)(?:\s+(?P<start>{_DATE})(?:(?:\s*(?:~|-|to|至|到)\s*|\s+)(?P<end>{_DATE}))?)?", re.I)
+
+
+def _statement(m: re.Match[str], c: _Ctx) -> Intent:
+    rest = _STATEMENT_REST.fullmatch(m["rest"] or "")
+    if rest is None or re.fullmatch(_DATE, rest["cust"], re.I):
+        raise _Bad("用法：对账单 华兴 [2026-10-01 2026-10-31]", "usage: statement ACME [2026-10-01 2026-10-31]")
+    start = _date(rest["start"], c.today, forward=False) if rest["start"] else None
+    end = _date(rest["end"], start, forward=True) if rest["end"] and start else None
+    if start and end and end < start:
+        raise _Bad(f"结束日期 {end} 早于开始日期 {start}", f"end date {end} is before start date {start}")
+    return Statement(rest["cust"], start, end)
+
+
+_REPORTS = {
+    "报表": "summary", "report": "summary", "summary": "summary",
+    "销售趋势": "trend", "销售额趋势": "trend", "sales trend": "trend", "trend": "trend",
+    "销量排行": "products", "product ranking": "products", "top products": "products",
+    "业绩排行": "sales", "leaderboard": "sales", "sales leaderboard": "sales",
+    "客户分布": "regions", "客户区域分布": "regions", "region": "regions", "regions": "regions",
+}
+_REPORT_RX = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(_REPORTS, key=len, reverse=True))
+
+# ---------------------------------------------------------------- the grammar
+# %NUM% = an order number (groups d8, d4), %TASK% = a task reference, %REASON% = optional free text.
+# Chinese keywords may touch their argument ("订单SO-…"); English ones need a word boundary.
+
+_Builder = Callable[[re.Match[str], _Ctx], Intent]
+_REASON = r"(?:\s*[,:;]?\s*(?:(?:理由|原因|reason)\s*:)?\s*(?P<reason>.+))?"
+_RULES: list[tuple[str, _Builder]] = [
+    (r"help|帮助|菜单|menu|\?+", lambda m, c: Help()),
+    (r"my\s*orders?|我的订单", lambda m, c: MyOrders()),
+    (r"pending|my\s*approvals?|待审批|我的审批", lambda m, c: MyApprovals()),
+    (r"(?:my\s*)?tasks?|我的任务|发货任务", lambda m, c: MyTasks()),
+    (r"我?回来了|(?:i[’']?m\s*|i\s+am\s+)?back", lambda m, c: Back()),
+    (r"new\s*order|order|下单|新订单|新建订单", lambda m, c: NewOrderForm()),
+    (_REPORT_RX, lambda m, c: Report(_REPORTS[" ".join(m[0].lower().split())])),
+    (r"(?:(?:订单|查询|查看|查)\s*|(?:status(?:\s+of)?|where\s+is|show|order|check)\s+)?%NUM%"
+     r"(?:\s*(?:状态|进度|status))?\s*\??", lambda m, c: ShowOrder(_num(m, c))),
+    (r"(?:催办|催|remind|nudge)\s*%NUM%", lambda m, c: Nudge(_num(m, c))),
+    (r"(?:同意|批准|approve)\s*%NUM%", lambda m, c: Approve(_num(m, c))),
+    (r"(?:驳回|拒绝|reject)\s*%NUM%" + _REASON, lambda m, c: Reject(_num(m, c), _reason(m))),
+    (r"(?:取消(?:订单)?|cancel(?:\s+order)?)\s*%NUM%" + _REASON, lambda m, c: Cancel(_num(m, c), _reason(m))),
+    (r"(?:收款|回款|到账|paid|payment|received)\s*%NUM%(?:\s*(?P<rest>.+))?", _payment),
+    (r"(?:领取|认领|claim)\s*%TASK%", lambda m, c: Claim(_task(m))),
+    (r"(?:确认发货|发货|ship)\s*%TASK%(?:\s*(?P<rest>.+))?", _ship),
+    (r"(?:外出|休假|请假|away\b|ooo\b|out\s+of\s+office\b)\s*(?:至|到|直到|until\b|till\b)?\s*(?P<date>.+?)"
+     r"(?:\s*(?:转交给?|交给|delegate(?:\s+to)?\b)\s*(?P<who>.*))?", _away),
+    (r"(?:对账单|对账(?!单)|statement\b)\s*(?P<rest>.+)", _statement),
+    (r"(?:客户|customer\b|cust\b)\s*(?P<q>.+)", lambda m, c: ShowCustomer(m["q"])),
+    (r"(?:库存|stock\b|inventory\b)\s*(?P<q>.+)", lambda m, c: ShowStock(m["q"])),
+    (r"(?:下单|新订单|new\s+order\b|order\b)\s*(?P<customer>[^\s,;、]+)[\s,;、]*(?P<lines>.*)", _quick_order),
+]
+# A recognised command word alone or followed by arguments nothing above accepted: show its usage.
+_USAGE: list[tuple[str, str, str]] = [
+    (r"催办|催|remind|nudge", "催办 %EX%", "nudge %EX%"),
+    (r"同意|批准|approve", "同意 %EX%", "approve %EX%"),
+    (r"驳回|拒绝|reject", "驳回 %EX% [理由]", "reject %EX% [reason]"),
+    (r"取消|cancel", "取消 %EX% [原因]", "cancel %EX% [reason]"),
+    (r"收款|回款|paid|payment", "收款 %EX% 12000 [2026-11-20] [转账]", "paid %EX% 12000 [on 2026-11-20] [by transfer]"),
+    (r"领取|认领|claim", "领取 T-12", "claim T-12"),
+    (r"确认发货|发货|ship", "发货 T-12 顺丰 SF1234567890 [SKU-001=5]", "ship T-12 SF SF1234567890 [SKU-001=5]"),
+    (r"外出|休假|away|ooo", "外出 至 12-01 转交 李四", "away until 12-01 delegate Li"),
+    (r"对账单|statement", "对账单 华兴 [2026-10-01 2026-10-31]", "statement ACME [2026-10-01 2026-10-31]"),
+    (r"客户|customer|cust", "客户 华兴", "customer ACME"),
+    (r"库存|stock", "库存 SKU-001", "stock SKU-001"),
+    (r"status|查询|查", "查询 %EX%", "status %EX%"),
+]
+
+
+@lru_cache(maxsize=8)
+def _compiled(prefix: str) -> tuple[list[tuple[re.Pattern[str], _Builder]], list[tuple[re.Pattern[str], str, str]]]:
+    dash = r"[-‐‑‒–—―]?"
+    num = rf"(?<![A-Za-z0-9]){re.escape(prefix)}\s*{dash}\s*(?P<d8>\d{{8}})\s*{dash}\s*(?P<d4>\d{{4}})(?!\d)"
+    task = r"(?<![A-Za-z0-9])(?P<task>T\s*-?\s*\d{1,9})(?!\d)"
+    rules = [(re.compile(p.replace("%NUM%", num).replace("%TASK%", task), re.I), b) for p, b in _RULES]
+    example = f"{prefix}-20261122-0007"
+    usage = [(re.compile(rf"(?:{kw})(?:\s.*)?", re.I | re.S), zh.replace("%EX%", example), en.replace("%EX%", example))
+             for kw, zh, en in _USAGE]
+    return rules, usage
+
+
+def parse(text: str, *, today: date, order_prefix: str = "SO") -> Intent:
+    """Turn one chat message into one intent. Never raises."""
+    s = normalize(text)
+    if not s:
+        return Help()  # a bare @mention of the bot
+    ctx = _Ctx(today, order_prefix.strip().upper())
+    rules, usage = _compiled(ctx.prefix)
+    for pattern, build in rules:
+        if m := pattern.fullmatch(s):
+            try:
+                return build(m, ctx)
+            except _Bad as bad:
+                return Invalid(bad.zh, bad.en)
+    for pattern, zh, en in usage:
+        if pattern.fullmatch(s):
+            return Invalid(f"格式不对。用法：{zh}", f"Not understood. Usage: {en}")
+    return Unknown(s)

@@ -1,0 +1,153 @@
+"""Scheduled work: approval reminders and escalation, the overdue-receivables digest, late shipping tasks.
+
+Every job is safe to run again and in several processes at once: each reminder first claims a unique
+key in `sent_reminders` (inside the same transaction as its outbox rows), so a restart or a second
+scheduler sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.cards.fulfilment import receivables_digest_card, shipping_task_card
+from bot.context import BotContext
+from bot.notifications import once, publish
+from domain import approvals, fulfilment
+from domain.audit import SYSTEM, record
+from domain.calendar import business_hours_between, is_work_day
+from domain.events import ApprovalNudged
+from domain.models import ApprovalStep, Order, Receivable, Role, ShippingTask, StepStatus, User
+from domain.uow import UnitOfWork
+
+
+class Jobs:
+    def __init__(self, sessions: sessionmaker[Session], ctx: BotContext, wake: Callable[[], None] = lambda: None) -> None:
+        self.sessions = sessions
+        self.ctx = ctx
+        self.wake = wake
+
+    def _run(self, fn: Callable[[UnitOfWork], int]) -> int:
+        uow = UnitOfWork(self.sessions, self.ctx.clock)
+        try:
+            with uow:
+                n = fn(uow)
+                publish(uow, self.ctx)
+                uow.commit()
+        except IntegrityError:
+            return 0  # another scheduler claimed the same reminder key first: nothing to send
+        if n:
+            self.wake()
+        return n
+
+    # ------------------------------------------------------------ approvals
+    def approval_reminders(self) -> int:
+        st = self.ctx.settings
+
+        def work(uow: UnitOfWork) -> int:
+            sent = 0
+            now = uow.now()
+            steps = uow.session.scalars(select(ApprovalStep).where(ApprovalStep.status == StepStatus.PENDING.value)
+                                        .order_by(ApprovalStep.id)).all()
+            for step in steps:
+                if step.opened_at is None:
+                    continue
+                waited = business_hours_between(step.opened_at, now, st.tz, st.work_days, st.work_start, st.work_end)
+                if waited >= st.approval_escalate_hours and once(uow.session, f"escalate:{step.id}", now):
+                    approvals.escalate(uow, step, SYSTEM)
+                    sent += 1
+                elif waited >= st.approval_remind_hours and once(uow.session, f"remind:{step.id}", now):
+                    people = tuple(u.id for u in approvals.pending_approvers(step))
+                    record(uow, step.order, SYSTEM, "reminder", step=step.name)
+                    uow.emit(ApprovalNudged(step.order_id, step.id, None, people, kind="reminder"))
+                    sent += 1
+            return sent
+
+        return self._run(work)
+
+    # ------------------------------------------------------------ receivables
+    def overdue_digest(self) -> int:
+        st = self.ctx.settings
+        today = self.ctx.today()
+        if not is_work_day(self.ctx.clock(), st.tz, st.work_days):
+            return 0
+
+        def work(uow: UnitOfWork) -> int:
+            s = uow.session
+            due = [r for r in fulfilment.overdue_receivables(s, today)
+                   if not (r.promised_date and r.promised_date > today) and not (r.snoozed_until and r.snoozed_until > today)]
+            by_sales: dict[int, list[Receivable]] = defaultdict(list)
+            by_manager: dict[int, list[Receivable]] = defaultdict(list)
+            thresholds = sorted(st.overdue_escalate_days)
+            for r in due:
+                by_sales[r.order.sales_user_id].append(r)
+                days = (today - r.due_date).days
+                if thresholds and days > thresholds[0]:
+                    manager_id = r.order.sales_user.manager_id
+                    for m in ([manager_id] if manager_id else []) + (
+                        [u.id for u in s.scalars(select(User)) if u.has_role(Role.ADMIN)] if len(thresholds) > 1 and days > thresholds[1] else []
+                    ):
+                        by_manager[m].append(r)
+            sent = 0
+            for uid, items in sorted(by_sales.items()):
+                if once(s, f"digest:{uid}:{today.isoformat()}", uow.now()):
+                    user = s.get(User, uid)
+                    assert user is not None
+                    self.ctx.outbox.to_user(s, user, card=receivables_digest_card(items, today, self.ctx.viewer(user)))
+                    sent += 1
+            for uid, items in sorted(by_manager.items()):
+                if once(s, f"digest-escalated:{uid}:{today.isoformat()}", uow.now()):
+                    user = s.get(User, uid)
+                    assert user is not None
+                    v = self.ctx.viewer(user)
+                    title = v.t(f"团队逾期应收（{len(items)} 笔超过 {thresholds[0]} 天）", f"Team receivables over {thresholds[0]} days ({len(items)})")
+                    self.ctx.outbox.to_user(s, user, card=receivables_digest_card(items, today, v, title))
+                    sent += 1
+            return sent
+
+        return self._run(work)
+
+    # ------------------------------------------------------------ warehouse
+    def late_tasks(self) -> int:
+        today = self.ctx.today()
+
+        def work(uow: UnitOfWork) -> int:
+            s = uow.session
+            late = s.scalars(select(ShippingTask).join(Order).where(
+                ShippingTask.status.in_(fulfilment.OPEN_TASK), Order.requested_date.is_not(None), Order.requested_date < today)).all()
+            sent = 0
+            for task in late:
+                if not once(s, f"late-task:{task.id}:{today.isoformat()}", uow.now()):
+                    continue
+                staff = [u for u in s.scalars(select(User).where(User.warehouse_id == task.warehouse_id)) if u.has_role(Role.WAREHOUSE)]
+                for u in staff:
+                    card = shipping_task_card(task, fulfilment.task_lines(s, task), self.ctx.viewer(u))
+                    card.subtitle = self.ctx.viewer(u).t(f"已超过要求交期 {task.order.requested_date}", f"Past the requested date {task.order.requested_date}")
+                    card.key = None  # a reminder, not a copy to keep updated
+                    self.ctx.outbox.to_user(s, u, card=card)
+                sent += 1
+            return sent
+
+        return self._run(work)
+
+
+def start_scheduler(jobs: Jobs, now: Callable[[], datetime] | None = None):  # type: ignore[no-untyped-def]
+    """APScheduler in the background: reminders every 5 minutes, digest and late tasks at the digest time."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    st = jobs.ctx.settings
+    sched = BackgroundScheduler(timezone=st.timezone)
+    sched.add_job(jobs.approval_reminders, "interval", minutes=5, id="approval_reminders", coalesce=True, max_instances=1)
+    days = ",".join(["mon", "tue", "wed", "thu", "fri", "sat", "sun"][d - 1] for d in st.work_days)
+    sched.add_job(jobs.overdue_digest, CronTrigger(day_of_week=days, hour=st.digest_time.hour, minute=st.digest_time.minute,
+                                                   timezone=st.timezone), id="overdue_digest", coalesce=True, max_instances=1)
+    sched.add_job(jobs.late_tasks, CronTrigger(day_of_week=days, hour=st.work_start.hour, minute=st.work_start.minute,
+                                               timezone=st.timezone), id="late_tasks", coalesce=True, max_instances=1)
+    sched.start()
+    return sched

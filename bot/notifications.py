@@ -1,0 +1,171 @@
+"""Domain events → outbox rows, inside the transaction that produced the events.
+
+Which event goes to which function is one readable table at the bottom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.cards.approvals import (
+    approval_decided_card,
+    approval_key,
+    approval_progress_card,
+    approval_request_card,
+)
+from bot.cards.common import info_card
+from bot.cards.model import Tone
+from bot.context import BotContext
+from bot.records import SentReminder
+from domain import events as ev
+from domain.models import ApprovalStep, Order, Product, Role, StepStatus, User, Warehouse
+from domain.uow import UnitOfWork
+
+
+def _user(s: Session, uid: int | None) -> User | None:
+    return s.get(User, uid) if uid is not None else None
+
+
+def once(s: Session, key: str, now) -> bool:  # type: ignore[no-untyped-def]
+    """True the first time a key is seen; the primary key makes this hold across processes."""
+    if s.get(SentReminder, key) is not None:
+        return False
+    s.add(SentReminder(key=key, sent_at=now))
+    s.flush()
+    return True
+
+
+def approval_requested(e: ev.ApprovalRequested, uow: UnitOfWork, ctx: BotContext) -> None:
+    s = uow.session
+    order, step = s.get(Order, e.order_id), s.get(ApprovalStep, e.step_id)
+    assert order is not None and step is not None
+    for uid in e.approver_ids:
+        user = _user(s, uid)
+        if user is not None:
+            ctx.outbox.to_user(s, user, card=approval_request_card(order, step, ctx.viewer(user)))
+
+
+def _refresh_copies(s: Session, ctx: BotContext, order: Order, step: ApprovalStep) -> None:
+    def build(uid: int | None):  # type: ignore[no-untyped-def]
+        user = _user(s, uid)
+        if user is None:
+            return None
+        v = ctx.viewer(user)
+        if step.status == StepStatus.PENDING.value:
+            return approval_progress_card(order, step, v)
+        return approval_decided_card(order, step, v)
+
+    ctx.outbox.update_everywhere(s, approval_key(step), build)
+
+
+def approval_decided(e: ev.ApprovalDecided, uow: UnitOfWork, ctx: BotContext) -> None:
+    s = uow.session
+    order, step = s.get(Order, e.order_id), s.get(ApprovalStep, e.step_id)
+    assert order is not None and step is not None
+    _refresh_copies(s, ctx, order, step)
+
+
+def order_approved(e: ev.OrderApproved, uow: UnitOfWork, ctx: BotContext) -> None:
+    s = uow.session
+    order = s.get(Order, e.order_id)
+    assert order is not None
+    v = ctx.viewer(order.sales_user)
+    ctx.outbox.to_user(s, order.sales_user, card=info_card(
+        v.locale, v.t(f"订单 {order.number} 已审批通过", f"Order {order.number} is approved"),
+        [v.t(f"客户 {order.customer.name}，金额 {v.money(order.total)}，已通知仓库发货。",
+             f"Customer {order.customer.name}, total {v.money(order.total)}; the warehouse has been told to ship.")],
+        Tone.SUCCESS))
+
+
+def order_rejected(e: ev.OrderRejected, uow: UnitOfWork, ctx: BotContext) -> None:
+    s = uow.session
+    order, by = s.get(Order, e.order_id), _user(s, e.rejected_by_id)
+    assert order is not None
+    v = ctx.viewer(order.sales_user)
+    who = by.display_name if by else "—"
+    ctx.outbox.to_user(s, order.sales_user, card=info_card(
+        v.locale, v.t(f"订单 {order.number} 被驳回", f"Order {order.number} was rejected"),
+        [v.t(f"{who} 驳回了订单，理由：{e.reason}", f"{who} rejected it. Reason: {e.reason}"),
+         v.t("预留的库存已释放。", "Its reserved stock was released.")], Tone.DANGER))
+
+
+def order_cancelled(e: ev.OrderCancelled, uow: UnitOfWork, ctx: BotContext) -> None:
+    s = uow.session
+    order = s.get(Order, e.order_id)
+    assert order is not None
+    for step in order.steps:
+        _refresh_copies(s, ctx, order, step)
+    if e.cancelled_by_id != order.sales_user_id:
+        v = ctx.viewer(order.sales_user)
+        ctx.outbox.to_user(s, order.sales_user, card=info_card(
+            v.locale, v.t(f"订单 {order.number} 已取消", f"Order {order.number} was cancelled"),
+            [e.reason or ""], Tone.DANGER))
+
+
+def stock_low(e: ev.StockLow, uow: UnitOfWork, ctx: BotContext) -> None:
+    s = uow.session
+    if not once(s, f"stock-low:{e.warehouse_id}:{e.product_id}:{ctx.today().isoformat()}", uow.now()):
+        return
+    product, wh = s.get(Product, e.product_id), s.get(Warehouse, e.warehouse_id)
+    assert product is not None and wh is not None
+    people = [u for u in s.scalars(select(User).where(User.active.is_(True)))
+              if u.has_role(Role.ADMIN) or (u.has_role(Role.WAREHOUSE) and u.warehouse_id == wh.id)]
+    for u in people:
+        v = ctx.viewer(u)
+        ctx.outbox.to_user(s, u, card=info_card(
+            v.locale, v.t(f"库存预警：{product.sku} {product.name}", f"Low stock: {product.sku} {product.name}"),
+            [v.t(f"{wh.name} 可用 {e.available} {product.unit}，低于安全库存 {e.safety_stock}",
+                 f"{wh.name}: {e.available} {product.unit} available, below the safety stock of {e.safety_stock}")],
+            Tone.WARNING))
+
+
+def approval_nudged(e: ev.ApprovalNudged, uow: UnitOfWork, ctx: BotContext) -> None:
+    s = uow.session
+    order, step = s.get(Order, e.order_id), s.get(ApprovalStep, e.step_id)
+    assert order is not None and step is not None
+    by = _user(s, e.by_user_id)
+    for uid in e.approver_ids + e.escalated_to_ids:
+        user = _user(s, uid)
+        if user is None:
+            continue
+        v = ctx.viewer(user)
+        card = approval_request_card(order, step, v)
+        if e.kind == "escalation":
+            card.subtitle = v.t(f"升级：审批超时未处理，请您处理（{card.subtitle}）",
+                                f"Escalated: this approval is overdue ({card.subtitle})")
+        elif e.kind == "reminder":
+            card.subtitle = v.t(f"提醒：该审批已等待较长时间（{card.subtitle}）",
+                                f"Reminder: this approval has been waiting ({card.subtitle})")
+        else:
+            name = by.display_name if by else ""
+            card.subtitle = v.t(f"催办：{name} 提醒您审批（{card.subtitle}）", f"Nudge from {name}: ({card.subtitle})")
+        ctx.outbox.to_user(s, user, card=card)
+
+
+Handler = Callable[..., None]
+HANDLERS: dict[type[ev.Event], list[Handler]] = {
+    ev.ApprovalRequested: [approval_requested],
+    ev.ApprovalDecided: [approval_decided],
+    ev.OrderApproved: [order_approved],
+    ev.OrderRejected: [order_rejected],
+    ev.OrderCancelled: [order_cancelled],
+    ev.StockLow: [stock_low],
+    ev.ApprovalNudged: [approval_nudged],
+}
+
+
+def register(event_type: type[ev.Event], handler: Handler) -> None:
+    HANDLERS.setdefault(event_type, []).append(handler)
+
+
+def publish(uow: UnitOfWork, ctx: BotContext) -> None:
+    """Handle every event of the unit of work (handlers may add more events; those are handled too)."""
+    i = 0
+    while i < len(uow.events):
+        event = uow.events[i]
+        for handler in HANDLERS.get(type(event), []):
+            handler(event, uow, ctx)
+        i += 1

@@ -1,0 +1,92 @@
+"""Fulfilment events → outbox: task cards to the warehouse (and its group chat), updates, tracking to sales."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.cards.common import info_card
+from bot.cards.fulfilment import shipping_task_card, task_key
+from bot.cards.model import Tone
+from bot.context import BotContext
+from bot.notifications import register
+from domain import events as ev
+from domain import fulfilment
+from domain.models import Order, Role, Shipment, ShippingTask, User
+from domain.uow import UnitOfWork
+
+
+def _staff(uow: UnitOfWork, warehouse_id: int) -> list[User]:
+    return [u for u in uow.session.scalars(select(User).where(User.active.is_(True), User.warehouse_id == warehouse_id))
+            if u.has_role(Role.WAREHOUSE)]
+
+
+def task_created(e: ev.ShippingTaskCreated, uow: UnitOfWork, ctx: BotContext) -> None:
+    s = uow.session
+    task = s.get(ShippingTask, e.task_id)
+    assert task is not None
+    lines = fulfilment.task_lines(s, task)
+    for u in _staff(uow, task.warehouse_id):
+        ctx.outbox.to_user(s, u, card=shipping_task_card(task, lines, ctx.viewer(u)))
+    for platform, chat in ctx.group_chats.items():
+        # A group has no single viewer: render as a warehouse person would see it (no prices), in the default locale.
+        viewer_user = User(display_name="group", locale=ctx.settings.default_locale, roles_csv=Role.WAREHOUSE.value)
+        ctx.outbox.to_group(s, platform, chat, card=shipping_task_card(task, lines, ctx.viewer(viewer_user)))
+
+
+def _refresh_task(uow: UnitOfWork, ctx: BotContext, task: ShippingTask) -> None:
+    lines = fulfilment.task_lines(uow.session, task)
+
+    def build(uid: int | None):  # type: ignore[no-untyped-def]
+        u = uow.session.get(User, uid) if uid is not None else None
+        if u is None:
+            u = User(display_name="group", locale=ctx.settings.default_locale, roles_csv=Role.WAREHOUSE.value)
+        return shipping_task_card(task, lines, ctx.viewer(u))
+
+    ctx.outbox.update_everywhere(uow.session, task_key(task), build)
+
+
+def task_claimed(e: ev.ShippingTaskClaimed, uow: UnitOfWork, ctx: BotContext) -> None:
+    task = uow.session.get(ShippingTask, e.task_id)
+    assert task is not None
+    _refresh_task(uow, ctx, task)
+
+
+def shipped(e: ev.Shipped, uow: UnitOfWork, ctx: BotContext) -> None:
+    s = uow.session
+    task, shipment, order = s.get(ShippingTask, e.task_id), s.get(Shipment, e.shipment_id), s.get(Order, e.order_id)
+    assert task is not None and shipment is not None and order is not None
+    _refresh_task(uow, ctx, task)
+    v = ctx.viewer(order.sales_user)
+    qty = "、".join(f"{sl.line.product.sku}×{sl.quantity}" for sl in shipment.lines)
+    link = f"{ctx.settings.public_url.rstrip('/')}/documents/delivery-note/{shipment.id}.pdf"
+    card = info_card(v.locale, v.t(f"订单 {order.number} 已发货", f"Order {order.number} has shipped"),
+                     [v.t(f"{shipment.carrier} 物流单号 {shipment.tracking_no}", f"{shipment.carrier} tracking number {shipment.tracking_no}"),
+                      qty, v.t(f"发货单：{link}", f"Delivery note: {link}")], Tone.SUCCESS)
+    card.link = link
+    card.data = {"order_no": order.number, "tracking": shipment.tracking_no, "carrier": shipment.carrier}
+    ctx.outbox.to_user(s, order.sales_user, card=card)
+
+
+def payment_recorded(e: ev.PaymentRecorded, uow: UnitOfWork, ctx: BotContext) -> None:
+    order = uow.session.get(Order, e.order_id)
+    assert order is not None
+    v = ctx.viewer(order.sales_user)
+    ctx.outbox.to_user(uow.session, order.sales_user, card=info_card(
+        v.locale, v.t(f"订单 {order.number} 收到回款 {v.money(e.amount)}", f"Payment of {v.money(e.amount)} for {order.number}"),
+        [v.t(f"未收金额 {v.money(e.open_after)}", f"Still open: {v.money(e.open_after)}")], Tone.SUCCESS))
+
+
+def order_completed(e: ev.OrderCompleted, uow: UnitOfWork, ctx: BotContext) -> None:
+    order = uow.session.get(Order, e.order_id)
+    assert order is not None
+    v = ctx.viewer(order.sales_user)
+    ctx.outbox.to_user(uow.session, order.sales_user, card=info_card(
+        v.locale, v.t(f"订单 {order.number} 已完成", f"Order {order.number} is completed"),
+        [v.t("已全部发货并收款。", "Fully shipped and paid.")], Tone.SUCCESS))
+
+
+register(ev.ShippingTaskCreated, task_created)
+register(ev.ShippingTaskClaimed, task_claimed)
+register(ev.Shipped, shipped)
+register(ev.PaymentRecorded, payment_recorded)
+register(ev.OrderCompleted, order_completed)

@@ -1,0 +1,50 @@
+"""People: find users by name or username, resolve platform identities, link them."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from domain.errors import NotFound, ValidationFailed
+from domain.models import PlatformIdentity, User
+
+PLATFORMS = ("dingtalk", "wecom", "slack", "console")
+
+
+def find_users(session: Session, query: str) -> list[User]:
+    q = unicodedata.normalize("NFKC", query).strip().casefold()
+    if not q:
+        return []
+    exact = session.scalars(select(User).where(or_(func.lower(User.username) == q, func.lower(User.display_name) == q))).all()
+    if exact:
+        return list(exact)
+    return list(session.scalars(select(User).where(or_(func.lower(User.display_name).like(f"%{q}%"),
+                                                       func.lower(User.username).like(f"%{q}%"))).limit(10)))
+
+
+def identify(session: Session, platform: str, external_id: str) -> User | None:
+    if platform == "console":
+        return session.get(User, int(external_id)) if external_id.isdigit() else None
+    return session.scalar(
+        select(User).join(PlatformIdentity).where(PlatformIdentity.platform == platform,
+                                                  PlatformIdentity.external_id == external_id)
+    )
+
+
+def link(session: Session, username: str, platform: str, external_id: str) -> PlatformIdentity:
+    if platform not in PLATFORMS:
+        raise ValidationFailed(f"未知平台 {platform}", f"Unknown platform {platform} (use one of {', '.join(PLATFORMS)})")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"没有用户 {username}", f"No user {username}")
+    ident = session.scalar(select(PlatformIdentity).where(PlatformIdentity.platform == platform,
+                                                          PlatformIdentity.external_id == external_id))
+    if ident is None:
+        ident = PlatformIdentity(platform=platform, external_id=external_id, user_id=user.id)
+        session.add(ident)
+    else:
+        ident.user_id = user.id
+    session.flush()
+    return ident

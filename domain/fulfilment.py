@@ -1,0 +1,226 @@
+"""Fulfilment and receivables: shipping tasks per warehouse, claim, (partial) shipment, receivables,
+payments, completion, and cancelling what is left of a partly shipped order."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain import lifecycle, stock
+from domain.approvals import lock_order
+from domain.audit import Actor, record
+from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
+from domain.events import OrderCompleted, PaymentRecorded, Shipped, ShippingTaskClaimed, ShippingTaskCreated
+from domain.models import (
+    Order,
+    OrderStatus,
+    Payment,
+    Receivable,
+    Reservation,
+    Role,
+    Shipment,
+    ShipmentLine,
+    ShippingTask,
+    TaskStatus,
+    User,
+)
+from domain.permissions import may_record_payment
+from domain.types import money
+from domain.uow import UnitOfWork
+
+OPEN_TASK = (TaskStatus.OPEN.value, TaskStatus.CLAIMED.value, TaskStatus.PARTIALLY_SHIPPED.value)
+
+
+def create_tasks(uow: UnitOfWork, order: Order, actor: Actor) -> list[ShippingTask]:
+    """One task per warehouse that holds a reservation of the approved order."""
+    warehouses = sorted({r.warehouse_id for r in order.reservations if r.quantity > 0})
+    tasks = []
+    for wid in warehouses:
+        task = ShippingTask(order_id=order.id, warehouse_id=wid, created_at=uow.now())
+        uow.session.add(task)
+        uow.session.flush()
+        record(uow, order, actor, "task_created", task=task.ref, warehouse=str(wid))
+        uow.emit(ShippingTaskCreated(task.id))
+        tasks.append(task)
+    return tasks
+
+
+def get_task(session: Session, task_id: int) -> ShippingTask:
+    task = session.get(ShippingTask, task_id)
+    if task is None:
+        raise NotFound(f"找不到发货任务 T-{task_id}", f"No shipping task T-{task_id}")
+    return task
+
+
+def task_by_ref(session: Session, ref: str) -> ShippingTask:
+    digits = ref.strip().upper().removeprefix("T-").removeprefix("T")
+    if not digits.isdigit():
+        raise NotFound(f"找不到发货任务 {ref}", f"No shipping task {ref}")
+    return get_task(session, int(digits))
+
+
+def _staff_check(user: User, task: ShippingTask, verb_zh: str, verb_en: str) -> None:
+    if user.has_role(Role.ADMIN) or (user.has_role(Role.WAREHOUSE) and user.warehouse_id == task.warehouse_id):
+        return
+    raise PermissionDenied(f"您不是{task.warehouse.name}的仓库人员，不能{verb_zh}发货任务 {task.ref}",
+                           f"You are not staff of {task.warehouse.name} and cannot {verb_en} task {task.ref}")
+
+
+def claim(uow: UnitOfWork, task_id: int, user: User, actor: Actor) -> ShippingTask:
+    task = get_task(uow.session, task_id)
+    lock_order(uow, task.order_id)
+    uow.session.refresh(task)
+    try:
+        _staff_check(user, task, "领取", "claim")
+    except PermissionDenied:
+        record(uow, task.order, actor, "refused", action_tried="claim", task=task.ref, why="not staff of the warehouse")
+        uow.commit()
+        raise
+    if task.status not in OPEN_TASK:
+        raise AlreadyDecided(f"发货任务 {task.ref} 已完成", f"Task {task.ref} is already done")
+    if task.claimed_by_id is not None and task.claimed_by_id != user.id:
+        who = task.claimed_by.display_name if task.claimed_by else "?"
+        raise AlreadyDecided(f"发货任务 {task.ref} 已由 {who} 领取", f"Task {task.ref} was already claimed by {who}")
+    if task.claimed_by_id == user.id:
+        return task
+    task.claimed_by_id = user.id
+    task.claimed_at = uow.now()
+    if task.status == TaskStatus.OPEN.value:
+        task.status = TaskStatus.CLAIMED.value
+    record(uow, task.order, actor, "claimed", task=task.ref)
+    uow.emit(ShippingTaskClaimed(task.id, user.id))
+    return task
+
+
+def task_lines(session: Session, task: ShippingTask) -> list[Reservation]:
+    return list(session.scalars(select(Reservation).where(
+        Reservation.order_id == task.order_id, Reservation.warehouse_id == task.warehouse_id).order_by(Reservation.id)))
+
+
+def ship(uow: UnitOfWork, task_id: int, user: User, carrier: str, tracking: str,
+         quantities: dict[int, int] | None, actor: Actor, local_today: date) -> Shipment:
+    """Confirm shipment; `quantities` maps order-line id → quantity (None: everything still held here)."""
+    task = get_task(uow.session, task_id)
+    order = lock_order(uow, task.order_id)
+    uow.session.refresh(task)
+    _staff_check(user, task, "确认", "ship")
+    if task.status not in OPEN_TASK:
+        raise AlreadyDecided(f"发货任务 {task.ref} 已发货", f"Task {task.ref} is already shipped")
+    if task.claimed_by_id not in (None, user.id):
+        who = task.claimed_by.display_name if task.claimed_by else "?"
+        raise AlreadyDecided(f"发货任务 {task.ref} 由 {who} 负责", f"Task {task.ref} belongs to {who}")
+    if not carrier.strip() or not tracking.strip():
+        raise ValidationFailed("请填写快递公司和物流单号", "Carrier and tracking number are required", field="tracking")
+    held = [r for r in task_lines(uow.session, task) if r.quantity > 0]
+    plan: list[tuple[Reservation, int]] = []
+    for res in held:
+        qty = res.quantity if quantities is None else quantities.get(res.order_line_id, 0)
+        if qty < 0 or qty > res.quantity:
+            raise ValidationFailed(f"{res.line.product.sku} 最多可发 {res.quantity}",
+                                   f"{res.line.product.sku}: at most {res.quantity} can ship", field=f"qty_{res.order_line_id}")
+        if qty:
+            plan.append((res, qty))
+    if not plan:
+        raise ValidationFailed("没有要发货的数量", "Nothing to ship", field="quantities")
+    shipment = Shipment(task_id=task.id, order_id=order.id, warehouse_id=task.warehouse_id, carrier=carrier.strip(),
+                        tracking_no=tracking.strip(), amount=Decimal("0"), shipped_at=uow.now(), shipped_by_id=user.id)
+    total = Decimal("0.00")
+    for res, qty in plan:
+        line = res.line
+        stock.ship_from_reservation(uow, res, qty)
+        before = line.shipped_qty
+        line.shipped_qty += qty
+        # The last units of a line take the remainder, so shipments add up to the line amount exactly.
+        billed_before = money(line.amount * before / line.quantity)
+        billed_after = line.amount if line.shipped_qty == line.quantity else money(line.amount * line.shipped_qty / line.quantity)
+        total += billed_after - billed_before
+        shipment.lines.append(ShipmentLine(order_line_id=line.id, quantity=qty))
+    shipment.amount = total
+    uow.session.add(shipment)
+    uow.session.flush()
+    c = order.customer
+    uow.session.add(Receivable(order_id=order.id, shipment_id=shipment.id, customer_id=c.id, amount=total,
+                               due_date=local_today + timedelta(days=c.payment_terms_days), created_at=uow.now()))
+    task.claimed_by_id = task.claimed_by_id or user.id
+    still_here = any(r.quantity > 0 for r in task_lines(uow.session, task))
+    task.status = TaskStatus.PARTIALLY_SHIPPED.value if still_here else TaskStatus.SHIPPED.value
+    everything = all(ln.shipped_qty >= ln.quantity for ln in order.lines)
+    target = OrderStatus.SHIPPED if everything else OrderStatus.PARTIALLY_SHIPPED
+    lifecycle.transition(uow, order, target, actor, "shipped" if everything else "partially_shipped",
+                         tracking=f"{carrier} {tracking}", task=task.ref, amount=str(total))
+    uow.emit(Shipped(shipment.id, task.id, order.id))
+    return shipment
+
+
+def open_amount(session: Session, order_id: int) -> Decimal:
+    rows = session.scalars(select(Receivable).where(Receivable.order_id == order_id, Receivable.settled.is_(False))).all()
+    return sum((r.open_amount for r in rows), Decimal("0.00"))
+
+
+def record_payment(uow: UnitOfWork, order: Order, amount: Decimal, paid_on: date, method: str, user: User | None,
+                   actor: Actor, reference: str | None = None) -> Payment:
+    if user is not None and not may_record_payment(user):
+        raise PermissionDenied("只有财务可以登记收款", "Only finance can record payments")
+    amount = money(amount)
+    if amount <= 0:
+        raise ValidationFailed("收款金额必须大于 0", "The amount must be above 0", field="amount")
+    order = lock_order(uow, order.id)
+    open_ = open_amount(uow.session, order.id)
+    if amount > open_:
+        raise ValidationFailed(f"收款 {amount:,.2f} 超过订单 {order.number} 的未收金额 {open_:,.2f}",
+                               f"Payment {amount:,.2f} exceeds the open amount {open_:,.2f} of {order.number}",
+                               field="amount", open_amount=str(open_))
+    payment = Payment(order_id=order.id, customer_id=order.customer_id, amount=amount, paid_on=paid_on, method=method,
+                      reference=reference, recorded_by_id=user.id if user else None, created_at=uow.now())
+    uow.session.add(payment)
+    left = amount
+    for r in uow.session.scalars(select(Receivable).where(Receivable.order_id == order.id, Receivable.settled.is_(False))
+                                 .order_by(Receivable.due_date, Receivable.id)):
+        take = min(left, r.open_amount)
+        r.paid += take
+        r.settled = r.paid >= r.amount
+        left -= take
+        if left == 0:
+            break
+    uow.session.flush()
+    after = open_amount(uow.session, order.id)
+    record(uow, order, actor, "payment", amount=str(amount), method=method, open_after=str(after))
+    uow.emit(PaymentRecorded(payment.id, order.id, amount, after))
+    if after == 0 and order.state == OrderStatus.SHIPPED:
+        lifecycle.transition(uow, order, OrderStatus.COMPLETED, actor, "completed")
+        uow.emit(OrderCompleted(order.id))
+    return payment
+
+
+def cancel_rest(uow: UnitOfWork, order: Order, user: User, actor: Actor) -> None:
+    """A partly shipped order whose rest will not ship: release the rest, the order counts as shipped."""
+    order = lock_order(uow, order.id)
+    if order.state != OrderStatus.PARTIALLY_SHIPPED:
+        raise ValidationFailed(f"订单 {order.number} 不是部分发货状态", f"Order {order.number} is not partly shipped")
+    if not user.has_role(Role.SALES_MANAGER, Role.ADMIN) and order.sales_user_id != user.id:
+        raise PermissionDenied("无权取消剩余发货", "You may not cancel the rest of this order")
+    stock.release(uow, order)
+    for task in uow.session.scalars(select(ShippingTask).where(ShippingTask.order_id == order.id)):
+        if task.status in OPEN_TASK:
+            task.status = TaskStatus.SHIPPED.value if task.status == TaskStatus.PARTIALLY_SHIPPED.value else TaskStatus.CANCELLED.value
+    lifecycle.transition(uow, order, OrderStatus.SHIPPED, actor, "rest_cancelled")
+    if open_amount(uow.session, order.id) == 0:
+        lifecycle.transition(uow, order, OrderStatus.COMPLETED, actor, "completed")
+        uow.emit(OrderCompleted(order.id))
+
+
+def open_tasks_for(session: Session, user: User) -> list[ShippingTask]:
+    q = select(ShippingTask).where(ShippingTask.status.in_(OPEN_TASK)).order_by(ShippingTask.id)
+    if not user.has_role(Role.ADMIN):
+        if user.warehouse_id is None:
+            return []
+        q = q.where(ShippingTask.warehouse_id == user.warehouse_id)
+    return list(session.scalars(q))
+
+
+def overdue_receivables(session: Session, as_of: date) -> list[Receivable]:
+    return list(session.scalars(select(Receivable).where(Receivable.settled.is_(False), Receivable.due_date < as_of)
+                                .order_by(Receivable.due_date, Receivable.id)))

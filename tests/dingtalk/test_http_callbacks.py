@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from flask import Flask
+
+from adapters.dingtalk.http_callbacks import MAX_BODY_BYTES, create_blueprint
+from adapters.dingtalk.signature import card_sign, robot_sign
+
+from .conftest import RecordingCore, make_settings
+from .fake_dingtalk import APP_SECRET
+from .payloads import card_click, robot_message
+
+
+def make_app(core: RecordingCore, click_budget: float = 1.5) -> Flask:
+    app = Flask("t")
+    app.register_blueprint(create_blueprint(core, make_settings(), click_budget=click_budget))
+    return app
+
+
+def robot_headers(ts: int | None = None, secret: str = APP_SECRET) -> dict[str, str]:
+    stamp = str(ts if ts is not None else int(time.time() * 1000))
+    return {"timestamp": stamp, "sign": robot_sign(stamp, secret)}
+
+
+def card_headers(ts: int | None = None, secret: str = APP_SECRET) -> dict[str, str]:
+    stamp = str(ts if ts is not None else int(time.time() * 1000))
+    return {"x-ddpaas-signature-timestamp": stamp, "x-ddpaas-signature": card_sign(stamp, secret)}
+
+
+def test_valid_message_reaches_core(core: RecordingCore) -> None:
+    resp = make_app(core).test_client().post("/dingtalk/callback", json=robot_message(), headers=robot_headers())
+    assert resp.status_code == 200
+    assert resp.get_json() == {"msgtype": "empty"}
+    assert [m.text for m in core.messages] == ["查订单 SO-20261122-0007"]
+
+
+def test_redelivered_message_same_event_id(core: RecordingCore) -> None:
+    client = make_app(core).test_client()
+    for _ in range(2):
+        assert client.post("/dingtalk/callback", json=robot_message(), headers=robot_headers()).status_code == 200
+    assert core.messages[0].event_id == core.messages[1].event_id == "dingtalk:msg:msgQk3r9bT1xHn2Yd0aLq=="
+
+
+@pytest.mark.parametrize("headers", [
+    {},  # missing
+    {"timestamp": str(int(time.time() * 1000))},  # sign missing
+    robot_headers(secret="wrong-secret"),  # tampered / forged
+    robot_headers(ts=int(time.time() * 1000) - 3_700_000),  # outside the one-hour window
+    robot_headers(ts=int(time.time() * 1000) + 3_700_000),
+])
+def test_bad_signature_401_core_not_called(core: RecordingCore, headers: dict[str, str]) -> None:
+    resp = make_app(core).test_client().post("/dingtalk/callback", json=robot_message(), headers=headers)
+    assert resp.status_code == 401
+    assert len(resp.data) < 100 and resp.get_json()["error"]
+    assert core.messages == []
+
+
+def test_tampered_sign_401(core: RecordingCore) -> None:
+    headers = robot_headers()
+    headers["sign"] = headers["sign"][:-4] + "AAA="
+    resp = make_app(core).test_client().post("/dingtalk/callback", json=robot_message(), headers=headers)
+    assert resp.status_code == 401 and core.messages == []
+
+
+@pytest.mark.parametrize("data", [
+    b"not json",
+    b"[1, 2]",
+    json.dumps({"msgtype": "text"}).encode(),
+    json.dumps(robot_message(padding="x" * MAX_BODY_BYTES)).encode(),  # huge
+])
+def test_bad_bodies_400_core_not_called(core: RecordingCore, data: bytes) -> None:
+    resp = make_app(core).test_client().post("/dingtalk/callback", data=data, headers=robot_headers(),
+                                             content_type="application/json")
+    assert resp.status_code == 400
+    assert core.messages == []
+
+
+def test_unsupported_kind_acknowledged_without_core(core: RecordingCore) -> None:
+    body = robot_message(msgtype="picture", content={"downloadCode": "x"})
+    resp = make_app(core).test_client().post("/dingtalk/callback", json=body, headers=robot_headers())
+    assert resp.status_code == 200 and core.messages == []
+
+
+def test_card_click_reaches_core_with_token(core: RecordingCore) -> None:
+    resp = make_app(core).test_client().post("/dingtalk/card-callback", json=card_click(), headers=card_headers())
+    assert resp.status_code == 200
+    assert [a.token for a in core.actions] == ["tok-approve-0007"]
+    assert core.actions[0].event_id == "dingtalk:card:ot-7-abc:tok-approve-0007"
+    answer = resp.get_json()
+    assert answer["cardUpdateOptions"]["updateCardDataByKey"] is True
+    assert answer["cardData"]["cardParamMap"] == {}  # the decided card comes through the outbox
+
+
+def test_slow_core_answers_processing_within_budget() -> None:
+    core = RecordingCore(delay=0.5)
+    started = time.monotonic()
+    resp = make_app(core, click_budget=0.1).test_client().post("/dingtalk/card-callback", json=card_click(),
+                                                                headers=card_headers())
+    assert time.monotonic() - started < 0.45
+    assert resp.get_json()["cardData"]["cardParamMap"] == {"processing": "true"}
+    assert core.called.wait(2) and core.actions[0].token == "tok-approve-0007"
+
+
+def test_card_click_bad_signature_and_body(core: RecordingCore) -> None:
+    client = make_app(core).test_client()
+    assert client.post("/dingtalk/card-callback", json=card_click()).status_code == 401
+    assert client.post("/dingtalk/card-callback", json=card_click(),
+                       headers=card_headers(secret="nope")).status_code == 401
+    assert client.post("/dingtalk/card-callback", data=b"{", headers=card_headers(),
+                       content_type="application/json").status_code == 400
+    bad = card_click()
+    bad["content"] = bad["value"] = json.dumps({"cardPrivateData": {"params": {"x": "1"}}})
+    assert client.post("/dingtalk/card-callback", json=bad, headers=card_headers()).status_code == 400
+    assert core.actions == []

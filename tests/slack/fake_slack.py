@@ -1,0 +1,144 @@
+"""A fake Slack Web API on 127.0.0.1 (free port), like Bolt's own tests' mock_web_api_server.
+
+Records every call (method, parsed arguments, headers) and answers with canned Slack-shaped JSON. Tests can
+queue a one-off answer for a method (`fail(...)`), e.g. HTTP 429 with Retry-After, or an `ok: false` error.
+Paths under /webhook/ stand in for response_url.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+BOT_USER = "UBOTSELF"
+BOT_ID = "BBOTSELF"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class Canned:
+    status: int = 200
+    body: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self._queued: dict[str, list[Canned]] = {}
+        self._lock = threading.Lock()
+        self._ts = itertools.count(100)
+        self.emails = {"li.na@example.com": "ULINA"}
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:
+                self._handle()
+
+            def do_POST(self) -> None:
+                self._handle()
+
+            def _handle(self) -> None:
+                url = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                args: dict[str, Any] = dict(parse_qsl(url.query))
+                if raw:
+                    if "json" in (self.headers.get("Content-Type") or ""):
+                        args.update(json.loads(raw))
+                    else:
+                        args.update(dict(parse_qsl(raw)))
+                for key in ("blocks", "view"):  # form-encoded calls send these as JSON strings
+                    if isinstance(args.get(key), str):
+                        args[key] = json.loads(args[key])
+                method = url.path.rsplit("/", 1)[-1] if url.path.startswith("/api/") else url.path
+                canned = fake._answer(method, args, dict(self.headers))
+                payload = json.dumps(canned.body).encode()
+                self.send_response(canned.status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for k, v in canned.headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.api_url = self.url + "/api/"
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- test controls --------------------------------------------------------------------------------
+
+    def fail(self, method: str, error: str | None = None, *, status: int = 200, times: int = 1,
+             headers: dict[str, str] | None = None) -> None:
+        """Answer the next `times` calls of `method` with an error (Slack's shape: ok false + error)."""
+        body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "internal_error")}
+        with self._lock:
+            self._queued.setdefault(method, []).extend(
+                Canned(status=status, body=body, headers=headers or {}) for _ in range(times)
+            )
+
+    def of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 3.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.of(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.01)
+        raise AssertionError(f"expected {count} call(s) to {method}, got {len(self.of(method))}: {self.calls}")
+
+    # -- canned answers -------------------------------------------------------------------------------
+
+    def _answer(self, method: str, args: dict[str, Any], headers: dict[str, str]) -> Canned:
+        with self._lock:
+            self.calls.append(Call(method, args, headers))
+            queued = self._queued.get(method)
+            if queued:
+                return queued.pop(0)
+        ts = f"1712345678.{next(self._ts):06d}"
+        if method.startswith("/webhook/"):
+            return Canned(body={"ok": True})
+        if method == "auth.test":
+            return Canned(body={"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": "T0ORDERS",
+                                "user": "ordertalk", "team": "orders"})
+        if method == "conversations.open":
+            return Canned(body={"ok": True, "channel": {"id": "D" + str(args.get("users", ""))[1:]}})
+        if method == "chat.postMessage":
+            return Canned(body={"ok": True, "channel": args.get("channel"), "ts": ts})
+        if method == "chat.postEphemeral":
+            return Canned(body={"ok": True, "message_ts": ts})
+        if method == "chat.update":
+            return Canned(body={"ok": True, "channel": args.get("channel"), "ts": args.get("ts")})
+        if method in ("views.open", "views.publish"):
+            return Canned(body={"ok": True, "view": {"id": "V0FAKE", "hash": "h1"}})
+        if method == "users.lookupByEmail":
+            user = self.emails.get(str(args.get("email")))
+            if user is None:
+                return Canned(body={"ok": False, "error": "users_not_found"})
+            return Canned(body={"ok": True, "user": {"id": user}})
+        return Canned(body={"ok": True})

@@ -1,0 +1,373 @@
+"""Table-driven tests for the chat-command parser (bot.intents)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.intents import (
+    Approve,
+    Away,
+    Back,
+    Cancel,
+    Claim,
+    Help,
+    Intent,
+    Invalid,
+    MyApprovals,
+    MyOrders,
+    MyTasks,
+    NewOrderForm,
+    Nudge,
+    Payment,
+    QuickOrder,
+    Reject,
+    Report,
+    Ship,
+    ShowCustomer,
+    ShowOrder,
+    ShowStock,
+    Statement,
+    Unknown,
+    normalize,
+    parse,
+)
+
+TODAY = date(2026, 11, 22)
+NO = "SO-20261122-0007"
+
+
+def p(text: str) -> Intent:
+    return parse(text, today=TODAY)
+
+
+CASES: list[tuple[str, Intent]] = [
+    # show order: bare number, keywords, full-width, mentions, case, spacing
+    (NO, ShowOrder(NO)),
+    ("so-20261122-0007", ShowOrder(NO)),
+    ("ＳＯ－２０２６１１２２－０００７", ShowOrder(NO)),
+    ("SO20261122 0007", ShowOrder(NO)),
+    ("订单SO-20261122-0007", ShowOrder(NO)),
+    ("订单 so-20261122-0007", ShowOrder(NO)),
+    ("订单　ＳＯ－２０２６１１２２－０００７", ShowOrder(NO)),
+    ("查 SO-20261122-0007", ShowOrder(NO)),
+    ("查询SO-20261122-0007", ShowOrder(NO)),
+    ("status SO-20261122-0007", ShowOrder(NO)),
+    ("STATUS   so-20261122-0007", ShowOrder(NO)),
+    ("where is SO-20261122-0007?", ShowOrder(NO)),
+    ("Where Is SO-20261122-0007？", ShowOrder(NO)),
+    ("SO-20261122-0007 状态", ShowOrder(NO)),
+    ("@订单助手 订单 SO-20261122-0007", ShowOrder(NO)),
+    ("@订单助手\u2005SO-20261122-0007", ShowOrder(NO)),
+    ("<@U123ABC> status SO-20261122-0007", ShowOrder(NO)),
+    ("<@U123ABC|ordertalk>   where is  SO-20261122-0007", ShowOrder(NO)),
+    ("\u200bSO-20261122-0007\u200b", ShowOrder(NO)),
+    # lists
+    ("my orders", MyOrders()),
+    ("My Orders", MyOrders()),
+    ("我的订单", MyOrders()),
+    ("@订单助手 我的订单", MyOrders()),
+    ("pending", MyApprovals()),
+    ("my approvals", MyApprovals()),
+    ("待审批", MyApprovals()),
+    ("我的审批", MyApprovals()),
+    ("tasks", MyTasks()),
+    ("My  Tasks", MyTasks()),
+    ("我的任务", MyTasks()),
+    ("发货任务", MyTasks()),
+    # lookups
+    ("customer 华兴", ShowCustomer("华兴")),
+    ("客户 华兴", ShowCustomer("华兴")),
+    ("客户华兴", ShowCustomer("华兴")),
+    ("cust C001", ShowCustomer("C001")),
+    ("CUSTOMER Acme Corp", ShowCustomer("Acme Corp")),
+    ("stock SKU-001", ShowStock("SKU-001")),
+    ("库存 SKU-001", ShowStock("SKU-001")),
+    ("库存 螺丝", ShowStock("螺丝")),
+    ("ＳＴＯＣＫ　ＳＫＵ－００１", ShowStock("SKU-001")),
+    # new order form
+    ("new order", NewOrderForm()),
+    ("New Order", NewOrderForm()),
+    ("下单", NewOrderForm()),
+    ("新订单", NewOrderForm()),
+    ("@订单助手 下单", NewOrderForm()),
+    # quick order
+    ("下单 华兴 SKU-001 x10 SKU-007 x5", QuickOrder("华兴", (("SKU-001", 10), ("SKU-007", 5)))),
+    ("order ACME SKU-001 x 10, SKU-007*5", QuickOrder("ACME", (("SKU-001", 10), ("SKU-007", 5)))),
+    ("下单 华兴 SKU-001 10件", QuickOrder("华兴", (("SKU-001", 10),))),
+    ("下单 华兴 SKU-001 10 件，SKU-007 3个", QuickOrder("华兴", (("SKU-001", 10), ("SKU-007", 3)))),
+    ("下单 华兴 螺丝 x10", QuickOrder("华兴", (("螺丝", 10),))),
+    ("下单 华兴 螺丝10个 垫片×20", QuickOrder("华兴", (("螺丝", 10), ("垫片", 20)))),
+    ("下单华兴 SKU-001×10", QuickOrder("华兴", (("SKU-001", 10),))),
+    ("order acme sku-001 X10 sku-002 20 pcs", QuickOrder("acme", (("sku-001", 10), ("sku-002", 20)))),
+    ("ORDER ACME SKU-001 x1,000", QuickOrder("ACME", (("SKU-001", 1000),))),
+    ("order ACME iPhone 15 x2", QuickOrder("ACME", (("iPhone 15", 2),))),
+    ("下单 华兴 SKU-X10 x3", QuickOrder("华兴", (("SKU-X10", 3),))),
+    ("ｏｒｄｅｒ　ＡＣＭＥ　ＳＫＵ－００１　ｘ１０", QuickOrder("ACME", (("SKU-001", 10),))),
+    # approvals
+    ("催办 SO-20261122-0007", Nudge(NO)),
+    ("remind SO-20261122-0007", Nudge(NO)),
+    ("Nudge so-20261122-0007", Nudge(NO)),
+    ("同意 SO-20261122-0007", Approve(NO)),
+    ("同意SO-20261122-0007", Approve(NO)),
+    ("approve SO-20261122-0007", Approve(NO)),
+    ("批准 SO-20261122-0007", Approve(NO)),
+    ("驳回 SO-20261122-0007 价格太低", Reject(NO, "价格太低")),
+    ("驳回 SO-20261122-0007，价格太低", Reject(NO, "价格太低")),
+    ("reject SO-20261122-0007 price too low", Reject(NO, "price too low")),
+    ("REJECT so-20261122-0007 reason: price too low", Reject(NO, "price too low")),
+    ("拒绝 SO-20261122-0007", Reject(NO, None)),
+    ("取消 SO-20261122-0007 客户撤单", Cancel(NO, "客户撤单")),
+    ("取消订单 SO-20261122-0007", Cancel(NO, None)),
+    ("cancel SO-20261122-0007", Cancel(NO, None)),
+    # away / back (today is 2026-11-22)
+    ("外出 至 12-01 转交 李四", Away(date(2026, 12, 1), "李四")),
+    ("外出至2026-12-01转交李四", Away(date(2026, 12, 1), "李四")),
+    ("休假 到 12月1日 转交 李四", Away(date(2026, 12, 1), "李四")),
+    ("休假到2026年12月1日", Away(date(2026, 12, 1), None)),
+    ("away until 2026-12-01 delegate Li", Away(date(2026, 12, 1), "Li")),
+    ("away until 2026/12/01", Away(date(2026, 12, 1), None)),
+    ("ooo until 12/01 delegate Li Si", Away(date(2026, 12, 1), "Li Si")),
+    ("OOO until 12/01 delegate to @Li", Away(date(2026, 12, 1), "Li")),
+    ("away until dec 1", Away(date(2026, 12, 1), None)),
+    ("away until 1 Dec", Away(date(2026, 12, 1), None)),
+    ("away until December 1st", Away(date(2026, 12, 1), None)),
+    ("外出 至 11-22", Away(date(2026, 11, 22), None)),
+    ("回来了", Back()),
+    ("我回来了", Back()),
+    ("back", Back()),
+    ("I'm back", Back()),
+    ("i’m back!", Back()),
+    # shipping
+    ("发货 T-12 顺丰 SF1234567890", Ship("T-12", "顺丰", "SF1234567890", None)),
+    ("发货 T-12 顺丰SF1234567890", Ship("T-12", "顺丰", "SF1234567890", None)),
+    ("确认发货 t12 京东物流 JD0001234", Ship("T-12", "京东物流", "JD0001234", None)),
+    ("ship T-12 SF Express SF1234567890", Ship("T-12", "SF Express", "SF1234567890", None)),
+    (
+        "发货 T-12 中通 7312345 SKU-001=5 SKU-002 = 3",
+        Ship("T-12", "中通", "7312345", {"SKU-001": 5, "SKU-002": 3}),
+    ),
+    ("领取 T-12", Claim("T-12")),
+    ("认领T-12", Claim("T-12")),
+    ("claim T-12", Claim("T-12")),
+    # payments
+    ("收款 SO-20261122-0007 12000", Payment(NO, Decimal("12000"), None, None)),
+    (
+        "收款 SO-20261122-0007 ¥12,000.50 2026-11-20 转账",
+        Payment(NO, Decimal("12000.50"), date(2026, 11, 20), "转账"),
+    ),
+    ("收款 SO-20261122-0007 ￥12,000.5", Payment(NO, Decimal("12000.5"), None, None)),
+    ("回款 SO-20261122-0007 CNY 800 11-20", Payment(NO, Decimal("800"), date(2026, 11, 20), None)),
+    (
+        "paid SO-20261122-0007 12000 on 2026-11-20 by transfer",
+        Payment(NO, Decimal("12000"), date(2026, 11, 20), "transfer"),
+    ),
+    ("收款 SO-20261122-0007 １２０００元 现金", Payment(NO, Decimal("12000"), None, "现金")),
+    # statements
+    ("对账单 华兴", Statement("华兴", None, None)),
+    ("对账单 华兴 2026-10-01 2026-10-31", Statement("华兴", date(2026, 10, 1), date(2026, 10, 31))),
+    ("statement ACME 2026-10-01 2026-10-31", Statement("ACME", date(2026, 10, 1), date(2026, 10, 31))),
+    ("statement ACME Corp 10-01 to 10-31", Statement("ACME Corp", date(2026, 10, 1), date(2026, 10, 31))),
+    ("对账单 华兴 10月1日~10月31日", Statement("华兴", date(2026, 10, 1), date(2026, 10, 31))),
+    ("对账单 华兴 2026-10-01", Statement("华兴", date(2026, 10, 1), None)),
+    # reports
+    ("报表", Report("summary")),
+    ("report", Report("summary")),
+    ("销售趋势", Report("trend")),
+    ("Sales  Trend", Report("trend")),
+    ("销量排行", Report("products")),
+    ("product ranking", Report("products")),
+    ("业绩排行", Report("sales")),
+    ("leaderboard", Report("sales")),
+    ("客户分布", Report("regions")),
+    ("region", Report("regions")),
+    # help
+    ("help", Help()),
+    ("HELP", Help()),
+    ("帮助", Help()),
+    ("?", Help()),
+    ("？", Help()),
+    ("菜单", Help()),
+    ("menu", Help()),
+    ("@订单助手", Help()),
+    ("<@U123>", Help()),
+    ("", Help()),
+    # unknown
+    ("hello", Unknown("hello")),
+    ("今天天气不错", Unknown("今天天气不错")),
+    ("SO-20261122-00071", Unknown("SO-20261122-00071")),
+    ("PO-20261122-0007", Unknown("PO-20261122-0007")),
+    ("statements", Unknown("statements")),
+    ("ordering", Unknown("ordering")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[0] or "<empty>" for c in CASES])
+def test_parse(text: str, expected: Intent) -> None:
+    assert p(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("外出 至 12-01", date(2026, 12, 1)),
+        ("外出 至 01-05", date(2027, 1, 5)),
+        ("外出 至 1月5日", date(2027, 1, 5)),
+        ("away until jan 5", date(2027, 1, 5)),
+        ("away until 11/21", date(2027, 11, 21)),
+        ("away until 11/22", date(2026, 11, 22)),
+    ],
+)
+def test_year_rollover_for_dates_without_year(text: str, expected: date) -> None:
+    intent = p(text)
+    assert isinstance(intent, Away)
+    assert intent.until == expected
+
+
+def test_year_rollover_at_year_end() -> None:
+    assert parse("外出 至 01-02", today=date(2026, 12, 31)) == Away(date(2027, 1, 2), None)
+    assert parse("外出 至 12-31", today=date(2026, 12, 31)) == Away(date(2026, 12, 31), None)
+
+
+def test_dates_in_the_past_look_back() -> None:
+    """Payment and statement dates are history: without a year they mean the latest such date."""
+    pay = parse(f"收款 {NO} 100 12-20", today=date(2027, 1, 3))
+    assert isinstance(pay, Payment) and pay.on == date(2026, 12, 20)
+    stmt = parse("对账单 华兴 12-01 01-31", today=date(2027, 2, 5))
+    assert stmt == Statement("华兴", date(2026, 12, 1), date(2027, 1, 31))
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        (f"收款 {NO} 12000", Decimal("12000")),
+        (f"收款 {NO} ¥12,000.50", Decimal("12000.50")),
+        (f"收款 {NO} ￥1,234,567.89", Decimal("1234567.89")),
+        (f"paid {NO} CNY 0.01", Decimal("0.01")),
+        (f"paid {NO} 0.1", Decimal("0.1")),
+    ],
+)
+def test_amounts_are_decimal(text: str, amount: Decimal) -> None:
+    intent = p(text)
+    assert isinstance(intent, Payment)
+    assert type(intent.amount) is Decimal
+    assert intent.amount == amount
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # quantities
+        "下单 华兴 SKU-001",
+        "下单 华兴 SKU-001 x0",
+        "下单 华兴 SKU-001 x-3",
+        "下单 华兴 SKU-001 x2.5",
+        "下单 华兴 SKU-001 x 十",
+        "order ACME SKU-001 x10, SKU-007",
+        "下单 华兴 x10",
+        "下单 华兴",
+        "下单 华兴 SKU-001 x9999999999",
+        "发货 T-12 顺丰 SF1 SKU-001=0",
+        "发货 T-12 顺丰 SF1 SKU-001=abc",
+        "发货 T-12 顺丰 SF1 SKU-001=1 SKU-001=2",
+        # amounts
+        f"收款 {NO} 0",
+        f"收款 {NO} 0.00",
+        f"收款 {NO} -5",
+        f"收款 {NO} 12000.505",
+        f"收款 {NO} 1,2,3",
+        f"收款 {NO} abc",
+        f"收款 {NO} 1e5",
+        f"收款 {NO}",
+        # dates
+        "外出 至 2026-11-21",
+        "away until 2025-12-01",
+        "外出 至 02-30",
+        "外出 至 02-29",
+        "外出 至 13-01",
+        "away until someday",
+        "外出 至 12-01 转交",
+        f"收款 {NO} 100 2026-12-01",
+        f"paid {NO} 100 on someday",
+        f"收款 {NO} 100 2026-13-45",
+        "对账单 华兴 2026-10-31 2026-10-01",
+        "statement 2026-10-01",
+        # commands without their arguments
+        "同意",
+        "approve foo",
+        "驳回",
+        "催办 SO-123",
+        "取消",
+        "领取",
+        "claim foo",
+        "发货 T-12",
+        "ship T-12 SF1234567890",
+        "ship T-12 顺丰 ???",
+        "外出",
+        "对账单",
+        "客户",
+        "stock",
+        "查询 abc",
+        f"同意 {NO} SO-20261122-0008",
+    ],
+)
+def test_invalid(text: str) -> None:
+    intent = p(text)
+    assert isinstance(intent, Invalid), intent
+    assert intent.reason_zh and intent.reason_en
+    assert intent.reason_zh != intent.reason_en
+
+
+def test_invalid_reasons_are_bilingual_and_specific() -> None:
+    intent = p("下单 华兴 SKU-001 x0")
+    assert intent == Invalid("数量「0」无效：必须是正整数", "invalid quantity '0': must be a positive whole number")
+    amount = p(f"收款 {NO} 12000.505")
+    assert isinstance(amount, Invalid) and "12000.505" in amount.reason_zh and "12000.505" in amount.reason_en
+
+
+def test_order_prefix_is_configurable() -> None:
+    assert parse("status po-20261122-0001", today=TODAY, order_prefix="PO") == ShowOrder("PO-20261122-0001")
+    assert parse("同意 XS-20261122-0001", today=TODAY, order_prefix="xs") == Approve("XS-20261122-0001")
+    assert isinstance(parse(NO, today=TODAY, order_prefix="PO"), Unknown)
+    usage = parse("同意", today=TODAY, order_prefix="PO")
+    assert isinstance(usage, Invalid) and "PO-" in usage.reason_en
+
+
+def test_normalize() -> None:
+    assert normalize("@订单助手　　查  ＳＯ－２０２６，x") == "查 SO-2026,x"
+    assert normalize("<@U1> <@U2|bot> help") == "help"
+    assert normalize("?") == "?"
+
+
+def test_intents_are_frozen() -> None:
+    intent = p(NO)
+    with pytest.raises(AttributeError):
+        intent.number = "x"  # type: ignore[misc]
+
+
+_WORDS = [
+    "SO-20261122-0007", "so20261122０００７", "T-12", "下单", "order", "x10", "×", "*", "件", "pcs", "=", "5",
+    "同意", "驳回", "取消", "催办", "外出", "至", "转交", "away", "until", "delegate", "12-01", "02-30",
+    "2026-13-45", "dec", "1", "收款", "paid", "¥", "12,000.50", "1,2", "on", "by", "对账单", "statement",
+    "发货", "ship", "顺丰", "客户", "库存", "stock", "@bot", "<@U1>", "?", ",", "、", "报表", "月", "日",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text())
+def test_parse_never_raises_on_arbitrary_text(text: str) -> None:
+    assert isinstance(parse(text, today=TODAY), Intent)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.one_of(st.sampled_from(_WORDS), st.text(max_size=6)), max_size=10).map(" ".join),
+    st.dates(),
+    st.sampled_from(["SO", "so", "PO", "", "A.B"]),
+)
+def test_parse_never_raises_on_command_like_text(text: str, today: date, prefix: str) -> None:
+    assert isinstance(parse(text, today=today, order_prefix=prefix), Intent)

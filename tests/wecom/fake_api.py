@@ -1,0 +1,175 @@
+"""A fake WeCom server API on 127.0.0.1 (wecom.md §8.2): real HTTP, token checks, errcodes, fault injection."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.serving import make_server
+
+CORP_ID = "ww1436e0e65a779aee"
+SECRET = "fake-corp-secret-DO-NOT-LOG"
+AGENT_ID = 1000002
+TASK_ID_RE = re.compile(r"^[0-9A-Za-z_@-]{1,128}$")
+
+
+def _err(code: int, msg: str) -> dict[str, Any]:
+    return {
+        "errcode": code,
+        "errmsg": f"{msg}, hint: [fake], more info at https://open.work.weixin.qq.com?e={code}",
+    }
+
+
+@dataclass
+class FakeWeCom:
+    users: set[str] = field(default_factory=lambda: {"zhangsan", "lisi", "wangwu"})
+    unlicensed: set[str] = field(default_factory=set)
+    chats: set[str] = field(default_factory=lambda: {"warehouse01"})
+    token_ttl: int = 7200
+    # fault injection: codes/HTTP statuses answered once (FIFO) before normal processing of API calls
+    faults: list[int] = field(default_factory=list)
+    token_calls: int = 0
+    sends: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    chat_sends: list[dict[str, Any]] = field(default_factory=list)
+    tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (time.time())
+    codes: dict[str, bool] = field(default_factory=dict)  # response_code -> used
+    task_ids: set[str] = field(default_factory=set)
+    _seq: itertools.count = field(default_factory=itertools.count)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def expire_all_tokens(self) -> None:
+        with self._lock:
+            self.tokens = {t: 0.0 for t in self.tokens}
+
+    # -- the Flask app ---------------------------------------------------------------------------------------
+
+    def app(self) -> Flask:
+        app = Flask("fake_wecom")
+
+        @app.get("/cgi-bin/gettoken")
+        def gettoken() -> Any:
+            with self._lock:
+                self.token_calls += 1
+                if request.args.get("corpid") != CORP_ID or request.args.get("corpsecret") != SECRET:
+                    return _err(40001, "invalid credential")
+                token = f"tok{next(self._seq)}"
+                self.tokens[token] = time.time() + self.token_ttl
+                return {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": self.token_ttl}
+
+        @app.post("/cgi-bin/<path:api>")
+        def api(api: str) -> Any:
+            with self._lock:
+                token = request.args.get("access_token")
+                if not token:
+                    return _err(41001, "access_token missing")
+                if token not in self.tokens:
+                    return _err(40014, "invalid access_token")
+                if self.tokens[token] < time.time():
+                    return _err(42001, "access_token expired")
+                if self.faults:
+                    fault = self.faults.pop(0)
+                    if 500 <= fault < 600:  # an HTTP status, not an errcode
+                        return Response("upstream broke", status=fault)
+                    return _err(fault, "injected")
+                try:
+                    body = json.loads(request.get_data().decode("utf-8"))
+                except ValueError:
+                    return _err(40058, "Warning: wrong json format.")
+                if api == "message/send":
+                    return self._send(body)
+                if api == "message/update_template_card":
+                    return self._update(body)
+                if api == "appchat/send":
+                    return self._chat(body)
+                return _err(40058, f"unknown api {api}")
+
+        return app
+
+    def _send(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("agentid") != AGENT_ID:
+            return _err(301002, "agentid mismatch")
+        users = [u for u in str(body.get("touser", "")).split("|") if u]
+        if not users:
+            return _err(82001, "no recipients")
+        msgtype = body.get("msgtype")
+        if msgtype not in {"text", "markdown", "template_card"}:
+            return _err(40008, "invalid message type")
+        if msgtype in {"text", "markdown"} and len(body[msgtype]["content"].encode()) > 2048:
+            return _err(45002, "content too large")
+        invalid = [u.lower() for u in users if u not in self.users]
+        if len(invalid) == len(users):
+            return _err(81013, "user & party & tag all invalid")
+        answer: dict[str, Any] = {
+            "errcode": 0,
+            "errmsg": "ok",
+            "invaliduser": "|".join(invalid),
+            "unlicenseduser": "|".join(u.lower() for u in users if u in self.unlicensed),
+            "msgid": f"msg{next(self._seq)}",
+        }
+        if msgtype == "template_card":
+            card = body["template_card"]
+            task_id = card.get("task_id", "")
+            if not TASK_ID_RE.match(task_id) or task_id in self.task_ids:
+                return _err(42014, "taskid has existed or empty or exceed max len")
+            buttons = card.get("button_list", [])
+            keys = [b["key"] for b in buttons if b.get("type", 0) == 0]
+            if not 1 <= len(buttons) <= 6 or len(set(keys)) != len(keys):
+                return _err(40058, "invalid button_list")
+            if len(card.get("horizontal_content_list", [])) > 6:
+                return _err(40058, "invalid horizontal_content_list")
+            self.task_ids.add(task_id)
+            code = f"rc{next(self._seq)}"
+            self.codes[code] = False
+            answer["response_code"] = code
+        self.sends.append(body)
+        return answer
+
+    def _update(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("agentid") != AGENT_ID:
+            return _err(301002, "agentid mismatch")
+        code = body.get("response_code")
+        if code not in self.codes or self.codes[code]:
+            return _err(42022, "response_code used or invalid")  # real code unverified (wecom.md §5.3)
+        if ("button" in body) == ("template_card" in body):
+            return _err(40058, "need exactly one of button / template_card")
+        self.codes[code] = True
+        self.updates.append(body)
+        return {
+            "errcode": 0,
+            "errmsg": "ok",
+            "invaliduser": [u.lower() for u in body["userids"] if u not in self.users],
+        }
+
+    def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("chatid") not in self.chats:
+            return _err(40050, "chatid not found")
+        if body.get("msgtype") not in {"text", "markdown"}:
+            return _err(40008, "invalid message type")
+        self.chat_sends.append(body)
+        return {"errcode": 0, "errmsg": "ok"}
+
+
+class ServerThread:
+    """Run a WSGI app on an ephemeral loopback port for the duration of a test."""
+
+    def __init__(self, app: Flask) -> None:
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
