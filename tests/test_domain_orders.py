@@ -140,7 +140,7 @@ def test_decide_sequence_to_approved(session_factory, clock):
         order = get_order(s, number)
         assert order.status == "approved"
         actions = [(e.action, e.platform) for e in timeline(s, order.id)]
-        assert ("approve", "slack") in actions and ("approve", "wecom") in actions and actions[-1] == ("approved", "wecom")
+        assert ("approve", "slack") in actions and ("approve", "wecom") in actions and ("approved", "wecom") in actions and actions[-1] == ("task_created", "wecom")
 
 
 def test_reject_needs_reason_and_releases_stock(session_factory, clock):
