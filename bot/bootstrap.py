@@ -59,13 +59,14 @@ class OrderTalk:
 def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow,
           deliverers: dict[str, Deliverer] | None = None, engine: Engine | None = None) -> OrderTalk:
     from bot.app import create_app
+    from bot.documents_web import documents_blueprint
 
     settings = settings or Settings()
     rules = load_rules(settings.rules_file)  # a broken rules file stops the start, naming rule and field
     engine = engine or make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     registry: dict[str, Deliverer] = dict(deliverers or {})
-    outbox = Outbox(lambda: registry.keys())
+    outbox = Outbox(lambda: registry.keys(), clock)
     ctx = BotContext(settings=settings, signer=TokenSigner(settings.token_secret()), outbox=outbox, rules=rules, clock=clock)
     dispatcher = Dispatcher(sessions, registry, max_attempts=settings.outbox_max_attempts,
                             backoff_base=settings.outbox_backoff_base, backoff_max=settings.outbox_backoff_max,
@@ -73,6 +74,7 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     core = BotCore(sessions, ctx, wake=dispatcher.wake)
     jobs = Jobs(sessions, ctx, wake=dispatcher.wake)
     app = create_app(settings, engine)
+    app.register_blueprint(documents_blueprint(ctx, sessions))
     _install_adapters(app, core, settings, sessions, registry)
     for platform, chat in (("slack", settings.slack_warehouse_channel), ("dingtalk", settings.dingtalk_warehouse_group),
                            ("wecom", settings.wecom_warehouse_chat)):

@@ -150,6 +150,96 @@ def rules_check(file: Path) -> None:
         click.echo(f"ok  {r.name:<24} when {when} → {r.step.name} [{r.step.mode}] {who}")
 
 
+@main.group()
+def payments() -> None:
+    """Record customer payments (finance)."""
+
+
+def _finance_user(s, username: str | None):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from domain.models import User
+
+    if username is None:
+        return None
+    user = s.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    return user
+
+
+@payments.command("record")
+@click.argument("order_number")
+@click.argument("amount")
+@click.option("--date", "paid_on", default=None, help="YYYY-MM-DD; default today in the configured time zone.")
+@click.option("--method", default="transfer", show_default=True)
+@click.option("--as", "username", default=None, help="Record as this user (must have the finance role).")
+def payments_record(order_number: str, amount: str, paid_on: str | None, method: str, username: str | None) -> None:
+    """Record a payment against an order; refuses more than the open amount."""
+    from datetime import date
+    from decimal import Decimal, InvalidOperation
+
+    from bot.bootstrap import build
+    from bot.notifications import publish
+    from domain import fulfilment
+    from domain.audit import Actor
+    from domain.errors import DomainError
+    from domain.orders import get_order
+    from domain.uow import UnitOfWork
+
+    try:
+        value = Decimal(amount.replace(",", ""))
+        day = date.fromisoformat(paid_on) if paid_on else None
+    except (InvalidOperation, ValueError) as e:
+        raise click.ClickException(f"bad amount or date: {e}") from e
+    ot = build(_settings())
+    uow = UnitOfWork(ot.sessions, ot.ctx.clock)
+    with uow:
+        user = _finance_user(uow.session, username)
+        try:
+            order = get_order(uow.session, order_number)
+            fulfilment.record_payment(uow, order, value, day or ot.ctx.today(), method, user,
+                                      Actor(user.id if user else None, "cli"))
+            publish(uow, ot.ctx)
+            uow.commit()
+        except DomainError as e:
+            raise click.ClickException(e.message(ot.settings.default_locale)) from e
+        click.echo(f"recorded {value:,.2f} for {order.number}; still open {fulfilment.open_amount(uow.session, order.id):,.2f}")
+
+
+@payments.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show the matches without recording anything.")
+@click.option("--as", "username", default=None, help="Record as this user (must have the finance role).")
+def payments_import(file: Path, dry_run: bool, username: str | None) -> None:
+    """Import a bank statement (CSV or XLSX): matched by order number in the memo, else customer + exact amount."""
+    from bot.bank_import import import_bank_statement
+    from bot.bootstrap import build
+    from domain.audit import Actor
+
+    ot = build(_settings())
+    with ot.sessions() as s:
+        user = _finance_user(s, username)
+        if user is not None:
+            s.expunge(user)
+    try:
+        report = import_bank_statement(ot.sessions, ot.ctx, file.read_bytes(), file.name, user,
+                                       Actor(user.id if user else None, "import"), dry_run=dry_run)
+    except ValueError as e:
+        raise click.ClickException(f"cannot read {file.name}: {e}") from e
+    verb = "would record" if dry_run else "recorded"
+    for m in report.recorded:
+        click.echo(f"{verb:>12}  row {m.line.row:>4}  {m.order_number}  {m.amount:>14,.2f}  ({m.method})")
+    for line in report.already:
+        click.echo(f"{'already':>12}  row {line.row:>4}  {line.amount:>14,.2f}  {line.payer} {line.memo}")
+    for m, why in report.refused:
+        click.echo(f"{'refused':>12}  row {m.line.row:>4}  {m.order_number}  {m.amount:>14,.2f}  {why}")
+    for u in report.unmatched:
+        click.echo(f"{'unmatched':>12}  row {u.line.row:>4}  {u.line.amount:>14,.2f}  {u.line.payer} {u.line.memo}  — {u.detail}")
+    click.echo(f"{len(report.recorded)} {verb} ({report.total:,.2f}), {len(report.already)} already imported, "
+               f"{len(report.refused)} refused, {len(report.unmatched)} unmatched")
+
+
 def _loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback

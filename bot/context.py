@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.cards.context import Viewer
+from bot.links import LinkSigner
 from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.tokens import TokenSigner
@@ -24,6 +25,21 @@ class BotContext:
     rules: RuleSet
     clock: Callable[[], datetime] = utcnow
     group_chats: dict[str, str] = field(default_factory=dict)  # platform → warehouse group chat id
+    links: LinkSigner | None = None
+
+    def __post_init__(self) -> None:
+        if self.links is None:
+            self.links = LinkSigner(self.settings.token_secret(), self.clock, self.settings.public_url)
+
+    def delivery_note_url(self, shipment_id: int, locale: str) -> str:
+        assert self.links is not None
+        return self.links.url(f"/documents/delivery-note/{shipment_id}", lang=locale).replace("?", ".pdf?", 1)
+
+    def statement_urls(self, code: str, start: date, end: date, locale: str) -> tuple[str, str]:
+        """PDF and XLSX links; one signature covers both (the extension is not signed)."""
+        assert self.links is not None
+        url = self.links.url(f"/documents/statement/{code}", start=start.isoformat(), end=end.isoformat(), lang=locale)
+        return url.replace("?", ".pdf?", 1), url.replace("?", ".xlsx?", 1)
 
     def viewer(self, user: User) -> Viewer:
         return Viewer(user=user, tz=self.settings.tz, currency=self.settings.currency, signer=self.signer)

@@ -199,7 +199,7 @@ class Dispatcher:
             return  # an alert that cannot be delivered is logged, not alerted about again
         from bot.outbox import Outbox  # local: the outbox module imports nothing from here
 
-        outbox = Outbox(lambda: self.deliverers.keys())
+        outbox = Outbox(lambda: self.deliverers.keys(), self.clock)
         admins = [u for u in s.scalars(select(User).where(User.active.is_(True))) if u.has_role(Role.ADMIN)]
         for admin in admins:
             for platform, recipient in outbox.addresses(s, admin):

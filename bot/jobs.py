@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.cards.fulfilment import receivables_digest_card, shipping_task_card
 from bot.context import BotContext
 from bot.notifications import once, publish
+from bot.settings import Settings
 from domain import approvals, fulfilment
 from domain.audit import SYSTEM, record
 from domain.calendar import business_hours_between, is_work_day
@@ -79,8 +80,9 @@ class Jobs:
 
         def work(uow: UnitOfWork) -> int:
             s = uow.session
+            # The promised day itself still belongs to the customer; a snooze ends on its day.
             due = [r for r in fulfilment.overdue_receivables(s, today)
-                   if not (r.promised_date and r.promised_date > today) and not (r.snoozed_until and r.snoozed_until > today)]
+                   if not (r.promised_date and r.promised_date >= today) and not (r.snoozed_until and r.snoozed_until > today)]
             by_sales: dict[int, list[Receivable]] = defaultdict(list)
             by_manager: dict[int, list[Receivable]] = defaultdict(list)
             thresholds = sorted(st.overdue_escalate_days)
@@ -136,6 +138,15 @@ class Jobs:
         return self._run(work)
 
 
+def missed_today(now: datetime, st: Settings) -> list[str]:
+    """Daily jobs whose time has passed today. A process that was down at that time runs them when it starts
+    (the once-per-day keys make that safe): a crash delays the reminders, it does not skip a day."""
+    local = now.astimezone(st.tz)
+    if local.isoweekday() not in st.work_days:
+        return []
+    return [name for name, at in (("overdue_digest", st.digest_time), ("late_tasks", st.work_start)) if local.time() >= at]
+
+
 def start_scheduler(jobs: Jobs, now: Callable[[], datetime] | None = None):  # type: ignore[no-untyped-def]
     """APScheduler in the background: reminders every 5 minutes, digest and late tasks at the digest time."""
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -149,5 +160,7 @@ def start_scheduler(jobs: Jobs, now: Callable[[], datetime] | None = None):  # t
                                                    timezone=st.timezone), id="overdue_digest", coalesce=True, max_instances=1)
     sched.add_job(jobs.late_tasks, CronTrigger(day_of_week=days, hour=st.work_start.hour, minute=st.work_start.minute,
                                                timezone=st.timezone), id="late_tasks", coalesce=True, max_instances=1)
+    for name in missed_today((now or jobs.ctx.clock)(), st):
+        sched.add_job(getattr(jobs, name), "date", id=f"{name}_catch_up")
     sched.start()
     return sched

@@ -58,7 +58,7 @@ def shipped(e: ev.Shipped, uow: UnitOfWork, ctx: BotContext) -> None:
     _refresh_task(uow, ctx, task)
     v = ctx.viewer(order.sales_user)
     qty = "、".join(f"{sl.line.product.sku}×{sl.quantity}" for sl in shipment.lines)
-    link = f"{ctx.settings.public_url.rstrip('/')}/documents/delivery-note/{shipment.id}.pdf"
+    link = ctx.delivery_note_url(shipment.id, v.locale)
     card = info_card(v.locale, v.t(f"订单 {order.number} 已发货", f"Order {order.number} has shipped"),
                      [v.t(f"{shipment.carrier} 物流单号 {shipment.tracking_no}", f"{shipment.carrier} tracking number {shipment.tracking_no}"),
                       qty, v.t(f"发货单：{link}", f"Delivery note: {link}")], Tone.SUCCESS)
@@ -85,7 +85,15 @@ def order_completed(e: ev.OrderCompleted, uow: UnitOfWork, ctx: BotContext) -> N
         [v.t("已全部发货并收款。", "Fully shipped and paid.")], Tone.SUCCESS))
 
 
+def tasks_closed(e: ev.ShippingTasksClosed, uow: UnitOfWork, ctx: BotContext) -> None:
+    for task_id in e.task_ids:
+        task = uow.session.get(ShippingTask, task_id)
+        assert task is not None
+        _refresh_task(uow, ctx, task)
+
+
 register(ev.ShippingTaskCreated, task_created)
+register(ev.ShippingTasksClosed, tasks_closed)
 register(ev.ShippingTaskClaimed, task_claimed)
 register(ev.Shipped, shipped)
 register(ev.PaymentRecorded, payment_recorded)

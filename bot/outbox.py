@@ -7,6 +7,7 @@ delivers them later. Nothing is sent while a transaction is open, and nothing is
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,11 +17,13 @@ from bot.cards.model import Card
 from bot.ports import ReplyTarget
 from bot.records import OutboxMessage
 from domain.models import PlatformIdentity, User
+from domain.types import utcnow
 
 
 class Outbox:
-    def __init__(self, platforms: Callable[[], Iterable[str]]) -> None:
+    def __init__(self, platforms: Callable[[], Iterable[str]], clock: Callable[[], datetime] = utcnow) -> None:
         self._platforms = platforms  # platforms with a registered deliverer, read at enqueue time
+        self._clock = clock  # the dispatcher compares next_attempt_at with the same clock
 
     def addresses(self, session: Session, user: User) -> list[tuple[str, str]]:
         enabled = set(self._platforms())
@@ -40,9 +43,10 @@ class Outbox:
             "card": card.model_dump(mode="json") if card else None,
             "cards": [c.model_dump(mode="json") for c in cards or []],
         }
+        now = self._clock()
         row = OutboxMessage(
             platform=platform, recipient=recipient, conversation=f"{platform}:{kind}:{recipient}", op=op,
-            card_key=card.key if card else None, payload=payload,
+            card_key=card.key if card else None, payload=payload, next_attempt_at=now, created_at=now,
         )
         session.add(row)
         return row

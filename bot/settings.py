@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     rules_file: Path = DEFAULT_RULES
     secret_key: SecretStr | None = None  # signs action tokens; generated into var/ when unset
     data_dir: Path = Path("var")
+    company_name: str = "OrderTalk 示例公司"  # printed on delivery notes and statements
     public_url: str = "http://127.0.0.1:8000"  # links in cards (delivery notes, statements)
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
 

@@ -103,6 +103,14 @@ class OrderCompleted(Event):
 
 
 @dataclass(frozen=True)
+class ShippingTasksClosed(Event):
+    """Open tasks of an order were closed without shipping (order cancelled, or the rest cancelled)."""
+
+    order_id: int
+    task_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Alert(Event):
     """Something admins must see (a delivery that gave up, a broken configuration)."""
 

@@ -13,7 +13,14 @@ from domain import lifecycle, stock
 from domain.approvals import lock_order
 from domain.audit import Actor, record
 from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
-from domain.events import OrderCompleted, PaymentRecorded, Shipped, ShippingTaskClaimed, ShippingTaskCreated
+from domain.events import (
+    OrderCompleted,
+    PaymentRecorded,
+    Shipped,
+    ShippingTaskClaimed,
+    ShippingTaskCreated,
+    ShippingTasksClosed,
+)
 from domain.models import (
     Order,
     OrderStatus,
@@ -69,6 +76,14 @@ def _staff_check(user: User, task: ShippingTask, verb_zh: str, verb_en: str) -> 
                            f"You are not staff of {task.warehouse.name} and cannot {verb_en} task {task.ref}")
 
 
+def _still_open(task: ShippingTask) -> None:
+    if task.status == TaskStatus.CANCELLED.value:
+        raise AlreadyDecided(f"发货任务 {task.ref} 已取消（订单 {task.order.number} 不再发货）",
+                             f"Task {task.ref} is cancelled (order {task.order.number} will not ship)")
+    if task.status not in OPEN_TASK:
+        raise AlreadyDecided(f"发货任务 {task.ref} 已完成", f"Task {task.ref} is already done")
+
+
 def claim(uow: UnitOfWork, task_id: int, user: User, actor: Actor) -> ShippingTask:
     task = get_task(uow.session, task_id)
     lock_order(uow, task.order_id)
@@ -79,8 +94,7 @@ def claim(uow: UnitOfWork, task_id: int, user: User, actor: Actor) -> ShippingTa
         record(uow, task.order, actor, "refused", action_tried="claim", task=task.ref, why="not staff of the warehouse")
         uow.commit()
         raise
-    if task.status not in OPEN_TASK:
-        raise AlreadyDecided(f"发货任务 {task.ref} 已完成", f"Task {task.ref} is already done")
+    _still_open(task)
     if task.claimed_by_id is not None and task.claimed_by_id != user.id:
         who = task.claimed_by.display_name if task.claimed_by else "?"
         raise AlreadyDecided(f"发货任务 {task.ref} 已由 {who} 领取", f"Task {task.ref} was already claimed by {who}")
@@ -107,8 +121,7 @@ def ship(uow: UnitOfWork, task_id: int, user: User, carrier: str, tracking: str,
     order = lock_order(uow, task.order_id)
     uow.session.refresh(task)
     _staff_check(user, task, "确认", "ship")
-    if task.status not in OPEN_TASK:
-        raise AlreadyDecided(f"发货任务 {task.ref} 已发货", f"Task {task.ref} is already shipped")
+    _still_open(task)
     if task.claimed_by_id not in (None, user.id):
         who = task.claimed_by.display_name if task.claimed_by else "?"
         raise AlreadyDecided(f"发货任务 {task.ref} 由 {who} 负责", f"Task {task.ref} belongs to {who}")
@@ -203,13 +216,22 @@ def cancel_rest(uow: UnitOfWork, order: Order, user: User, actor: Actor) -> None
     if not user.has_role(Role.SALES_MANAGER, Role.ADMIN) and order.sales_user_id != user.id:
         raise PermissionDenied("无权取消剩余发货", "You may not cancel the rest of this order")
     stock.release(uow, order)
-    for task in uow.session.scalars(select(ShippingTask).where(ShippingTask.order_id == order.id)):
-        if task.status in OPEN_TASK:
-            task.status = TaskStatus.SHIPPED.value if task.status == TaskStatus.PARTIALLY_SHIPPED.value else TaskStatus.CANCELLED.value
+    close_open_tasks(uow, order)
     lifecycle.transition(uow, order, OrderStatus.SHIPPED, actor, "rest_cancelled")
     if open_amount(uow.session, order.id) == 0:
         lifecycle.transition(uow, order, OrderStatus.COMPLETED, actor, "completed")
         uow.emit(OrderCompleted(order.id))
+
+
+def close_open_tasks(uow: UnitOfWork, order: Order) -> None:
+    """The order will ship nothing more: a task that shipped part is done, an untouched one is cancelled."""
+    closed = []
+    for task in uow.session.scalars(select(ShippingTask).where(ShippingTask.order_id == order.id)):
+        if task.status in OPEN_TASK:
+            task.status = TaskStatus.SHIPPED.value if task.status == TaskStatus.PARTIALLY_SHIPPED.value else TaskStatus.CANCELLED.value
+            closed.append(task.id)
+    if closed:
+        uow.emit(ShippingTasksClosed(order.id, tuple(closed)))
 
 
 def open_tasks_for(session: Session, user: User) -> list[ShippingTask]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain import approvals, lifecycle, stock
+from domain import approvals, fulfilment, lifecycle, stock
 from domain.audit import Actor, record
 from domain.errors import NotFound, PermissionDenied, ValidationFailed
 from domain.events import OrderCancelled, OrderSubmitted
@@ -160,6 +160,7 @@ def cancel_order(uow: UnitOfWork, user: User, number: str, reason: str | None, a
     lifecycle.transition(uow, order, OrderStatus.CANCELLED, actor, "cancelled", reason=reason or "")
     approvals.cancel_open_steps(order)
     stock.release(uow, order)
+    fulfilment.close_open_tasks(uow, order)  # an approved order's tasks must not stay claimable
     uow.emit(OrderCancelled(order.id, user.id, reason))
     return order
 

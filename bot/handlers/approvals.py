@@ -9,9 +9,9 @@ from bot.cards.model import Reply
 from bot.handlers.base import Turn
 from bot.records import PendingPrompt
 from bot.tokens import ActionToken
-from domain import approvals, orders
+from domain import approvals, fulfilment, orders
 from domain.errors import NotFound
-from domain.models import ApprovalStep, Order
+from domain.models import ApprovalStep, Order, OrderStatus
 from domain.permissions import may_view_order
 
 
@@ -91,5 +91,11 @@ def nudge_by_text(turn: Turn, number: str) -> list[Reply]:
 
 
 def cancel(turn: Turn, number: str, reason: str | None) -> list[Reply]:
+    order = orders.get_order(turn.uow.session, number)
+    if order.status == OrderStatus.PARTIALLY_SHIPPED.value:
+        # What left the warehouse cannot be cancelled: cancelling now means "the rest will not ship".
+        fulfilment.cancel_rest(turn.uow, order, turn.user, turn.actor)
+        return turn.text(f"订单 {order.number} 剩余未发部分已取消，预留库存已释放；已发部分照常收款。",
+                         f"The unshipped rest of {order.number} is cancelled and its stock released; what shipped is still billed.")
     order = orders.cancel_order(turn.uow, turn.user, number, reason, turn.actor)
     return turn.text(f"订单 {order.number} 已取消，预留库存已释放。", f"Order {order.number} is cancelled; its stock was released.")

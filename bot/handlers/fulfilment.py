@@ -126,15 +126,16 @@ def statement(turn: Turn, query: str, start: date | None, end: date | None) -> l
         return turn.error(f"您无权查看 {c.name} 的对账单", f"You may not see {c.name}'s statement")
     end = end or turn.ctx.today()
     start = start or end.replace(day=1)
-    base = turn.ctx.settings.public_url.rstrip("/")
-    link = f"{base}/documents/statement/{c.code}.pdf?start={start}&end={end}"
+    if end < start:
+        return turn.error("结束日期早于开始日期", "The end date is before the start date")
+    link, xlsx = turn.ctx.statement_urls(c.code, start, end, turn.locale)
     v = turn.viewer
     open_ = orders.open_receivables(s, c.id)
     return [Reply(card=Card(kind="statement", locale=turn.locale, title=turn.t(f"对账单 · {c.name}", f"Statement · {c.name}"),
                             fields=[Field(label=turn.t("期间", "Period"), value=f"{start} – {end}"),
                                     Field(label=turn.t("未收余额", "Open balance"), value=v.money(open_))],
-                            link=link, text=[turn.t(f"PDF：{link}", f"PDF: {link}"),
-                                             turn.t(f"XLSX：{link.replace('.pdf', '.xlsx')}", f"XLSX: {link.replace('.pdf', '.xlsx')}")]))]
+                            link=link, data={"pdf": link, "xlsx": xlsx}, text=[turn.t(f"PDF：{link}", f"PDF: {link}"),
+                                             turn.t(f"XLSX：{xlsx}", f"XLSX: {xlsx}")]))]
 
 
 def report(turn: Turn, kind: str) -> list[Reply]:

@@ -1,0 +1,102 @@
+"""Bank-statement import: read the file, match incoming lines to open orders, record the matched payments.
+
+Each matched line gets a stable reference (a hash of the bank line and the order), and Payment.reference is
+unique, so importing the same statement twice — or a later statement that repeats a line — records nothing twice.
+Unmatched lines are reported back, never guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select, type_coerce
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.context import BotContext
+from bot.documents import match_payments, parse_bank_statement
+from bot.documents.model import BankLine, Match, OpenItem, Unmatched
+from bot.notifications import publish
+from domain import fulfilment
+from domain.audit import Actor
+from domain.errors import DomainError
+from domain.models import Customer, Order, Payment, Receivable, User
+from domain.orders import get_order
+from domain.types import Money  # sums of money columns come back in fen unless typed
+from domain.uow import UnitOfWork
+
+
+@dataclass
+class ImportReport:
+    recorded: list[Match] = field(default_factory=list)
+    already: list[BankLine] = field(default_factory=list)  # lines imported before
+    refused: list[tuple[Match, str]] = field(default_factory=list)  # the domain said no (e.g. paid meanwhile)
+    unmatched: list[Unmatched] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((m.amount for m in self.recorded), Decimal("0.00"))
+
+
+def open_items(session: Session) -> list[OpenItem]:
+    rows = session.execute(
+        select(Order.number, Customer.name, Customer.code, type_coerce(func.sum(Receivable.amount - Receivable.paid), Money))
+        .join(Order, Receivable.order_id == Order.id).join(Customer, Receivable.customer_id == Customer.id)
+        .where(Receivable.settled.is_(False)).group_by(Order.number, Customer.name, Customer.code)
+        .order_by(Order.number)).all()
+    return [OpenItem(n, name, code, Decimal(amount)) for n, name, code, amount in rows]
+
+
+def _line_keys(lines: list[BankLine]) -> dict[int, str]:
+    """Row → a key for the bank line that does not depend on its row, so a re-export with other rows matches;
+    identical lines in one file are told apart by their occurrence."""
+    seen: Counter[str] = Counter()
+    out: dict[int, str] = {}
+    for line in lines:
+        base = f"{line.txn_date}|{line.amount}|{line.payer.strip()}|{line.memo.strip()}"
+        seen[base] += 1
+        out[line.row] = hashlib.sha256(f"{base}|{seen[base]}".encode()).hexdigest()[:32]
+    return out
+
+
+def import_bank_statement(sessions: sessionmaker[Session], ctx: BotContext, data: bytes, filename: str,
+                          user: User | None, actor: Actor, *, dry_run: bool = False) -> ImportReport:
+    lines = parse_bank_statement(data, filename)
+    keys = _line_keys(lines)
+    report = ImportReport()
+    with sessions() as s:
+        items = open_items(s)
+        fresh = []
+        for line in lines:
+            # Matched once already: skip before matching, since what it paid is no longer open.
+            if s.scalar(select(Payment.id).where(Payment.reference.like(f"bank:{keys[line.row]}:%")).limit(1)) is not None:
+                report.already.append(line)
+            else:
+                fresh.append(line)
+    result = match_payments(fresh, items, ctx.settings.order_prefix)
+    report.unmatched = list(result.unmatched)
+    for m in result.matched:
+        reference = f"bank:{keys[m.line.row]}:{m.order_number}"
+        uow = UnitOfWork(sessions, ctx.clock)
+        with uow:
+            if dry_run:
+                report.recorded.append(m)
+                continue
+            try:
+                order = get_order(uow.session, m.order_number)
+                fulfilment.record_payment(uow, order, m.amount, m.line.txn_date, "bank", user, actor, reference=reference)
+                publish(uow, ctx)
+                uow.commit()
+            except IntegrityError:  # a concurrent import recorded the same line first
+                uow.rollback()
+                report.already.append(m.line)
+                continue
+            except DomainError as e:
+                uow.rollback()
+                report.refused.append((m, e.message(user.locale if user else ctx.settings.default_locale)))
+                continue
+        report.recorded.append(m)
+    return report

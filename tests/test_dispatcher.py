@@ -1,0 +1,186 @@
+"""The outbox dispatcher: per-conversation order, retries with backoff and Retry-After, giving up with an admin
+alert, leases after a crash, and several workers draining one outbox without a duplicate."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.dispatcher import Dispatcher
+from bot.outbox import Outbox
+from bot.ports import Delivery, DeliveryReceipt, PermanentFailure, RetryLater
+from bot.records import OutboxMessage
+from domain.models import PlatformIdentity, Role, User
+
+
+class Platform:
+    """The edge: a platform that records what it was given and can be told to fail."""
+
+    platform = "chat"
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.got: list[tuple[str, str]] = []  # (recipient, text) in delivery order
+        self.failures: list[Exception] = []  # raised in turn before succeeding
+        self.delay = delay
+        self._lock = threading.Lock()
+
+    def deliver(self, d: Delivery) -> DeliveryReceipt:
+        with self._lock:
+            if self.failures:
+                raise self.failures.pop(0)
+        if self.delay:
+            time.sleep(self.delay)
+        with self._lock:
+            self.got.append((d.recipient, d.text or ""))
+        return DeliveryReceipt(ref=f"{d.recipient}:{d.id}")
+
+
+def _enqueue(session_factory, clock, items: list[tuple[str, str]], platform: str = "chat") -> None:
+    outbox = Outbox(lambda: [platform, "console"], clock)
+    with session_factory() as s:
+        for recipient, text in items:
+            outbox.add(s, platform, recipient, text=text)
+        s.commit()
+
+
+def _rows(session_factory) -> list[OutboxMessage]:
+    with session_factory() as s:
+        return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def _dispatcher(session_factory, clock, platform: Platform, **kw) -> Dispatcher:
+    kw.setdefault("backoff_base", 2.0)
+    return Dispatcher(session_factory, {"chat": platform}, clock=clock, **kw)
+
+
+def test_conversation_order_holds_while_the_head_is_retried(session_factory, clock):
+    fake = Platform()
+    fake.failures = [RetryLater("429 rate limited", retry_after=30)]
+    _enqueue(session_factory, clock, [("u1", "one"), ("u1", "two"), ("u2", "other"), ("u1", "three")])
+    d = _dispatcher(session_factory, clock, fake)
+    d.drain()
+    assert fake.got == [("u2", "other")]  # u1's head failed: nothing overtakes it; u2 is independent
+    head = _rows(session_factory)[0]
+    assert head.attempts == 1 and head.status == "pending" and "429" in head.last_error
+    assert head.next_attempt_at >= clock() + timedelta(seconds=30)  # Retry-After honoured
+    clock.advance(seconds=29)
+    d.drain()
+    assert fake.got == [("u2", "other")]
+    clock.advance(seconds=2)
+    d.drain()
+    assert fake.got == [("u2", "other"), ("u1", "one"), ("u1", "two"), ("u1", "three")]
+    assert all(r.status == "delivered" for r in _rows(session_factory))
+
+
+def test_backoff_grows_and_is_capped():
+    d = Dispatcher(None, {}, backoff_base=2.0, backoff_max=60.0)  # type: ignore[arg-type]
+    first, fourth, tenth = d.backoff(1, None), d.backoff(4, None), d.backoff(10, None)
+    assert 1.6 <= first <= 2.4 and 12.8 <= fourth <= 19.2 and tenth <= 60.0
+    assert d.backoff(1, 120.0) == 120.0
+
+
+def _admin_on_console(session_factory) -> int:
+    with session_factory() as s:
+        admin = User(username="root", display_name="Admin", locale="en")
+        admin.roles = {Role.ADMIN}
+        s.add(admin)
+        s.commit()
+        return admin.id
+
+
+def test_gives_up_after_max_attempts_and_alerts_admins(session_factory, clock):
+    admin_id = _admin_on_console(session_factory)
+    fake = Platform()
+    fake.failures = [RetryLater("502 bad gateway")] * 3
+    _enqueue(session_factory, clock, [("u1", "hello")])
+    console = Platform()
+    console.platform = "console"
+    d = Dispatcher(session_factory, {"chat": fake, "console": console}, clock=clock, max_attempts=3, backoff_base=1.0)
+    for _ in range(3):
+        d.drain()
+        clock.advance(seconds=10)
+    rows = _rows(session_factory)
+    assert rows[0].status == "failed" and rows[0].attempts == 3 and fake.got == []
+    alerts = [r for r in rows if r.payload.get("alert")]
+    assert len(alerts) == 1 and alerts[0].recipient == str(admin_id) and "502 bad gateway" in alerts[0].payload["text"]
+    d.drain()
+    assert console.got and "u1" in console.got[0][1]
+
+
+def test_permanent_failure_fails_at_once_and_an_undeliverable_alert_is_not_alerted_again(session_factory, clock):
+    admin_id = _admin_on_console(session_factory)
+    with session_factory() as s:
+        s.add(PlatformIdentity(platform="chat", external_id="U_ADMIN", user_id=admin_id))
+        s.commit()
+    fake = Platform()
+    fake.failures = [PermanentFailure("user_not_found"), PermanentFailure("channel_not_found")]
+    _enqueue(session_factory, clock, [("u1", "hello")])
+    # the admin is reachable on "chat" only, where delivery fails too
+    d = Dispatcher(session_factory, {"chat": fake}, clock=clock)
+    d.drain()
+    rows = _rows(session_factory)
+    assert [r.status for r in rows] == ["failed", "failed"]
+    assert rows[1].payload["alert"] is True and rows[1].recipient == "U_ADMIN"
+    assert len(rows) == 2  # the failed alert produced no alert of its own
+
+
+def test_an_adapter_crash_is_retried_not_lost(session_factory, clock):
+    fake = Platform()
+    fake.failures = [KeyError("bug in adapter")]
+    _enqueue(session_factory, clock, [("u1", "hello")])
+    d = _dispatcher(session_factory, clock, fake, backoff_base=1.0)
+    d.drain()
+    assert fake.got == [] and _rows(session_factory)[0].last_error.startswith("KeyError")
+    clock.advance(seconds=5)
+    d.drain()
+    assert fake.got == [("u1", "hello")]
+
+
+def test_a_crashed_workers_lease_runs_out_and_another_worker_delivers(session_factory, clock):
+    fake = Platform()
+    _enqueue(session_factory, clock, [("u1", "hello")])
+    dead = _dispatcher(session_factory, clock, fake, lease_seconds=60, owner="dead")
+    assert len(dead.claim()) == 1  # claimed, then the process died before delivering
+    alive = _dispatcher(session_factory, clock, fake, lease_seconds=60, owner="alive")
+    assert alive.drain() == 0  # leased: not delivered twice while the first worker might still be at it
+    clock.advance(seconds=61)
+    assert alive.drain() == 1 and fake.got == [("u1", "hello")]
+    # the first worker wakes up late and reports: its result is ignored, the row stays delivered once
+    row = _rows(session_factory)[0]
+    dead._done(row, Delivery(id=row.id, platform="chat", recipient="u1"), DeliveryReceipt(ref="late"))
+    assert _rows(session_factory)[0].ref == f"u1:{row.id}" and fake.got == [("u1", "hello")]
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_several_workers_drain_one_outbox_without_duplicates(session_factory, clock, workers):
+    fake = Platform(delay=0.002)
+    items = [(f"u{i % 7}", f"m{i}") for i in range(120)]
+    _enqueue(session_factory, clock, items)
+    ds = [_dispatcher(session_factory, clock, fake, owner=f"w{n}", batch=5) for n in range(workers)]
+    errors: list[BaseException] = []
+
+    def run(d: Dispatcher) -> None:
+        try:
+            for _ in range(400):
+                if d.run_once() == 0 and all(r.status != "pending" for r in _rows(session_factory)):
+                    return
+        except BaseException as e:  # surfaced below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in ds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    counts = Counter(text for _, text in fake.got)
+    assert len(fake.got) == 120 and max(counts.values()) == 1  # every message once, none twice
+    for recipient in {r for r, _ in items}:
+        sent = [t for r, t in items if r == recipient]
+        got = [t for r, t in fake.got if r == recipient]
+        assert got == sent  # each conversation kept its order across workers
