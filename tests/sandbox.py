@@ -44,6 +44,8 @@ def text_of(replies: list[dict[str, Any]]) -> str:
         card = r.get("card")
         if card:
             out += [card["title"], card.get("subtitle") or ""] + [f"{f['label']}: {f['value']}" for f in card["fields"]] + card["text"]
+            if card.get("table"):
+                out += [" | ".join(row) for row in card["table"]["rows"]]
     return "\n".join(out)
 
 
