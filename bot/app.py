@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify
+from pydantic import ValidationError
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -29,6 +30,12 @@ def create_app(settings: Settings, engine: Engine) -> Flask:
     def domain_error(e: DomainError):  # type: ignore[no-untyped-def]
         status = 404 if isinstance(e, NotFound) else 403 if isinstance(e, PermissionDenied) else 400
         return jsonify({"error": e.en, "error_zh": e.zh, "code": e.code}), status
+
+    @app.errorhandler(ValidationError)
+    def malformed(e: ValidationError):  # type: ignore[no-untyped-def]
+        # An adapter parsed a callback into a port model that refused it: the caller sent something malformed.
+        where = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()[:3])
+        return jsonify({"error": f"malformed event ({where})", "code": "malformed"}), 400
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):  # type: ignore[no-untyped-def]

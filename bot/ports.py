@@ -11,11 +11,41 @@ a later update can find it) or raises `RetryLater` / `PermanentFailure`.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+import hashlib
+import re
+from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from bot.cards.model import Card, Option, Reply
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _clean_text(value: str) -> str:
+    """Whatever a platform hands us, the database can store: no NUL/control characters (PostgreSQL refuses NUL),
+    lone surrogates (not encodable as UTF-8) become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", value))
+
+
+def _platform_id(value: str) -> str:
+    if not value or len(value) > 128 or _CONTROL.search(value) or _SURROGATE.search(value):
+        raise ValueError("not a platform id (empty, too long, or with control characters)")
+    return value
+
+
+def _event_key(value: str) -> str:
+    value = _clean_text(value)
+    if not value:
+        raise ValueError("an inbound event needs an id")
+    # Keys are stored in a bounded column; a long platform key is kept as its digest (still stable).
+    return value if len(value) <= 200 else "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+
+
+CleanText = Annotated[str, AfterValidator(_clean_text)]
+PlatformId = Annotated[str, AfterValidator(_platform_id)]
+EventKey = Annotated[str, AfterValidator(_event_key)]
 
 
 class ReplyTarget(BaseModel):
@@ -30,19 +60,19 @@ class ReplyTarget(BaseModel):
 
 class InboundMessage(BaseModel):
     platform: str  # "slack" | "dingtalk" | "wecom" | "console"
-    external_user_id: str
-    text: str
-    event_id: str
+    external_user_id: PlatformId
+    text: CleanText
+    event_id: EventKey
     reply_to: ReplyTarget | None = None
     display_name: str | None = None
 
 
 class InboundAction(BaseModel):
     platform: str
-    external_user_id: str
-    token: str
-    event_id: str
-    inputs: dict[str, str] = Field(default_factory=dict)
+    external_user_id: PlatformId
+    token: CleanText
+    event_id: EventKey
+    inputs: dict[CleanText, CleanText] = Field(default_factory=dict)
     reply_to: ReplyTarget | None = None
 
 

@@ -212,3 +212,15 @@ def test_cancel_button_refused_when_card_is_stale(ot):
     with ot.sessions() as s:
         assert get_order(s, "SO-20261123-0001").status == "approved"
         assert s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "cancelled")) == 0
+
+
+def test_control_characters_and_lone_surrogates_cannot_break_a_turn(ot):
+    """PostgreSQL refuses NUL in text and nothing encodes a lone surrogate: cleaned at the port, never a 500."""
+    build_world(ot.sessions)
+    chat = Chat(ot)
+    assert "SO-20261123-0001" in text_of(chat.say("li", "下单 华\x00兴 SKU-001 x10"))
+    assert "\ufffd" in text_of(chat.say("li", "客户 \ud800"))  # answered (not found), the character replaced
+    r = chat.client.post("/sandbox/api/messages", json={"user": chat.users["li"], "text": "hi", "event_id": "e" * 500})
+    assert r.status_code == 200  # a long platform key is kept as its digest
+    r2 = chat.client.post("/sandbox/api/messages", json={"user": chat.users["li"], "text": "hi", "event_id": "e" * 500})
+    assert r2.get_json()["replies"] == []  # and still deduplicates

@@ -18,9 +18,16 @@ from flask import Blueprint, Response, jsonify, request
 
 from bot.ports import BotCorePort
 from bot.settings import Settings
+from bot.tokens import TokenSigner
 
 from .click_answer import CLICK_BUDGET_SECONDS, click_answer
-from .inbound import MalformedPayload, UnsupportedMessage, parse_card_callback, parse_robot_message
+from .inbound import (
+    MalformedPayload,
+    UnsupportedMessage,
+    parse_card_callback,
+    parse_robot_message,
+    verify_action_token,
+)
 from .signature import SignatureError, verify_card_callback, verify_robot_callback
 
 log = logging.getLogger(__name__)
@@ -55,6 +62,7 @@ def create_blueprint(core: BotCorePort, settings: Settings, *, clock: Callable[[
     if settings.dingtalk_app_secret is None:
         raise ValueError("DingTalk callbacks need ORDERTALK_DINGTALK_APP_SECRET")
     secret = settings.dingtalk_app_secret
+    signer = TokenSigner(settings.token_secret())
     bp = Blueprint("dingtalk", __name__)
     # Card clicks run the core here so the answer can leave within DingTalk's 2 seconds even when it is slow.
     clicks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dingtalk-click")
@@ -85,7 +93,9 @@ def create_blueprint(core: BotCorePort, settings: Settings, *, clock: Callable[[
             return _error(401, exc.reason)
         try:
             action = parse_card_callback(_read_json())
+            verify_action_token(action, signer)
         except MalformedPayload as exc:
+            log.warning("dingtalk card callback refused: %s", exc)
             return _error(400, str(exc))
         future = clicks.submit(core.handle_action, action, deliver_replies=True)
         try:

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from bot.ports import InboundAction, InboundMessage, ReplyTarget
+from bot.tokens import BadToken, TokenSigner
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,32 @@ class UnsupportedMessage(MalformedPayload):
     """A genuine message of a kind the bot cannot read (picture, file…). Acknowledge, do not forward."""
 
 
+# JSON can carry what no database stores: NUL (PostgreSQL refuses it) and lone surrogates (not encodable as UTF-8).
+# DingTalk never sends them, so ids holding them are refused and free text loses them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_NOT_IN_ID = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+MAX_ID_CHARS = 128  # real ids are far shorter; the outbox keeps a recipient id in 128 characters
+
+
 def _str(d: dict[str, Any], key: str) -> str:
     value = d.get(key)
-    return value.strip() if isinstance(value, str) else ""
+    return _clean(value.strip()) if isinstance(value, str) else ""
+
+
+def _clean(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
+
+
+def _id(d: dict[str, Any], key: str) -> str:
+    """An id field, or "" when absent; MalformedPayload when it cannot be a DingTalk id."""
+    value = d.get(key)
+    if not isinstance(value, str):
+        return ""
+    value = value.strip()
+    if len(value) > MAX_ID_CHARS or _NOT_IN_ID.search(value):
+        raise MalformedPayload(f"{key} is not a valid id")
+    return value
 
 
 def _message_text(body: dict[str, Any]) -> str:
@@ -56,21 +80,21 @@ def parse_robot_message(body: Any) -> InboundMessage:
     """A robot message (HTTP body, or the decoded `data` of a Stream frame) → InboundMessage."""
     if not isinstance(body, dict):
         raise MalformedPayload("robot message is not a JSON object")
-    msg_id = _str(body, "msgId")
+    msg_id = _id(body, "msgId")
     if not msg_id:
         raise MalformedPayload("robot message without msgId")
     conversation_type = str(body.get("conversationType", "1"))  # documented as the strings "1" / "2"
     is_group = conversation_type == "2"
-    text = _message_text(body).strip()
+    text = _clean(_message_text(body)).strip()
     if is_group:
         text = _LEADING_MENTIONS.sub("", text)
 
     # senderStaffId is the org userId the send APIs accept. It is empty for external users and (per the docs)
     # before the robot is published; then we fall back to the encrypted senderId so the core can still answer
     # in the group — it will not map to an employee, so the core treats the sender as unknown.
-    user_id = _str(body, "senderStaffId")
+    user_id = _id(body, "senderStaffId")
     if not user_id:
-        user_id = _str(body, "senderId")
+        user_id = _id(body, "senderId")
         if not user_id:
             raise MalformedPayload("robot message without senderStaffId / senderId")
         log.info("dingtalk message %s has no senderStaffId; using senderId", msg_id)
@@ -79,9 +103,9 @@ def parse_robot_message(body: Any) -> InboundMessage:
     if _str(body, "sessionWebhook"):
         extra["sessionWebhook"] = _str(body, "sessionWebhook")
         if body.get("sessionWebhookExpiredTime") is not None:
-            extra["sessionWebhookExpiredTime"] = str(body["sessionWebhookExpiredTime"])
+            extra["sessionWebhookExpiredTime"] = _clean(str(body["sessionWebhookExpiredTime"]))
     if is_group:
-        conversation_id = _str(body, "conversationId")
+        conversation_id = _id(body, "conversationId")
         if not conversation_id:
             raise MalformedPayload("group message without conversationId")
         reply_to = ReplyTarget(recipient=conversation_id, kind="group", extra=extra)
@@ -126,15 +150,15 @@ def _flatten_inputs(params: dict[str, Any]) -> dict[str, str]:
             inputs[name] = value
         elif value is not None:
             inputs[name] = json.dumps(value, ensure_ascii=False)
-    return inputs
+    return {_clean(k): _clean(v) for k, v in inputs.items()}
 
 
 def parse_card_callback(body: Any) -> InboundAction:
     """A card button/form callback (HTTP body or decoded Stream `data`) → InboundAction."""
     if not isinstance(body, dict):
         raise MalformedPayload("card callback is not a JSON object")
-    out_track_id = _str(body, "outTrackId")
-    user_id = _str(body, "userId")
+    out_track_id = _id(body, "outTrackId")
+    user_id = _id(body, "userId")
     if not out_track_id or not user_id:
         raise MalformedPayload("card callback without outTrackId / userId")
     # `content` and its twin `value` are JSON strings (§5.6); read whichever is present.
@@ -154,3 +178,15 @@ def parse_card_callback(body: Any) -> InboundAction:
         event_id=f"dingtalk:card:{out_track_id}:{token}",
         reply_to=ReplyTarget(recipient=user_id, kind="user"),
     )
+
+
+def verify_action_token(action: InboundAction, signer: TokenSigner) -> None:
+    """Raise MalformedPayload unless the click carries a token we signed.
+
+    DingTalk's request signature proves who sent the request, not that the params are ours: a tampered, invented or
+    old-key token is refused here with a 4xx, before the core records or answers anything.
+    """
+    try:
+        signer.verify(action.token)
+    except BadToken:
+        raise MalformedPayload("unknown or tampered action token") from None

@@ -17,9 +17,16 @@ from dingtalk_stream import AckMessage, CallbackMessage
 
 from bot.ports import BotCorePort
 from bot.settings import Settings
+from bot.tokens import TokenSigner
 
 from .click_answer import CLICK_BUDGET_SECONDS, click_answer
-from .inbound import MalformedPayload, UnsupportedMessage, parse_card_callback, parse_robot_message
+from .inbound import (
+    MalformedPayload,
+    UnsupportedMessage,
+    parse_card_callback,
+    parse_robot_message,
+    verify_action_token,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +64,16 @@ class RobotMessageHandler(dingtalk_stream.ChatbotHandler):
 class CardCallbackHandler(dingtalk_stream.CallbackHandler):
     """Interactive-card clicks. The ack carries the card update object DingTalk applies (§5.6)."""
 
-    def __init__(self, core: BotCorePort, click_budget: float = CLICK_BUDGET_SECONDS) -> None:
+    def __init__(self, core: BotCorePort, signer: TokenSigner, click_budget: float = CLICK_BUDGET_SECONDS) -> None:
         super().__init__()
         self._core = core
+        self._signer = signer
         self._budget = click_budget
 
     async def process(self, callback: CallbackMessage) -> tuple[int, Any]:
         try:
             action = parse_card_callback(callback.data)
+            verify_action_token(action, self._signer)
         except MalformedPayload as exc:
             log.warning("dingtalk card callback malformed: %s", exc)
             return AckMessage.STATUS_BAD_REQUEST, str(exc)
@@ -97,7 +106,7 @@ def build_stream_client(core: BotCorePort, settings: Settings) -> dingtalk_strea
                                             settings.dingtalk_app_secret.get_secret_value())
     client = dingtalk_stream.DingTalkStreamClient(credential, logger=logging.getLogger("dingtalk_stream.client"))
     client.register_callback_handler(ROBOT_TOPIC, RobotMessageHandler(core))
-    client.register_callback_handler(CARD_TOPIC, CardCallbackHandler(core))
+    client.register_callback_handler(CARD_TOPIC, CardCallbackHandler(core, TokenSigner(settings.token_secret())))
     return client
 
 

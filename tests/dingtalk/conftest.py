@@ -2,16 +2,22 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import dingtalk_stream
 import pytest
+from sqlalchemy import Engine
 
 from bot.cards.model import Button, Card, Field, Input, LineTable, Option, Reply, Tone
 from bot.ports import InboundAction, InboundMessage
 from bot.settings import Settings
+from bot.tokens import ActionToken, TokenSigner
+from tests.world import Clock
 
 from .fake_dingtalk import APP_KEY, APP_SECRET, FakeDingTalk
+from .harness import DingTalkDriver, LiveServer, build_app, populate
 
 
 class RecordingCore:
@@ -48,6 +54,11 @@ class RecordingCore:
 
     def home(self, platform: str, external_user_id: str) -> list[Card]:
         return []
+
+
+# The adapter refuses clicks whose token we did not sign; make_settings' secret_key signs these.
+SIGNER = TokenSigner(b"test-key")
+APPROVE_TOKEN = SIGNER.sign(ActionToken("approve", 7))
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -101,3 +112,38 @@ def fake_dt() -> Iterator[FakeDingTalk]:
 @pytest.fixture
 def core() -> RecordingCore:
     return RecordingCore()
+
+
+@pytest.fixture
+def restore_gateway_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # build_stream_client sets this process-wide class attribute; put the original back afterwards.
+    monkeypatch.setattr(dingtalk_stream.DingTalkStreamClient, "OPEN_CONNECTION_API",
+                        dingtalk_stream.DingTalkStreamClient.OPEN_CONNECTION_API)
+    yield
+
+
+@pytest.fixture
+def make_driver(fake_dt: FakeDingTalk, engine: Engine, db_url: str, clock: Clock,
+                tmp_path: Path) -> Iterator[Callable[..., DingTalkDriver]]:
+    """Builds the real app (bot.bootstrap.build) on the test database against the fake DingTalk, serves it on
+    localhost, and returns a driver; keyword arguments override Settings."""
+    made: list[tuple[DingTalkDriver, LiveServer]] = []
+
+    def make(**overrides: object) -> DingTalkDriver:
+        ot = build_app(fake_dt, engine, db_url, clock, tmp_path, **overrides)
+        world = populate(ot)
+        server = LiveServer(ot)
+        driver = DingTalkDriver(ot, fake_dt, server, world)
+        made.append((driver, server))
+        return driver
+
+    yield make
+    for driver, server in made:
+        driver.http.close()
+        server.stop()
+
+
+@pytest.fixture
+def dt(make_driver: Callable[..., DingTalkDriver]) -> DingTalkDriver:
+    """HTTP callback mode, interactive-card templates configured, a warehouse group set."""
+    return make_driver()

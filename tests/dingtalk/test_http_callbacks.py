@@ -9,7 +9,7 @@ from flask import Flask
 from adapters.dingtalk.http_callbacks import MAX_BODY_BYTES, create_blueprint
 from adapters.dingtalk.signature import card_sign, robot_sign
 
-from .conftest import RecordingCore, make_settings
+from .conftest import APPROVE_TOKEN, RecordingCore, make_settings
 from .fake_dingtalk import APP_SECRET
 from .payloads import card_click, robot_message
 
@@ -85,10 +85,10 @@ def test_unsupported_kind_acknowledged_without_core(core: RecordingCore) -> None
 
 
 def test_card_click_reaches_core_with_token(core: RecordingCore) -> None:
-    resp = make_app(core).test_client().post("/dingtalk/card-callback", json=card_click(), headers=card_headers())
+    resp = make_app(core).test_client().post("/dingtalk/card-callback", json=card_click(APPROVE_TOKEN), headers=card_headers())
     assert resp.status_code == 200
-    assert [a.token for a in core.actions] == ["tok-approve-0007"]
-    assert core.actions[0].event_id == "dingtalk:card:ot-7-abc:tok-approve-0007"
+    assert [a.token for a in core.actions] == [APPROVE_TOKEN]
+    assert core.actions[0].event_id == f"dingtalk:card:ot-7-abc:{APPROVE_TOKEN}"
     answer = resp.get_json()
     assert answer["cardUpdateOptions"]["updateCardDataByKey"] is True
     assert answer["cardData"]["cardParamMap"] == {}  # the decided card comes through the outbox
@@ -97,21 +97,23 @@ def test_card_click_reaches_core_with_token(core: RecordingCore) -> None:
 def test_slow_core_answers_processing_within_budget() -> None:
     core = RecordingCore(delay=0.5)
     started = time.monotonic()
-    resp = make_app(core, click_budget=0.1).test_client().post("/dingtalk/card-callback", json=card_click(),
+    resp = make_app(core, click_budget=0.1).test_client().post("/dingtalk/card-callback", json=card_click(APPROVE_TOKEN),
                                                                 headers=card_headers())
     assert time.monotonic() - started < 0.45
     assert resp.get_json()["cardData"]["cardParamMap"] == {"processing": "true"}
-    assert core.called.wait(2) and core.actions[0].token == "tok-approve-0007"
+    assert core.called.wait(2) and core.actions[0].token == APPROVE_TOKEN
 
 
 def test_card_click_bad_signature_and_body(core: RecordingCore) -> None:
     client = make_app(core).test_client()
-    assert client.post("/dingtalk/card-callback", json=card_click()).status_code == 401
-    assert client.post("/dingtalk/card-callback", json=card_click(),
+    assert client.post("/dingtalk/card-callback", json=card_click(APPROVE_TOKEN)).status_code == 401
+    assert client.post("/dingtalk/card-callback", json=card_click(APPROVE_TOKEN),
                        headers=card_headers(secret="nope")).status_code == 401
     assert client.post("/dingtalk/card-callback", data=b"{", headers=card_headers(),
                        content_type="application/json").status_code == 400
-    bad = card_click()
+    bad = card_click(APPROVE_TOKEN)
     bad["content"] = bad["value"] = json.dumps({"cardPrivateData": {"params": {"x": "1"}}})
     assert client.post("/dingtalk/card-callback", json=bad, headers=card_headers()).status_code == 400
+    forged = client.post("/dingtalk/card-callback", json=card_click("tok-approve-0007"), headers=card_headers())
+    assert forged.status_code == 400 and forged.get_json() == {"error": "unknown or tampered action token"}
     assert core.actions == []

@@ -58,11 +58,18 @@ def test_unsupported_kind() -> None:
 
 @pytest.mark.parametrize("body", [
     [], "x", {}, robot_message(msgId=""), robot_message(text=None), robot_message(senderStaffId="", senderId=""),
-    robot_message(conversationId=""),
+    robot_message(conversationId=""), robot_message(msgId="msg\x00=="), robot_message(msgId="m" * 129),
+    robot_message(senderStaffId="sales\ud8000107"), robot_message(conversationId="cid\n=="),
 ])
 def test_malformed_messages(body: object) -> None:
     with pytest.raises(MalformedPayload):
         parse_robot_message(body)
+
+
+def test_text_and_inputs_lose_what_no_database_stores() -> None:
+    assert parse_robot_message(robot_message("查订单\x00 SO-1\ud800\n第二行")).text == "查订单 SO-1\ufffd\n第二行"
+    action = parse_card_callback(card_click(extra_params={"reason": "价格\x00太低\udc00", "x\x00": "1"}))
+    assert action.inputs == {"reason": "价格太低\ufffd", "x": "1"}
 
 
 def test_card_click() -> None:
@@ -87,6 +94,8 @@ def test_card_click_form_data_and_value_twin() -> None:
     lambda b: b.update(content="{not json", value="{not json"),
     lambda b: b.update(content=json.dumps({"cardPrivateData": {"params": {}}}), value=""),
     lambda b: b.update(content=json.dumps([1]), value=""),
+    lambda b: b.update(outTrackId="ot-" + "x" * 200),
+    lambda b: b.update(userId="mgr\x000003"),
 ])
 def test_malformed_card_clicks(mutate) -> None:
     body = card_click()
