@@ -21,5 +21,6 @@ def install(app: flask.Flask, core: BotCorePort, settings: Settings) -> Delivere
     from adapters.slack.http import slack_blueprint
 
     deliverer = SlackDeliverer(settings)
-    app.register_blueprint(slack_blueprint(build_app(core, settings, deliverer=deliverer)))
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app.register_blueprint(slack_blueprint(build_app(core, settings, deliverer=deliverer), signing_secret=secret))
     return deliverer
