@@ -1,0 +1,272 @@
+"""Interactive path (issue 8 #1): signed approval clicks over HTTP to the app under gunicorn (2 workers), from a
+separate load process, on SQLite and PostgreSQL, at 1 / 16 / 64 concurrent clients; beside it the baseline stack
+(bench/baseline_app.py: same gunicorn, Flask and database, verifies the same signature and commits one row).
+
+    .venv/bin/python -m bench.interactive [--requests 60,200,400] [--no-pg] [--platforms slack,dingtalk,wecom]
+
+Every click is a real decision on its own pending order (orders are prepared through the domain services first).
+Slack's Bolt acks before it runs the listener, so besides HTTP latency the table shows decisions/s: clicks until the
+last decision is in the database. Web workers do not run the outbox dispatcher (production layout: `ordertalk
+worker` does), so deliveries are not part of these figures. Results: bench/results/interactive.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from sqlalchemy import func, select
+
+from adapters.dingtalk.signature import card_sign
+from adapters.wecom.crypto import WeComCrypto
+from bench.domain import RESULTS, clock, pg_db, policy, sqlite_db, world
+from bench.load import run as _unused  # noqa: F401 — the load module must import cleanly before we spawn it
+from bot.tokens import ActionToken, TokenSigner
+from domain.audit import Actor
+from domain.db import make_engine, make_session_factory
+from domain.directory import link
+from domain.migrate import upgrade
+from domain.models import ApprovalStep, User
+from domain.orders import LineRequest, OrderRequest, create_order
+from domain.uow import UnitOfWork
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SECRET = "bench-secret-key"
+SLACK_SECRET = "bench-slack-signing"
+DT_KEY, DT_SECRET = "dingbench", "bench-dingtalk-secret"
+WC_CORP, WC_TOKEN, WC_AES = "ww1436e0e65a779aee", "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+APPROVER = {"slack": "U0WANG", "dingtalk": "mgr0003", "wecom": "wangwu"}
+PATHS = {"slack": "/slack/events", "dingtalk": "/dingtalk/card-callback", "wecom": "/wecom/callback"}
+
+
+class _FakeApis(BaseHTTPRequestHandler):
+    """Every platform API answers "ok" at once (the web workers barely call them: Bolt's auth.test at start)."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _ok(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        data = json.dumps({"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0", "team": "t", "user": "bot",
+                           "errcode": 0, "errmsg": "ok", "access_token": "tok", "expires_in": 7200,
+                           "accessToken": "tok", "expireIn": 7200}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _ok
+
+
+@contextmanager
+def fake_apis():  # type: ignore[no-untyped-def]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeApis)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def env_for(url: str, api: str, data_dir: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "ORDERTALK_DATABASE_URL": url, "ORDERTALK_SECRET_KEY": SECRET,
+            "ORDERTALK_DATA_DIR": data_dir, "ORDERTALK_RUN_DISPATCHER": "0", "ORDERTALK_RUN_SCHEDULER": "0",
+            "ORDERTALK_SLACK_BOT_TOKEN": "xoxb-bench", "ORDERTALK_SLACK_SIGNING_SECRET": SLACK_SECRET,
+            "ORDERTALK_SLACK_API_URL": api + "/api/",
+            "ORDERTALK_DINGTALK_APP_KEY": DT_KEY, "ORDERTALK_DINGTALK_APP_SECRET": DT_SECRET, "ORDERTALK_DINGTALK_MODE": "http",
+            "ORDERTALK_DINGTALK_API_URL": api, "ORDERTALK_DINGTALK_OAPI_URL": api,
+            "ORDERTALK_WECOM_CORP_ID": WC_CORP, "ORDERTALK_WECOM_AGENT_ID": "1000002", "ORDERTALK_WECOM_SECRET": "s",
+            "ORDERTALK_WECOM_TOKEN": WC_TOKEN, "ORDERTALK_WECOM_AES_KEY": WC_AES, "ORDERTALK_WECOM_API_URL": api}
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "8", "-b", f"127.0.0.1:{port}",
+                             "--log-level", "warning", app], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError as e:
+                if getattr(e, "code", None) == 404:  # the baseline app has no /healthz: it is up
+                    break
+                time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def prepare(url: str, n: int) -> list[int]:
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    w = world(sessions, products=20, on_hand=10_000_000)
+    with sessions() as s:
+        for platform, ext in APPROVER.items():
+            link(s, "wang", platform, ext)
+        s.commit()
+    steps = []
+    pol = policy()
+    for i in range(n):
+        uow = UnitOfWork(sessions, clock)
+        with uow:
+            sales = uow.session.get(User, w["sales"])
+            assert sales is not None
+            order = create_order(uow, sales, OrderRequest(w["customer"], [LineRequest(w["products"][i % 20], 1)]), pol,
+                                 Actor(sales.id, "bench"))
+            uow.commit()
+            steps.append(uow.session.scalars(select(ApprovalStep.id).where(ApprovalStep.order_id == order.id)).one())
+    engine.dispose()
+    return steps
+
+
+def click_request(platform: str, step_id: int, n: int) -> dict[str, Any]:
+    token = TokenSigner(SECRET.encode()).sign(ActionToken("approve", step_id))
+    if platform == "slack":
+        payload = {"type": "block_actions", "team": {"id": "T0"}, "api_app_id": "A0", "user": {"id": APPROVER["slack"]},
+                   "trigger_id": f"trig{n}", "container": {"type": "message", "message_ts": f"1700000000.{n:06d}",
+                                                            "channel_id": "D0WANG"},
+                   "channel": {"id": "D0WANG"}, "message": {"ts": f"1700000000.{n:06d}", "text": "card", "blocks": []},
+                   "actions": [{"type": "button", "action_id": "ot_approve_0", "block_id": "b", "value": token,
+                                "text": {"type": "plain_text", "text": "同意"}, "action_ts": f"1700000001.{n:06d}"}]}
+        body = "payload=" + quote(json.dumps(payload))
+        ts = str(int(time.time()))
+        sig = "v0=" + hmac.new(SLACK_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+        return {"method": "POST", "path": PATHS[platform], "body": body,
+                "headers": {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
+                            "X-Slack-Signature": sig}}
+    if platform == "dingtalk":
+        content = json.dumps({"cardPrivateData": {"actionIds": ["approve"], "params": {"token": token}}})
+        body = json.dumps({"type": "actionCallback", "outTrackId": f"ot-{step_id}-{n}", "corpId": "dingcorp", "userId":
+                           APPROVER["dingtalk"], "userIdType": 1, "spaceType": "im", "spaceId": "cid", "content": content,
+                           "value": content})
+        ts = str(int(time.time() * 1000))
+        return {"method": "POST", "path": PATHS[platform], "body": body,
+                "headers": {"Content-Type": "application/json", "x-ddpaas-signature-timestamp": ts,
+                            "x-ddpaas-signature": card_sign(ts, DT_SECRET)}}
+    crypto = WeComCrypto(WC_TOKEN, WC_AES, WC_CORP)
+    xml = (f"<xml><ToUserName><![CDATA[{WC_CORP}]]></ToUserName><FromUserName><![CDATA[{APPROVER['wecom']}]]></FromUserName>"
+           f"<CreateTime>{1716000000 + n}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+           "<Event><![CDATA[template_card_event]]></Event>"
+           f"<EventKey><![CDATA[{token}]]></EventKey><TaskId><![CDATA[ot-{step_id}]]></TaskId>"
+           "<CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[rc]]></ResponseCode>"
+           "<AgentID>1000002</AgentID></xml>")
+    encrypt = crypto.encrypt(xml)
+    ts, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
+    query = urlencode({"msg_signature": crypto.sign(ts, nonce, encrypt), "timestamp": ts, "nonce": nonce})
+    body = (f"<xml><ToUserName><![CDATA[{WC_CORP}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt>"
+            "<AgentID><![CDATA[1000002]]></AgentID></xml>")
+    return {"method": "POST", "path": f"{PATHS[platform]}?{query}", "body": body, "headers": {"Content-Type": "text/xml"}}
+
+
+def load(port: int, concurrency: int, requests: list[dict[str, Any]]) -> dict[str, Any]:
+    lines = "\n".join(json.dumps(r) for r in requests)
+    out = subprocess.run([sys.executable, "-m", "bench.load", "127.0.0.1", str(port), str(concurrency)], input=lines,
+                         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    return json.loads(out.stdout)
+
+
+def decided(url: str, steps: list[int]) -> int:
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as s:
+            return int(s.scalar(select(func.count()).select_from(ApprovalStep)
+                                .where(ApprovalStep.id.in_(steps), ApprovalStep.status == "approved")) or 0)
+    finally:
+        engine.dispose()
+
+
+def bench_backend(name: str, url: str, levels: list[int], counts: list[int], platforms: list[str]) -> list[dict[str, Any]]:
+    total = sum(counts) * len(platforms)
+    print(f"[{name}] preparing {total} pending orders…", flush=True)
+    steps = iter(prepare(url, total))
+    rows = []
+    with fake_apis() as api, tempfile.TemporaryDirectory() as data_dir:
+        env = env_for(url, api, data_dir)
+        for platform in platforms:
+            for conc, count in zip(levels, counts, strict=True):
+                batch = [next(steps) for _ in range(count)]
+                # n must be unique across batches: it forms the platform's event id (a repeat would be a redelivery)
+                reqs = [click_request(platform, sid, sid) for sid in batch]
+                with gunicorn("bot.wsgi:app", env) as port:
+                    started = time.perf_counter()
+                    ours = load(port, conc, reqs)
+                    while decided(url, batch) < count and time.perf_counter() - started < 120:
+                        time.sleep(0.05)
+                    effects = decided(url, batch)
+                    effect_s = time.perf_counter() - started
+                base_reqs = [click_request(platform, sid, sid) for sid in batch]
+                with gunicorn("bench.baseline_app:app", env) as port:
+                    base = load(port, conc, base_reqs)
+                row = {"backend": name, "platform": platform, "clients": conc, "requests": count, "ours": ours,
+                       "decided": effects, "decisions_per_s": effects / effect_s, "baseline": base,
+                       "ratio": ours["rps"] / base["rps"]}
+                rows.append(row)
+                print(f"[{name}] {platform:<8} c={conc:<3} ours {ours['rps']:7.1f} req/s p50 {ours['p50_ms']:6.1f} p99 "
+                      f"{ours['p99_ms']:7.1f} ms, decided {effects}/{count} ({row['decisions_per_s']:.1f}/s) | baseline "
+                      f"{base['rps']:7.1f} req/s p50 {base['p50_ms']:5.1f} p99 {base['p99_ms']:6.1f} | ratio {row['ratio']:.2f}",
+                      flush=True)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", default="1,16,64")
+    ap.add_argument("--requests", default="60,200,400")
+    ap.add_argument("--platforms", default="slack,dingtalk,wecom")
+    ap.add_argument("--pg", default=os.environ.get("ORDERTALK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--no-sqlite", action="store_true")
+    args = ap.parse_args()
+    levels = [int(x) for x in args.clients.split(",")]
+    counts = [int(x) for x in args.requests.split(",")]
+    platforms = args.platforms.split(",")
+    rows: list[dict[str, Any]] = []
+    if not args.no_sqlite:
+        with sqlite_db() as url:
+            rows += bench_backend("sqlite", url, levels, counts, platforms)
+    if not args.no_pg:
+        with pg_db(args.pg) as url:
+            rows += bench_backend("postgresql", url, levels, counts, platforms)
+    print(f"\nInteractive path under gunicorn (2 workers × 8 threads); load {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs")
+    print(f"{'backend':<11}{'platform':<9}{'clients':>7}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'decided/s':>10}"
+          f"{'base req/s':>11}{'base p50':>9}{'base p99':>9}{'ratio':>7}{'non-2xx':>8}")
+    for r in rows:
+        o, b = r["ours"], r["baseline"]
+        bad = sum(n for s, n in o["statuses"].items() if not str(s).startswith("2"))
+        print(f"{r['backend']:<11}{r['platform']:<9}{r['clients']:>7}{o['rps']:>8.1f}{o['p50_ms']:>8.1f}{o['p99_ms']:>8.1f}"
+              f"{r['decisions_per_s']:>10.1f}{b['rps']:>11.1f}{b['p50_ms']:>9.1f}{b['p99_ms']:>9.1f}{r['ratio']:>7.2f}{bad:>8}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "interactive.json").write_text(json.dumps({"at": datetime.now(UTC).isoformat(), "cpus": os.cpu_count(),
+                                                          "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
