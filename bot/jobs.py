@@ -86,13 +86,14 @@ class Jobs:
             by_sales: dict[int, list[Receivable]] = defaultdict(list)
             by_manager: dict[int, list[Receivable]] = defaultdict(list)
             thresholds = sorted(st.overdue_escalate_days)
+            admins = [u.id for u in s.scalars(select(User).where(User.active.is_(True))) if u.has_role(Role.ADMIN)]
             for r in due:
                 by_sales[r.order.sales_user_id].append(r)
                 days = (today - r.due_date).days
                 if thresholds and days > thresholds[0]:
                     manager_id = r.order.sales_user.manager_id
                     for m in ([manager_id] if manager_id else []) + (
-                        [u.id for u in s.scalars(select(User)) if u.has_role(Role.ADMIN)] if len(thresholds) > 1 and days > thresholds[1] else []
+                        admins if len(thresholds) > 1 and days > thresholds[1] else []
                     ):
                         by_manager[m].append(r)
             sent = 0

@@ -1,0 +1,228 @@
+"""Fan-out (issue 8 #3): 10,000 overdue receivables across 200 sales people; the overdue-digest job plus the outbox
+dispatcher deliver through the real Slack deliverer to a fake Slack on localhost that enforces a rate limit
+(chat.postMessage above R per second answers 429 with Retry-After). Prints the total time against the rate-limit
+bound (messages ÷ R), duplicates and losses (both must be 0).
+
+    .venv/bin/python -m bench.fanout [--receivables 10000] [--sales 200] [--rate 20] [--workers 2] [--no-pg]
+
+Data is bulk-inserted (users, customers, orders, tasks, shipments, receivables) on a fresh database per backend.
+Results: bench/results/fanout.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from adapters.slack.deliverer import SlackDeliverer, make_client
+from bench.domain import RESULTS, pg_db, sqlite_db
+from bot.bootstrap import build
+from bot.dispatcher import Dispatcher
+from bot.records import OutboxMessage
+from bot.settings import Settings
+from domain.migrate import upgrade
+from domain.models import (
+    Customer,
+    Order,
+    PlatformIdentity,
+    Receivable,
+    Shipment,
+    ShippingTask,
+    User,
+    Warehouse,
+)
+
+NOW = datetime(2026, 12, 28, 1, 30, tzinfo=UTC)  # Monday 09:30 in Shanghai
+TODAY = date(2026, 12, 28)
+
+
+class RateLimitedSlack:
+    """chat.postMessage at most `rate` per second (a sliding one-second window), else 429 + Retry-After: 1."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.window: list[float] = []
+        self.delivered: Counter[str] = Counter()  # message key (channel) → deliveries
+        self.limited = 0
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                method = self.path.rsplit("/", 1)[-1]
+                status, body, headers = outer.answer(method, raw)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.api_url = f"http://127.0.0.1:{self.server.server_port}/api/"
+
+    def answer(self, method: str, raw: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if method == "conversations.open":
+            from urllib.parse import parse_qs
+
+            users = parse_qs(raw.decode()).get("users", [""])[0]
+            return 200, {"ok": True, "channel": {"id": "D" + users[1:]}}, {}
+        if method != "chat.postMessage":
+            return 200, {"ok": True}, {}
+        args = json.loads(raw)
+        now = time.monotonic()
+        with self.lock:
+            self.window = [t for t in self.window if now - t < 1.0]
+            if len(self.window) >= self.rate:
+                self.limited += 1
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+            self.window.append(now)
+            # one digest per person per day: the title names who it is for
+            self.delivered[f"{args['channel']}|{args.get('text', '')[:40]}"] += 1
+        return 200, {"ok": True, "channel": args["channel"], "ts": f"{now:.6f}"}, {}
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def load(url: str, n_receivables: int, n_sales: int) -> dict[str, int]:
+    upgrade(url)
+    from domain.db import make_engine
+
+    engine = make_engine(url)
+    per = n_receivables // n_sales
+    with engine.begin() as c:
+        c.execute(insert(Warehouse), [{"id": 1, "code": "WH-SH", "name": "上海仓", "region": "上海"}])
+        # executemany takes its columns from the first row: every row names the same keys
+        users = [{"id": 1, "username": "admin", "display_name": "管理员", "roles": "admin", "locale": "zh-CN",
+                  "manager_id": None}]
+        managers = n_sales // 20
+        users += [{"id": 10 + m, "username": f"mgr{m}", "display_name": f"经理{m}", "roles": "sales_manager",
+                   "locale": "zh-CN", "manager_id": 1} for m in range(managers)]
+        users += [{"id": 1000 + i, "username": f"sales{i}", "display_name": f"销售{i}", "roles": "sales",
+                   "locale": "zh-CN" if i % 2 else "en", "manager_id": 10 + i % managers} for i in range(n_sales)]
+        c.execute(insert(User), users)
+        c.execute(insert(PlatformIdentity), [{"platform": "slack", "external_id": f"U{u['id']:05d}", "user_id": u["id"]}
+                                             for u in users])
+        c.execute(insert(Customer), [{"id": 1 + i, "code": f"C{i:04d}", "name": f"客户{i}有限公司", "payment_terms_days": 30,
+                                      "credit_limit": Decimal("1000000"), "sales_user_id": 1000 + i} for i in range(n_sales)])
+        orders, tasks, shipments, receivables = [], [], [], []
+        for k in range(n_receivables):
+            i = k % n_sales
+            oid = k + 1
+            days_overdue = 1 + (k * 7) % 45  # 1..45 days: some escalate past 7 and 30
+            due = TODAY - timedelta(days=days_overdue)
+            shipped = datetime.combine(due - timedelta(days=30), datetime.min.time(), UTC)
+            orders.append({"id": oid, "number": f"SO-20261001-{oid:05d}", "customer_id": 1 + i, "sales_user_id": 1000 + i,
+                           "status": "shipped", "total": Decimal("1000.00"), "created_at": shipped, "updated_at": shipped})
+            tasks.append({"id": oid, "order_id": oid, "warehouse_id": 1, "status": "shipped", "created_at": shipped})
+            shipments.append({"id": oid, "task_id": oid, "order_id": oid, "warehouse_id": 1, "carrier": "顺丰",
+                              "tracking_no": f"SF{oid}", "amount": Decimal("1000.00"), "shipped_at": shipped, "shipped_by_id": 1})
+            receivables.append({"order_id": oid, "shipment_id": oid, "customer_id": 1 + i, "amount": Decimal("1000.00"),
+                                "paid": Decimal("0"), "due_date": due, "settled": False, "created_at": shipped})
+        for table, rows in ((Order, orders), (ShippingTask, tasks), (Shipment, shipments), (Receivable, receivables)):
+            for start in range(0, len(rows), 2000):
+                c.execute(insert(table), rows[start:start + 2000])
+    engine.dispose()
+    return {"receivables": n_receivables, "per_sales": per, "sales": n_sales, "managers": n_sales // 20}
+
+
+def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    print(f"[{name}] loading {args.receivables} receivables…", flush=True)
+    shape = load(url, args.receivables, args.sales)
+    fake = RateLimitedSlack(args.rate)
+    settings = Settings(_env_file=None, database_url=url, run_dispatcher=False, run_scheduler=False, secret_key="fanout",
+                        slack_bot_token="xoxb-fanout", slack_signing_secret="s", slack_api_url=fake.api_url)
+    deliverer = SlackDeliverer(settings, client=make_client(settings, rate_limit_retries=0))
+    ot = build(settings, clock=lambda: NOW, deliverers={"slack": deliverer})
+    try:
+        t0 = time.perf_counter()
+        sent = ot.jobs.overdue_digest()
+        job_s = time.perf_counter() - t0
+        with ot.sessions() as s:
+            queued = int(s.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+        # the dispatchers use the real clock: Retry-After is real seconds here
+        workers = [Dispatcher(ot.sessions, {"slack": deliverer}, backoff_base=0.5, backoff_max=5, max_attempts=50,
+                              owner=f"w{n}") for n in range(args.workers)]
+        with ot.sessions() as s:
+            s.query(OutboxMessage).update({OutboxMessage.next_attempt_at: datetime.now(UTC)})
+            s.commit()
+        t1 = time.perf_counter()
+
+        def drain(d: Dispatcher) -> None:
+            while True:
+                if d.run_once() == 0:
+                    with ot.sessions() as s:
+                        if not s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")):
+                            return
+                    time.sleep(0.05)
+
+        threads = [threading.Thread(target=drain, args=(d,)) for d in workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        deliver_s = time.perf_counter() - t1
+        again = ot.jobs.overdue_digest()  # the same day again: nothing new
+        with ot.sessions() as s:
+            statuses = Counter(s.scalars(select(OutboxMessage.status)))
+    finally:
+        fake.close()
+        ot.engine.dispose()
+    delivered = sum(fake.delivered.values())
+    duplicates = sum(n - 1 for n in fake.delivered.values() if n > 1)
+    losses = queued - len(fake.delivered)
+    bound = queued / args.rate
+    return {"backend": name, **shape, "digests_sent": sent, "messages": queued, "job_s": job_s, "deliver_s": deliver_s,
+            "bound_s": bound, "ratio_to_bound": deliver_s / bound, "delivered": delivered, "duplicates": duplicates,
+            "losses": losses, "rate_limited_answers": fake.limited, "second_run_sent": again, "outbox": dict(statuses)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--receivables", type=int, default=10_000)
+    ap.add_argument("--sales", type=int, default=200)
+    ap.add_argument("--rate", type=int, default=20)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--pg", default=os.environ.get("ORDERTALK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--no-sqlite", action="store_true")
+    args = ap.parse_args()
+    rows = []
+    if not args.no_sqlite:
+        with sqlite_db() as url:
+            rows.append(run_backend("sqlite", url, args))
+    if not args.no_pg:
+        with pg_db(args.pg) as url:
+            rows.append(run_backend("postgresql", url, args))
+    print(f"\nFan-out: {args.receivables} overdue receivables, {args.sales} sales people, limit {args.rate} msg/s, "
+          f"{args.workers} dispatcher workers; load {os.getloadavg()[0]:.2f}")
+    print(f"{'backend':<11}{'messages':>9}{'job s':>7}{'deliver s':>10}{'bound s':>9}{'÷bound':>8}{'429s':>6}"
+          f"{'dups':>6}{'losses':>7}{'rerun':>6}")
+    for r in rows:
+        print(f"{r['backend']:<11}{r['messages']:>9}{r['job_s']:>7.2f}{r['deliver_s']:>10.2f}{r['bound_s']:>9.2f}"
+              f"{r['ratio_to_bound']:>8.2f}{r['rate_limited_answers']:>6}{r['duplicates']:>6}{r['losses']:>7}{r['second_run_sent']:>6}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "fanout.json").write_text(json.dumps({"at": datetime.now(UTC).isoformat(), "rows": rows}, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
