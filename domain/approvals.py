@@ -94,9 +94,13 @@ def decide(
     if step is None:
         raise NotFound("审批不存在", "No such approval")
     order = lock_order(uow, step.order_id)
-    uow.session.refresh(step)
-    for a in step.assignments:
-        uow.session.refresh(a)
+    # Re-read the step and all its assignments in one go now that the order is locked: another approver may have
+    # decided between our first read and the lock.
+    step = uow.session.scalars(
+        select(ApprovalStep).where(ApprovalStep.id == step_id)
+        .options(selectinload(ApprovalStep.assignments).joinedload(ApprovalAssignment.user))
+        .execution_options(populate_existing=True)
+    ).one()
     if step.status != StepStatus.PENDING.value:
         raise _already(step, order)
     mine = next((a for a in step.assignments if a.user_id == user.id), None)
