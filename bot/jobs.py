@@ -23,7 +23,7 @@ from domain import approvals, fulfilment
 from domain.audit import SYSTEM, record
 from domain.calendar import business_hours_between, is_work_day
 from domain.events import ApprovalNudged
-from domain.models import ApprovalStep, Order, Receivable, Role, ShippingTask, StepStatus, User
+from domain.models import ApprovalStep, Order, Role, ShippingTask, StepStatus, User
 from domain.uow import UnitOfWork
 
 
@@ -83,15 +83,15 @@ class Jobs:
             # The promised day itself still belongs to the customer; a snooze ends on its day.
             due = [r for r in fulfilment.overdue_receivables(s, today)
                    if not (r.promised_date and r.promised_date >= today) and not (r.snoozed_until and r.snoozed_until > today)]
-            by_sales: dict[int, list[Receivable]] = defaultdict(list)
-            by_manager: dict[int, list[Receivable]] = defaultdict(list)
+            by_sales: dict[int, list[fulfilment.OverdueItem]] = defaultdict(list)
+            by_manager: dict[int, list[fulfilment.OverdueItem]] = defaultdict(list)
             thresholds = sorted(st.overdue_escalate_days)
             admins = [u.id for u in s.scalars(select(User).where(User.active.is_(True))) if u.has_role(Role.ADMIN)]
             for r in due:
-                by_sales[r.order.sales_user_id].append(r)
+                by_sales[r.sales_user_id].append(r)
                 days = (today - r.due_date).days
                 if thresholds and days > thresholds[0]:
-                    manager_id = r.order.sales_user.manager_id
+                    manager_id = r.manager_id
                     for m in ([manager_id] if manager_id else []) + (
                         admins if len(thresholds) > 1 and days > thresholds[1] else []
                     ):

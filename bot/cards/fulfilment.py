@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 
 from bot.cards.context import Viewer
 from bot.cards.model import Button, Card, Field, Input, LineTable, Option, Tone
 from bot.i18n import fmt_date, fmt_time
-from domain.models import Receivable, Reservation, ShippingTask, TaskStatus
+from domain.fulfilment import OverdueItem
+from domain.models import Reservation, ShippingTask, TaskStatus
 
 CARRIERS = ["顺丰", "中通", "圆通", "韵达", "申通", "京东物流", "德邦", "EMS"]
 
@@ -64,16 +66,16 @@ def shipping_task_card(task: ShippingTask, lines: Sequence[Reservation], v: View
     )
 
 
-def receivables_digest_card(items: Sequence[Receivable], as_of: date, v: Viewer, title: str | None = None) -> Card:
-    rows = [[r.customer.name, r.order.number, v.money(r.open_amount), fmt_date(r.due_date), str((as_of - r.due_date).days)]
+def receivables_digest_card(items: Sequence[OverdueItem], as_of: date, v: Viewer, title: str | None = None) -> Card:
+    rows = [[r.customer_name, r.order_number, v.money(r.open_amount), fmt_date(r.due_date), str((as_of - r.due_date).days)]
             for r in items]
-    total = sum((r.open_amount for r in items), start=type(items[0].amount)("0")) if items else None
+    total = sum((r.open_amount for r in items), Decimal("0.00")) if items else None
     buttons = []
     for r in items[:5]:
-        buttons.append(Button(action="snooze", label=v.t(f"{r.order.number} 3天后提醒", f"{r.order.number}: remind in 3 days"),
-                              token=v.token("snooze", r.id)))
-        buttons.append(Button(action="promise", label=v.t(f"{r.order.number} 承诺付款日", f"{r.order.number}: promised date"),
-                              token=v.token("promise", r.id),
+        buttons.append(Button(action="snooze", label=v.t(f"{r.order_number} 3天后提醒", f"{r.order_number}: remind in 3 days"),
+                              token=v.token("snooze", r.receivable_id)))
+        buttons.append(Button(action="promise", label=v.t(f"{r.order_number} 承诺付款日", f"{r.order_number}: promised date"),
+                              token=v.token("promise", r.receivable_id),
                               inputs=[Input(name="date", label=v.t("承诺付款日", "Promised payment date"), kind="date")]))
     return Card(kind="reminder_digest", locale=v.locale,
                 title=title or v.t(f"逾期应收款（{len(items)} 笔）", f"Overdue receivables ({len(items)})"),

@@ -175,8 +175,8 @@ def home_cards(turn: Turn) -> list[Card]:
                               tone=Tone.NEUTRAL, text=[turn.t("发送「帮助」查看全部命令", "Send 'help' for every command")])]
     cards += [approval_request_card(i.order, i.step, v) for i in approvals.pending_for(s, turn.user.id)[:5]]
     cards += [shipping_task_card(t, fulfilment.task_lines(s, t), v) for t in fulfilment.open_tasks_for(s, turn.user)[:5]]
-    mine = [r for r in fulfilment.overdue_receivables(s, turn.ctx.today())
-            if r.order.sales_user_id == turn.user.id or may_record_payment(turn.user)]
+    mine = fulfilment.overdue_receivables(s, turn.ctx.today(),
+                                          None if may_record_payment(turn.user) else turn.user.id)
     if mine:
         cards.append(receivables_digest_card(mine[:20], turn.ctx.today(), v))
     return cards
