@@ -159,8 +159,8 @@ class Dispatcher:
             s.commit()
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
-        delay = min(self.backoff_max, self.backoff_base * (2 ** (attempts - 1)))
-        delay *= random.uniform(0.8, 1.2)
+        # Jitter first, then the cap: the cap is a promise to the operator (and Retry-After may still exceed it).
+        delay = min(self.backoff_max, self.backoff_base * (2 ** (attempts - 1)) * random.uniform(0.8, 1.2))
         if retry_after is not None:
             delay = max(delay, retry_after)
         return delay
