@@ -2,6 +2,10 @@
 
 No behaviour lives here: replies travel through the core's outbox to the WeCom deliverer, so the HTTP answer
 stays well inside WeCom's 5-second window. Anything we cannot authenticate gets a 4xx and never reaches the core.
+
+`timestamp` is signed but deliberately not checked for freshness (wecom.md §1.9): the official library does not,
+WeCom's retries may reuse the original value, and a replayed callback is harmless anyway because the core
+dedups on the event id (MsgId, or user + CreateTime + TaskId + EventKey) and keeps those keys.
 """
 
 from __future__ import annotations
@@ -9,11 +13,13 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, request
+from pydantic import ValidationError
 
 from adapters.wecom.crypto import ReceiveIdError, SignatureError, WeComCrypto, WeComCryptoError
 from adapters.wecom.inbound import MAX_XML_BYTES, Ignored, MalformedXml, parse_envelope, parse_message
 from bot.ports import BotCorePort, InboundMessage
 from bot.settings import Settings
+from bot.tokens import BadToken, TokenSigner
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,7 @@ def _crypto_error(exc: WeComCryptoError) -> Response:
 
 def make_blueprint(core: BotCorePort, settings: Settings, *, crypto: WeComCrypto | None = None) -> Blueprint:
     crypto = crypto or crypto_from_settings(settings)
+    signer = TokenSigner(settings.token_secret())
     expected_agent = str(settings.wecom_agent_id) if settings.wecom_agent_id is not None else None
     bp = Blueprint("wecom", __name__)
 
@@ -84,6 +91,10 @@ def make_blueprint(core: BotCorePort, settings: Settings, *, crypto: WeComCrypto
         except MalformedXml as exc:
             log.warning("wecom callback rejected: %s", exc)
             return _plain("malformed XML", 400)
+        except ValidationError as exc:  # e.g. a FromUserName no platform id can be (too long, control chars)
+            field = ".".join(str(p) for p in exc.errors()[0]["loc"]) if exc.errors() else "?"
+            log.warning("wecom callback rejected: invalid %s", field)
+            return _plain(f"malformed message ({field})", 400)
 
         if expected_agent is not None and agent_id not in (None, expected_agent):
             log.info("wecom callback for another agent %s ignored", agent_id)
@@ -95,8 +106,15 @@ def make_blueprint(core: BotCorePort, settings: Settings, *, crypto: WeComCrypto
         # The core dedups on event_id, so a WeCom retry of the same callback is safe to pass on again.
         if isinstance(parsed, InboundMessage):
             core.handle_message(parsed, deliver_replies=True)
-        else:
-            core.handle_action(parsed, deliver_replies=True)
+            return _plain("", 200)
+        # WeCom's signature proves who sent the click, not that the button key is one we signed: a tampered,
+        # invented or old-secret key is refused here, before the core records or answers anything
+        try:
+            signer.verify(parsed.token)
+        except BadToken:
+            log.warning("wecom card click with an unknown or tampered action key refused")
+            return _plain("unknown or tampered action key", 400)
+        core.handle_action(parsed, deliver_replies=True)
         return _plain("", 200)  # empty 200 = "received, nothing to say inline"
 
     return bp

@@ -12,6 +12,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from adapters.wecom.render import DONE_KEY
 from bot.ports import InboundAction, InboundMessage, ReplyTarget
 
 PLATFORM = "wecom"
@@ -98,6 +99,8 @@ def parse_message(xml: str) -> tuple[Parsed, str | None]:
         event = _text(root, "Event") or ""
         if event == "template_card_event":
             key = _required(root, "EventKey")
+            if key == DONE_KEY:  # the greyed label of a decided card: nothing left to do
+                return Ignored(reason="click on a decided card"), agent_id
             task_id = _text(root, "TaskId") or ""
             created = _required(root, "CreateTime")
             extra = {"task_id": task_id}

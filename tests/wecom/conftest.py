@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
 from adapters.wecom import install
@@ -15,11 +17,19 @@ from adapters.wecom.crypto import WeComCrypto
 from bot.cards.model import Card, Option, Reply
 from bot.ports import InboundAction, InboundMessage
 from bot.settings import Settings
+from bot.tokens import ActionToken, TokenSigner
 from tests.wecom.fake_api import AGENT_ID, CORP_ID, SECRET, FakeWeCom, ServerThread
+from tests.world import Clock
+
+if TYPE_CHECKING:
+    from tests.wecom.harness import WeComDriver
 
 # vector A/B credentials from wecom.md §1.8, so callbacks in tests look like the official samples
 TOKEN = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
 AES_KEY = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+SECRET_KEY = "wecom-test-secret"  # signs action tokens; set explicitly so no test writes var/secret_key
+SIGNER = TokenSigner(SECRET_KEY.encode())
+APPROVE_42 = SIGNER.sign(ActionToken("approve", 42))  # a button key the adapter accepts as one of ours
 
 
 class RecordingCore:
@@ -57,9 +67,19 @@ def make_settings(api_url: str = "http://127.0.0.1:9", **over: Any) -> Settings:
         "wecom_aes_key": AES_KEY,
         "wecom_api_url": api_url,
         "wecom_warehouse_chat": "warehouse01",
+        "secret_key": SECRET_KEY,
     }
     values.update(over)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def wx(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> Iterator[WeComDriver]:
+    """The whole app on the test database (SQLite, and PostgreSQL when enabled), WeCom played by the driver."""
+    from tests.wecom.harness import running  # the harness imports this module
+
+    with running(engine, db_url, clock, tmp_path) as driver:
+        yield driver
 
 
 @pytest.fixture
@@ -151,7 +171,7 @@ def text_xml(
     )
 
 
-def card_event_xml(key: str = "tok.approve.42", user: str = "zhangsan", task_id: str = "ot-1-1-abc") -> str:
+def card_event_xml(key: str = APPROVE_42, user: str = "zhangsan", task_id: str = "ot-1-1-abc") -> str:
     return (
         f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
         "<CreateTime>1716000300</CreateTime><MsgType><![CDATA[event]]></MsgType>"

@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,18 @@ CORP_ID = "ww1436e0e65a779aee"
 SECRET = "fake-corp-secret-DO-NOT-LOG"
 AGENT_ID = 1000002
 TASK_ID_RE = re.compile(r"^[0-9A-Za-z_@-]{1,128}$")
+CODE_TTL = 72 * 3600  # response_code lifetime in the current docs (wecom.md §5.3)
+
+
+@dataclass
+class Code:
+    """A single-use response_code: which card copy it may update, when it was issued, whether it was used."""
+
+    task_id: str
+    users: frozenset[str]
+    issued_at: float
+    source: str = "send"  # "send": from the message/send answer; "click": from a click callback
+    used: bool = False
 
 
 def _err(code: int, msg: str) -> dict[str, Any]:
@@ -39,14 +52,29 @@ class FakeWeCom:
     updates: list[dict[str, Any]] = field(default_factory=list)
     chat_sends: list[dict[str, Any]] = field(default_factory=list)
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (time.time())
-    codes: dict[str, bool] = field(default_factory=dict)  # response_code -> used
+    codes: dict[str, Code] = field(default_factory=dict)  # response_code -> what it may update
     task_ids: set[str] = field(default_factory=set)
+    # every answered API call as (api, errcode), faults included: shows retries that left no message behind
+    calls: list[tuple[str, int]] = field(default_factory=list)
+    now: Callable[[], float] = time.time  # response_code ages are measured on this clock (tests move it)
     _seq: itertools.count = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def expire_all_tokens(self) -> None:
         with self._lock:
             self.tokens = {t: 0.0 for t in self.tokens}
+
+    def revoke_all_tokens(self) -> None:
+        """WeCom forgets the tokens early: the next call with one of them answers 40014 (invalid)."""
+        with self._lock:
+            self.tokens.clear()
+
+    def click_code(self, task_id: str, user: str) -> str:
+        """The fresh ResponseCode a click callback on `user`'s copy of card `task_id` carries (wecom.md §2.2)."""
+        with self._lock:
+            code = f"rc{next(self._seq)}"
+            self.codes[code] = Code(task_id, frozenset({user}), self.now(), source="click")
+            return code
 
     # -- the Flask app ---------------------------------------------------------------------------------------
 
@@ -65,32 +93,39 @@ class FakeWeCom:
 
         @app.post("/cgi-bin/<path:api>")
         def api(api: str) -> Any:
+            answer = self._api(api)
+            code = answer.get("errcode", 0) if isinstance(answer, dict) else answer.status_code
             with self._lock:
-                token = request.args.get("access_token")
-                if not token:
-                    return _err(41001, "access_token missing")
-                if token not in self.tokens:
-                    return _err(40014, "invalid access_token")
-                if self.tokens[token] < time.time():
-                    return _err(42001, "access_token expired")
-                if self.faults:
-                    fault = self.faults.pop(0)
-                    if 500 <= fault < 600:  # an HTTP status, not an errcode
-                        return Response("upstream broke", status=fault)
-                    return _err(fault, "injected")
-                try:
-                    body = json.loads(request.get_data().decode("utf-8"))
-                except ValueError:
-                    return _err(40058, "Warning: wrong json format.")
-                if api == "message/send":
-                    return self._send(body)
-                if api == "message/update_template_card":
-                    return self._update(body)
-                if api == "appchat/send":
-                    return self._chat(body)
-                return _err(40058, f"unknown api {api}")
+                self.calls.append((api, int(code)))
+            return answer
 
         return app
+
+    def _api(self, api: str) -> dict[str, Any] | Response:
+        with self._lock:
+            token = request.args.get("access_token")
+            if not token:
+                return _err(41001, "access_token missing")
+            if token not in self.tokens:
+                return _err(40014, "invalid access_token")
+            if self.tokens[token] < time.time():
+                return _err(42001, "access_token expired")
+            if self.faults:
+                fault = self.faults.pop(0)
+                if 500 <= fault < 600:  # an HTTP status, not an errcode
+                    return Response("upstream broke", status=fault)
+                return _err(fault, "injected")
+            try:
+                body = json.loads(request.get_data().decode("utf-8"))
+            except ValueError:
+                return _err(40058, "Warning: wrong json format.")
+            if api == "message/send":
+                return self._send(body)
+            if api == "message/update_template_card":
+                return self._update(body)
+            if api == "appchat/send":
+                return self._chat(body)
+            return _err(40058, f"unknown api {api}")
 
     def _send(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("agentid") != AGENT_ID:
@@ -126,7 +161,7 @@ class FakeWeCom:
                 return _err(40058, "invalid horizontal_content_list")
             self.task_ids.add(task_id)
             code = f"rc{next(self._seq)}"
-            self.codes[code] = False
+            self.codes[code] = Code(task_id, frozenset(u for u in users if u in self.users), self.now())
             answer["response_code"] = code
         self.sends.append(body)
         return answer
@@ -134,12 +169,20 @@ class FakeWeCom:
     def _update(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("agentid") != AGENT_ID:
             return _err(301002, "agentid mismatch")
-        code = body.get("response_code")
-        if code not in self.codes or self.codes[code]:
-            return _err(42022, "response_code used or invalid")  # real code unverified (wecom.md §5.3)
+        code = self.codes.get(str(body.get("response_code")))
+        # used / expired codes: the real errcode is unverified (wecom.md §5.3); 42022 is the likeliest candidate
+        if code is None or code.used or self.now() - code.issued_at > CODE_TTL:
+            return _err(42022, "response_code used or invalid")
         if ("button" in body) == ("template_card" in body):
             return _err(40058, "need exactly one of button / template_card")
-        self.codes[code] = True
+        # a code updates the card it came with, for the people that card went to; stricter than what the docs
+        # pin down (task_id echo is [UNVERIFIED]), so the adapter is held to the safe reading
+        card = body.get("template_card")
+        if card is not None and card.get("task_id") != code.task_id:
+            return _err(42016, "task_id not found")
+        if not {u for u in body.get("userids") or [] if u in self.users} <= code.users:
+            return _err(40058, "userids outside the card's recipients")  # unknown ones go to invaliduser
+        code.used = True
         self.updates.append(body)
         return {
             "errcode": 0,

@@ -9,7 +9,17 @@ import pytest
 from flask import Flask
 
 from adapters.wecom.crypto import WeComCrypto
-from tests.wecom.conftest import AES_KEY, TOKEN, CallbackSender, RecordingCore, card_event_xml, text_xml
+from adapters.wecom.render import DONE_KEY
+from bot.tokens import ActionToken
+from tests.wecom.conftest import (
+    AES_KEY,
+    SIGNER,
+    TOKEN,
+    CallbackSender,
+    RecordingCore,
+    card_event_xml,
+    text_xml,
+)
 from tests.wecom.fake_api import CORP_ID
 from tests.wecom.test_crypto import A_ECHO, _independent_cbc
 
@@ -70,17 +80,35 @@ def test_redelivery_answers_200_with_same_event_id(sender: CallbackSender, core:
 
 
 def test_card_click_reaches_handle_action(sender: CallbackSender, core: RecordingCore) -> None:
-    resp = sender.post_xml(card_event_xml(key="tok.reject.too-expensive"))
+    key = SIGNER.sign(ActionToken("reject", 7, 0, "price"))
+    resp = sender.post_xml(card_event_xml(key=key))
     assert resp.status_code == 200 and resp.data == b""
     assert not core.messages
     action, deliver = core.actions[0]
     assert deliver is True
-    assert (action.platform, action.external_user_id, action.token) == (
-        "wecom",
-        "zhangsan",
-        "tok.reject.too-expensive",
-    )
+    assert (action.platform, action.external_user_id, action.token) == ("wecom", "zhangsan", key)
     assert action.inputs == {}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "tok.reject.too-expensive",  # never issued
+        SIGNER.sign(ActionToken("approve", 7))[:-1],  # signature cut short
+        SIGNER.sign(ActionToken("approve", 7)).replace("approve@7", "approve@8"),  # another target
+    ],
+)
+def test_click_with_a_key_we_did_not_sign_is_refused(sender: CallbackSender, core: RecordingCore, key: str) -> None:
+    resp = sender.post_xml(card_event_xml(key=key))
+    assert resp.status_code == 400 and resp.get_data(as_text=True) == "unknown or tampered action key"
+    assert core.calls == 0
+
+
+def test_click_on_the_greyed_label_of_a_decided_card_is_acknowledged(
+    sender: CallbackSender, core: RecordingCore
+) -> None:
+    resp = sender.post_xml(card_event_xml(key=DONE_KEY))
+    assert resp.status_code == 200 and core.calls == 0
 
 
 def test_other_events_acknowledged_not_forwarded(sender: CallbackSender, core: RecordingCore) -> None:
@@ -171,3 +199,10 @@ def test_huge_body(sender: CallbackSender, core: RecordingCore) -> None:
 def test_missing_query(sender: CallbackSender, core: RecordingCore) -> None:
     resp = sender.http.post("/wecom/callback", data="<xml/>", content_type="text/xml")
     assert resp.status_code == 400 and core.calls == 0
+
+
+def test_userid_no_platform_id_can_be(sender: CallbackSender, core: RecordingCore) -> None:
+    # well-formed and genuinely signed, but a 200-character userid: refused by the adapter itself, not a 500
+    resp = sender.post_xml(text_xml(user="x" * 200))
+    assert resp.status_code == 400 and resp.get_data(as_text=True) == "malformed message (external_user_id)"
+    assert core.calls == 0
