@@ -18,6 +18,7 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from threading import Lock
+from typing import Any
 
 from bot.cards.model import Button, Input
 
@@ -49,9 +50,12 @@ def _encode(payload: dict[str, object]) -> str:
     return PACKED + base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
 
 
-def _decode(body: str) -> dict[str, object]:
+def _decode(body: str) -> dict[str, Any]:
     padded = body + "=" * (-len(body) % 4)
-    return json.loads(zlib.decompress(base64.urlsafe_b64decode(padded)))
+    data = json.loads(zlib.decompress(base64.urlsafe_b64decode(padded)))
+    if not isinstance(data, dict):
+        raise ValueError("a packed button value is a JSON object")
+    return data
 
 
 def pack_button_value(button: Button, inputs: list[Input], *, title: str, locale: str) -> str:
@@ -82,16 +86,20 @@ def pack_button_value(button: Button, inputs: list[Input], *, title: str, locale
 def unpack_button_value(value: str) -> ButtonSpec | None:
     """The modal spec of a clicked button, or None when the value is a plain token (act immediately).
 
-    Raises KeyError when a registered spec is unknown to this process (restart, other worker)."""
+    Raises KeyError when a registered spec is unknown to this process (restart, other worker), and ValueError
+    when a packed value does not decode (tampered or truncated: Slack echoes back whatever the client sends)."""
     if value.startswith(PACKED):
-        data = _decode(value[len(PACKED) :])
-        return ButtonSpec(
-            token=str(data["t"]),
-            inputs=[Input.model_validate(i) for i in data.get("i", [])],  # type: ignore[union-attr]
-            title=str(data.get("ti", "")),
-            submit=str(data.get("s", "")),
-            locale=str(data.get("l", "zh-CN")),
-        )
+        try:
+            data = _decode(value[len(PACKED) :])
+            return ButtonSpec(
+                token=str(data["t"]),
+                inputs=[Input.model_validate(i) for i in data.get("i", [])],
+                title=str(data.get("ti", "")),
+                submit=str(data.get("s", "")),
+                locale=str(data.get("l", "zh-CN")),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError, zlib.error) as exc:
+            raise ValueError("not a packed button value") from exc
     if value.startswith(REGISTERED):
         with _registry_lock:
             return _registry[value[len(REGISTERED) :]]

@@ -7,6 +7,7 @@ Bolt sorts the requests by body shape and verifies the signature on the raw body
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Blueprint, Response, jsonify, request
@@ -17,23 +18,83 @@ from slack_sdk.signature import SignatureVerifier
 EVENTS_PATH = "/slack/events"
 
 
+def _optional(value: Any, *types: type) -> bool:
+    return value is None or isinstance(value, types)
+
+
+def _ids_readable(d: dict[str, Any], depth: int = 0) -> bool:
+    """Bolt reads team / enterprise / user / channel ids from every request (and from the event, message and
+    first authorization inside it) before any listener runs, and fails with a 500 on a shape it does not expect."""
+    if "event" in d and not isinstance(d["event"], dict):  # Bolt reads body.get("event", {}).get(…)
+        return False
+    if not (all(_optional(d.get(k), str, dict) for k in ("team", "enterprise", "user", "channel"))
+            and all(_optional(d.get(k), dict) for k in ("message", "previous_message", "view", "container", "item",
+                                                         "assistant_thread", "function_data"))
+            and _optional(d.get("authorizations"), list) and _optional(d.get("response_urls"), list)):
+        return False
+    nested = [d.get(k) for k in ("event", "message", "previous_message", "item", "assistant_thread")]
+    nested += (d.get("authorizations") or [])[:1] + (d.get("response_urls") or [])[:1]
+    return depth > 3 or all(isinstance(n, dict) and _ids_readable(n, depth + 1) for n in nested if n is not None)
+
+
+def _is_id(value: Any) -> bool:
+    """A Slack id (U…, W…): what the listeners hand the core as the person's platform id."""
+    return isinstance(value, str) and 0 < len(value) <= 128 and value.isprintable()
+
+
+def _interactive_ok(payload: dict[str, Any]) -> bool:
+    """What our listeners and Bolt's matchers need of an interactivity payload; Slack always sends it."""
+    user = payload.get("user")
+    if not (isinstance(user, dict) and _is_id(user.get("id"))):
+        return False
+    kind = payload["type"]
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        return (isinstance(actions, list) and bool(actions)
+                and all(isinstance(a, dict) and isinstance(a.get("action_id"), str)
+                        and _optional(a.get("value"), str) and _optional(a.get("block_id"), str) for a in actions))
+    if kind in ("view_submission", "view_closed"):
+        view = payload.get("view")
+        return isinstance(view, dict) and all(isinstance(view.get(k), str) for k in ("callback_id", "type"))
+    if kind == "block_suggestion":
+        return isinstance(payload.get("action_id"), str) and _optional(payload.get("value"), str)
+    return _optional(payload.get("callback_id"), str)
+
+
 def _looks_like_slack(body: bytes, content_type: str) -> bool:
     """The shapes Slack sends: an Events API JSON object with a type, an interactivity form with a JSON `payload`
-    object that has a type, or a slash-command form. Anything else is refused before Bolt sees it."""
+    object that has a type and a user, or a slash-command form. Anything else is refused before Bolt sees it."""
     try:
         if content_type.startswith("application/json"):
             data = json.loads(body)
-            return isinstance(data, dict) and isinstance(data.get("type"), str)
+            if not (isinstance(data, dict) and isinstance(data.get("type"), str) and _ids_readable(data)):
+                return False
+            event = data.get("event")
+            return event is None or isinstance(event.get("type"), str)
         form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested thousands deep
         return False
     if "payload" in form:
         try:
             payload = json.loads(form["payload"][0])
-        except ValueError:
+        except (ValueError, RecursionError):
             return False
-        return isinstance(payload, dict) and isinstance(payload.get("type"), str)
-    return "command" in form or "ssl_check" in form
+        return (isinstance(payload, dict) and isinstance(payload.get("type"), str) and _ids_readable(payload)
+                and _interactive_ok(payload))
+    if "command" in form:
+        # Slack always says who, where to answer and the trigger (our idempotency key for commands): a form
+        # without them is not Slack's, e.g. a body cut short.
+        return _is_id(form.get("user_id", [""])[0]) and all(form.get(k, [""])[0] for k in ("response_url", "trigger_id"))
+    return "ssl_check" in form
+
+
+def _signed(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) -> bool:
+    try:
+        return verifier.is_valid_request(body, headers)
+    except (ValueError, TypeError):
+        # The SDK raises on a timestamp that is not a number, a body that is not UTF-8 (it decodes before
+        # hashing) and a non-ASCII signature (hmac.compare_digest): none of those can be Slack's.
+        return False
 
 
 def slack_blueprint(app: App, *, name: str = "slack", signing_secret: str | None = None) -> Blueprint:
@@ -46,13 +107,13 @@ def slack_blueprint(app: App, *, name: str = "slack", signing_secret: str | None
         # Bolt parses the body before it checks the signature, and a malformed body makes that parse raise:
         # check the signature on the raw bytes first, so a forged or broken request is a clear 4xx, never a 500.
         body = request.get_data(cache=True)
-        if verifier is not None and not verifier.is_valid_request(body, dict(request.headers)):
+        if verifier is not None and not _signed(verifier, body, dict(request.headers)):
             return jsonify({"error": "invalid or stale Slack signature"}), 401
         if not _looks_like_slack(body, request.content_type or ""):
             return jsonify({"error": "malformed Slack payload"}), 400
         try:
             return handler.handle(request)
-        except (ValueError, TypeError, AttributeError, KeyError):
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError):
             # Signed, but not a Slack payload (JSON null, a list, broken form): Bolt's parser raises on those.
             # Listeners run after the ack, on Bolt's worker threads, so this never hides a bug of ours.
             return jsonify({"error": "malformed Slack payload"}), 400

@@ -28,6 +28,7 @@ from adapters.slack.modals import (
     build_modal,
     field_errors,
     form_spec,
+    input_block_ids,
     read_inputs,
     read_metadata,
     suggestion_options,
@@ -81,7 +82,7 @@ class SlackListeners:
         """message.im: a DM to the bot. Other message events (subtypes, channels) are acked and dropped."""
         if from_bot(event, context) or event.get("subtype") not in _USER_SUBTYPES:
             return
-        if event.get("channel_type") != "im" or not event.get("user"):
+        if event.get("channel_type") != "im" or not event.get("user") or not event.get("channel"):
             return
         msg = InboundMessage(
             platform=PLATFORM,
@@ -94,7 +95,7 @@ class SlackListeners:
 
     def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
         """app_mention in a channel: answer in the thread of the mention."""
-        if from_bot(event, context) or not event.get("user"):
+        if from_bot(event, context) or not event.get("user") or not event.get("channel"):
             return
         text = _MENTION.sub(lambda m: "" if m.group(1) == getattr(context, "bot_user_id", None) else m.group(0),
                             event.get("text") or "")
@@ -120,6 +121,14 @@ class SlackListeners:
     def on_command(self, ack: Any, command: dict[str, Any], respond: Any, client: WebClient) -> None:
         """/order …: ack at once (3 s deadline), then answer ephemerally through response_url."""
         ack()
+        try:
+            self._command(command, respond, client)
+        except Exception:
+            # Caught here, not by Bolt: Bolt's handler for an exception after the ack resets the ack, and the
+            # request it is still answering can then wait 3 s and end as a 404.
+            log.exception("/order failed after the ack")
+
+    def _command(self, command: dict[str, Any], respond: Any, client: WebClient) -> None:
         user, channel = command["user_id"], command.get("channel_id")
         msg = InboundMessage(
             platform=PLATFORM,
@@ -163,25 +172,38 @@ class SlackListeners:
     def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                   respond: Any = None) -> None:
         ack()
+        try:
+            self._button(body, action, client, respond)
+        except Exception:
+            log.exception("button click failed after the ack")  # see on_command for why not left to Bolt
+            try:
+                self._tell_clicker(body, respond)
+            except Exception:
+                log.exception("could not tell the clicker")
+
+    def _button(self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any) -> None:
         user = body["user"]["id"]
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
         thread = (body.get("message") or {}).get("thread_ts")
         try:
             spec = unpack_button_value(action.get("value") or "")
-        except (KeyError, ValueError):
+        except KeyError:
             log.warning("button spec unknown to this process; asking the user to retry")
-            if body.get("response_url") and respond is not None:
-                respond(text=self._sorry(), response_type="ephemeral", replace_original=False)
+            self._tell_clicker(body, respond)
+            return
+        except ValueError:
+            log.warning("button value does not decode (tampered or truncated); nothing done")
+            self._tell_clicker(body, respond)
             return
         if spec is not None:
             # Open first: the trigger_id expires 3 s after the click.
             try:
-                client.views_open(trigger_id=body["trigger_id"], view=build_modal(spec, ModalOrigin(channel, thread)))
+                view = build_modal(spec, ModalOrigin(channel, thread))
+                client.views_open(trigger_id=body.get("trigger_id") or "", view=view)
             except SlackApiError as exc:
                 log.warning("views.open failed: %s", exc.response.get("error"))
-                if body.get("response_url") and respond is not None:
-                    respond(text=self._sorry(), response_type="ephemeral", replace_original=False)
+                self._tell_clicker(body, respond)
             return
         anchor = container.get("message_ts") or container.get("view_id") or ""
         reply_to = (
@@ -200,6 +222,11 @@ class SlackListeners:
             deliver_replies=True,
         )
 
+    def _tell_clicker(self, body: dict[str, Any], respond: Any) -> None:
+        """Something went wrong with a click before the core saw it: say so, to the clicker only."""
+        if body.get("response_url") and respond is not None:
+            respond(text=self._sorry(), response_type="ephemeral", replace_original=False)
+
     def on_link(self, ack: Any) -> None:
         """Link buttons (URL) still send block_actions; ack so the user sees no error."""
         ack()
@@ -215,29 +242,36 @@ class SlackListeners:
 
     def on_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         """Modal submitted: the core decides before we ack, so its field errors keep the modal open."""
-        token, origin, _ = read_metadata(view)
         user = body["user"]["id"]
-        inputs = read_inputs(view)
-        digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
-        reply_to = (
-            ReplyTarget(recipient=origin.channel, kind="group", ephemeral_user=user, thread=origin.thread)
-            if origin.channel
-            else ReplyTarget(recipient=user, kind="user")
-        )
-        action = InboundAction(
-            platform=PLATFORM,
-            external_user_id=user,
-            token=token,
-            # One view + the same values = one effect; corrected values after a field error are a new event.
-            event_id=f"{PLATFORM}:view:{view.get('id', '')}:{digest}",
-            inputs=inputs,
-            reply_to=reply_to,
-        )
+        first = next(iter(input_block_ids(view)), None)
+        try:
+            token, origin, _ = read_metadata(view)
+            inputs = read_inputs(view)
+            digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
+            reply_to = (
+                ReplyTarget(recipient=origin.channel, kind="group", ephemeral_user=user, thread=origin.thread)
+                if origin.channel
+                else ReplyTarget(recipient=user, kind="user")
+            )
+            action = InboundAction(
+                platform=PLATFORM,
+                external_user_id=user,
+                token=token,
+                # One view + the same values = one effect; corrected values after a field error are a new event.
+                event_id=f"{PLATFORM}:view:{view.get('id', '')}:{digest}",
+                inputs=inputs,
+                reply_to=reply_to,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            # Not a modal we built (or one from an incompatible version): nothing to hand the core. An exception
+            # before the ack would be a 500, so answer with an error on the form instead.
+            log.warning("modal submission without readable metadata or state; refused")
+            ack(**({"response_action": "errors", "errors": {first: self._sorry()}} if first else {}))
+            return
         try:
             replies = self.core.handle_action(action, deliver_replies=False)
         except Exception:
             log.exception("core failed on modal submission")
-            first = next((b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"), None)
             if first:
                 ack(response_action="errors", errors={first: self._sorry()})
             else:

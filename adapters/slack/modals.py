@@ -95,13 +95,29 @@ def build_modal(spec: ButtonSpec, origin: ModalOrigin | None = None) -> dict[str
 
 
 def read_metadata(view: dict[str, Any]) -> tuple[str, ModalOrigin, str]:
-    """(token, origin, locale) from a submitted view's private_metadata."""
+    """(token, origin, locale) from a submitted view's private_metadata; ValueError when it is not ours."""
     meta = json.loads(view.get("private_metadata") or "{}")
-    return str(meta["t"]), ModalOrigin(channel=meta.get("c"), thread=meta.get("th")), meta.get("l", "zh-CN")
+    if not isinstance(meta, dict) or not isinstance(meta.get("t"), str):
+        raise ValueError("private_metadata without an action token")
+    channel, thread, locale = meta.get("c"), meta.get("th"), meta.get("l", "zh-CN")
+    if not (_str_or_none(channel) and _str_or_none(thread) and isinstance(locale, str)):
+        raise ValueError("private_metadata with a malformed origin")
+    return meta["t"], ModalOrigin(channel=channel or None, thread=thread or None), locale
+
+
+def _str_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def input_block_ids(view: dict[str, Any]) -> list[str]:
+    blocks = view.get("blocks")
+    return [b["block_id"] for b in blocks if isinstance(b, dict) and b.get("type") == "input"
+            and isinstance(b.get("block_id"), str)] if isinstance(blocks, list) else []
 
 
 def read_inputs(view: dict[str, Any]) -> dict[str, str]:
-    """`view.state.values` → {input name: value}; unset optional inputs are left out."""
+    """`view.state.values` → {input name: value}; unset optional inputs are left out. AttributeError on a state
+    that is not Slack's shape."""
     inputs: dict[str, str] = {}
     for block_id, elements in view.get("state", {}).get("values", {}).items():
         for state in elements.values():
@@ -122,7 +138,7 @@ def field_errors(replies: list[Reply], view: dict[str, Any]) -> dict[str, str]:
 
     The core reports a field error as a reply whose card has kind "error" and data["field"]; a field the
     modal does not show is put on the first input so the user still sees it."""
-    block_ids = [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input" and "block_id" in b]
+    block_ids = input_block_ids(view)
     errors: dict[str, str] = {}
     for reply in replies:
         card = reply.card
@@ -157,6 +173,7 @@ __all__ = [
     "build_modal",
     "field_errors",
     "form_spec",
+    "input_block_ids",
     "read_inputs",
     "read_metadata",
     "suggestion_options",

@@ -25,6 +25,7 @@ class Call:
     method: str
     args: dict[str, Any]
     headers: dict[str, str]
+    reply: dict[str, Any] = field(default_factory=dict)  # what the fake answered (e.g. the ts of a posted message)
 
 
 @dataclass
@@ -115,11 +116,14 @@ class FakeSlack:
     # -- canned answers -------------------------------------------------------------------------------
 
     def _answer(self, method: str, args: dict[str, Any], headers: dict[str, str]) -> Canned:
+        # Recorded with its answer under the lock, so a test that sees a call also sees what it was told.
         with self._lock:
-            self.calls.append(Call(method, args, headers))
             queued = self._queued.get(method)
-            if queued:
-                return queued.pop(0)
+            canned = queued.pop(0) if queued else self._canned(method, args)
+            self.calls.append(Call(method, args, headers, canned.body))
+            return canned
+
+    def _canned(self, method: str, args: dict[str, Any]) -> Canned:
         ts = f"1712345678.{next(self._ts):06d}"
         if method.startswith("/webhook/"):
             return Canned(body={"ok": True})
@@ -135,7 +139,8 @@ class FakeSlack:
         if method == "chat.update":
             return Canned(body={"ok": True, "channel": args.get("channel"), "ts": args.get("ts")})
         if method in ("views.open", "views.publish"):
-            return Canned(body={"ok": True, "view": {"id": "V0FAKE", "hash": "h1"}})
+            # Each opened view has its own id, as on Slack (a submission's idempotency key includes it).
+            return Canned(body={"ok": True, "view": {"id": f"V0FAKE{ts[-6:]}", "hash": "h1"}})
         if method == "users.lookupByEmail":
             user = self.emails.get(str(args.get("email")))
             if user is None:
