@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import threading
 import time
@@ -24,11 +25,9 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from adapters.slack.deliverer import SlackDeliverer, make_client
 from bench.domain import RESULTS, pg_db, sqlite_db
 from bot.bootstrap import build
-from bot.dispatcher import Dispatcher
-from bot.records import OutboxMessage
+from bot.records import OutboxMessage, SentReminder
 from bot.settings import Settings
 from domain.migrate import upgrade
 from domain.models import (
@@ -147,53 +146,61 @@ def load(url: str, n_receivables: int, n_sales: int) -> dict[str, int]:
 
 def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     print(f"[{name}] loading {args.receivables} receivables…", flush=True)
+    t = time.perf_counter()
     shape = load(url, args.receivables, args.sales)
+    load_s = time.perf_counter() - t
     fake = RateLimitedSlack(args.rate)
-    settings = Settings(_env_file=None, database_url=url, run_dispatcher=False, run_scheduler=False, secret_key="fanout",
+    # Production settings (backoff, attempts, poll interval) and the production Slack client (its one in-client 429
+    # retry included): only the URL, token and the process roles differ.
+    settings = Settings(_env_file=None, database_url=url, run_dispatcher=True, run_scheduler=False, secret_key="fanout",
                         slack_bot_token="xoxb-fanout", slack_signing_secret="s", slack_api_url=fake.api_url)
-    deliverer = SlackDeliverer(settings, client=make_client(settings, rate_limit_retries=0))
-    ot = build(settings, clock=lambda: NOW, deliverers={"slack": deliverer})
+    # The digest must run on a Monday 09:30; the clock then moves in real time, so backoffs and Retry-After elapse.
+    t0 = time.monotonic()
+
+    def clock() -> datetime:
+        return NOW + timedelta(seconds=time.monotonic() - t0)
+
+    # One build() per `ordertalk worker` process: its own engine, Slack client and dispatcher (owner id).
+    workers = [build(settings, clock=clock) for _ in range(args.workers)]
+    ot = workers[0]
     try:
-        t0 = time.perf_counter()
+        t = time.perf_counter()
         sent = ot.jobs.overdue_digest()
-        job_s = time.perf_counter() - t0
+        job_s = time.perf_counter() - t
         with ot.sessions() as s:
             queued = int(s.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
-        # the dispatchers use the real clock: Retry-After is real seconds here
-        workers = [Dispatcher(ot.sessions, {"slack": deliverer}, backoff_base=0.5, backoff_max=5, max_attempts=50,
-                              owner=f"w{n}") for n in range(args.workers)]
-        with ot.sessions() as s:
-            s.query(OutboxMessage).update({OutboxMessage.next_attempt_at: datetime.now(UTC)})
-            s.commit()
         t1 = time.perf_counter()
-
-        def drain(d: Dispatcher) -> None:
-            while True:
-                if d.run_once() == 0:
-                    with ot.sessions() as s:
-                        if not s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")):
-                            return
-                    time.sleep(0.05)
-
-        threads = [threading.Thread(target=drain, args=(d,)) for d in workers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        for w in workers:
+            w.start_background()  # the real dispatcher loop (poll + wake), scheduler off
+        deadline = t1 + args.timeout
+        while time.perf_counter() < deadline:
+            with ot.sessions() as s:
+                if not s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")):
+                    break
+            time.sleep(0.05)
         deliver_s = time.perf_counter() - t1
+        for w in workers:
+            w.stop_background()
         again = ot.jobs.overdue_digest()  # the same day again: nothing new
         with ot.sessions() as s:
             statuses = Counter(s.scalars(select(OutboxMessage.status)))
+            # what the job sent, by its once-per-day keys: digest:<user>:<day> and digest-escalated:<user>:<day>
+            kinds = Counter(k.split(":", 1)[0] for k in s.scalars(select(SentReminder.key)))
+            attempts = Counter(s.scalars(select(OutboxMessage.attempts)))
     finally:
         fake.close()
-        ot.engine.dispose()
+        for w in workers:
+            w.engine.dispose()
     delivered = sum(fake.delivered.values())
     duplicates = sum(n - 1 for n in fake.delivered.values() if n > 1)
     losses = queued - len(fake.delivered)
     bound = queued / args.rate
-    return {"backend": name, **shape, "digests_sent": sent, "messages": queued, "job_s": job_s, "deliver_s": deliver_s,
-            "bound_s": bound, "ratio_to_bound": deliver_s / bound, "delivered": delivered, "duplicates": duplicates,
-            "losses": losses, "rate_limited_answers": fake.limited, "second_run_sent": again, "outbox": dict(statuses)}
+    return {"backend": name, **shape, "load_s": load_s, "digests_sent": sent, "messages": queued, "job_s": job_s,
+            "deliver_s": deliver_s, "bound_s": bound, "ratio_to_bound": deliver_s / bound, "delivered": delivered,
+            "duplicates": duplicates, "losses": losses, "rate_limited_answers": fake.limited, "second_run_sent": again,
+            "outbox": dict(statuses), "attempts_histogram": {str(k): v for k, v in sorted(attempts.items())},
+            "sent_by_kind": dict(kinds),
+            "load_1m": os.getloadavg()[0]}
 
 
 def main() -> None:
@@ -201,11 +208,15 @@ def main() -> None:
     ap.add_argument("--receivables", type=int, default=10_000)
     ap.add_argument("--sales", type=int, default=200)
     ap.add_argument("--rate", type=int, default=20)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="dispatcher processes to imitate (one build() each)")
+    ap.add_argument("--timeout", type=float, default=600, help="give up waiting for the outbox after this many seconds")
     ap.add_argument("--pg", default=os.environ.get("ORDERTALK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--no-sqlite", action="store_true")
     args = ap.parse_args()
+    # every 429 would log a warning line; they are counted in the table instead
+    logging.getLogger().setLevel(logging.ERROR)
+    load_start = os.getloadavg()
     rows = []
     if not args.no_sqlite:
         with sqlite_db() as url:
@@ -214,14 +225,21 @@ def main() -> None:
         with pg_db(args.pg) as url:
             rows.append(run_backend("postgresql", url, args))
     print(f"\nFan-out: {args.receivables} overdue receivables, {args.sales} sales people, limit {args.rate} msg/s, "
-          f"{args.workers} dispatcher workers; load {os.getloadavg()[0]:.2f}")
+          f"{args.workers} dispatcher workers (production settings); load {load_start[0]:.2f} at start, "
+          f"{os.getloadavg()[0]:.2f} now; {os.cpu_count()} CPUs")
     print(f"{'backend':<11}{'messages':>9}{'job s':>7}{'deliver s':>10}{'bound s':>9}{'÷bound':>8}{'429s':>6}"
           f"{'dups':>6}{'losses':>7}{'rerun':>6}")
     for r in rows:
         print(f"{r['backend']:<11}{r['messages']:>9}{r['job_s']:>7.2f}{r['deliver_s']:>10.2f}{r['bound_s']:>9.2f}"
               f"{r['ratio_to_bound']:>8.2f}{r['rate_limited_answers']:>6}{r['duplicates']:>6}{r['losses']:>7}{r['second_run_sent']:>6}")
+    for r in rows:
+        kinds = r["sent_by_kind"]
+        print(f"{r['backend']}: {r['digests_sent']} cards = {kinds.get('digest', 0)} own digests (one per sales person with "
+              f"overdue items) + {kinds.get('digest-escalated', 0)} team digests ({r['managers']} managers: items > 7 days; "
+              f"admin: items > 30 days); outbox {r['outbox']}; tries per message {r['attempts_histogram']}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fanout.json").write_text(json.dumps({"at": datetime.now(UTC).isoformat(), "rows": rows}, indent=2, default=str))
+    (RESULTS / "fanout.json").write_text(json.dumps({"at": datetime.now(UTC).isoformat(), "cpus": os.cpu_count(),
+                                                     "load_at_start": load_start, "load_at_end": os.getloadavg(), "args": vars(args), "rows": rows}, indent=2, default=str))
 
 
 if __name__ == "__main__":
