@@ -18,6 +18,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any, TypeVar
+
+from domain import parsing
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,53 +182,30 @@ def normalize(text: str) -> str:
 
 
 # ---------------------------------------------------------------- dates, numbers, quantities
+# Read by domain.parsing, the one bounded reader every caller shares; its refusals become Invalid here.
 
-_MON = ("jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-        "|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
-_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
-_DATE_FORMS = [re.compile(p, re.I) for p in (
-    r"(?P<y>\d{4})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})",
-    r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?",
-    r"(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})",
-    rf"(?P<mon>{_MON})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s*,?\s*(?P<y>\d{{4}}))?",
-    rf"(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*(?P<mon>{_MON})\.?(?:\s*,?\s*(?P<y>\d{{4}}))?",
-)]
-_DATE = "(?:" + "|".join(re.sub(r"\?P<\w+>", "", f.pattern) for f in _DATE_FORMS) + ")"  # no groups
-_BAD_DATE = ("无法识别日期「{}」，请写成 2026-12-01、12-01 或 12月1日",
-             "cannot read the date '{}'; write it as 2026-12-01, 12-01 or Dec 1")
+_DATE = parsing.DATE_PATTERN  # no groups
 
 
-def _date(text: str, ref: date, forward: bool) -> date:
-    """Read a date. Without a year: the next such date on/after `ref` (forward) or the last on/before it."""
-    m = next((m for f in _DATE_FORMS if (m := f.fullmatch(text.strip()))), None)
-    if m is None:
-        raise _Bad(_BAD_DATE[0].format(text), _BAD_DATE[1].format(text))
-    g = m.groupdict()
-    month, day = (int(g["m"]) if g.get("m") else _MONTHS[g["mon"][:3].lower()]), int(g["d"])
-    years = [int(g["y"])] if g.get("y") else [ref.year, ref.year + (1 if forward else -1)]
-    for year in years:
-        try:
-            found = date(year, month, day)
-        except ValueError:
-            continue
-        if g.get("y") or (found >= ref if forward else found <= ref):
-            return found
-    raise _Bad(_BAD_DATE[0].format(text), _BAD_DATE[1].format(text))
+def _read(reader: Callable[..., _T], text: str, **kw: Any) -> _T:
+    try:
+        return reader(text, **kw)
+    except parsing.InputRefused as e:
+        raise _Bad(e.zh, e.en) from None
+
+
+def _date(text: str, c: _Ctx, *, earliest: date | None = None, latest: date | None = None,
+          what: tuple[str, str] = ("日期", "the date")) -> date:
+    """A date as typed: without a year, this year's; outside the bounds, refused with the year to write."""
+    return _read(parsing.calendar_date, text, today=c.today, earliest=earliest, latest=latest, what=what)
 
 
 def _qty(text: str) -> int:
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+", text) and 0 < len(digits := text.replace(",", "")) <= 9:
-        if (n := int(digits)) > 0:
-            return n
-    raise _Bad(f"数量「{text}」无效：必须是正整数", f"invalid quantity '{text}': must be a positive whole number")
+    return _read(parsing.quantity, text)
 
 
 def _amount(text: str) -> Decimal:
-    if re.fullmatch(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?", text):
-        if (value := Decimal(text.replace(",", ""))) > 0:
-            return value
-    raise _Bad(f"金额「{text}」无效：必须大于 0，最多两位小数",
-               f"invalid amount '{text}': must be greater than 0 with at most 2 decimals")
+    return _read(parsing.amount, text)
 
 
 # ---------------------------------------------------------------- builders
@@ -305,9 +287,7 @@ def _ship(m: re.Match[str], c: _Ctx) -> Intent:
 
 
 def _away(m: re.Match[str], c: _Ctx) -> Intent:
-    until = _date(m["date"], c.today, forward=True)
-    if until < c.today:
-        raise _Bad(f"返回日期 {until} 早于今天", f"return date {until} is in the past")
+    until = _date(m["date"], c, earliest=c.today, what=("返回日期", "the return date"))
     if m["who"] is not None and not m["who"].strip(" @"):
         raise _Bad("请写明转交给谁，例如：外出 至 12-01 转交 李四", "name the delegate, e.g. away until 12-01 delegate Li")
     return Away(until, m["who"].strip().lstrip("@") if m["who"] else None)
@@ -325,10 +305,9 @@ def _payment(m: re.Match[str], c: _Ctx) -> Intent:
                    "usage: paid SO-20261122-0007 12000 [on 2026-11-20] [by transfer]")
     amount, method = _amount(rest["amt"]), rest["method"]
     if method and re.match(r"on\s|于|\d", method, re.I):
-        raise _Bad(_BAD_DATE[0].format(method), _BAD_DATE[1].format(method))
-    on = _date(rest["on"], c.today, forward=False) if rest["on"] else None
-    if on and on > c.today:
-        raise _Bad(f"收款日期 {on} 晚于今天", f"payment date {on} is in the future")
+        _date(method.split()[0], c)  # a date in the wrong place: say why it cannot be read
+        raise _Bad(f"无法识别「{method}」", f"cannot read '{method}'")
+    on = _date(rest["on"], c, latest=c.today, what=("收款日期", "the payment date")) if rest["on"] else None
     return Payment(_num(m, c), amount, on, method)
 
 
@@ -340,10 +319,8 @@ def _statement(m: re.Match[str], c: _Ctx) -> Intent:
     rest = _STATEMENT_REST.fullmatch(m["rest"] or "")
     if rest is None or re.fullmatch(_DATE, rest["cust"], re.I):
         raise _Bad("用法：对账单 华兴 [2026-10-01 2026-10-31]", "usage: statement ACME [2026-10-01 2026-10-31]")
-    start = _date(rest["start"], c.today, forward=False) if rest["start"] else None
-    end = _date(rest["end"], start, forward=True) if rest["end"] and start else None
-    if start and end and end < start:
-        raise _Bad(f"结束日期 {end} 早于开始日期 {start}", f"end date {end} is before start date {start}")
+    start = _date(rest["start"], c) if rest["start"] else None
+    end = _date(rest["end"], c, earliest=start, what=("结束日期", "the end date")) if rest["end"] and start else None
     return Statement(rest["cust"], start, end)
 
 

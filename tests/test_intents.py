@@ -218,7 +218,6 @@ def test_parse(text: str, expected: Intent) -> None:
         ("外出 至 01-05", date(2027, 1, 5)),
         ("外出 至 1月5日", date(2027, 1, 5)),
         ("away until jan 5", date(2027, 1, 5)),
-        ("away until 11/21", date(2027, 11, 21)),
         ("away until 11/22", date(2026, 11, 22)),
     ],
 )
@@ -226,6 +225,13 @@ def test_year_rollover_for_dates_without_year(text: str, expected: date) -> None
     intent = p(text)
     assert isinstance(intent, Away)
     assert intent.until == expected
+
+
+def test_a_past_date_is_refused_not_moved_to_next_year() -> None:
+    """Yesterday's date is yesterday, not next year's: refused, with the full date to write if next year was meant."""
+    intent = p("away until 11/21")
+    assert isinstance(intent, Invalid)
+    assert "2026-11-21" in intent.reason_en and "2027-11-21" in intent.reason_en and "2027-11-21" in intent.reason_zh
 
 
 def test_year_rollover_at_year_end() -> None:
@@ -324,7 +330,7 @@ def test_invalid(text: str) -> None:
 
 def test_invalid_reasons_are_bilingual_and_specific() -> None:
     intent = p("下单 华兴 SKU-001 x0")
-    assert intent == Invalid("数量「0」无效：必须是正整数", "invalid quantity '0': must be a positive whole number")
+    assert intent == Invalid("数量「0」无效：必须大于 0", "invalid quantity '0': must be above 0")
     amount = p(f"收款 {NO} 12000.505")
     assert isinstance(amount, Invalid) and "12000.505" in amount.reason_zh and "12000.505" in amount.reason_en
 

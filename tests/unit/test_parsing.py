@@ -1,0 +1,156 @@
+"""The one bounded reader of numbers and dates people type."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.parsing import InputRefused, Period, amount, calendar_date, percent, period, quantity
+
+TODAY = date(2026, 12, 2)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("10", 10), ("1,000", 1000), ("１０", 10), ("10.0", 10), (" 7 ", 7), ("1000000", 1_000_000), (25, 25),
+])
+def test_quantities_read(text: str, expected: int) -> None:
+    assert quantity(text) == expected
+
+
+@pytest.mark.parametrize("text, says", [
+    ("1.9", "whole number"), ("0.5", "whole number"), ("0", "above 0"), ("-3", "positive"), ("1e10", "positive"),
+    ("99999999999", "limit"), ("1000001", "limit"), ("NaN", "positive"), ("Infinity", "positive"), ("1,00", "positive"),
+    ("9" * 40, "too long"), ("", "positive"), ("十", "positive"),
+])
+def test_quantities_refused_with_the_reason(text: str, says: str) -> None:
+    with pytest.raises(InputRefused) as e:
+        quantity(text, field="qty")
+    assert says in e.value.en and e.value.zh and e.value.details["field"] == "qty"
+
+
+def test_quantity_maximum_is_the_callers() -> None:
+    assert quantity("50", maximum=50) == 50
+    with pytest.raises(InputRefused):
+        quantity("51", maximum=50)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("12000", "12000.00"), ("12,000.50", "12000.50"), ("¥12,000", "12000.00"), ("12000元", "12000.00"),
+    ("1.2万", "12000.00"), ("０.５", "0.50"), ("100.10", "100.10"), ("100.000", "100.00"), ("RMB 88", "88.00"),
+])
+def test_amounts_read(text: str, expected: str) -> None:
+    assert amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("12.000,50", "ambiguous"), ("12,5", "ambiguous"), ("100.129", "2 decimals"), ("NaN", "write a number"),
+    ("sNaN", "write a number"), ("Infinity", "write a number"), ("-Infinity", "write a number"),
+    ("1e100000", "write a number"), ("1e600000", "write a number"), ("-5", "negative"), ("0", "above 0"),
+    ("100000000.01", "limit"), ("1" * 40, "too long"), ("12,00", "ambiguous"),
+])
+def test_amounts_refused_with_the_reason(text: str, says: str) -> None:
+    with pytest.raises(InputRefused) as e:
+        amount(text)
+    assert says in e.value.en, e.value.en
+    assert e.value.zh
+
+
+def test_zero_amount_only_when_allowed() -> None:
+    assert amount("0", allow_zero=True) == Decimal("0.00")
+
+
+def test_money_is_never_a_float() -> None:
+    with pytest.raises(TypeError):
+        amount(1.5)  # type: ignore[arg-type]
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=400, deadline=None)
+def test_no_text_is_slow_or_crashes(text: str) -> None:
+    started = time.perf_counter()
+    for reader in (quantity, amount, percent):
+        try:
+            reader(text)
+        except InputRefused:
+            pass
+    for dated in (lambda t: calendar_date(t, today=TODAY), lambda t: period(t, today=TODAY)):
+        try:
+            dated(text)
+        except InputRefused:
+            pass
+    assert time.perf_counter() - started < 0.5
+
+
+def test_percent() -> None:
+    assert percent("12.5%") == Decimal("12.50")
+    for bad in ("100", "-1", "12.345", "NaN"):
+        with pytest.raises(InputRefused):
+            percent(bad)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-11-20", date(2026, 11, 20)), ("11-20", date(2026, 11, 20)), ("11/20", date(2026, 11, 20)),
+    ("11月20日", date(2026, 11, 20)), ("2026年11月20号", date(2026, 11, 20)), ("Nov 20", date(2026, 11, 20)),
+    ("20 Nov 2026", date(2026, 11, 20)), ("昨天", date(2026, 12, 1)), ("yesterday", date(2026, 12, 1)),
+    ("前天", date(2026, 11, 30)), ("today", TODAY), ("明天", date(2026, 12, 3)),
+])
+def test_dates_read(text: str, expected: date) -> None:
+    assert calendar_date(text, today=TODAY) == expected
+
+
+def test_a_past_date_is_refused_never_moved_to_next_year() -> None:
+    with pytest.raises(InputRefused) as e:
+        calendar_date("11-01", today=TODAY, earliest=TODAY)
+    assert "2026-11-01" in e.value.en and "2027-11-01" in e.value.en  # says what to write if next year was meant
+    assert calendar_date("2027-11-01", today=TODAY, earliest=TODAY) == date(2027, 11, 1)
+
+
+def test_a_date_without_year_is_the_nearest_such_day() -> None:
+    assert calendar_date("12-30", today=date(2027, 1, 2), latest=date(2027, 1, 2)) == date(2026, 12, 30)
+    assert calendar_date("01-05", today=date(2026, 11, 22), earliest=date(2026, 11, 22)) == date(2027, 1, 5)
+
+
+def test_a_future_payment_date_is_refused() -> None:
+    with pytest.raises(InputRefused) as e:
+        calendar_date("12-05", today=TODAY, latest=TODAY)
+    assert "2026-12-05" in e.value.en and "2025-12-05" in e.value.en
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "9999-12-31", "2026-02-30", "13-01", "Smarch 3", "2026-1-1-1"])
+def test_dates_refused(text: str) -> None:
+    with pytest.raises(InputRefused):
+        calendar_date(text, today=TODAY)
+
+
+@pytest.mark.parametrize("text, start, end", [
+    ("本月", date(2026, 12, 1), TODAY), ("this month", date(2026, 12, 1), TODAY),
+    ("上月", date(2026, 11, 1), date(2026, 11, 30)), ("last month", date(2026, 11, 1), date(2026, 11, 30)),
+    ("本周", date(2026, 11, 30), TODAY), ("上周", date(2026, 11, 23), date(2026, 11, 29)),
+    ("今年", date(2026, 1, 1), TODAY), ("近30天", date(2026, 11, 3), TODAY), ("last 30 days", date(2026, 11, 3), TODAY),
+    ("2026-11", date(2026, 11, 1), date(2026, 11, 30)), ("2026年11月", date(2026, 11, 1), date(2026, 11, 30)),
+    ("2026Q3", date(2026, 7, 1), date(2026, 9, 30)), ("2026 q3", date(2026, 7, 1), date(2026, 9, 30)),
+    ("11-01 至 11-15", date(2026, 11, 1), date(2026, 11, 15)), ("11-01 to 11-15", date(2026, 11, 1), date(2026, 11, 15)),
+    ("2026-10-01 2026-10-31", date(2026, 10, 1), date(2026, 10, 31)), ("昨天", date(2026, 12, 1), date(2026, 12, 1)),
+    ("12-20 至 01-05", date(2026, 12, 20), date(2027, 1, 5)),
+])
+def test_periods(text: str, start: date, end: date) -> None:
+    p = period(text, today=TODAY)
+    assert (p.start, p.end) == (start, end)
+
+
+def test_previous_periods_compare_like_with_like() -> None:
+    assert period("上月", today=TODAY).previous() == Period(date(2026, 10, 1), date(2026, 10, 31), "month")
+    assert period("本月", today=TODAY).previous() == Period(date(2026, 11, 1), date(2026, 11, 2), "month")
+    assert period("2026Q3", today=TODAY).previous() == Period(date(2026, 4, 1), date(2026, 6, 30), "quarter")
+    assert period("近30天", today=TODAY).previous() == Period(date(2026, 10, 4), date(2026, 11, 2), "days")
+
+
+@pytest.mark.parametrize("text", ["someday", "2026-13", "0001-01-01 9999-12-31", "11-15 至 2026-11-01", "近0天"])
+def test_periods_refused(text: str) -> None:
+    with pytest.raises(InputRefused):
+        period(text, today=TODAY)
