@@ -145,6 +145,7 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    name_en: Mapped[str | None] = mapped_column(String(200))  # shown to English readers when set
     province: Mapped[str] = mapped_column(String(50), default="")
     city: Mapped[str] = mapped_column(String(50), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
@@ -164,6 +165,7 @@ class Product(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    name_en: Mapped[str | None] = mapped_column(String(200))  # shown to English readers when set
     spec: Mapped[str] = mapped_column(String(200), default="")
     unit: Mapped[str] = mapped_column(String(20), default="个")
     list_price: Mapped[Decimal] = mapped_column(Money)
@@ -237,7 +239,8 @@ class Order(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    sales_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    sales_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # the sales owner
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who placed it (may differ from owner)
     status: Mapped[str] = mapped_column(String(24), default=OrderStatus.DRAFT.value, index=True)
     requested_date: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -248,7 +251,8 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer] = relationship()
-    sales_user: Mapped[User] = relationship()
+    sales_user: Mapped[User] = relationship(foreign_keys=[sales_user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.line_no"
     )

@@ -76,6 +76,7 @@ def create_order(uow: UnitOfWork, creator: User, req: OrderRequest, policy: Poli
         number=next_order_number(s, policy.order_prefix, policy.local_today),
         customer=customer,
         sales_user_id=req.sales_user_id or creator.id,
+        created_by_id=creator.id,
         requested_date=req.requested_date,
         notes=req.notes,
         channel=req.channel.value,
