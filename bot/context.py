@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.cards.context import Viewer
+from bot.i18n import Texts, texts
 from bot.links import LinkSigner
 from bot.outbox import Outbox
 from bot.settings import Settings
@@ -43,6 +44,9 @@ class BotContext:
 
     def viewer(self, user: User) -> Viewer:
         return Viewer(user=user, tz=self.settings.tz, currency=self.settings.currency, signer=self.signer)
+
+    def texts(self, locale: str | None = None) -> Texts:
+        return texts(locale or self.settings.default_locale, self.settings.tz, self.settings.currency)
 
     def local_now(self) -> datetime:
         return self.clock().astimezone(self.settings.tz)

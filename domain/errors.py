@@ -1,21 +1,22 @@
-"""Domain errors. Each carries a bilingual message a person can read, plus structured details."""
+"""Domain errors. Each carries a message (msgid + typed parameters, see domain.messages) that the bot layer
+translates for the reader, and the field it concerns, if any."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from domain.messages import Message
+
 
 class DomainError(Exception):
     code = "domain_error"
 
-    def __init__(self, zh: str, en: str, **details: Any) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
-        self.details = details
-
-    def message(self, locale: str) -> str:
-        return self.zh if locale.startswith("zh") else self.en
+    def __init__(self, msgid: str, *, field: str | None = None, **params: Any) -> None:
+        self.message = Message(msgid, params)
+        super().__init__(str(self.message))
+        self.field = field
+        # `details` keeps every parameter (and the field) for callers that look at them as data.
+        self.details: dict[str, Any] = {**params, **({"field": field} if field else {})}
 
 
 class NotFound(DomainError):

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.i18n import fmt_money, t
+from bot.i18n import Texts, texts
 from bot.tokens import ActionToken, TokenSigner
 from domain.models import User
 from domain.permissions import sees_prices
+
+
+class Named(Protocol):
+    name: str
+    name_en: str | None
 
 
 @dataclass(frozen=True)
@@ -23,14 +31,38 @@ class Viewer:
         return self.user.locale
 
     @property
+    def texts(self) -> Texts:
+        return texts(self.user.locale, self.tz, self.currency)
+
+    @property
+    def zh(self) -> bool:
+        return self.texts.zh
+
+    @property
     def sees_prices(self) -> bool:
         return sees_prices(self.user)
 
-    def t(self, zh: str, en: str) -> str:
-        return t(self.locale, zh, en)
+    def t(self, msgid: str, /, **params: Any) -> str:
+        return self.texts.t(msgid, **params)
 
-    def money(self, amount) -> str:  # type: ignore[no-untyped-def]
-        return fmt_money(amount, self.currency)
+    def tn(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        return self.texts.tn(singular, plural, n, **params)
+
+    def money(self, amount: Decimal | None) -> str:
+        return self.texts.money(amount)
+
+    def date(self, d: date | None) -> str:
+        return self.texts.date(d)
+
+    def datetime(self, at: datetime | None) -> str:
+        return self.texts.datetime(at)
+
+    def time(self, at: datetime | None) -> str:
+        return self.texts.time(at)
+
+    def name(self, item: Named) -> str:
+        """A product's or customer's name in the reader's language: the English name for English readers, when set."""
+        return item.name if self.zh or not item.name_en else item.name_en
 
     def token(self, action: str, target: int, version: int = 0, arg: str = "") -> str:
         return self.signer.sign(ActionToken(action, target, version, arg))

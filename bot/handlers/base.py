@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.cards.common import error_card
 from bot.cards.context import Viewer
 from bot.cards.model import Reply
 from bot.context import BotContext
+from bot.i18n import Texts
 from domain.audit import Actor
 from domain.models import User
 from domain.uow import UnitOfWork
@@ -25,6 +27,10 @@ class Turn:
         return self.ctx.viewer(self.user)
 
     @property
+    def texts(self) -> Texts:
+        return self.viewer.texts
+
+    @property
     def actor(self) -> Actor:
         return Actor(self.user.id, self.platform)
 
@@ -32,11 +38,11 @@ class Turn:
     def locale(self) -> str:
         return self.user.locale
 
-    def t(self, zh: str, en: str) -> str:
-        return zh if self.locale.startswith("zh") else en
+    def t(self, msgid: str, /, **params: Any) -> str:
+        return self.texts.t(msgid, **params)
 
-    def text(self, zh: str, en: str) -> list[Reply]:
-        return [Reply(text=self.t(zh, en))]
+    def text(self, msgid: str, /, **params: Any) -> list[Reply]:
+        return [Reply(text=self.t(msgid, **params))]
 
-    def error(self, zh: str, en: str, field: str | None = None) -> list[Reply]:
-        return [Reply(card=error_card(self.locale, self.t(zh, en), field), ephemeral=True)]
+    def error(self, msgid: str, /, *, field: str | None = None, **params: Any) -> list[Reply]:
+        return [Reply(card=error_card(self.texts, self.t(msgid, **params), field), ephemeral=True)]
