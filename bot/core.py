@@ -77,7 +77,7 @@ ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] =
 def _order(turn: Turn, order_id: int) -> Order:
     order = turn.uow.session.get(Order, order_id)
     if order is None:
-        raise NotFound("订单不存在", "No such order")
+        raise NotFound("No such order")
     return order
 
 
@@ -92,8 +92,7 @@ def _fresh(turn: Turn, tok: ActionToken) -> Order:
 def domain_errors_stale(order: Order) -> DomainError:
     from domain.errors import StaleVersion
 
-    return StaleVersion(f"这张卡片已过时：订单 {order.number} 已有新变化，请发送订单号查看最新状态",
-                        f"This card is out of date: order {order.number} has changed; send its number for the latest")
+    return StaleVersion("This card is out of date: order {number} has changed; send its number for the latest", number=order.number)
 
 
 class BotCore:
@@ -126,11 +125,10 @@ class BotCore:
                 tok = self.ctx.signer.verify(action.token)
             except BadToken:
                 record(uow, None, turn.actor, "refused", why="tampered or unknown action token")
-                return turn.error("这个按钮无效（可能已被篡改或已过期），请重新发送命令。",
-                                  "This button is not valid (tampered or expired); please send the command again.")
+                return turn.error("This button is not valid (tampered or expired); please send the command again.")
             handler = ACTIONS.get(tok.action)
             if handler is None:
-                return turn.error("不支持的操作", "Unsupported action")
+                return turn.error("Unsupported action")
             return handler(turn, tok, {k: str(v) for k, v in action.inputs.items()})
 
         return self._handle(action.platform, action.external_user_id, action.event_id, action.reply_to,
@@ -161,8 +159,7 @@ class BotCore:
             return turn.error(intent.reason_zh, intent.reason_en)
         handler = INTENTS.get(type(intent))
         if handler is None:
-            return turn.text("没看懂 🤔 发送「帮助」查看我能做什么，或直接发送订单号，如 SO-20261122-0007。",
-                             "Sorry, I did not get that. Send 'help' to see what I can do, or an order number like SO-20261122-0007.")
+            return turn.text("Sorry, I did not get that. Send 'help' to see what I can do, or an order number like SO-20261122-0007.")
         return handler(turn, intent)
 
     def _not_linked(self, platform: str, external_id: str) -> list[Reply]:

@@ -38,7 +38,7 @@ def _doc_customer(c: Customer) -> DocCustomer:
 def delivery_note(session: Session, shipment_id: int, company: str, tz: ZoneInfo) -> DeliveryNote:
     shipment = session.get(Shipment, shipment_id)
     if shipment is None:
-        raise NotFound(f"没有发货记录 {shipment_id}", f"No shipment {shipment_id}")
+        raise NotFound("No shipment {shipment_id}", shipment_id=shipment_id)
     order = session.get(Order, shipment.order_id)
     warehouse = session.get(Warehouse, shipment.warehouse_id)
     assert order is not None and warehouse is not None

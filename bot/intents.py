@@ -289,7 +289,7 @@ def _ship(m: re.Match[str], c: _Ctx) -> Intent:
 def _away(m: re.Match[str], c: _Ctx) -> Intent:
     until = _date(m["date"], c, earliest=c.today, what=("返回日期", "the return date"))
     if m["who"] is not None and not m["who"].strip(" @"):
-        raise _Bad("请写明转交给谁，例如：外出 至 12-01 转交 李四", "name the delegate, e.g. away until 12-01 delegate Li")
+        raise _Bad("name the delegate, e.g. away until 12-01 delegate Li")
     return Away(until, m["who"].strip().lstrip("@") if m["who"] else None)
 
 
@@ -301,12 +301,11 @@ _PAY_REST = re.compile(
 def _payment(m: re.Match[str], c: _Ctx) -> Intent:
     rest = _PAY_REST.fullmatch(m["rest"] or "")
     if rest is None:
-        raise _Bad("用法：收款 SO-20261122-0007 12000 [2026-11-20] [转账]",
-                   "usage: paid SO-20261122-0007 12000 [on 2026-11-20] [by transfer]")
+        raise _Bad("usage: paid SO-20261122-0007 12000 [on 2026-11-20] [by transfer]")
     amount, method = _amount(rest["amt"]), rest["method"]
     if method and re.match(r"on\s|于|\d", method, re.I):
         _date(method.split()[0], c)  # a date in the wrong place: say why it cannot be read
-        raise _Bad(f"无法识别「{method}」", f"cannot read '{method}'")
+        raise _Bad("cannot read '{method}'", method=method)
     on = _date(rest["on"], c, latest=c.today, what=("收款日期", "the payment date")) if rest["on"] else None
     return Payment(_num(m, c), amount, on, method)
 
@@ -318,7 +317,7 @@ _STATEMENT_REST = re.compile(
 def _statement(m: re.Match[str], c: _Ctx) -> Intent:
     rest = _STATEMENT_REST.fullmatch(m["rest"] or "")
     if rest is None or re.fullmatch(_DATE, rest["cust"], re.I):
-        raise _Bad("用法：对账单 华兴 [2026-10-01 2026-10-31]", "usage: statement ACME [2026-10-01 2026-10-31]")
+        raise _Bad("usage: statement ACME [2026-10-01 2026-10-31]")
     start = _date(rest["start"], c) if rest["start"] else None
     end = _date(rest["end"], c, earliest=start, what=("结束日期", "the end date")) if rest["end"] and start else None
     return Statement(rest["cust"], start, end)

@@ -108,7 +108,7 @@ class Jobs:
                     user = s.get(User, uid)
                     assert user is not None
                     v = self.ctx.viewer(user)
-                    title = v.t(f"团队逾期应收（{len(items)} 笔超过 {thresholds[0]} 天）", f"Team receivables over {thresholds[0]} days ({len(items)})")
+                    title = v.t("Team receivables over {thresholds} days ({count})", thresholds=thresholds[0], count=len(items))
                     self.ctx.outbox.to_user(s, user, card=receivables_digest_card(items, today, v, title))
                     sent += 1
             return sent
@@ -130,7 +130,7 @@ class Jobs:
                 staff = [u for u in s.scalars(select(User).where(User.warehouse_id == task.warehouse_id)) if u.has_role(Role.WAREHOUSE)]
                 for u in staff:
                     card = shipping_task_card(task, fulfilment.task_lines(s, task), self.ctx.viewer(u))
-                    card.subtitle = self.ctx.viewer(u).t(f"已超过要求交期 {task.order.requested_date}", f"Past the requested date {task.order.requested_date}")
+                    card.subtitle = self.ctx.viewer(u).t("Past the requested date {requested_date}", requested_date=task.order.requested_date)
                     card.key = None  # a reminder, not a copy to keep updated
                     self.ctx.outbox.to_user(s, u, card=card)
                 sent += 1

@@ -74,9 +74,8 @@ def order_approved(e: ev.OrderApproved, uow: UnitOfWork, ctx: BotContext) -> Non
     assert order is not None
     v = ctx.viewer(order.sales_user)
     ctx.outbox.to_user(s, order.sales_user, card=info_card(
-        v.locale, v.t(f"订单 {order.number} 已审批通过", f"Order {order.number} is approved"),
-        [v.t(f"客户 {order.customer.name}，金额 {v.money(order.total)}，已通知仓库发货。",
-             f"Customer {order.customer.name}, total {v.money(order.total)}; the warehouse has been told to ship.")],
+        v.locale, v.t("Order {number} is approved", number=order.number),
+        [v.t("Customer {name}, total {total}; the warehouse has been told to ship.", name=order.customer.name, total=v.money(order.total))],
         Tone.SUCCESS))
 
 
@@ -87,9 +86,9 @@ def order_rejected(e: ev.OrderRejected, uow: UnitOfWork, ctx: BotContext) -> Non
     v = ctx.viewer(order.sales_user)
     who = by.display_name if by else "—"
     ctx.outbox.to_user(s, order.sales_user, card=info_card(
-        v.locale, v.t(f"订单 {order.number} 被驳回", f"Order {order.number} was rejected"),
-        [v.t(f"{who} 驳回了订单，理由：{e.reason}", f"{who} rejected it. Reason: {e.reason}"),
-         v.t("预留的库存已释放。", "Its reserved stock was released.")], Tone.DANGER))
+        v.locale, v.t("Order {number} was rejected", number=order.number),
+        [v.t("{who} rejected it. Reason: {reason}", who=who, reason=e.reason),
+         v.t("Its reserved stock was released.")], Tone.DANGER))
 
 
 def order_cancelled(e: ev.OrderCancelled, uow: UnitOfWork, ctx: BotContext) -> None:
@@ -101,7 +100,7 @@ def order_cancelled(e: ev.OrderCancelled, uow: UnitOfWork, ctx: BotContext) -> N
     if e.cancelled_by_id != order.sales_user_id:
         v = ctx.viewer(order.sales_user)
         ctx.outbox.to_user(s, order.sales_user, card=info_card(
-            v.locale, v.t(f"订单 {order.number} 已取消", f"Order {order.number} was cancelled"),
+            v.locale, v.t("Order {number} was cancelled", number=order.number),
             [e.reason or ""], Tone.DANGER))
 
 
@@ -116,9 +115,8 @@ def stock_low(e: ev.StockLow, uow: UnitOfWork, ctx: BotContext) -> None:
     for u in people:
         v = ctx.viewer(u)
         ctx.outbox.to_user(s, u, card=info_card(
-            v.locale, v.t(f"库存预警：{product.sku} {product.name}", f"Low stock: {product.sku} {product.name}"),
-            [v.t(f"{wh.name} 可用 {e.available} {product.unit}，低于安全库存 {e.safety_stock}",
-                 f"{wh.name}: {e.available} {product.unit} available, below the safety stock of {e.safety_stock}")],
+            v.locale, v.t("Low stock: {sku} {name}", sku=product.sku, name=product.name),
+            [v.t("{name}: {available} {unit} available, below the safety stock of {safety_stock}", name=wh.name, available=e.available, unit=product.unit, safety_stock=e.safety_stock)],
             Tone.WARNING))
 
 
@@ -134,14 +132,12 @@ def approval_nudged(e: ev.ApprovalNudged, uow: UnitOfWork, ctx: BotContext) -> N
         v = ctx.viewer(user)
         card = approval_request_card(order, step, v)
         if e.kind == "escalation":
-            card.subtitle = v.t(f"升级：审批超时未处理，请您处理（{card.subtitle}）",
-                                f"Escalated: this approval is overdue ({card.subtitle})")
+            card.subtitle = v.t("Escalated: this approval is overdue ({subtitle})", subtitle=card.subtitle)
         elif e.kind == "reminder":
-            card.subtitle = v.t(f"提醒：该审批已等待较长时间（{card.subtitle}）",
-                                f"Reminder: this approval has been waiting ({card.subtitle})")
+            card.subtitle = v.t("Reminder: this approval has been waiting ({subtitle})", subtitle=card.subtitle)
         else:
             name = by.display_name if by else ""
-            card.subtitle = v.t(f"催办：{name} 提醒您审批（{card.subtitle}）", f"Nudge from {name}: ({card.subtitle})")
+            card.subtitle = v.t("Nudge from {name}: ({subtitle})", name=name, subtitle=card.subtitle)
         ctx.outbox.to_user(s, user, card=card)
 
 

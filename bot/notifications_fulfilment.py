@@ -59,9 +59,9 @@ def shipped(e: ev.Shipped, uow: UnitOfWork, ctx: BotContext) -> None:
     v = ctx.viewer(order.sales_user)
     qty = "、".join(f"{sl.line.product.sku}×{sl.quantity}" for sl in shipment.lines)
     link = ctx.delivery_note_url(shipment.id, v.locale)
-    card = info_card(v.locale, v.t(f"订单 {order.number} 已发货", f"Order {order.number} has shipped"),
-                     [v.t(f"{shipment.carrier} 物流单号 {shipment.tracking_no}", f"{shipment.carrier} tracking number {shipment.tracking_no}"),
-                      qty, v.t(f"发货单：{link}", f"Delivery note: {link}")], Tone.SUCCESS)
+    card = info_card(v.locale, v.t("Order {number} has shipped", number=order.number),
+                     [v.t("{carrier} tracking number {tracking_no}", carrier=shipment.carrier, tracking_no=shipment.tracking_no),
+                      qty, v.t("Delivery note: {link}", link=link)], Tone.SUCCESS)
     card.link = link
     card.data = {"order_no": order.number, "tracking": shipment.tracking_no, "carrier": shipment.carrier}
     ctx.outbox.to_user(s, order.sales_user, card=card)
@@ -72,8 +72,8 @@ def payment_recorded(e: ev.PaymentRecorded, uow: UnitOfWork, ctx: BotContext) ->
     assert order is not None
     v = ctx.viewer(order.sales_user)
     ctx.outbox.to_user(uow.session, order.sales_user, card=info_card(
-        v.locale, v.t(f"订单 {order.number} 收到回款 {v.money(e.amount)}", f"Payment of {v.money(e.amount)} for {order.number}"),
-        [v.t(f"未收金额 {v.money(e.open_after)}", f"Still open: {v.money(e.open_after)}")], Tone.SUCCESS))
+        v.locale, v.t("Payment of {amount} for {number}", amount=v.money(e.amount), number=order.number),
+        [v.t("Still open: {open_after}", open_after=v.money(e.open_after))], Tone.SUCCESS))
 
 
 def order_completed(e: ev.OrderCompleted, uow: UnitOfWork, ctx: BotContext) -> None:
@@ -81,8 +81,8 @@ def order_completed(e: ev.OrderCompleted, uow: UnitOfWork, ctx: BotContext) -> N
     assert order is not None
     v = ctx.viewer(order.sales_user)
     ctx.outbox.to_user(uow.session, order.sales_user, card=info_card(
-        v.locale, v.t(f"订单 {order.number} 已完成", f"Order {order.number} is completed"),
-        [v.t("已全部发货并收款。", "Fully shipped and paid.")], Tone.SUCCESS))
+        v.locale, v.t("Order {number} is completed", number=order.number),
+        [v.t("Fully shipped and paid.")], Tone.SUCCESS))
 
 
 def tasks_closed(e: ev.ShippingTasksClosed, uow: UnitOfWork, ctx: BotContext) -> None:

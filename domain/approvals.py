@@ -52,9 +52,7 @@ def open_steps(uow: UnitOfWork, order: Order, planned: list[PlannedStep], actor:
             step.assignments.append(ApprovalAssignment(user_id=acting.id, on_behalf_of_id=behalf.id if behalf else None))
         if not step.assignments:
             raise ValidationFailed(
-                f"审批步骤「{p.name}」找不到审批人，请管理员检查审批规则与角色",
-                f"Approval step '{p.name}' has no approver; an admin must check the rules and roles",
-            )
+                "Approval step '{name}' has no approver; an admin must check the rules and roles", name=p.name)
     uow.session.flush()
     _activate_next(uow, order, actor)
 
@@ -83,7 +81,7 @@ def lock_order(uow: UnitOfWork, order_id: int) -> Order:
         select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
     ).one_or_none()
     if order is None:
-        raise NotFound("订单不存在", "No such order")
+        raise NotFound("No such order")
     return order
 
 
@@ -92,7 +90,7 @@ def decide(
 ) -> ApprovalStep:
     step = uow.session.get(ApprovalStep, step_id)
     if step is None:
-        raise NotFound("审批不存在", "No such approval")
+        raise NotFound("No such approval")
     order = lock_order(uow, step.order_id)
     # Re-read the step and all its assignments in one go now that the order is locked: another approver may have
     # decided between our first read and the lock.
@@ -109,16 +107,14 @@ def decide(
                why="not an approver of this step")
         uow.commit()  # the refusal itself is part of the audit trail
         raise PermissionDenied(
-            f"您不是「{step.name}」的审批人，不能审批订单 {order.number}",
-            f"You are not an approver of '{step.name}' and cannot decide order {order.number}",
-        )
+            "You are not an approver of '{name}' and cannot decide order {number}", name=step.name, number=order.number)
     if mine.status != StepStatus.PENDING.value:
         raise AlreadyDecided(
             f"您已审批过订单 {order.number}（{'同意' if mine.status == 'approved' else '驳回'}），正在等待其他审批人",
             f"You already decided order {order.number} ({mine.status}); waiting for the other approvers",
         )
     if not approve and not (reason or "").strip():
-        raise ValidationFailed("驳回需要填写理由", "A rejection needs a reason", field="reason")
+        raise ValidationFailed("A rejection needs a reason", field="reason")
     now = uow.now()
     mine.status = StepStatus.APPROVED.value if approve else StepStatus.REJECTED.value
     mine.decided_at = now
@@ -157,9 +153,9 @@ def _already(step: ApprovalStep, order: Order) -> AlreadyDecided:
     who = step.decided_by.display_name if step.decided_by else "—"
     at = step.decided_at.isoformat(timespec="minutes") if step.decided_at else ""
     if step.status == StepStatus.APPROVED.value:
-        return AlreadyDecided(f"订单 {order.number} 已由 {who} 于 {at} 同意", f"Order {order.number} was already approved by {who} at {at}", by=who, at=at)
+        return AlreadyDecided("Order {number} was already approved by {by} at {at}", number=order.number, by=who, at=at)
     if step.status == StepStatus.REJECTED.value:
-        return AlreadyDecided(f"订单 {order.number} 已由 {who} 于 {at} 驳回", f"Order {order.number} was already rejected by {who} at {at}", by=who, at=at)
+        return AlreadyDecided("Order {number} was already rejected by {by} at {at}", number=order.number, by=who, at=at)
     return AlreadyDecided(f"该审批已关闭（订单 {order.number} {lifecycle.label(order.state, 'zh')}）",
                           f"This approval is closed (order {order.number} is {lifecycle.label(order.state, 'en')})")
 
@@ -216,11 +212,11 @@ def nudge(uow: UnitOfWork, order: Order, by: User, actor: Actor, min_interval_mi
 
     step = current_step(order)
     if step is None:
-        raise ValidationFailed(f"订单 {order.number} 没有待处理的审批", f"Order {order.number} has no pending approval")
+        raise ValidationFailed("Order {number} has no pending approval", number=order.number)
     last = last_nudge_at(uow.session, order.id)
     if last is not None and uow.now() - last < timedelta(minutes=min_interval_minutes):
         wait = int((last + timedelta(minutes=min_interval_minutes) - uow.now()).total_seconds() // 60) + 1
-        raise ValidationFailed(f"刚刚已催办过，请 {wait} 分钟后再试", f"Already nudged recently; try again in {wait} min")
+        raise ValidationFailed("Already nudged recently; try again in {wait} min", wait=wait)
     approvers = pending_approvers(step)
     record(uow, order, actor, "nudge", step=step.name, approvers=",".join(u.display_name for u in approvers))
     uow.emit(ApprovalNudged(order.id, step.id, by.id, tuple(u.id for u in approvers)))

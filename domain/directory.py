@@ -35,10 +35,10 @@ def identify(session: Session, platform: str, external_id: str) -> User | None:
 
 def link(session: Session, username: str, platform: str, external_id: str) -> PlatformIdentity:
     if platform not in PLATFORMS:
-        raise ValidationFailed(f"未知平台 {platform}", f"Unknown platform {platform} (use one of {', '.join(PLATFORMS)})")
+        raise ValidationFailed("Unknown platform {platform} (use one of {PLATFORMS})", platform=platform, PLATFORMS=', '.join(PLATFORMS))
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"没有用户 {username}", f"No user {username}")
+        raise NotFound("No user {username}", username=username)
     ident = session.scalar(select(PlatformIdentity).where(PlatformIdentity.platform == platform,
                                                           PlatformIdentity.external_id == external_id))
     if ident is None:

@@ -60,14 +60,14 @@ def create_tasks(uow: UnitOfWork, order: Order, actor: Actor) -> list[ShippingTa
 def get_task(session: Session, task_id: int) -> ShippingTask:
     task = session.get(ShippingTask, task_id)
     if task is None:
-        raise NotFound(f"找不到发货任务 T-{task_id}", f"No shipping task T-{task_id}")
+        raise NotFound("No shipping task T-{task_id}", task_id=task_id)
     return task
 
 
 def task_by_ref(session: Session, ref: str) -> ShippingTask:
     digits = ref.strip().upper().removeprefix("T-").removeprefix("T")
     if not digits.isdigit():
-        raise NotFound(f"找不到发货任务 {ref}", f"No shipping task {ref}")
+        raise NotFound("No shipping task {ref}", ref=ref)
     return get_task(session, int(digits))
 
 
@@ -80,10 +80,9 @@ def _staff_check(user: User, task: ShippingTask, verb_zh: str, verb_en: str) -> 
 
 def _still_open(task: ShippingTask) -> None:
     if task.status == TaskStatus.CANCELLED.value:
-        raise AlreadyDecided(f"发货任务 {task.ref} 已取消（订单 {task.order.number} 不再发货）",
-                             f"Task {task.ref} is cancelled (order {task.order.number} will not ship)")
+        raise AlreadyDecided("Task {ref} is cancelled (order {number} will not ship)", ref=task.ref, number=task.order.number)
     if task.status not in OPEN_TASK:
-        raise AlreadyDecided(f"发货任务 {task.ref} 已完成", f"Task {task.ref} is already done")
+        raise AlreadyDecided("Task {ref} is already done", ref=task.ref)
 
 
 def claim(uow: UnitOfWork, task_id: int, user: User, actor: Actor) -> ShippingTask:
@@ -99,7 +98,7 @@ def claim(uow: UnitOfWork, task_id: int, user: User, actor: Actor) -> ShippingTa
     _still_open(task)
     if task.claimed_by_id is not None and task.claimed_by_id != user.id:
         who = task.claimed_by.display_name if task.claimed_by else "?"
-        raise AlreadyDecided(f"发货任务 {task.ref} 已由 {who} 领取", f"Task {task.ref} was already claimed by {who}")
+        raise AlreadyDecided("Task {ref} was already claimed by {who}", ref=task.ref, who=who)
     if task.claimed_by_id == user.id:
         return task
     task.claimed_by_id = user.id
@@ -126,20 +125,19 @@ def ship(uow: UnitOfWork, task_id: int, user: User, carrier: str, tracking: str,
     _still_open(task)
     if task.claimed_by_id not in (None, user.id):
         who = task.claimed_by.display_name if task.claimed_by else "?"
-        raise AlreadyDecided(f"发货任务 {task.ref} 由 {who} 负责", f"Task {task.ref} belongs to {who}")
+        raise AlreadyDecided("Task {ref} belongs to {who}", ref=task.ref, who=who)
     if not carrier.strip() or not tracking.strip():
-        raise ValidationFailed("请填写快递公司和物流单号", "Carrier and tracking number are required", field="tracking")
+        raise ValidationFailed("Carrier and tracking number are required", field="tracking")
     held = [r for r in task_lines(uow.session, task) if r.quantity > 0]
     plan: list[tuple[Reservation, int]] = []
     for res in held:
         qty = res.quantity if quantities is None else quantities.get(res.order_line_id, 0)
         if qty < 0 or qty > res.quantity:
-            raise ValidationFailed(f"{res.line.product.sku} 最多可发 {res.quantity}",
-                                   f"{res.line.product.sku}: at most {res.quantity} can ship", field=f"qty_{res.order_line_id}")
+            raise ValidationFailed("{sku}: at most {quantity} can ship", sku=res.line.product.sku, quantity=res.quantity, field=f"qty_{res.order_line_id}")
         if qty:
             plan.append((res, qty))
     if not plan:
-        raise ValidationFailed("没有要发货的数量", "Nothing to ship", field="quantities")
+        raise ValidationFailed("Nothing to ship", field="quantities")
     shipment = Shipment(task_id=task.id, order_id=order.id, warehouse_id=task.warehouse_id, carrier=carrier.strip(),
                         tracking_no=tracking.strip(), amount=Decimal("0"), shipped_at=uow.now(), shipped_by_id=user.id)
     total = Decimal("0.00")
@@ -178,16 +176,14 @@ def open_amount(session: Session, order_id: int) -> Decimal:
 def record_payment(uow: UnitOfWork, order: Order, amount: Decimal, paid_on: date, method: str, user: User | None,
                    actor: Actor, reference: str | None = None) -> Payment:
     if user is not None and not may_record_payment(user):
-        raise PermissionDenied("只有财务可以登记收款", "Only finance can record payments")
+        raise PermissionDenied("Only finance can record payments")
     amount = money(amount)
     if amount <= 0:
-        raise ValidationFailed("收款金额必须大于 0", "The amount must be above 0", field="amount")
+        raise ValidationFailed("The amount must be above 0", field="amount")
     order = lock_order(uow, order.id)
     open_ = open_amount(uow.session, order.id)
     if amount > open_:
-        raise ValidationFailed(f"收款 {amount:,.2f} 超过订单 {order.number} 的未收金额 {open_:,.2f}",
-                               f"Payment {amount:,.2f} exceeds the open amount {open_:,.2f} of {order.number}",
-                               field="amount", open_amount=str(open_))
+        raise ValidationFailed("Payment {amount:,.2f} exceeds the open amount {open:,.2f} of {number}", amount=amount, open=open_, number=order.number, field="amount", open_amount=str(open_))
     payment = Payment(order_id=order.id, customer_id=order.customer_id, amount=amount, paid_on=paid_on, method=method,
                       reference=reference, recorded_by_id=user.id if user else None, created_at=uow.now())
     uow.session.add(payment)
@@ -214,9 +210,9 @@ def cancel_rest(uow: UnitOfWork, order: Order, user: User, actor: Actor) -> None
     """A partly shipped order whose rest will not ship: release the rest, the order counts as shipped."""
     order = lock_order(uow, order.id)
     if order.state != OrderStatus.PARTIALLY_SHIPPED:
-        raise ValidationFailed(f"订单 {order.number} 不是部分发货状态", f"Order {order.number} is not partly shipped")
+        raise ValidationFailed("Order {number} is not partly shipped", number=order.number)
     if not user.has_role(Role.SALES_MANAGER, Role.ADMIN) and order.sales_user_id != user.id:
-        raise PermissionDenied("无权取消剩余发货", "You may not cancel the rest of this order")
+        raise PermissionDenied("You may not cancel the rest of this order")
     stock.release(uow, order)
     close_open_tasks(uow, order)
     lifecycle.transition(uow, order, OrderStatus.SHIPPED, actor, "rest_cancelled")

@@ -66,12 +66,12 @@ def line_amount(quantity: int, unit_price: Decimal, discount_pct: Decimal) -> De
 def create_order(uow: UnitOfWork, creator: User, req: OrderRequest, policy: Policy, actor: Actor, submit: bool = True) -> Order:
     s = uow.session
     if not may_create_orders(creator):
-        raise PermissionDenied("只有销售人员可以下单", "Only sales staff can place orders")
+        raise PermissionDenied("Only sales staff can place orders")
     if not req.lines:
-        raise ValidationFailed("订单至少需要一行商品", "An order needs at least one line", field="lines")
+        raise ValidationFailed("An order needs at least one line", field="lines")
     customer = s.get(Customer, req.customer_id)
     if customer is None:
-        raise NotFound("客户不存在", "No such customer")
+        raise NotFound("No such customer")
     order = Order(
         number=next_order_number(s, policy.order_prefix, policy.local_today),
         customer=customer,
@@ -87,17 +87,16 @@ def create_order(uow: UnitOfWork, creator: User, req: OrderRequest, policy: Poli
     for n, lr in enumerate(req.lines, start=1):
         product = s.get(Product, lr.product_id)
         if product is None:
-            raise NotFound("商品不存在", "No such product", field=f"line {n}")
+            raise NotFound("No such product", field=f"line {n}")
         if lr.quantity <= 0:
-            raise ValidationFailed(f"第 {n} 行数量必须大于 0", f"Line {n}: quantity must be above 0", field=f"line {n}")
+            raise ValidationFailed("Line {n}: quantity must be above 0", n=n, field=f"line {n}")
         if not (Decimal(0) <= lr.discount_pct < HUNDRED):
-            raise ValidationFailed(f"第 {n} 行折扣须在 0–100% 之间", f"Line {n}: discount must be 0–100 %", field=f"line {n}")
+            raise ValidationFailed("Line {n}: discount must be 0–100 %", n=n, field=f"line {n}")
         price = product.price_for(customer.tier)
         if lr.unit_price is not None and money(lr.unit_price) != price:
             if not may_override_price(creator):
                 raise PermissionDenied(
-                    f"第 {n} 行：只有销售经理可以修改单价", f"Line {n}: only a sales manager may change the unit price"
-                )
+                    "Line {n}: only a sales manager may change the unit price", n=n)
             price = money(lr.unit_price)
         order.lines.append(
             OrderLine(
@@ -155,9 +154,7 @@ def cancel_order(uow: UnitOfWork, user: User, number: str, reason: str | None, a
     order = approvals.lock_order(uow, order.id)
     if not may_cancel(user, order):
         raise PermissionDenied(
-            f"只有订单的销售或销售经理可以取消订单 {order.number}",
-            f"Only the order's salesperson or a sales manager may cancel {order.number}",
-        )
+            "Only the order's salesperson or a sales manager may cancel {number}", number=order.number)
     lifecycle.transition(uow, order, OrderStatus.CANCELLED, actor, "cancelled", reason=reason or "")
     approvals.cancel_open_steps(order)
     stock.release(uow, order)
@@ -169,14 +166,14 @@ def cancel_order(uow: UnitOfWork, user: User, number: str, reason: str | None, a
 def get_order(session: Session, number: str) -> Order:
     order = session.scalars(select(Order).where(Order.number == number.strip().upper())).one_or_none()
     if order is None:
-        raise NotFound(f"找不到订单 {number}", f"No order {number}", number=number)
+        raise NotFound("No order {number}", number=number)
     return order
 
 
 def view_order(session: Session, user: User, number: str) -> Order:
     order = get_order(session, number)
     if not may_view_order(session, user, order):
-        raise PermissionDenied(f"您无权查看订单 {order.number}", f"You may not view order {order.number}")
+        raise PermissionDenied("You may not view order {number}", number=order.number)
     return order
 
 

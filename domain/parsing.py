@@ -41,7 +41,7 @@ def _clean(text: str) -> str:
 
 def _too_long(raw: str, field: str | None) -> InputRefused:
     shown = raw[:20] + "…"
-    return InputRefused(f"「{shown}」太长，不是一个数字或日期", f"'{shown}' is too long to be a number or a date", field=field)
+    return InputRefused("'{shown}' is too long to be a number or a date", shown=shown, field=field)
 
 
 # ---------------------------------------------------------------- quantities
@@ -59,18 +59,15 @@ def quantity(text: str | int, *, maximum: int = QUANTITY_MAX, field: str | None 
         raise _too_long(raw, field)
     m = _INT.fullmatch(s)
     if m is None:
-        raise InputRefused(f"数量「{raw}」无效：必须是正整数", f"invalid quantity '{raw}': must be a positive whole number",
-                           field=field)
+        raise InputRefused("invalid quantity '{raw}': must be a positive whole number", raw=raw, field=field)
     if m["frac"] and m["frac"].strip("0"):
-        raise InputRefused(f"数量「{raw}」无效：必须是整数，不能有小数", f"invalid quantity '{raw}': must be a whole number",
-                           field=field)
+        raise InputRefused("invalid quantity '{raw}': must be a whole number", raw=raw, field=field)
     digits = m["int"].replace(",", "").lstrip("0") or "0"
     if len(digits) > len(str(maximum)) or int(digits) > maximum:
-        raise InputRefused(f"数量「{raw}」超过上限 {maximum:,}", f"quantity '{raw}' is above the limit of {maximum:,}",
-                           field=field)
+        raise InputRefused("quantity '{raw}' is above the limit of {maximum:,}", raw=raw, maximum=maximum, field=field)
     n = int(digits)
     if n <= 0:
-        raise InputRefused(f"数量「{raw}」无效：必须大于 0", f"invalid quantity '{raw}': must be above 0", field=field)
+        raise InputRefused("invalid quantity '{raw}': must be above 0", raw=raw, field=field)
     return n
 
 
@@ -97,25 +94,21 @@ def amount(text: str | Decimal | int, *, maximum: Decimal = AMOUNT_MAX, allow_ze
     m = _MONEY.fullmatch(s)
     if m is None:
         if _EURO.fullmatch(s):
-            raise InputRefused(f"金额「{raw}」有歧义：请用小数点表示小数、逗号只用于千位，例如 12000.50",
-                               f"amount '{raw}' is ambiguous: use a dot for decimals and commas only for thousands, "
-                               "e.g. 12000.50", field=field)
-        raise InputRefused(f"金额「{raw}」无效：请写数字，例如 12000 或 12,000.50",
-                           f"invalid amount '{raw}': write a number such as 12000 or 12,000.50", field=field)
+            raise InputRefused("amount '{raw}' is ambiguous: use a dot for decimals and commas only for thousands, e.g. 12000.50", raw=raw, field=field)
+        raise InputRefused("invalid amount '{raw}': write a number such as 12000 or 12,000.50", raw=raw, field=field)
     frac = m["frac"] or ""
     value = Decimal(m["int"].replace(",", "") + ("." + frac if frac else ""))
     if m["wan"]:
         value *= 10000
     value_frac = -value.normalize().as_tuple().exponent if value else 0  # decimals that matter after 万
     if isinstance(value_frac, int) and value_frac > 2:
-        raise InputRefused(f"金额「{raw}」最多两位小数（分）", f"amount '{raw}' has more than 2 decimals", field=field)
+        raise InputRefused("amount '{raw}' has more than 2 decimals", raw=raw, field=field)
     if m["sign"] == "-" and value:
-        raise InputRefused(f"金额「{raw}」不能为负数", f"amount '{raw}' cannot be negative", field=field)
+        raise InputRefused("amount '{raw}' cannot be negative", raw=raw, field=field)
     if value > maximum:
-        raise InputRefused(f"金额「{raw}」超过上限 {maximum:,.2f}", f"amount '{raw}' is above the limit of {maximum:,.2f}",
-                           field=field)
+        raise InputRefused("amount '{raw}' is above the limit of {maximum:,.2f}", raw=raw, maximum=maximum, field=field)
     if value == 0 and not allow_zero:
-        raise InputRefused(f"金额「{raw}」必须大于 0", f"amount '{raw}' must be above 0", field=field)
+        raise InputRefused("amount '{raw}' must be above 0", raw=raw, field=field)
     return value.quantize(Decimal("0.01"))
 
 
@@ -127,8 +120,7 @@ def percent(text: str | Decimal | int, *, field: str | None = None) -> Decimal:
         raise _too_long(raw, field)
     m = re.fullmatch(r"\d{1,2}(?:\.\d{1,2})?", s)
     if m is None:
-        raise InputRefused(f"折扣「{raw}」无效：请写 0 到 99.99 之间的百分比", f"invalid discount '{raw}': write a percentage "
-                           "from 0 to 99.99", field=field)
+        raise InputRefused("invalid discount '{raw}': write a percentage from 0 to 99.99", raw=raw, field=field)
     return Decimal(s).quantize(Decimal("0.01"))
 
 
@@ -155,8 +147,7 @@ DATE_PATTERN = "(?:" + "|".join(
 
 
 def _date_refused(raw: str, field: str | None) -> InputRefused:
-    return InputRefused(f"无法识别日期「{raw}」，请写成 2026-12-01、12-01、12月1日 或 昨天",
-                        f"cannot read the date '{raw}'; write it as 2026-12-01, 12-01, Dec 1 or yesterday", field=field)
+    return InputRefused("cannot read the date '{raw}'; write it as 2026-12-01, 12-01, Dec 1 or yesterday", raw=raw, field=field)
 
 
 def calendar_date(text: str, *, today: date, earliest: date | None = None, latest: date | None = None,
@@ -343,8 +334,7 @@ def period(text: str, *, today: date, field: str | None = None) -> Period:
             if end < start:
                 end = _same_day(end, start.year + 1) or end  # …and only then crosses New Year, as written
         if end < start:
-            raise InputRefused(f"结束日期 {end.isoformat()} 早于开始日期 {start.isoformat()}",
-                               f"the end date {end.isoformat()} is before the start date {start.isoformat()}", field=field)
+            raise InputRefused("the end date {isoformat} is before the start date {isoformat_2}", isoformat=end.isoformat(), isoformat_2=start.isoformat(), field=field)
         return Period(start, end, "days")
     if re.fullmatch(DATE_PATTERN, s, re.I):
         d = calendar_date(s, today=today, field=field)
@@ -384,6 +374,4 @@ def _named(word: str, today: date) -> Period:
 
 
 def _period_refused(raw: str, field: str | None) -> InputRefused:
-    return InputRefused(f"无法识别时间段「{raw}」，可以写：本月、上月、本周、近30天、2026-11、2026Q3 或 11-01 至 11-15",
-                        f"cannot read the period '{raw}'; try this month, last month, this week, last 30 days, "
-                        "2026-11, 2026Q3 or 11-01 to 11-15", field=field)
+    return InputRefused("cannot read the period '{raw}'; try this month, last month, this week, last 30 days, 2026-11, 2026Q3 or 11-01 to 11-15", raw=raw, field=field)

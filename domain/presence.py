@@ -12,11 +12,11 @@ from domain.uow import UnitOfWork
 
 def set_away(uow: UnitOfWork, user: User, until: date, delegate: User, today: date, actor: Actor) -> None:
     if delegate.id == user.id:
-        raise ValidationFailed("不能转交给自己", "You cannot delegate to yourself")
+        raise ValidationFailed("You cannot delegate to yourself")
     if until < today:
-        raise ValidationFailed("结束日期已过", "That date is in the past")
+        raise ValidationFailed("That date is in the past")
     if not delegate.active:
-        raise ValidationFailed(f"{delegate.display_name} 已停用", f"{delegate.display_name} is inactive")
+        raise ValidationFailed("{display_name} is inactive", display_name=delegate.display_name)
     user.away_until = until
     user.delegate_id = delegate.id
     record(uow, None, actor, "away", until=until.isoformat(), delegate=delegate.display_name, user=user.display_name)

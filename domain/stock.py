@@ -108,7 +108,7 @@ def _take(uow: UnitOfWork, row: Stock, qty: int) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if done != 1:  # cannot happen under the row lock; kept as the last guard against overselling
-        raise InsufficientStock("库存已被占用，请重试", "Stock was taken meanwhile; please retry")
+        raise InsufficientStock("Stock was taken meanwhile; please retry")
     uow.session.refresh(row)
     _maybe_low(uow, row, before)
 
@@ -140,8 +140,7 @@ def ship_from_reservation(uow: UnitOfWork, res: Reservation, qty: int) -> None:
     """Shipment: the held quantity leaves the warehouse (reserved and on hand both go down)."""
     if qty > res.quantity:
         raise InsufficientStock(
-            f"发货数量 {qty} 超过预留 {res.quantity}", f"Shipping {qty} exceeds the reserved {res.quantity}"
-        )
+            "Shipping {qty} exceeds the reserved {quantity}", qty=qty, quantity=res.quantity)
     row = uow.session.scalars(
         select(Stock)
         .where(Stock.warehouse_id == res.warehouse_id, Stock.product_id == res.product_id)

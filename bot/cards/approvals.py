@@ -22,13 +22,13 @@ def approval_key(step: ApprovalStep) -> str:
 
 
 def _fields(order: Order, step: ApprovalStep, v: Viewer) -> list[Field]:
-    mode = v.t("或签（一人同意即可）", "any one approver") if step.mode == StepMode.ANY.value else v.t("会签（全部同意）", "all approvers")
+    mode = v.t("any one approver") if step.mode == StepMode.ANY.value else v.t("all approvers")
     return [
-        Field(label=v.t("客户", "Customer"), value=f"{order.customer.name}（{order.customer.code}）"),
-        Field(label=v.t("销售", "Sales"), value=order.sales_user.display_name),
-        Field(label=v.t("金额", "Total"), value=v.money(order.total)),
-        Field(label=v.t("要求交期", "Requested date"), value=fmt_date(order.requested_date)),
-        Field(label=v.t("审批步骤", "Step"), value=f"{step.seq}/{len(order.steps)} {step.name} · {mode}"),
+        Field(label=v.t("Customer"), value=f"{order.customer.name}（{order.customer.code}）"),
+        Field(label=v.t("Sales"), value=order.sales_user.display_name),
+        Field(label=v.t("Total"), value=v.money(order.total)),
+        Field(label=v.t("Requested date"), value=fmt_date(order.requested_date)),
+        Field(label=v.t("Step"), value=f"{step.seq}/{len(order.steps)} {step.name} · {mode}"),
     ]
 
 
@@ -39,25 +39,23 @@ def approval_request_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
         kind="approval_request",
         key=approval_key(step),
         locale=v.locale,
-        title=v.t(f"待审批：订单 {order.number}", f"Approval needed: order {order.number}"),
+        title=v.t("Approval needed: order {number}", number=order.number),
         tone=Tone.INFO,
-        subtitle=v.t(f"{order.sales_user.display_name} 提交，金额 {v.money(order.total)}",
-                     f"Submitted by {order.sales_user.display_name}, total {v.money(order.total)}"),
+        subtitle=v.t("Submitted by {display_name}, total {total}", display_name=order.sales_user.display_name, total=v.money(order.total)),
         fields=_fields(order, step, v),
         table=line_table(order, v, max_rows=40),
-        text=[v.t(f"触发规则：{reasons}", f"Rules: {reasons}")] + ([order.notes] if order.notes else []),
+        text=[v.t("Rules: {reasons}", reasons=reasons)] + ([order.notes] if order.notes else []),
         context=f"{order.number} · {step.name}",
         buttons=[
-            Button(action="approve", label=v.t("同意", "Approve"), style="primary",
+            Button(action="approve", label=v.t("Approve"), style="primary",
                    token=v.token("approve", step.id),
-                   confirm=v.t(f"确认同意订单 {order.number}（{v.money(order.total)}）？",
-                               f"Approve order {order.number} ({v.money(order.total)})?"),
+                   confirm=v.t("Approve order {number} ({total})?", number=order.number, total=v.money(order.total)),
                    command=f"同意 {order.number}" if zh else f"approve {order.number}"),
-            Button(action="reject", label=v.t("驳回", "Reject"), style="danger",
+            Button(action="reject", label=v.t("Reject"), style="danger",
                    token=v.token("reject", step.id),
-                   confirm=v.t(f"确认驳回订单 {order.number}？", f"Reject order {order.number}?"),
-                   inputs=[Input(name="reason", label=v.t("驳回理由", "Reason for rejection"), multiline=True,
-                                 placeholder=v.t("请说明驳回原因", "Tell the sales person why"))],
+                   confirm=v.t("Reject order {number}?", number=order.number),
+                   inputs=[Input(name="reason", label=v.t("Reason for rejection"), multiline=True,
+                                 placeholder=v.t("Tell the sales person why"))],
                    presets=[Preset(label=v.t(z, e), token=v.token("reject", step.id, 0, code))
                             for code, z, e in REJECT_PRESETS],
                    command=f"驳回 {order.number} 理由" if zh else f"reject {order.number} reason"),
@@ -73,21 +71,21 @@ def approval_decided_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
     if step.status in (StepStatus.APPROVED.value, StepStatus.REJECTED.value):
         who = step.decided_by.display_name if step.decided_by else "—"
         at = fmt_clock(step.decided_at, v.tz)
-        verdict = (v.t(f"已同意 · {who} · {at}", f"Approved by {who} · {at}") if approved
-                   else v.t(f"已驳回 · {who} · {at}", f"Rejected by {who} · {at}"))
+        verdict = (v.t("Approved by {who} · {at}", who=who, at=at) if approved
+                   else v.t("Rejected by {who} · {at}", who=who, at=at))
     else:
-        verdict = v.t("审批已关闭（订单已取消）", "Approval closed (order cancelled)")
+        verdict = v.t("Approval closed (order cancelled)")
     text = []
     if step.reason and not approved:
-        text.append(v.t(f"驳回理由：{step.reason}", f"Reason: {step.reason}"))
+        text.append(v.t("Reason: {reason}", reason=step.reason))
     partial = [a for a in step.assignments if a.status == StepStatus.APPROVED.value]
     if step.mode == StepMode.ALL.value and partial:
-        text.append(v.t("已同意：", "Approved so far: ") + "、".join(a.user.display_name for a in partial))
+        text.append(v.t("Approved so far: ") + "、".join(a.user.display_name for a in partial))
     return Card(
         kind="approval_decided",
         key=approval_key(step),
         locale=v.locale,
-        title=v.t(f"订单 {order.number} 审批", f"Order {order.number} approval"),
+        title=v.t("Order {number} approval", number=order.number),
         tone=Tone.SUCCESS if approved else Tone.DANGER,
         subtitle=verdict,
         fields=_fields(order, step, v),
@@ -109,5 +107,5 @@ def approval_progress_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
     if mine is not None and mine.status != StepStatus.PENDING.value:
         card.buttons = []
         card.kind = "approval_decided"
-    card.context = v.t(f"已同意：{done or '—'} · 待审批：{waiting or '—'}", f"Approved: {done or '—'} · waiting: {waiting or '—'}")
+    card.context = v.t("Approved: {value} · waiting: {value_2}", value=done or '—', value_2=waiting or '—')
     return card

@@ -24,11 +24,11 @@ def shipping_task_card(task: ShippingTask, lines: Sequence[Reservation], v: View
     done = task.status in (TaskStatus.SHIPPED.value, TaskStatus.CANCELLED.value)
     who = task.claimed_by.display_name if task.claimed_by else None
     status = {
-        TaskStatus.OPEN.value: v.t("待领取", "Open"),
-        TaskStatus.CLAIMED.value: v.t(f"{who} 已领取", f"Claimed by {who}"),
-        TaskStatus.PARTIALLY_SHIPPED.value: v.t(f"部分发货（{who}）", f"Partly shipped ({who})"),
-        TaskStatus.SHIPPED.value: v.t("已发货", "Shipped"),
-        TaskStatus.CANCELLED.value: v.t("已取消", "Cancelled"),
+        TaskStatus.OPEN.value: v.t("Open"),
+        TaskStatus.CLAIMED.value: v.t("Claimed by {who}", who=who),
+        TaskStatus.PARTIALLY_SHIPPED.value: v.t("Partly shipped ({who})", who=who),
+        TaskStatus.SHIPPED.value: v.t("Shipped"),
+        TaskStatus.CANCELLED.value: v.t("Cancelled"),
     }[task.status]
     rows = [[r.line.product.sku, r.line.product.name, r.line.product.spec, f"{r.quantity + r.shipped} {r.line.product.unit}",
              str(r.shipped), str(r.quantity)] for r in lines]
@@ -36,30 +36,30 @@ def shipping_task_card(task: ShippingTask, lines: Sequence[Reservation], v: View
     zh = v.locale.startswith("zh")
     if not done:
         if task.claimed_by_id is None:
-            buttons.append(Button(action="claim", label=v.t("领取", "Claim"), style="primary",
+            buttons.append(Button(action="claim", label=v.t("Claim"), style="primary",
                                   token=v.token("claim", task.id), command=f"{'领取' if zh else 'claim'} {task.ref}"))
         inputs = [
-            Input(name="carrier", label=v.t("快递公司", "Carrier"), kind="select",
+            Input(name="carrier", label=v.t("Carrier"), kind="select",
                   options=[Option(value=x, label=x) for x in CARRIERS]),
-            Input(name="tracking", label=v.t("物流单号", "Tracking number")),
-        ] + [Input(name=f"qty_{r.order_line_id}", label=v.t(f"{r.line.product.sku} 发货数量", f"{r.line.product.sku} quantity"),
+            Input(name="tracking", label=v.t("Tracking number")),
+        ] + [Input(name=f"qty_{r.order_line_id}", label=v.t("{sku} quantity", sku=r.line.product.sku),
                    kind="number", initial=str(r.quantity), required=False) for r in lines if r.quantity > 0]
-        buttons.append(Button(action="ship", label=v.t("确认发货", "Confirm shipment"), style="primary" if task.claimed_by_id else "default",
+        buttons.append(Button(action="ship", label=v.t("Confirm shipment"), style="primary" if task.claimed_by_id else "default",
                               token=v.token("ship", task.id), inputs=inputs,
                               command=f"{'发货' if zh else 'ship'} {task.ref} 顺丰 SF0000000000"))
     return Card(
         kind="shipping_task", key=task_key(task), locale=v.locale,
-        title=v.t(f"发货任务 {task.ref} · 订单 {order.number}", f"Shipping task {task.ref} · order {order.number}"),
+        title=v.t("Shipping task {ref} · order {number}", ref=task.ref, number=order.number),
         tone=Tone.SUCCESS if done else Tone.INFO, subtitle=status,
         fields=[
-            Field(label=v.t("客户", "Customer"), value=c.name),
-            Field(label=v.t("地址", "Address"), value=f"{c.province}{c.city}{c.address}" or "—"),
-            Field(label=v.t("联系人", "Contact"), value=f"{c.contact_name} {c.contact_phone}".strip() or "—"),
-            Field(label=v.t("仓库", "Warehouse"), value=task.warehouse.name),
-            Field(label=v.t("要求交期", "Requested date"), value=fmt_date(order.requested_date)),
+            Field(label=v.t("Customer"), value=c.name),
+            Field(label=v.t("Address"), value=f"{c.province}{c.city}{c.address}" or "—"),
+            Field(label=v.t("Contact"), value=f"{c.contact_name} {c.contact_phone}".strip() or "—"),
+            Field(label=v.t("Warehouse"), value=task.warehouse.name),
+            Field(label=v.t("Requested date"), value=fmt_date(order.requested_date)),
         ],
-        table=LineTable(columns=[v.t("SKU", "SKU"), v.t("商品", "Product"), v.t("规格", "Spec"), v.t("数量", "Qty"),
-                                 v.t("已发", "Shipped"), v.t("待发", "To ship")], rows=rows),
+        table=LineTable(columns=[v.t("SKU", "SKU"), v.t("Product"), v.t("Spec"), v.t("Qty"),
+                                 v.t("Shipped"), v.t("To ship")], rows=rows),
         context=f"{task.ref} · {fmt_time(task.created_at, v.tz)}",
         buttons=buttons,
         data={"task": task.ref, "order_no": order.number, "customer": c.name, "status": task.status},
@@ -72,16 +72,16 @@ def receivables_digest_card(items: Sequence[OverdueItem], as_of: date, v: Viewer
     total = sum((r.open_amount for r in items), Decimal("0.00")) if items else None
     buttons = []
     for r in items[:5]:
-        buttons.append(Button(action="snooze", label=v.t(f"{r.order_number} 3天后提醒", f"{r.order_number}: remind in 3 days"),
+        buttons.append(Button(action="snooze", label=v.t("{order_number}: remind in 3 days", order_number=r.order_number),
                               token=v.token("snooze", r.receivable_id)))
-        buttons.append(Button(action="promise", label=v.t(f"{r.order_number} 承诺付款日", f"{r.order_number}: promised date"),
+        buttons.append(Button(action="promise", label=v.t("{order_number}: promised date", order_number=r.order_number),
                               token=v.token("promise", r.receivable_id),
-                              inputs=[Input(name="date", label=v.t("承诺付款日", "Promised payment date"), kind="date")]))
+                              inputs=[Input(name="date", label=v.t("Promised payment date"), kind="date")]))
     return Card(kind="reminder_digest", locale=v.locale,
-                title=title or v.t(f"逾期应收款（{len(items)} 笔）", f"Overdue receivables ({len(items)})"),
+                title=title or v.t("Overdue receivables ({count})", count=len(items)),
                 tone=Tone.WARNING,
-                fields=[Field(label=v.t("逾期合计", "Overdue total"), value=v.money(total))] if total is not None else [],
-                table=LineTable(columns=[v.t("客户", "Customer"), v.t("订单", "Order"), v.t("未收金额", "Open"),
-                                         v.t("到期日", "Due"), v.t("逾期天数", "Days overdue")], rows=rows),
+                fields=[Field(label=v.t("Overdue total"), value=v.money(total))] if total is not None else [],
+                table=LineTable(columns=[v.t("Customer"), v.t("Order"), v.t("Open"),
+                                         v.t("Due"), v.t("Days overdue")], rows=rows),
                 buttons=buttons[:10],
-                text=[v.t("登记收款：收款 SO-… 金额", "Record a payment: paid SO-… amount")])
+                text=[v.t("Record a payment: paid SO-… amount")])

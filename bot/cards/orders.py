@@ -49,26 +49,26 @@ def line_table(order: Order, v: Viewer, max_rows: int | None = None) -> LineTabl
     rows = []
     lines = order.lines if max_rows is None else order.lines[:max_rows]
     if v.sees_prices:
-        cols = [v.t("SKU", "SKU"), v.t("商品", "Product"), v.t("数量", "Qty"), v.t("单价", "Unit price"),
-                v.t("折扣", "Discount"), v.t("小计", "Subtotal")]
+        cols = [v.t("SKU", "SKU"), v.t("Product"), v.t("Qty"), v.t("Unit price"),
+                v.t("Discount"), v.t("Subtotal")]
         for ln in lines:
             rows.append([ln.product.sku, ln.product.name, f"{ln.quantity} {ln.product.unit}", v.money(ln.unit_price),
                          fmt_pct(ln.discount_pct), v.money(ln.amount)])
-        note = f"{v.t('合计', 'Total')} {v.money(order.total)}"
+        note = f"{v.t('Total')} {v.money(order.total)}"
     else:
-        cols = [v.t("SKU", "SKU"), v.t("商品", "Product"), v.t("规格", "Spec"), v.t("数量", "Qty")]
+        cols = [v.t("SKU", "SKU"), v.t("Product"), v.t("Spec"), v.t("Qty")]
         for ln in lines:
             rows.append([ln.product.sku, ln.product.name, ln.product.spec, f"{ln.quantity} {ln.product.unit}"])
         note = None
     if max_rows is not None and len(order.lines) > max_rows:
         more = len(order.lines) - max_rows
-        note = (note + " · " if note else "") + v.t(f"…还有 {more} 行", f"…and {more} more lines")
+        note = (note + " · " if note else "") + v.t("…and {more} more lines", more=more)
     return LineTable(columns=cols, rows=rows, note=note)
 
 
 def describe(entry: AuditEntry, v: Viewer) -> str:
     zh, en = ACTION_WORDS.get(entry.action, (entry.action, entry.action))
-    who = entry.actor.display_name if entry.actor else v.t("系统", "system")
+    who = entry.actor.display_name if entry.actor else v.t("system")
     extra = entry.details.get("reason") or entry.details.get("step") or entry.details.get("tracking") or ""
     text = f"{fmt_time(entry.at, v.tz)} {who} {v.t(zh, en)}"
     return f"{text}（{extra}）" if extra and v.locale.startswith("zh") else (f"{text} ({extra})" if extra else text)
@@ -77,38 +77,37 @@ def describe(entry: AuditEntry, v: Viewer) -> str:
 def order_status_card(order: Order, v: Viewer, timeline: Sequence[AuditEntry]) -> Card:
     state = order.state
     fields = [
-        Field(label=v.t("客户", "Customer"), value=f"{order.customer.name}（{order.customer.code}）"),
-        Field(label=v.t("销售", "Sales"), value=order.sales_user.display_name),
-        Field(label=v.t("状态", "Status"), value=lifecycle.label(state, v.locale)),
-        Field(label=v.t("要求交期", "Requested date"), value=fmt_date(order.requested_date)),
-        Field(label=v.t("下单时间", "Created"), value=fmt_time(order.created_at, v.tz)),
+        Field(label=v.t("Customer"), value=f"{order.customer.name}（{order.customer.code}）"),
+        Field(label=v.t("Sales"), value=order.sales_user.display_name),
+        Field(label=v.t("Status"), value=lifecycle.label(state, v.locale)),
+        Field(label=v.t("Requested date"), value=fmt_date(order.requested_date)),
+        Field(label=v.t("Created"), value=fmt_time(order.created_at, v.tz)),
     ]
     if v.sees_prices:
-        fields.insert(2, Field(label=v.t("金额", "Total"), value=v.money(order.total)))
+        fields.insert(2, Field(label=v.t("Total"), value=v.money(order.total)))
     step = current_step(order)
     if step is not None:
         names = "、".join(u.display_name for u in pending_approvers(step))
-        fields.append(Field(label=v.t("当前审批", "Waiting for"), value=f"{step.name}: {names}"))
+        fields.append(Field(label=v.t("Waiting for"), value=f"{step.name}: {names}"))
     buttons = []
     if state == OrderStatus.PENDING_APPROVAL and step is not None:
-        buttons.append(Button(action="nudge", label=v.t("催办", "Nudge approvers"), token=v.token("nudge", order.id),
+        buttons.append(Button(action="nudge", label=v.t("Nudge approvers"), token=v.token("nudge", order.id),
                               command=f"催办 {order.number}" if v.locale.startswith("zh") else f"remind {order.number}"))
     if state in (OrderStatus.PENDING_APPROVAL, OrderStatus.APPROVED) and may_cancel(v.user, order):
-        buttons.append(Button(action="cancel", label=v.t("取消订单", "Cancel order"), style="danger",
+        buttons.append(Button(action="cancel", label=v.t("Cancel order"), style="danger",
                               token=v.token("cancel", order.id, order.version),
-                              confirm=v.t(f"确定取消订单 {order.number}？预留的库存将释放。",
-                                          f"Cancel order {order.number}? Its reserved stock is released."),
+                              confirm=v.t("Cancel order {number}? Its reserved stock is released.", number=order.number),
                               command=f"取消 {order.number}" if v.locale.startswith("zh") else f"cancel {order.number}"))
     return Card(
         kind="order_status",
         key=f"order:{order.id}",
         locale=v.locale,
-        title=v.t(f"订单 {order.number}", f"Order {order.number}"),
+        title=v.t("Order {number}", number=order.number),
         tone=TONES[state],
         subtitle=lifecycle.label(state, v.locale),
         fields=fields,
         table=line_table(order, v, max_rows=50),
-        text=[v.t("进度：", "Timeline:")] + [describe(e, v) for e in timeline[-12:]],
+        text=[v.t("Timeline:")] + [describe(e, v) for e in timeline[-12:]],
         context=f"{order.number} · v{order.version}",
         buttons=buttons,
         data={"order_no": order.number, "status": state.value, "customer": order.customer.name},
@@ -118,12 +117,12 @@ def order_status_card(order: Order, v: Viewer, timeline: Sequence[AuditEntry]) -
 def order_list_card(title: str, orders: Sequence[Order], v: Viewer, empty: str) -> Card:
     rows = [[o.number, o.customer.name, lifecycle.label(o.state, v.locale)] + ([v.money(o.total)] if v.sees_prices else [])
             for o in orders]
-    cols = [v.t("订单", "Order"), v.t("客户", "Customer"), v.t("状态", "Status")] + ([v.t("金额", "Total")] if v.sees_prices else [])
+    cols = [v.t("Order"), v.t("Customer"), v.t("Status")] + ([v.t("Total")] if v.sees_prices else [])
     return Card(
         kind="list",
         locale=v.locale,
         title=title,
         table=LineTable(columns=cols, rows=rows) if rows else None,
         text=[] if rows else [empty],
-        context=v.t("发送订单号查看详情", "Send an order number to see its details"),
+        context=v.t("Send an order number to see its details"),
     )

@@ -18,8 +18,8 @@ from domain.permissions import may_view_order
 def my_approvals(turn: Turn) -> list[Reply]:
     items = approvals.pending_for(turn.uow.session, turn.user.id)
     if not items:
-        return turn.text("没有待您审批的订单 👍", "Nothing waits for your approval 👍")
-    replies = [Reply(text=turn.t(f"待您审批：{len(items)} 个", f"Waiting for you: {len(items)}"))]
+        return turn.text("Nothing waits for your approval 👍")
+    replies = [Reply(text=turn.t("Waiting for you: {count}", count=len(items)))]
     replies += [Reply(card=approval_request_card(i.order, i.step, turn.viewer)) for i in items[:10]]
     return replies
 
@@ -32,7 +32,7 @@ def _step_of(turn: Turn, number: str) -> ApprovalStep:
         decided = [s for s in order.steps if s.decided_at is not None]
         if decided:
             return decided[-1]
-        raise NotFound(f"订单 {order.number} 没有待处理的审批", f"Order {order.number} has no open approval")
+        raise NotFound("Order {number} has no open approval", number=order.number)
     return step
 
 
@@ -41,9 +41,8 @@ def decide(turn: Turn, step_id: int, approve: bool, reason: str | None) -> list[
     order = step.order
     v = turn.viewer
     if approve:
-        return turn.text(f"已同意订单 {order.number}（{v.money(order.total)}）",
-                         f"Approved order {order.number} ({v.money(order.total)})")
-    return turn.text(f"已驳回订单 {order.number}，理由：{reason}", f"Rejected order {order.number}. Reason: {reason}")
+        return turn.text("Approved order {number} ({total})", number=order.number, total=v.money(order.total))
+    return turn.text("Rejected order {number}. Reason: {reason}", number=order.number, reason=reason)
 
 
 def approve_by_text(turn: Turn, number: str) -> list[Reply]:
@@ -52,7 +51,7 @@ def approve_by_text(turn: Turn, number: str) -> list[Reply]:
 
 def reject_by_text(turn: Turn, number: str, reason: str | None) -> list[Reply]:
     if not reason:
-        return turn.error(f"请写明驳回理由：驳回 {number} 理由", f"Add a reason: reject {number} <reason>", "reason")
+        return turn.error("Add a reason: reject {number} <reason>", field="reason", number=number)
     return decide(turn, _step_of(turn, number).id, False, reason)
 
 
@@ -65,7 +64,7 @@ def reject_action(turn: Turn, step_id: int, preset: str, typed: str | None) -> l
         return decide(turn, step_id, False, labels[preset])
     step = turn.uow.session.get(ApprovalStep, step_id)
     if step is None:
-        raise NotFound("审批不存在", "No such approval")
+        raise NotFound("No such approval")
     if step.status != "pending" or not any(a.user_id == turn.user.id and a.status == "pending" for a in step.assignments):
         return decide(turn, step_id, False, "-")  # decide() refuses with the precise reason
     s = turn.uow.session
@@ -74,16 +73,15 @@ def reject_action(turn: Turn, step_id: int, preset: str, typed: str | None) -> l
     prompt.token = turn.ctx.signer.sign(ActionToken("reject", step_id))
     prompt.expires_at = turn.uow.now() + timedelta(minutes=30)
     s.add(prompt)
-    return turn.text(f"请直接回复驳回订单 {step.order.number} 的理由（30 分钟内有效）。",
-                     f"Reply with your reason for rejecting {step.order.number} (within 30 minutes).")
+    return turn.text("Reply with your reason for rejecting {number} (within 30 minutes).", number=step.order.number)
 
 
 def nudge(turn: Turn, order: Order) -> list[Reply]:
     if not may_view_order(turn.uow.session, turn.user, order):
-        return turn.error(f"您无权催办订单 {order.number}", f"You may not nudge order {order.number}")
+        return turn.error("You may not nudge order {number}", number=order.number)
     step = approvals.nudge(turn.uow, order, turn.user, turn.actor, turn.ctx.settings.nudge_interval_minutes)
     names = "、".join(u.display_name for u in approvals.pending_approvers(step))
-    return turn.text(f"已催办 {names}", f"Nudged {names}")
+    return turn.text("Nudged {names}", names=names)
 
 
 def nudge_by_text(turn: Turn, number: str) -> list[Reply]:
@@ -95,7 +93,6 @@ def cancel(turn: Turn, number: str, reason: str | None) -> list[Reply]:
     if order.status == OrderStatus.PARTIALLY_SHIPPED.value:
         # What left the warehouse cannot be cancelled: cancelling now means "the rest will not ship".
         fulfilment.cancel_rest(turn.uow, order, turn.user, turn.actor)
-        return turn.text(f"订单 {order.number} 剩余未发部分已取消，预留库存已释放；已发部分照常收款。",
-                         f"The unshipped rest of {order.number} is cancelled and its stock released; what shipped is still billed.")
+        return turn.text("The unshipped rest of {number} is cancelled and its stock released; what shipped is still billed.", number=order.number)
     order = orders.cancel_order(turn.uow, turn.user, number, reason, turn.actor)
-    return turn.text(f"订单 {order.number} 已取消，预留库存已释放。", f"Order {order.number} is cancelled; its stock was released.")
+    return turn.text("Order {number} is cancelled; its stock was released.", number=order.number)

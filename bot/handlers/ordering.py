@@ -22,22 +22,21 @@ FORM_LINES = 5
 
 def order_form(turn: Turn) -> list[Reply]:
     if not may_create_orders(turn.user):
-        raise PermissionDenied("只有销售人员可以下单", "Only sales staff can place orders")
-    inputs = [Input(name="customer", label=turn.t("客户", "Customer"), kind="select", source="customers",
-                    placeholder=turn.t("客户编码或名称", "Customer code or name"))]
+        raise PermissionDenied("Only sales staff can place orders")
+    inputs = [Input(name="customer", label=turn.t("Customer"), kind="select", source="customers",
+                    placeholder=turn.t("Customer code or name"))]
     for i in range(1, FORM_LINES + 1):
-        inputs.append(Input(name=f"product_{i}", label=turn.t(f"商品 {i}", f"Product {i}"), kind="select",
+        inputs.append(Input(name=f"product_{i}", label=turn.t("Product {i}", i=i), kind="select",
                             source="products", required=i == 1, placeholder="SKU"))
-        inputs.append(Input(name=f"qty_{i}", label=turn.t(f"数量 {i}", f"Quantity {i}"), kind="number", required=i == 1))
-    inputs.append(Input(name="requested_date", label=turn.t("要求交期", "Requested date"), kind="date", required=False))
-    inputs.append(Input(name="notes", label=turn.t("备注", "Notes"), required=False, multiline=True))
-    submit = Button(action="submit_order", label=turn.t("提交订单", "Submit order"), style="primary",
+        inputs.append(Input(name=f"qty_{i}", label=turn.t("Quantity {i}", i=i), kind="number", required=i == 1))
+    inputs.append(Input(name="requested_date", label=turn.t("Requested date"), kind="date", required=False))
+    inputs.append(Input(name="notes", label=turn.t("Notes"), required=False, multiline=True))
+    submit = Button(action="submit_order", label=turn.t("Submit order"), style="primary",
                     token=turn.viewer.token("submit_order", turn.user.id), inputs=inputs,
-                    command=turn.t("下单 客户 SKU-001 x10", "order CUSTOMER SKU-001 x10"))
-    return [Reply(card=Card(kind="form", locale=turn.locale, title=turn.t("新订单", "New order"), tone=Tone.INFO,
+                    command=turn.t("order CUSTOMER SKU-001 x10"))
+    return [Reply(card=Card(kind="form", locale=turn.locale, title=turn.t("New order"), tone=Tone.INFO,
                             inputs=inputs, buttons=[submit],
-                            text=[turn.t("也可以一句话下单：下单 华兴 SKU-001 x10 SKU-007 x5",
-                                         "Power users: order ACME SKU-001 x10 SKU-007 x5")]))]
+                            text=[turn.t("Power users: order ACME SKU-001 x10 SKU-007 x5")]))]
 
 
 def quick_order(turn: Turn, customer_query: str, lines: list[tuple[str, int]], original: str) -> list[Reply]:
@@ -88,14 +87,14 @@ def choose(turn: Turn, tok: ActionToken) -> list[Reply]:
     s = turn.uow.session
     prompt = s.get(PendingPrompt, turn.user.id)
     if prompt is None or prompt.kind != "quick_order" or prompt.expires_at < turn.uow.now():
-        return turn.error("这个选择已过期，请重新下单", "This choice has expired; please place the order again")
+        return turn.error("This choice has expired; please place the order again")
     parsed = intents.parse(prompt.token, today=turn.ctx.today(), order_prefix=turn.ctx.settings.order_prefix)
     if not isinstance(parsed, intents.QuickOrder):
-        return turn.error("这个选择已过期，请重新下单", "This choice has expired; please place the order again")
+        return turn.error("This choice has expired; please place the order again")
     model = Customer if tok.arg == "c" else Product
     item = s.get(model, tok.target)
     if item is None:
-        return turn.error("选项不存在", "No such option")
+        return turn.error("No such option")
     code = item.code if isinstance(item, Customer) else item.sku
     customer_q = code if tok.arg == "c" else parsed.customer_query
     lines = [(code if (tok.arg == "p" and i == tok.version) else q, n) for i, (q, n) in enumerate(parsed.lines, start=1)]
@@ -111,7 +110,7 @@ def submit_form(turn: Turn, inputs: dict[str, str]) -> list[Reply]:
     if customer is None:
         found = find_customers(s, cq) if cq else []
         if len(found) != 1:
-            return turn.error("请选择一个客户", "Pick one customer", "customer")
+            return turn.error("Pick one customer", field="customer")
         customer = found[0]
     lines: list[LineRequest] = []
     for i in range(1, FORM_LINES + 1):
@@ -123,23 +122,23 @@ def submit_form(turn: Turn, inputs: dict[str, str]) -> list[Reply]:
         if product is None:
             found = find_products(s, pq) if pq else []
             if len(found) != 1:
-                return turn.error(f"第 {i} 行：请选择一个商品", f"Line {i}: pick one product", f"product_{i}")
+                return turn.error("Line {i}: pick one product", field=f"product_{i}", i=i)
             product = found[0]
         try:
             qty = int(Decimal(qs))
             if qty <= 0 or Decimal(qs) != qty:
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
-            return turn.error(f"第 {i} 行：数量须为正整数", f"Line {i}: quantity must be a whole number above 0", f"qty_{i}")
+            return turn.error("Line {i}: quantity must be a whole number above 0", field=f"qty_{i}", i=i)
         lines.append(LineRequest(product_id=product.id, quantity=qty))
     if not lines:
-        return turn.error("至少填写一行商品", "Fill in at least one product line", "product_1")
+        return turn.error("Fill in at least one product line", field="product_1")
     requested = None
     if inputs.get("requested_date"):
         try:
             requested = date.fromisoformat(inputs["requested_date"].strip())
         except ValueError:
-            return turn.error("交期格式应为 YYYY-MM-DD", "Use YYYY-MM-DD for the date", "requested_date")
+            return turn.error("Use YYYY-MM-DD for the date", field="requested_date")
     return _place(turn, OrderRequest(customer_id=customer.id, lines=lines, requested_date=requested,
                                      notes=(inputs.get("notes") or "").strip(), channel=_channel(turn)))
 
@@ -148,9 +147,9 @@ def _place(turn: Turn, req: OrderRequest) -> list[Reply]:
     order = create_order(turn.uow, turn.user, req, turn.ctx.policy(), turn.actor)
     v = turn.viewer
     waiting = [s.name for s in order.steps if s.status == "pending"]
-    status = turn.t(f"已提交审批（{waiting[0]}）", f"submitted for approval ({waiting[0]})") if waiting else turn.t("已审批", "approved")
+    status = turn.t("submitted for approval ({waiting})", waiting=waiting[0]) if waiting else turn.t("approved")
     total = v.money(order.total) if sees_prices(turn.user) else ""
-    return turn.text(f"订单 {order.number} 已创建，金额 {total}，{status}。", f"Order {order.number} created, total {total}, {status}.")
+    return turn.text("Order {number} created, total {total}, {status}.", number=order.number, total=total, status=status)
 
 
 def suggest(turn: Turn, source: str, query: str) -> list[Option]:
@@ -161,4 +160,4 @@ def suggest(turn: Turn, source: str, query: str) -> list[Option]:
     if source == "products":
         items = find_products(s, query) if query.strip() else list(s.scalars(select(Product).order_by(Product.sku).limit(20)))
         return [Option(value=str(p.id), label=f"{p.sku} {p.name} {p.spec}".strip()) for p in items[:50]]
-    raise ValidationFailed("未知的选项来源", "Unknown option source")
+    raise ValidationFailed("Unknown option source")

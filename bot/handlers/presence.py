@@ -12,7 +12,7 @@ from domain.directory import find_users
 
 def away(turn: Turn, until: date, delegate_query: str | None) -> list[Reply]:
     if not delegate_query:
-        return turn.error("请指定代理人：外出 至 12-01 转交 李四", "Name a delegate: away until 2026-12-01 delegate Li", "delegate")
+        return turn.error("Name a delegate: away until 2026-12-01 delegate Li", field="delegate")
     found = [u for u in find_users(turn.uow.session, delegate_query) if u.id != turn.user.id]
     if len(found) != 1:
         names = "、".join(u.display_name for u in found[:6])
@@ -20,10 +20,9 @@ def away(turn: Turn, until: date, delegate_query: str | None) -> list[Reply]:
                           f"'{delegate_query}' matches {len(found)} people{(': ' + names) if names else ''}", "delegate")
     delegate = found[0]
     presence.set_away(turn.uow, turn.user, until, delegate, turn.ctx.today(), turn.actor)
-    return turn.text(f"已设置外出至 {until}，期间新的审批转交 {delegate.display_name}。回来后发送「回来了」。",
-                     f"Away until {until}; new approvals go to {delegate.display_name}. Send 'back' when you return.")
+    return turn.text("Away until {until}; new approvals go to {display_name}. Send 'back' when you return.", until=until, display_name=delegate.display_name)
 
 
 def back(turn: Turn) -> list[Reply]:
     presence.come_back(turn.uow, turn.user, turn.actor)
-    return turn.text("欢迎回来，审批不再转交。", "Welcome back; approvals come to you again.")
+    return turn.text("Welcome back; approvals come to you again.")
