@@ -8,6 +8,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from bot.i18n import texts
 from bot.settings import Settings
 from domain.errors import DomainError, NotFound, PermissionDenied
 
@@ -29,7 +30,8 @@ def create_app(settings: Settings, engine: Engine) -> Flask:
     @app.errorhandler(DomainError)
     def domain_error(e: DomainError):  # type: ignore[no-untyped-def]
         status = 404 if isinstance(e, NotFound) else 403 if isinstance(e, PermissionDenied) else 400
-        return jsonify({"error": e.en, "error_zh": e.zh, "code": e.code}), status
+        return jsonify({"error": texts("en").render(e.message), "error_zh": texts("zh-CN").render(e.message),
+                        "code": e.code}), status
 
     @app.errorhandler(ValidationError)
     def malformed(e: ValidationError):  # type: ignore[no-untyped-def]

@@ -96,7 +96,7 @@ def import_bank_statement(sessions: sessionmaker[Session], ctx: BotContext, data
                 continue
             except DomainError as e:
                 uow.rollback()
-                report.refused.append((m, e.message(user.locale if user else ctx.settings.default_locale)))
+                report.refused.append((m, ctx.texts(user.locale if user else None).render(e.message)))
                 continue
         report.recorded.append(m)
     return report

@@ -115,6 +115,7 @@ def users_list() -> None:
 @click.argument("external_id")
 def users_link(username: str, platform: str, external_id: str) -> None:
     """Link USERNAME to their id on PLATFORM."""
+    from bot.i18n import texts
     from domain.directory import link
     from domain.errors import DomainError
 
@@ -122,7 +123,7 @@ def users_link(username: str, platform: str, external_id: str) -> None:
         try:
             link(s, username, platform, external_id)
         except DomainError as e:
-            raise click.ClickException(e.en) from e
+            raise click.ClickException(texts("en").render(e.message)) from e
         s.commit()
     click.echo(f"linked {username} ↔ {platform}:{external_id}")
 
@@ -147,7 +148,9 @@ def rules_check(file: Path) -> None:
     for r in rs.rules:
         when = r.when.model_dump(exclude_none=True) if r.when else "always"
         who = ",".join([*(x.value for x in r.step.approvers.roles), *r.step.approvers.users])
-        click.echo(f"ok  {r.name:<24} when {when} → {r.step.name} [{r.step.mode}] {who}")
+        step = r.step.title
+        click.echo(f"ok  {r.name:<24} when {when} → {step.zh} / {step.en} [{r.step.mode}] {who}\n"
+                   f"    {r.title.zh} / {r.title.en}")
 
 
 @main.group()
@@ -203,7 +206,7 @@ def payments_record(order_number: str, amount: str, paid_on: str | None, method:
             publish(uow, ot.ctx)
             uow.commit()
         except DomainError as e:
-            raise click.ClickException(e.message(ot.settings.default_locale)) from e
+            raise click.ClickException(ot.ctx.texts().render(e.message)) from e
         click.echo(f"recorded {value:,.2f} for {order.number}; still open {fulfilment.open_amount(uow.session, order.id):,.2f}")
 
 

@@ -43,7 +43,8 @@ class BotContext:
         return url.replace("?", ".pdf?", 1), url.replace("?", ".xlsx?", 1)
 
     def viewer(self, user: User) -> Viewer:
-        return Viewer(user=user, tz=self.settings.tz, currency=self.settings.currency, signer=self.signer)
+        return Viewer(user=user, tz=self.settings.tz, currency=self.settings.currency, signer=self.signer,
+                      today=self.today())
 
     def texts(self, locale: str | None = None) -> Texts:
         return texts(locale or self.settings.default_locale, self.settings.tz, self.settings.currency)

@@ -55,7 +55,7 @@ INTENTS: dict[type, Callable[[Turn, Any], list[Reply]]] = {
     it.Payment: lambda t, i: ff.payment_by_text(t, i),
     it.Statement: lambda t, i: ff.statement(t, i.customer_query, i.start, i.end),
     it.Report: lambda t, i: ff.report(t, i.kind),
-    it.Help: lambda t, i: [Reply(card=help_card(t.user, t.locale))],
+    it.Help: lambda t, i: [Reply(card=help_card(t.user, t.texts))],
 }
 
 ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] = {
@@ -156,17 +156,17 @@ class BotCore:
         if isinstance(intent, it.QuickOrder):
             return og.quick_order(turn, intent.customer_query, list(intent.lines), text)
         if isinstance(intent, it.Invalid):
-            return turn.error(intent.reason_zh, intent.reason_en)
+            return turn.refuse(intent.reason)
         handler = INTENTS.get(type(intent))
         if handler is None:
             return turn.text("Sorry, I did not get that. Send 'help' to see what I can do, or an order number like SO-20261122-0007.")
         return handler(turn, intent)
 
     def _not_linked(self, platform: str, external_id: str) -> list[Reply]:
-        text = (f"您的账号尚未关联 OrderTalk 用户。请把这个 ID 发给管理员：{platform} / {external_id}\n"
-                f"管理员执行：ordertalk users link <用户名> {platform} {external_id}\n"
-                f"Your account is not linked to an OrderTalk user yet. Send this ID to an admin: {platform} / {external_id}\n"
-                f"The admin runs: ordertalk users link <username> {platform} {external_id}")
+        # Nobody is identified, so nobody's language is known: the deployment's default language.
+        text = self.ctx.texts().t("Your account is not linked to an OrderTalk user yet. Send this ID to an admin: "
+                                  "{platform} / {external_id}\nThe admin runs: ordertalk users link <username> "
+                                  "{platform} {external_id}", platform=platform, external_id=external_id)
         return [Reply(text=text, ephemeral=True)]
 
     def _handle(self, platform: str, external_id: str, event_id: str, reply_to: ReplyTarget | None,
@@ -197,8 +197,8 @@ class BotCore:
         # The change rolled back; record the event and the explanation so a retry gets the same answer.
         with uow:
             user = identify(uow.session, platform, external_id)
-            locale = user.locale if user else self.ctx.settings.default_locale
-            replies = [Reply(card=error_card(locale, error.message(locale), error.details.get("field")), ephemeral=True)]
+            texts = self.ctx.texts(user.locale if user else None)
+            replies = [Reply(card=error_card(texts, texts.render(error.message), error.field), ephemeral=True)]
             existing = uow.session.get(InboundEvent, key)
             if existing is not None and existing.replies:
                 return []  # a true duplicate that was already answered

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from domain import parsing
+from domain.messages import N_, Message
 
 _T = TypeVar("_T")
 
@@ -144,8 +145,7 @@ class Unknown:
 
 @dataclass(frozen=True, slots=True)
 class Invalid:
-    reason_zh: str
-    reason_en: str
+    reason: Message  # translated for the reader by the bot (bot.i18n)
 
 
 Intent = (
@@ -156,9 +156,9 @@ Intent = (
 
 
 class _Bad(Exception):
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh, self.en = zh, en
+    def __init__(self, msgid: str, /, **params: Any) -> None:
+        self.message = Message(msgid, params)
+        super().__init__(str(self.message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,11 +191,11 @@ def _read(reader: Callable[..., _T], text: str, **kw: Any) -> _T:
     try:
         return reader(text, **kw)
     except parsing.InputRefused as e:
-        raise _Bad(e.zh, e.en) from None
+        raise _Bad(e.message.msgid, **e.message.params) from None
 
 
 def _date(text: str, c: _Ctx, *, earliest: date | None = None, latest: date | None = None,
-          what: tuple[str, str] = ("日期", "the date")) -> date:
+          what: str = N_("the date")) -> date:
     """A date as typed: without a year, this year's; outside the bounds, refused with the year to write."""
     return _read(parsing.calendar_date, text, today=c.today, earliest=earliest, latest=latest, what=what)
 
@@ -229,8 +229,7 @@ _QTY_TOKENS = [re.compile(p, re.I) for p in (
     r"(?P<p>.+?)(?:\*|×|(?<=[\d\u3400-\u9fff])x)(?P<q>[-+]?\d[\d.,]*)",  # SKU-007*5   螺丝x10
     rf"(?P<p>.*[^\x00-\x7f])(?P<q>\d[\d.,]*){_UNIT}",  # 螺丝10个
 )]
-_ORDER_USAGE = ("请写明商品和数量，例如：下单 华兴 SKU-001 x10 SKU-007 x5",
-                "name products and quantities, e.g. order ACME SKU-001 x10 SKU-007 x5")
+_ORDER_USAGE = N_("name products and quantities, e.g. order ACME SKU-001 x10 SKU-007 x5")
 
 
 def _quick_order(m: re.Match[str], c: _Ctx) -> Intent:
@@ -247,21 +246,19 @@ def _quick_order(m: re.Match[str], c: _Ctx) -> Intent:
             if qm.groupdict().get("p"):
                 words.append(qm["p"])
             if not words:
-                raise _Bad(f"数量「{token}」前缺少商品。" + _ORDER_USAGE[0],
-                           f"quantity '{token}' has no product; " + _ORDER_USAGE[1])
+                raise _Bad("quantity '{token}' has no product; {usage}", token=token, usage=Message(_ORDER_USAGE))
             lines.append((" ".join(words), _qty(qm["q"])))
             words = []
         if words:
             item = " ".join(words)
-            raise _Bad(f"「{item}」缺少数量。" + _ORDER_USAGE[0], f"'{item}' has no quantity; " + _ORDER_USAGE[1])
+            raise _Bad("'{item}' has no quantity; {usage}", item=item, usage=Message(_ORDER_USAGE))
     if not lines:
-        raise _Bad(*_ORDER_USAGE)
+        raise _Bad(_ORDER_USAGE)
     return QuickOrder(m["customer"], tuple(lines))
 
 
 _CARRIERS = ("京东物流", "顺丰", "中通", "圆通", "韵达", "申通", "德邦", "京东", "EMS", "极兔", "邮政")
-_SHIP_USAGE = ("用法：发货 T-12 顺丰 SF1234567890 [SKU-001=5 SKU-002=3]",
-               "usage: ship T-12 <carrier> <tracking number> [SKU-001=5 SKU-002=3]")
+_SHIP_USAGE = N_("usage: ship T-12 <carrier> <tracking number> [SKU-001=5 SKU-002=3]")
 
 
 def _ship(m: re.Match[str], c: _Ctx) -> Intent:
@@ -269,25 +266,25 @@ def _ship(m: re.Match[str], c: _Ctx) -> Intent:
     split = next((i for i, t in enumerate(tokens) if "=" in t), len(tokens))
     head, tail = tokens[:split], tokens[split:]
     if not head:
-        raise _Bad(*_SHIP_USAGE)
+        raise _Bad(_SHIP_USAGE)
     carrier, tracking = " ".join(head[:-1]), head[-1]
     if not carrier:  # "顺丰SF1234567890"
         name = next((n for n in _CARRIERS if tracking.upper().startswith(n) and len(tracking) > len(n)), "")
         carrier, tracking = name, tracking[len(name):]
     if not carrier or not re.fullmatch(r"[A-Za-z0-9-]*\d[A-Za-z0-9-]*", tracking):
-        raise _Bad(*_SHIP_USAGE)
+        raise _Bad(_SHIP_USAGE)
     quantities: dict[str, int] = {}
     for token in tail:
         sku, _, n = token.partition("=")
         if not sku or sku in quantities:
-            raise _Bad(f"发货数量「{token}」无效或重复。" + _SHIP_USAGE[0],
-                       f"shipped quantity '{token}' is invalid or repeated; " + _SHIP_USAGE[1])
+            raise _Bad("shipped quantity '{token}' is invalid or repeated; {usage}", token=token,
+                       usage=Message(_SHIP_USAGE))
         quantities[sku] = _qty(n)
     return Ship(_task(m), carrier, tracking, quantities or None)
 
 
 def _away(m: re.Match[str], c: _Ctx) -> Intent:
-    until = _date(m["date"], c, earliest=c.today, what=("返回日期", "the return date"))
+    until = _date(m["date"], c, earliest=c.today, what=N_("the return date"))
     if m["who"] is not None and not m["who"].strip(" @"):
         raise _Bad("name the delegate, e.g. away until 12-01 delegate Li")
     return Away(until, m["who"].strip().lstrip("@") if m["who"] else None)
@@ -306,7 +303,7 @@ def _payment(m: re.Match[str], c: _Ctx) -> Intent:
     if method and re.match(r"on\s|于|\d", method, re.I):
         _date(method.split()[0], c)  # a date in the wrong place: say why it cannot be read
         raise _Bad("cannot read '{method}'", method=method)
-    on = _date(rest["on"], c, latest=c.today, what=("收款日期", "the payment date")) if rest["on"] else None
+    on = _date(rest["on"], c, latest=c.today, what=N_("the payment date")) if rest["on"] else None
     return Payment(_num(m, c), amount, on, method)
 
 
@@ -319,7 +316,7 @@ def _statement(m: re.Match[str], c: _Ctx) -> Intent:
     if rest is None or re.fullmatch(_DATE, rest["cust"], re.I):
         raise _Bad("usage: statement ACME [2026-10-01 2026-10-31]")
     start = _date(rest["start"], c) if rest["start"] else None
-    end = _date(rest["end"], c, earliest=start, what=("结束日期", "the end date")) if rest["end"] and start else None
+    end = _date(rest["end"], c, earliest=start, what=N_("the end date")) if rest["end"] and start else None
     return Statement(rest["cust"], start, end)
 
 
@@ -363,31 +360,32 @@ _RULES: list[tuple[str, _Builder]] = [
     (r"(?:下单|新订单|new\s+order\b|order\b)\s*(?P<customer>[^\s,;、]+)[\s,;、]*(?P<lines>.*)", _quick_order),
 ]
 # A recognised command word alone or followed by arguments nothing above accepted: show its usage.
-_USAGE: list[tuple[str, str, str]] = [
-    (r"催办|催|remind|nudge", "催办 %EX%", "nudge %EX%"),
-    (r"同意|批准|approve", "同意 %EX%", "approve %EX%"),
-    (r"驳回|拒绝|reject", "驳回 %EX% [理由]", "reject %EX% [reason]"),
-    (r"取消|cancel", "取消 %EX% [原因]", "cancel %EX% [reason]"),
-    (r"收款|回款|paid|payment", "收款 %EX% 12000 [2026-11-20] [转账]", "paid %EX% 12000 [on 2026-11-20] [by transfer]"),
-    (r"领取|认领|claim", "领取 T-12", "claim T-12"),
-    (r"确认发货|发货|ship", "发货 T-12 顺丰 SF1234567890 [SKU-001=5]", "ship T-12 SF SF1234567890 [SKU-001=5]"),
-    (r"外出|休假|away|ooo", "外出 至 12-01 转交 李四", "away until 12-01 delegate Li"),
-    (r"对账单|statement", "对账单 华兴 [2026-10-01 2026-10-31]", "statement ACME [2026-10-01 2026-10-31]"),
-    (r"客户|customer|cust", "客户 华兴", "customer ACME"),
-    (r"库存|stock", "库存 SKU-001", "stock SKU-001"),
-    (r"status|查询|查", "查询 %EX%", "status %EX%"),
+# The usage is a msgid: the reader sees the command in their own language ({example} is an order number).
+_USAGE: list[tuple[str, str]] = [
+    (r"催办|催|remind|nudge", N_("nudge {example}")),
+    (r"同意|批准|approve", N_("approve {example}")),
+    (r"驳回|拒绝|reject", N_("reject {example} [reason]")),
+    (r"取消|cancel", N_("cancel {example} [reason]")),
+    (r"收款|回款|paid|payment", N_("paid {example} 12000 [on 2026-11-20] [by transfer]")),
+    (r"领取|认领|claim", N_("claim T-12")),
+    (r"确认发货|发货|ship", N_("ship T-12 SF SF1234567890 [SKU-001=5]")),
+    (r"外出|休假|away|ooo", N_("away until 12-01 delegate Li")),
+    (r"对账单|statement", N_("statement ACME [2026-10-01 2026-10-31]")),
+    (r"客户|customer|cust", N_("customer ACME")),
+    (r"库存|stock", N_("stock SKU-001")),
+    (r"status|查询|查", N_("status {example}")),
 ]
 
 
 @lru_cache(maxsize=8)
-def _compiled(prefix: str) -> tuple[list[tuple[re.Pattern[str], _Builder]], list[tuple[re.Pattern[str], str, str]]]:
+def _compiled(prefix: str) -> tuple[list[tuple[re.Pattern[str], _Builder]], list[tuple[re.Pattern[str], Message]]]:
     dash = r"[-‐‑‒–—―]?"
     num = rf"(?<![A-Za-z0-9]){re.escape(prefix)}\s*{dash}\s*(?P<d8>\d{{8}})\s*{dash}\s*(?P<d4>\d{{4}})(?!\d)"
     task = r"(?<![A-Za-z0-9])(?P<task>T\s*-?\s*\d{1,9})(?!\d)"
     rules = [(re.compile(p.replace("%NUM%", num).replace("%TASK%", task), re.I), b) for p, b in _RULES]
     example = f"{prefix}-20261122-0007"
-    usage = [(re.compile(rf"(?:{kw})(?:\s.*)?", re.I | re.S), zh.replace("%EX%", example), en.replace("%EX%", example))
-             for kw, zh, en in _USAGE]
+    usage = [(re.compile(rf"(?:{kw})(?:\s.*)?", re.I | re.S), Message(msgid, {"example": example}))
+             for kw, msgid in _USAGE]
     return rules, usage
 
 
@@ -403,8 +401,8 @@ def parse(text: str, *, today: date, order_prefix: str = "SO") -> Intent:
             try:
                 return build(m, ctx)
             except _Bad as bad:
-                return Invalid(bad.zh, bad.en)
-    for pattern, zh, en in usage:
+                return Invalid(bad.message)
+    for pattern, example in usage:
         if pattern.fullmatch(s):
-            return Invalid(f"格式不对。用法：{zh}", f"Not understood. Usage: {en}")
+            return Invalid(Message(N_("Not understood. Usage: {usage}"), {"usage": example}))
     return Unknown(s)

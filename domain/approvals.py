@@ -16,6 +16,7 @@ from domain import lifecycle, stock
 from domain.audit import Actor, record
 from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
 from domain.events import ApprovalDecided, ApprovalRequested, OrderApproved, OrderRejected
+from domain.messages import Name
 from domain.models import (
     ApprovalAssignment,
     ApprovalStep,
@@ -46,13 +47,15 @@ def resolve_approvers(session: Session, planned: PlannedStep, requester_id: int,
 
 def open_steps(uow: UnitOfWork, order: Order, planned: list[PlannedStep], actor: Actor, today: date) -> None:
     for seq, p in enumerate(planned, start=1):
-        step = ApprovalStep(order=order, seq=seq, name=p.name, mode=p.mode, reasons=",".join(p.reasons))
+        step = ApprovalStep(order=order, seq=seq, name=p.name, name_en=p.name_en, mode=p.mode, reasons=",".join(p.reasons),
+                            reason_titles=[t.model_dump() for t in p.reason_titles])
         uow.session.add(step)
         for acting, behalf in resolve_approvers(uow.session, p, order.sales_user_id, today):
             step.assignments.append(ApprovalAssignment(user_id=acting.id, on_behalf_of_id=behalf.id if behalf else None))
         if not step.assignments:
             raise ValidationFailed(
-                "Approval step '{name}' has no approver; an admin must check the rules and roles", name=p.name)
+                "Approval step '{name}' has no approver; an admin must check the rules and roles",
+                name=Name(p.name, p.name_en))
     uow.session.flush()
     _activate_next(uow, order, actor)
 
@@ -107,12 +110,10 @@ def decide(
                why="not an approver of this step")
         uow.commit()  # the refusal itself is part of the audit trail
         raise PermissionDenied(
-            "You are not an approver of '{name}' and cannot decide order {number}", name=step.name, number=order.number)
+            "You are not an approver of '{name}' and cannot decide order {number}", name=Name.of(step), number=order.number)
     if mine.status != StepStatus.PENDING.value:
-        raise AlreadyDecided(
-            f"您已审批过订单 {order.number}（{'同意' if mine.status == 'approved' else '驳回'}），正在等待其他审批人",
-            f"You already decided order {order.number} ({mine.status}); waiting for the other approvers",
-        )
+        raise AlreadyDecided("You already decided order {number} ({decision}); waiting for the other approvers",
+                             number=order.number, decision=StepStatus(mine.status))
     if not approve and not (reason or "").strip():
         raise ValidationFailed("A rejection needs a reason", field="reason")
     now = uow.now()
@@ -151,13 +152,12 @@ def decide(
 
 def _already(step: ApprovalStep, order: Order) -> AlreadyDecided:
     who = step.decided_by.display_name if step.decided_by else "—"
-    at = step.decided_at.isoformat(timespec="minutes") if step.decided_at else ""
+    at = step.decided_at  # a datetime: the reader sees it in the configured zone and their format
     if step.status == StepStatus.APPROVED.value:
         return AlreadyDecided("Order {number} was already approved by {by} at {at}", number=order.number, by=who, at=at)
     if step.status == StepStatus.REJECTED.value:
         return AlreadyDecided("Order {number} was already rejected by {by} at {at}", number=order.number, by=who, at=at)
-    return AlreadyDecided(f"该审批已关闭（订单 {order.number} {lifecycle.label(order.state, 'zh')}）",
-                          f"This approval is closed (order {order.number} is {lifecycle.label(order.state, 'en')})")
+    return AlreadyDecided("This approval is closed (order {number} is {status})", number=order.number, status=order.state)
 
 
 def cancel_open_steps(order: Order) -> None:

@@ -35,7 +35,8 @@ def identify(session: Session, platform: str, external_id: str) -> User | None:
 
 def link(session: Session, username: str, platform: str, external_id: str) -> PlatformIdentity:
     if platform not in PLATFORMS:
-        raise ValidationFailed("Unknown platform {platform} (use one of {PLATFORMS})", platform=platform, PLATFORMS=', '.join(PLATFORMS))
+        raise ValidationFailed("Unknown platform {platform} (use one of {platforms})", platform=platform,
+                               platforms=", ".join(PLATFORMS))
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound("No user {username}", username=username)

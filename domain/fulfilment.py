@@ -22,6 +22,7 @@ from domain.events import (
     ShippingTaskCreated,
     ShippingTasksClosed,
 )
+from domain.messages import N_
 from domain.models import (
     Customer,
     Order,
@@ -71,11 +72,10 @@ def task_by_ref(session: Session, ref: str) -> ShippingTask:
     return get_task(session, int(digits))
 
 
-def _staff_check(user: User, task: ShippingTask, verb_zh: str, verb_en: str) -> None:
+def _staff_check(user: User, task: ShippingTask, msgid: str) -> None:
     if user.has_role(Role.ADMIN) or (user.has_role(Role.WAREHOUSE) and user.warehouse_id == task.warehouse_id):
         return
-    raise PermissionDenied(f"您不是{task.warehouse.name}的仓库人员，不能{verb_zh}发货任务 {task.ref}",
-                           f"You are not staff of {task.warehouse.name} and cannot {verb_en} task {task.ref}")
+    raise PermissionDenied(msgid, warehouse=task.warehouse.name, ref=task.ref)
 
 
 def _still_open(task: ShippingTask) -> None:
@@ -90,7 +90,7 @@ def claim(uow: UnitOfWork, task_id: int, user: User, actor: Actor) -> ShippingTa
     lock_order(uow, task.order_id)
     uow.session.refresh(task)
     try:
-        _staff_check(user, task, "领取", "claim")
+        _staff_check(user, task, N_("You are not staff of {warehouse} and cannot claim task {ref}"))
     except PermissionDenied:
         record(uow, task.order, actor, "refused", action_tried="claim", task=task.ref, why="not staff of the warehouse")
         uow.commit()
@@ -121,7 +121,7 @@ def ship(uow: UnitOfWork, task_id: int, user: User, carrier: str, tracking: str,
     task = get_task(uow.session, task_id)
     order = lock_order(uow, task.order_id)
     uow.session.refresh(task)
-    _staff_check(user, task, "确认", "ship")
+    _staff_check(user, task, N_("You are not staff of {warehouse} and cannot ship task {ref}"))
     _still_open(task)
     if task.claimed_by_id not in (None, user.id):
         who = task.claimed_by.display_name if task.claimed_by else "?"
@@ -182,8 +182,12 @@ def record_payment(uow: UnitOfWork, order: Order, amount: Decimal, paid_on: date
         raise ValidationFailed("The amount must be above 0", field="amount")
     order = lock_order(uow, order.id)
     open_ = open_amount(uow.session, order.id)
+    if open_ == 0:
+        raise ValidationFailed(_nothing_due(order), number=order.number, status=order.state, field="amount",
+                               open_amount=str(open_))
     if amount > open_:
-        raise ValidationFailed("Payment {amount:,.2f} exceeds the open amount {open:,.2f} of {number}", amount=amount, open=open_, number=order.number, field="amount", open_amount=str(open_))
+        raise ValidationFailed("Payment {amount} exceeds the open amount {open} of {number}", amount=amount, open=open_,
+                               number=order.number, field="amount", open_amount=str(open_))
     payment = Payment(order_id=order.id, customer_id=order.customer_id, amount=amount, paid_on=paid_on, method=method,
                       reference=reference, recorded_by_id=user.id if user else None, created_at=uow.now())
     uow.session.add(payment)
@@ -204,6 +208,15 @@ def record_payment(uow: UnitOfWork, order: Order, amount: Decimal, paid_on: date
         lifecycle.transition(uow, order, OrderStatus.COMPLETED, actor, "completed")
         uow.emit(OrderCompleted(order.id))
     return payment
+
+
+def _nothing_due(order: Order) -> str:
+    """Why an order has nothing to pay: a payment is recorded against what has shipped."""
+    if order.state in (OrderStatus.REJECTED, OrderStatus.CANCELLED):
+        return N_("Nothing is due on order {number}: it is {status}")
+    if order.state in (OrderStatus.DRAFT, OrderStatus.PENDING_APPROVAL, OrderStatus.APPROVED):
+        return N_("Nothing is due yet on order {number}: it has not shipped ({status})")
+    return N_("Nothing is due on order {number}: everything shipped is paid")
 
 
 def cancel_rest(uow: UnitOfWork, order: Order, user: User, actor: Actor) -> None:
@@ -257,6 +270,11 @@ class OverdueItem:
     due_date: date
     promised_date: date | None
     snoozed_until: date | None
+    name_en: str | None = None  # the customer's English name (`name` is `customer_name`)
+
+    @property
+    def name(self) -> str:
+        return self.customer_name
 
     @property
     def open_amount(self) -> Decimal:
@@ -265,7 +283,8 @@ class OverdueItem:
 
 def overdue_receivables(session: Session, as_of: date, sales_user_id: int | None = None) -> list[OverdueItem]:
     q = (select(Receivable.id, Receivable.order_id, Order.number, Customer.name, Order.sales_user_id, User.manager_id,
-                Receivable.amount, Receivable.paid, Receivable.due_date, Receivable.promised_date, Receivable.snoozed_until)
+                Receivable.amount, Receivable.paid, Receivable.due_date, Receivable.promised_date, Receivable.snoozed_until,
+                Customer.name_en)
          .join(Order, Order.id == Receivable.order_id).join(Customer, Customer.id == Receivable.customer_id)
          .join(User, User.id == Order.sales_user_id)
          .where(Receivable.settled.is_(False), Receivable.due_date < as_of)
@@ -273,3 +292,34 @@ def overdue_receivables(session: Session, as_of: date, sales_user_id: int | None
     if sales_user_id is not None:
         q = q.where(Order.sales_user_id == sales_user_id)
     return [OverdueItem(*row) for row in session.execute(q)]
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Receivables summed: what was billed (shipped), paid, is still open, and of that is past due."""
+
+    billed: Decimal
+    paid: Decimal
+    overdue: Decimal
+
+    @property
+    def open(self) -> Decimal:
+        return self.billed - self.paid
+
+
+def _balance(session: Session, where: object, as_of: date) -> Balance:
+    rows = session.execute(select(Receivable.amount, Receivable.paid, Receivable.due_date, Receivable.settled)
+                           .where(where)).all()  # type: ignore[arg-type]
+    zero = Decimal("0.00")
+    billed = sum((a for a, _, _, _ in rows), zero)
+    paid = sum((p for _, p, _, _ in rows), zero)
+    overdue = sum((a - p for a, p, due, settled in rows if not settled and due < as_of), zero)
+    return Balance(billed, paid, overdue)
+
+
+def order_balance(session: Session, order_id: int, as_of: date) -> Balance:
+    return _balance(session, Receivable.order_id == order_id, as_of)
+
+
+def customer_balance(session: Session, customer_id: int, as_of: date) -> Balance:
+    return _balance(session, Receivable.customer_id == customer_id, as_of)

@@ -29,3 +29,19 @@ class Message:
             return self.msgid.format(**{k: str(v) for k, v in self.params.items()})
         except (KeyError, IndexError, ValueError):
             return self.msgid
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name kept in two languages (products, customers, approval steps): the English one shown to English
+    readers when there is one."""
+
+    zh: str
+    en: str | None = None
+
+    def __str__(self) -> str:
+        return self.en or self.zh
+
+    @classmethod
+    def of(cls, item: Any) -> Name:
+        return cls(item.name, getattr(item, "name_en", None))

@@ -310,7 +310,10 @@ class ApprovalStep(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(100))
-    reasons: Mapped[str] = mapped_column(String(300), default="")  # rule names that asked for this step
+    name_en: Mapped[str | None] = mapped_column(String(100))  # shown to English readers when set
+    reasons: Mapped[str] = mapped_column(String(300), default="")  # rule names (ids) that asked for this step
+    # The human titles of those rules, as the rules file had them when the step opened: [{"zh": …, "en": …}]
+    reason_titles: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     mode: Mapped[str] = mapped_column(String(8), default=StepMode.ANY.value)
     status: Mapped[str] = mapped_column(String(16), default=StepStatus.WAITING.value)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from domain.errors import ValidationFailed
+from domain.messages import N_, Message
 
 QUANTITY_MAX = 1_000_000  # default bound; deployments set their own (Settings.max_quantity)
 AMOUNT_MAX = Decimal("100000000.00")  # 一亿; Settings.max_amount
@@ -151,7 +152,7 @@ def _date_refused(raw: str, field: str | None) -> InputRefused:
 
 
 def calendar_date(text: str, *, today: date, earliest: date | None = None, latest: date | None = None,
-                  field: str | None = None, what: tuple[str, str] = ("日期", "the date")) -> date:
+                  field: str | None = None, what: str = N_("the date")) -> date:
     """A date a person typed. Without a year, the nearest such day to `today`; outside [earliest, latest] it is
     refused with the reason (and, for a year-less date, the full date that would have fitted)."""
     raw = str(text)
@@ -171,8 +172,8 @@ def calendar_date(text: str, *, today: date, earliest: date | None = None, lates
         if year_given:
             year = int(g["y"])
             if not (YEAR_MIN <= year <= YEAR_MAX):
-                raise InputRefused(f"{what[0]} {raw} 的年份超出范围（{YEAR_MIN}–{YEAR_MAX}）",
-                                   f"{what[1]} {raw} has a year outside {YEAR_MIN}–{YEAR_MAX}", field=field)
+                raise InputRefused("{what} {raw} has a year outside {first}–{last}", what=Message(what), raw=raw,
+                                   first=str(YEAR_MIN), last=str(YEAR_MAX), field=field)
             try:
                 found = date(year, month, int(g["d"]))
             except ValueError:
@@ -188,23 +189,23 @@ def calendar_date(text: str, *, today: date, earliest: date | None = None, lates
 
 
 def _bounded(found: date, raw: str, year_given: bool, earliest: date | None, latest: date | None,
-             field: str | None, what: tuple[str, str]) -> None:
+             field: str | None, what: str) -> None:
     if earliest is not None and found < earliest:
-        hint_zh = hint_en = ""
+        hint: Message | str = ""
         if not year_given:
             nxt = _same_day(found, found.year + 1)  # the reading was the nearest day; the next one may be meant
             if nxt is not None and (latest is None or nxt <= latest) and nxt >= earliest:
-                hint_zh, hint_en = f"；如果是明年，请写 {nxt.isoformat()}", f"; if you mean next year, write {nxt.isoformat()}"
-        raise InputRefused(f"{what[0]} {found.isoformat()} 早于 {earliest.isoformat()}{hint_zh}",
-                           f"{what[1]} {found.isoformat()} is before {earliest.isoformat()}{hint_en}", field=field)
+                hint = Message("; if you mean next year, write {date}", {"date": nxt.isoformat()})
+        raise InputRefused("{what} {date} is before {earliest}{hint}", what=Message(what), date=found, earliest=earliest,
+                           hint=hint, field=field)
     if latest is not None and found > latest:
-        hint_zh = hint_en = ""
+        hint = ""
         if not year_given:
             prev = _same_day(found, found.year - 1)
             if prev is not None and (earliest is None or prev >= earliest) and prev <= latest:
-                hint_zh, hint_en = f"；如果是去年，请写 {prev.isoformat()}", f"; if you mean last year, write {prev.isoformat()}"
-        raise InputRefused(f"{what[0]} {found.isoformat()} 晚于 {latest.isoformat()}{hint_zh}",
-                           f"{what[1]} {found.isoformat()} is after {latest.isoformat()}{hint_en}", field=field)
+                hint = Message("; if you mean last year, write {date}", {"date": prev.isoformat()})
+        raise InputRefused("{what} {date} is after {latest}{hint}", what=Message(what), date=found, latest=latest,
+                           hint=hint, field=field)
 
 
 def _valid(year: int, month: int, day: int) -> date | None:
@@ -334,7 +335,8 @@ def period(text: str, *, today: date, field: str | None = None) -> Period:
             if end < start:
                 end = _same_day(end, start.year + 1) or end  # …and only then crosses New Year, as written
         if end < start:
-            raise InputRefused("the end date {isoformat} is before the start date {isoformat_2}", isoformat=end.isoformat(), isoformat_2=start.isoformat(), field=field)
+            raise InputRefused("the end date {end} is before the start date {start}", end=end, start=start,
+                               field=field)
         return Period(start, end, "days")
     if re.fullmatch(DATE_PATTERN, s, re.I):
         d = calendar_date(s, today=today, field=field)

@@ -37,18 +37,38 @@ class Approvers(BaseModel):
         return self
 
 
+class Title(BaseModel):
+    """A text people read, in both languages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    zh: str
+    en: str
+
+    @model_validator(mode="after")
+    def _filled(self) -> Title:
+        if not self.zh.strip() or not self.en.strip():
+            raise ValueError("needs both zh and en")
+        return self
+
+
 class StepSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str
+    name: Title | str  # a plain string is used in both languages
     approvers: Approvers
     mode: Literal["any", "all"] = "any"
+
+    @property
+    def title(self) -> Title:
+        return self.name if isinstance(self.name, Title) else Title(zh=self.name, en=self.name)
 
 
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str
+    name: str  # the rule's id: audit trail and `rules check`; never shown on a card
+    title: Title  # what a person reads: why this order needs this step
     when: Condition | None = None
     step: StepSpec
 
@@ -81,7 +101,9 @@ class PlannedStep:
     mode: str
     roles: tuple[Role, ...]
     users: tuple[str, ...]
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # rule ids
+    name_en: str | None = None
+    reason_titles: tuple[Title, ...] = ()
 
 
 def matches(cond: Condition | None, f: OrderFacts) -> bool:
@@ -103,18 +125,22 @@ def plan_steps(rules: RuleSet, facts: OrderFacts) -> list[PlannedStep]:
         if not matches(rule.when, facts):
             continue
         s = rule.step
-        if s.name in steps:
-            prev = steps[s.name]
-            steps[s.name] = PlannedStep(
+        key = s.title.zh
+        if key in steps:
+            prev = steps[key]
+            steps[key] = PlannedStep(
                 prev.name,
                 prev.mode,
                 tuple(dict.fromkeys(prev.roles + tuple(s.approvers.roles))),
                 tuple(dict.fromkeys(prev.users + tuple(s.approvers.users))),
                 prev.reasons + (rule.name,),
+                prev.name_en,
+                prev.reason_titles + (rule.title,),
             )
         else:
-            steps[s.name] = PlannedStep(
-                s.name, s.mode, tuple(s.approvers.roles), tuple(s.approvers.users), (rule.name,)
+            steps[key] = PlannedStep(
+                s.title.zh, s.mode, tuple(s.approvers.roles), tuple(s.approvers.users), (rule.name,), s.title.en,
+                (rule.title,),
             )
     return list(steps.values())
 

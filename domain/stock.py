@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from domain.errors import InsufficientStock
 from domain.events import StockLow
+from domain.messages import Message, Name
 from domain.models import Customer, Order, OrderLine, Product, Reservation, Stock, Warehouse
 from domain.uow import UnitOfWork
 
@@ -22,7 +23,7 @@ from domain.uow import UnitOfWork
 @dataclass(frozen=True)
 class Shortfall:
     sku: str
-    name: str
+    name: Name
     requested: int
     available: int
 
@@ -88,15 +89,11 @@ def raise_shortfall(lines: Sequence[OrderLine], available: dict[tuple[int, int],
     for ln in lines:
         total = sum(v for (_, pid), v in available.items() if pid == ln.product_id)
         if total < ln.quantity:
-            short.append(Shortfall(ln.product.sku, ln.product.name, ln.quantity, total))
-    zh = "库存不足，未预留任何库存：" + "；".join(
-        f"{x.sku} {x.name} 需要 {x.requested}，可用 {x.available}，缺 {x.requested - x.available}" for x in short
-    )
-    en = "Not enough stock; nothing was reserved: " + "; ".join(
-        f"{x.sku} {x.name} needs {x.requested}, available {x.available}, short by {x.requested - x.available}"
-        for x in short
-    )
-    raise InsufficientStock(zh, en, shortfall=short)
+            short.append(Shortfall(ln.product.sku, Name.of(ln.product), ln.quantity, total))
+    lines = [Message("{sku} {name} needs {requested}, available {available}, short by {short}",
+                     {"sku": x.sku, "name": x.name, "requested": x.requested, "available": x.available,
+                      "short": x.requested - x.available}) for x in short]
+    raise InsufficientStock("Not enough stock; nothing was reserved: {lines}", lines=lines, shortfall=short)
 
 
 def _take(uow: UnitOfWork, row: Stock, qty: int) -> None:

@@ -18,6 +18,8 @@ from domain.models import Base
 from tests.world import Clock
 
 PG_URL = os.environ.get("ORDERTALK_TEST_PG_URL")
+# A text without a translation fails the test that shows it (in production it falls back to English).
+os.environ.setdefault("ORDERTALK_I18N_STRICT", "1")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
 
 

@@ -262,18 +262,32 @@ class PairRewriter(cst.CSTTransformer):
         eq = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
         params = [cst.Arg(keyword=cst.Name(names[c]), value=expr, equal=eq) for c, expr in en_exprs.items()
                   if c not in reuse]
-        first = positional[0].with_changes(value=cst.SimpleString(_py_literal(msgid)))
+        first = positional[0].with_changes(value=cst.SimpleString(_py_literal(msgid, _quote_of(zh_node))))
         args = [first, *extra_kw, *params, *kept_kw]
         args = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in args]
         self.converted.append(Converted(msgid, msgstr, self._line(original)))
         return updated.with_changes(args=args)
 
 
-def _py_literal(s: str) -> str:
-    r = repr(s)
-    if r.startswith("'") and '"' not in s:
-        r = '"' + r[1:-1].replace("\\'", "'") + '"'
-    return r
+def _quote_of(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.SimpleString):
+        return node.quote
+    if isinstance(node, cst.FormattedString):
+        return node.end
+    if isinstance(node, cst.ConcatenatedString | cst.BinaryOperation):
+        return _quote_of(node.left)
+    return '"'
+
+
+def _py_literal(s: str, quote: str = '"') -> str:
+    """A literal with the original's quote character (a call inside an f-string must keep it, before 3.12)."""
+    q = quote[0]
+    body = repr(s)[1:-1]
+    if repr(s)[0] == "'":
+        body = body.replace("\\'", "'")
+    else:
+        body = body.replace('\\"', '"')
+    return q + body.replace(q, "\\" + q) + q
 
 
 def find_conditionals(module: cst.Module, wrapper: cst.metadata.MetadataWrapper, path: str) -> list[Problem]:

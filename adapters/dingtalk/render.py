@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from bot.cards.model import Button, Card, Input
+from bot.i18n import tr, trn
 from bot.settings import Settings
 
 from .inbound import TOKEN_PARAM
@@ -53,7 +54,7 @@ def template_for(card: Card, settings: Settings) -> str | None:
 
 
 def more_lines(n: int, locale: str) -> str:
-    return f"…and {n} more lines" if locale == "en" else f"…还有 {n} 行"
+    return trn(locale, "…and {n} more line", "…and {n} more lines", n)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -188,9 +189,7 @@ def _fit_md(head: list[str], body: list[str], tail: list[str], locale: str) -> s
 
 
 def _reply_hint(label: str, command: str, locale: str) -> str:
-    if locale == "en":
-        return f"- {md_escape(label)}: reply “{md_escape(command)}”"
-    return f"- {md_escape(label)}：回复「{md_escape(command)}」"
+    return "- " + tr(locale, "{label}: reply “{command}”", label=md_escape(label), command=md_escape(command))
 
 
 def card_markdown(card: Card, *, intro: str | None = None) -> Markdown:
@@ -212,7 +211,7 @@ def card_markdown(card: Card, *, intro: str | None = None) -> Markdown:
             body.append(md_escape(card.table.note))
     body += [md_escape(p) for p in card.text]
     if card.link:
-        label = "Open" if card.locale == "en" else "查看"
+        label = tr(card.locale, "Open link")
         body.append(f"[{label}]({card.link})")
     if card.context:
         body.append(f"<font color=#999999>{md_escape(card.context)}</font>")

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from adapters.slack.buttons import pack_button_value
 from bot.cards.model import Button, Card, Reply, Tone
+from bot.i18n import tr, trn
 
 Surface = Literal["message", "modal", "home"]
 Block = dict[str, Any]
@@ -44,12 +45,8 @@ TONE_MARK = {
 }
 
 
-def is_zh(locale: str) -> bool:
-    return locale.lower().startswith("zh")
-
-
 def more_lines(n: int, locale: str) -> str:
-    return f"…还有 {n} 行" if is_zh(locale) else f"…and {n} more lines"
+    return trn(locale, "…and {n} more line", "…and {n} more lines", n)
 
 
 def escape(text: str) -> str:
@@ -88,12 +85,11 @@ def _split_paragraph(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
 
 
 def confirm_dialog(button: Button, locale: str) -> dict[str, Any]:
-    zh = is_zh(locale)
     dialog: dict[str, Any] = {
-        "title": plain("请确认" if zh else "Please confirm", 100),
+        "title": plain(tr(locale, "Please confirm"), 100),
         "text": plain(button.confirm or button.label, 300),
         "confirm": plain(button.label, 30),
-        "deny": plain("取消" if zh else "Cancel", 30),
+        "deny": plain(tr(locale, "Cancel"), 30),
     }
     if button.style == "danger":
         dialog["style"] = "danger"
@@ -128,7 +124,7 @@ def button_element(button: Button, index: int, card: Card) -> dict[str, Any]:
 def link_button(url: str, index: int, locale: str) -> dict[str, Any]:
     return {
         "type": "button",
-        "text": plain("打开链接" if is_zh(locale) else "Open link", MAX_BUTTON_TEXT),
+        "text": plain(tr(locale, "Open link"), MAX_BUTTON_TEXT),
         "action_id": f"otl_link_{index}",
         "url": url[:MAX_URL],
     }
@@ -281,7 +277,7 @@ def render_replies(replies: list[Reply], locale: str = "zh-CN") -> dict[str, Any
         texts.append(reply.as_text())
     if not texts and replies:
         texts = [r.as_text() for r in replies]
-    text = clip(escape("\n".join(t for t in texts if t)), FALLBACK_BUDGET) or ("好的" if is_zh(locale) else "OK")
+    text = clip(escape("\n".join(t for t in texts if t)), FALLBACK_BUDGET) or tr(locale, "OK")
     if not blocks:  # nothing fitted as blocks (one enormous text): the plain text, cut to one section
         blocks = [mrkdwn_section(text)]
     return {"text": text, "blocks": blocks}
@@ -301,5 +297,5 @@ def render_home(cards: list[Card], locale: str = "zh-CN") -> dict[str, Any]:
             blocks.append({"type": "divider"})
         blocks += card_blocks(card, room)
     if not blocks:
-        blocks.append(mrkdwn_section("暂无待办事项" if is_zh(locale) else "Nothing waiting for you."))
+        blocks.append(mrkdwn_section(tr(locale, "Nothing waiting for you.")))
     return {"type": "home", "blocks": blocks}

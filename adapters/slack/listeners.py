@@ -19,7 +19,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack.blocks import is_zh, render_home, render_replies
+from adapters.slack.blocks import render_home, render_replies
 from adapters.slack.buttons import unpack_button_value
 from adapters.slack.deliverer import SlackDeliverer
 from adapters.slack.modals import (
@@ -34,6 +34,7 @@ from adapters.slack.modals import (
     suggestion_options,
 )
 from bot.cards.model import Reply
+from bot.i18n import tr
 from bot.ports import BotCorePort, InboundAction, InboundMessage, ReplyTarget
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class SlackListeners:
         self.locale = locale
 
     def _sorry(self) -> str:
-        return "出错了，请稍后再试。" if is_zh(self.locale) else "Something went wrong, please try again."
+        return tr(self.locale, "Something went wrong, please try again.")
 
     # -- Events API -----------------------------------------------------------------------------------
 

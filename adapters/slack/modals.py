@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack.blocks import clip, is_zh, plain
+from adapters.slack.blocks import clip, plain
 from adapters.slack.buttons import ButtonSpec
 from bot.cards.model import Card, Input, Option, Reply
+from bot.i18n import tr
 
 CALLBACK_ID = "ot_modal"
 SUGGEST_PREFIX = "sugg_"
@@ -63,7 +64,7 @@ def input_element(inp: Input, locale: str) -> dict[str, Any]:
     if inp.placeholder:
         el["placeholder"] = plain(inp.placeholder, 150)
     elif inp.kind == "select":
-        el["placeholder"] = plain("请选择" if is_zh(locale) else "Choose…", 150)
+        el["placeholder"] = plain(tr(locale, "Choose…"), 150)
     return el
 
 
@@ -79,15 +80,14 @@ def input_block(inp: Input, locale: str) -> dict[str, Any]:
 
 def build_modal(spec: ButtonSpec, origin: ModalOrigin | None = None) -> dict[str, Any]:
     """The modal for a button (or form) that needs inputs; private_metadata carries the token back."""
-    zh = is_zh(spec.locale)
     origin = origin or ModalOrigin()
     meta = {"t": spec.token, "c": origin.channel, "th": origin.thread, "l": spec.locale}
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": CALLBACK_ID,
-        "title": plain(clip(spec.title or ("订单" if zh else "Order"), 24), 24),
-        "submit": plain(clip(spec.submit or ("提交" if zh else "Submit"), 24), 24),
-        "close": plain("取消" if zh else "Cancel", 24),
+        "title": plain(clip(spec.title or tr(spec.locale, "Order"), 24), 24),
+        "submit": plain(clip(spec.submit or tr(spec.locale, "Submit"), 24), 24),
+        "close": plain(tr(spec.locale, "Cancel"), 24),
         "private_metadata": json.dumps(meta, ensure_ascii=False, separators=(",", ":")),
         "blocks": [input_block(i, spec.locale) for i in spec.inputs[:MAX_INPUT_BLOCKS]],
     }

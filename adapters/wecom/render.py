@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.cards.model import Button, Card, Tone
+from bot.i18n import is_zh, tr, trn
 
 # hard limits (errors) and display limits (WeCom cuts the text on screen; we cut first, with an ellipsis)
 MAX_BUTTONS = 6
@@ -36,7 +37,7 @@ class RenderError(ValueError):
 
 
 def _zh(card: Card) -> bool:
-    return card.locale.lower().startswith("zh")
+    return is_zh(card.locale)
 
 
 def clip(text: str, limit: int) -> str:
@@ -72,12 +73,8 @@ class _ButtonPlan:
 
 def _command_note(card: Card, button: Button) -> str:
     if button.command:
-        return (
-            f"{button.label}：请发送「{button.command}」"
-            if _zh(card)
-            else f"{button.label}: send “{button.command}”"
-        )
-    return f"{button.label}：请在电脑端操作" if _zh(card) else f"{button.label}: not available in WeCom"
+        return tr(card.locale, "{label}: send “{command}”", label=button.label, command=button.command)
+    return tr(card.locale, "{label}: not available in WeCom", label=button.label)
 
 
 def _key(token: str) -> str:
@@ -151,12 +148,11 @@ def _rows(card: Card) -> tuple[list[dict[str, Any]], list[str]]:
     ]
     overflow = [f"{f.label}: {f.value}" for f in card.fields[room:]]
     if card.link:
-        zh = _zh(card)
         rows.append(
             {
                 "type": 1,
-                "keyname": "详情" if zh else "Link",
-                "value": "打开" if zh else "Open",
+                "keyname": tr(card.locale, "Link"),
+                "value": tr(card.locale, "Open link"),
                 "url": card.link,
             }
         )
@@ -175,7 +171,7 @@ def _frame(
     payload: dict[str, Any] = {
         "card_type": "button_interaction",
         "source": {
-            "desc": clip("订单助手" if _zh(card) else "OrderTalk", SOURCE_CHARS),
+            "desc": clip(tr(card.locale, "OrderTalk"), SOURCE_CHARS),
             "desc_color": _SOURCE_COLOR.get(card.tone, 0),
         },
         "main_title": main_title,
@@ -209,7 +205,7 @@ def replace_text_for(card: Card) -> str:
     """
     label = card.data.get("replace_text") or card.data.get("verdict") or card.subtitle
     if not label:
-        label = "已处理" if _zh(card) else "Handled"
+        label = tr(card.locale, "Handled")
     return clip(label, REPLACE_CHARS)
 
 
@@ -249,7 +245,7 @@ def _fit_lines(lines: list[str], limit: int, zh: bool) -> str:
     kept = list(lines)
     while kept:
         dropped = len(lines) - len(kept)
-        note = f"…还有 {dropped} 行" if zh else f"…and {dropped} more lines"
+        note = trn("zh-CN" if zh else "en", "…and {n} more line", "…and {n} more lines", dropped)
         candidate = "\n".join([*kept, note])
         if dropped and len(candidate.encode("utf-8")) <= limit:
             return candidate
@@ -280,7 +276,7 @@ def render_markdown(card: Card, *, text: str | None = None, limit: int = MARKDOW
         elif b.command:
             lines.append(md_escape(_command_note(card, b)))
     if card.link:
-        lines.append(f"[{'查看详情' if zh else 'Details'}]({card.link})")
+        lines.append(f"[{tr(card.locale, 'Details')}]({card.link})")
     if card.context:
         lines.append(f'<font color="comment">{md_escape(card.context)}</font>')
     return _fit_lines(lines, limit, zh)
@@ -288,4 +284,4 @@ def render_markdown(card: Card, *, text: str | None = None, limit: int = MARKDOW
 
 def render_text(text: str, *, locale: str = "zh-CN") -> str:
     """Plain text within the 2048-byte limit (WeCom would silently cut it mid-character otherwise)."""
-    return _fit_lines(text.split("\n"), TEXT_MAX_BYTES, locale.lower().startswith("zh"))
+    return _fit_lines(text.split("\n"), TEXT_MAX_BYTES, is_zh(locale))

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import object_session
+
 from bot.cards.context import Viewer
 from bot.cards.model import Button, Card, Field, Input, Preset, Tone
 from bot.cards.orders import line_table
-from bot.i18n import fmt_clock, fmt_date
-from domain.models import ApprovalStep, Order, StepMode, StepStatus
+from domain.fulfilment import Balance, customer_balance
+from domain.messages import N_
+from domain.models import ApprovalStep, Order, Role, StepMode, StepStatus
 
 # Preset rejection reasons for platforms whose cards take no free text (WeCom). "other" asks in chat.
 REJECT_PRESETS = [
-    ("price", "价格过低", "Price too low"),
-    ("credit", "超出信用额度", "Over credit limit"),
-    ("stock", "库存或交期问题", "Stock or delivery date"),
-    ("other", "其他原因…", "Other reason…"),
+    ("price", N_("Price too low")),
+    ("credit", N_("Over credit limit")),
+    ("stock", N_("Stock or delivery date")),
+    ("other", N_("Other reason…")),
 ]
 
 
@@ -21,47 +24,78 @@ def approval_key(step: ApprovalStep) -> str:
     return f"approval:{step.id}"
 
 
+def step_name(step: ApprovalStep, v: Viewer) -> str:
+    return step.name if v.zh or not step.name_en else step.name_en
+
+
+def rule_titles(step: ApprovalStep, v: Viewer) -> list[str]:
+    """Why the step is there, as the rules file words it (never the rule ids)."""
+    return [t.get("zh" if v.zh else "en") or t.get("zh", "") for t in (step.reason_titles or [])]
+
+
 def _fields(order: Order, step: ApprovalStep, v: Viewer) -> list[Field]:
     mode = v.t("any one approver") if step.mode == StepMode.ANY.value else v.t("all approvers")
     return [
-        Field(label=v.t("Customer"), value=f"{order.customer.name}（{order.customer.code}）"),
+        Field(label=v.t("Customer"), value=v.customer(order.customer)),
         Field(label=v.t("Sales"), value=order.sales_user.display_name),
         Field(label=v.t("Total"), value=v.money(order.total)),
-        Field(label=v.t("Requested date"), value=fmt_date(order.requested_date)),
-        Field(label=v.t("Step"), value=f"{step.seq}/{len(order.steps)} {step.name} · {mode}"),
+        Field(label=v.t("Requested date"), value=v.date(order.requested_date)),
+        Field(label=v.t("Step"), value=v.t("{seq}/{steps} {name} · {mode}", seq=step.seq, steps=len(order.steps),
+                                           name=step_name(step, v), mode=mode)),
     ]
 
 
-def approval_request_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
-    zh = v.locale.startswith("zh")
-    reasons = step.reasons.replace(",", ", ")
+def _credit_fields(order: Order, v: Viewer, credit: Balance | None) -> list[Field]:
+    """Finance decides on credit: the customer's limit, what is open, and what of it is overdue."""
+    if credit is None:
+        if not v.user.has_role(Role.FINANCE, Role.ADMIN):
+            return []
+        session = object_session(order)
+        if session is None:
+            return []
+        credit = customer_balance(session, order.customer_id, v.today)
+    c = order.customer
+    after = credit.open + order.total
+    fields = [Field(label=v.t("Credit limit"), value=v.money(c.credit_limit)),
+              Field(label=v.t("Open receivables"), value=v.money(credit.open)),
+              Field(label=v.t("Overdue receivables"), value=v.money(credit.overdue))]
+    if after > c.credit_limit:
+        fields.append(Field(label=v.t("With this order"),
+                            value=v.t("{amount}, over the limit by {over}", amount=v.money(after),
+                                      over=v.money(after - c.credit_limit))))
+    return fields
+
+
+def approval_request_card(order: Order, step: ApprovalStep, v: Viewer, credit: Balance | None = None) -> Card:
+    titles = rule_titles(step, v)
+    name = step_name(step, v)
     return Card(
         kind="approval_request",
         key=approval_key(step),
         locale=v.locale,
         title=v.t("Approval needed: order {number}", number=order.number),
         tone=Tone.INFO,
-        subtitle=v.t("Submitted by {display_name}, total {total}", display_name=order.sales_user.display_name, total=v.money(order.total)),
-        fields=_fields(order, step, v),
+        subtitle=v.t("Submitted by {who}, total {total}", who=order.sales_user.display_name, total=v.money(order.total)),
+        fields=_fields(order, step, v) + _credit_fields(order, v, credit),
         table=line_table(order, v, max_rows=40),
-        text=[v.t("Rules: {reasons}", reasons=reasons)] + ([order.notes] if order.notes else []),
-        context=f"{order.number} · {step.name}",
+        text=([v.t("Why: {reasons}", reasons=v.texts.join(titles))] if titles else []) + ([order.notes] if order.notes else []),
+        context=f"{order.number} · {name}",
         buttons=[
             Button(action="approve", label=v.t("Approve"), style="primary",
                    token=v.token("approve", step.id),
                    confirm=v.t("Approve order {number} ({total})?", number=order.number, total=v.money(order.total)),
-                   command=f"同意 {order.number}" if zh else f"approve {order.number}"),
+                   command=v.t("approve {number}", number=order.number)),
             Button(action="reject", label=v.t("Reject"), style="danger",
                    token=v.token("reject", step.id),
                    confirm=v.t("Reject order {number}?", number=order.number),
                    inputs=[Input(name="reason", label=v.t("Reason for rejection"), multiline=True,
                                  placeholder=v.t("Tell the sales person why"))],
-                   presets=[Preset(label=v.t(z, e), token=v.token("reject", step.id, 0, code))
-                            for code, z, e in REJECT_PRESETS],
-                   command=f"驳回 {order.number} 理由" if zh else f"reject {order.number} reason"),
+                   presets=[Preset(label=v.t(label), token=v.token("reject", step.id, 0, code))
+                            for code, label in REJECT_PRESETS],
+                   command=v.t("reject {number} reason", number=order.number)),
         ],
-        data={"order_no": order.number, "customer": order.customer.name, "total": v.money(order.total),
-              "sales": order.sales_user.display_name, "step": step.name, "status": "pending"},
+        data={"order_no": order.number, "customer": v.name(order.customer), "total": v.money(order.total),
+              "sales": order.sales_user.display_name, "step": name, "status": "pending"},
     )
 
 
@@ -70,7 +104,7 @@ def approval_decided_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
     approved = step.status == StepStatus.APPROVED.value
     if step.status in (StepStatus.APPROVED.value, StepStatus.REJECTED.value):
         who = step.decided_by.display_name if step.decided_by else "—"
-        at = fmt_clock(step.decided_at, v.tz)
+        at = v.when(step.decided_at)
         verdict = (v.t("Approved by {who} · {at}", who=who, at=at) if approved
                    else v.t("Rejected by {who} · {at}", who=who, at=at))
     else:
@@ -80,7 +114,7 @@ def approval_decided_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
         text.append(v.t("Reason: {reason}", reason=step.reason))
     partial = [a for a in step.assignments if a.status == StepStatus.APPROVED.value]
     if step.mode == StepMode.ALL.value and partial:
-        text.append(v.t("Approved so far: ") + "、".join(a.user.display_name for a in partial))
+        text.append(v.t("Approved so far: {names}", names=v.texts.join(a.user.display_name for a in partial)))
     return Card(
         kind="approval_decided",
         key=approval_key(step),
@@ -91,8 +125,8 @@ def approval_decided_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
         fields=_fields(order, step, v),
         text=text,
         context=verdict,
-        data={"order_no": order.number, "customer": order.customer.name, "total": v.money(order.total),
-              "sales": order.sales_user.display_name, "step": step.name,
+        data={"order_no": order.number, "customer": v.name(order.customer), "total": v.money(order.total),
+              "sales": order.sales_user.display_name, "step": step_name(step, v),
               "status": "approved" if approved else ("rejected" if step.status == "rejected" else "closed"),
               "verdict": verdict},
     )
@@ -101,11 +135,11 @@ def approval_decided_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
 def approval_progress_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
     """会签 in progress: this approver has decided, others still pending — no buttons for them any more."""
     mine = next((a for a in step.assignments if a.user_id == v.user.id), None)
-    done = "、".join(a.user.display_name for a in step.assignments if a.status == StepStatus.APPROVED.value)
-    waiting = "、".join(a.user.display_name for a in step.assignments if a.status == StepStatus.PENDING.value)
+    done = v.texts.join(a.user.display_name for a in step.assignments if a.status == StepStatus.APPROVED.value)
+    waiting = v.texts.join(a.user.display_name for a in step.assignments if a.status == StepStatus.PENDING.value)
     card = approval_request_card(order, step, v)
     if mine is not None and mine.status != StepStatus.PENDING.value:
         card.buttons = []
         card.kind = "approval_decided"
-    card.context = v.t("Approved: {value} · waiting: {value_2}", value=done or '—', value_2=waiting or '—')
+    card.context = v.t("Approved: {done} · waiting: {waiting}", done=done, waiting=waiting)
     return card

@@ -25,6 +25,7 @@ class Viewer:
     tz: ZoneInfo
     currency: str
     signer: TokenSigner
+    today: date  # the reader's local date (overdue marks, payment state)
 
     @property
     def locale(self) -> str:
@@ -60,9 +61,25 @@ class Viewer:
     def time(self, at: datetime | None) -> str:
         return self.texts.time(at)
 
+    def when(self, at: datetime | None) -> str:
+        """A moment as a card shows it: the clock for today, the date and clock otherwise."""
+        if at is None:
+            return "—"
+        return self.time(at) if at.astimezone(self.tz).date() == self.today else self.datetime(at)
+
     def name(self, item: Named) -> str:
         """A product's or customer's name in the reader's language: the English name for English readers, when set."""
         return item.name if self.zh or not item.name_en else item.name_en
+
+    def customer(self, c: Named) -> str:
+        """'杭州华兴电子（C001）' / 'Huaxing Electronics (C001)'."""
+        return self.t("{name} ({code})", name=self.name(c), code=getattr(c, "code", ""))
+
+    def qty(self, quantity: int, unit: str) -> str:
+        """'10 盒' / '10 boxes'."""
+        from bot.i18n.labels import unit_label
+
+        return f"{self.texts.number(quantity)} {unit_label(self.texts, unit, quantity)}"
 
     def token(self, action: str, target: int, version: int = 0, arg: str = "") -> str:
         return self.signer.sign(ActionToken(action, target, version, arg))

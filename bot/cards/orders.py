@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 
 from bot.cards.context import Viewer
 from bot.cards.model import Button, Card, Field, LineTable, Tone
-from bot.i18n import fmt_date, fmt_pct, fmt_time
-from domain import lifecycle
+from bot.i18n.labels import status_label
 from domain.approvals import current_step, pending_approvers
-from domain.models import AuditEntry, Order, OrderStatus
+from domain.fulfilment import Balance
+from domain.messages import N_
+from domain.models import AuditEntry, Order, OrderStatus, Role
 from domain.permissions import may_cancel
 
 TONES = {
@@ -23,25 +25,27 @@ TONES = {
     OrderStatus.CANCELLED: Tone.DANGER,
 }
 
-ACTION_WORDS = {
-    "created": ("创建", "created"),
-    "submitted": ("提交审批", "submitted for approval"),
-    "approval_requested": ("等待审批", "approval requested"),
-    "approve": ("同意", "approved"),
-    "reject": ("驳回", "rejected"),
-    "approved": ("审批通过", "fully approved"),
-    "rejected": ("订单驳回", "order rejected"),
-    "cancelled": ("取消", "cancelled"),
-    "refused": ("操作被拒绝", "action refused"),
-    "nudge": ("催办", "nudged"),
-    "reminder": ("审批提醒", "approval reminder"),
-    "escalation": ("审批升级", "escalated"),
-    "task_created": ("生成发货任务", "shipping task created"),
-    "claimed": ("领取发货任务", "claimed shipping task"),
-    "shipped": ("发货", "shipped"),
-    "partially_shipped": ("部分发货", "partly shipped"),
-    "payment": ("收款", "payment recorded"),
-    "completed": ("完成", "completed"),
+# How each audit entry reads in the timeline: {who} is the person, the rest comes from the entry's details.
+# Entries not listed (refusals, internal bookkeeping) are left out of the timeline; they stay in the audit trail.
+TIMELINE = {
+    "created": N_("{who} created the order ({total})"),
+    "submitted": N_("{who} submitted it for approval"),
+    "approval_requested": N_("Waiting for {step}"),
+    "approve": N_("{who} approved ({step})"),
+    "reject": N_("{who} rejected it ({step}): {reason}"),
+    "approved": N_("Fully approved"),
+    "rejected": N_("Rejected: {reason}"),
+    "cancelled": N_("{who} cancelled the order"),
+    "nudge": N_("{who} nudged the approvers ({step})"),
+    "reminder": N_("Reminder sent to the approvers ({step})"),
+    "escalation": N_("Escalated to the approvers' managers ({step})"),
+    "task_created": N_("Shipping task {task} created"),
+    "claimed": N_("{who} claimed shipping task {task}"),
+    "shipped": N_("{who} shipped {amount} ({tracking})"),
+    "partially_shipped": N_("{who} shipped part of the order, {amount} ({tracking})"),
+    "rest_cancelled": N_("{who} cancelled the unshipped rest"),
+    "payment": N_("{who} recorded a payment of {amount}"),
+    "completed": N_("Order completed"),
 }
 
 
@@ -49,73 +53,126 @@ def line_table(order: Order, v: Viewer, max_rows: int | None = None) -> LineTabl
     rows = []
     lines = order.lines if max_rows is None else order.lines[:max_rows]
     if v.sees_prices:
-        cols = [v.t("SKU", "SKU"), v.t("Product"), v.t("Qty"), v.t("Unit price"),
-                v.t("Discount"), v.t("Subtotal")]
+        cols = ["SKU", v.t("Product"), v.t("Qty"), v.t("Unit price"), v.t("Discount"), v.t("Subtotal")]
         for ln in lines:
-            rows.append([ln.product.sku, ln.product.name, f"{ln.quantity} {ln.product.unit}", v.money(ln.unit_price),
-                         fmt_pct(ln.discount_pct), v.money(ln.amount)])
-        note = f"{v.t('Total')} {v.money(order.total)}"
+            rows.append([ln.product.sku, v.name(ln.product), v.qty(ln.quantity, ln.product.unit), v.money(ln.unit_price),
+                         v.texts.percent(ln.discount_pct), v.money(ln.amount)])
+        note = v.t("Total {amount}", amount=v.money(order.total))
     else:
-        cols = [v.t("SKU", "SKU"), v.t("Product"), v.t("Spec"), v.t("Qty")]
+        cols = ["SKU", v.t("Product"), v.t("Spec"), v.t("Qty")]
         for ln in lines:
-            rows.append([ln.product.sku, ln.product.name, ln.product.spec, f"{ln.quantity} {ln.product.unit}"])
+            rows.append([ln.product.sku, v.name(ln.product), ln.product.spec, v.qty(ln.quantity, ln.product.unit)])
         note = None
     if max_rows is not None and len(order.lines) > max_rows:
         more = len(order.lines) - max_rows
-        note = (note + " · " if note else "") + v.t("…and {more} more lines", more=more)
+        note = (note + " · " if note else "") + v.tn("…and {n} more line", "…and {n} more lines", more)
     return LineTable(columns=cols, rows=rows, note=note)
 
 
-def describe(entry: AuditEntry, v: Viewer) -> str:
-    zh, en = ACTION_WORDS.get(entry.action, (entry.action, entry.action))
-    who = entry.actor.display_name if entry.actor else v.t("system")
-    extra = entry.details.get("reason") or entry.details.get("step") or entry.details.get("tracking") or ""
-    text = f"{fmt_time(entry.at, v.tz)} {who} {v.t(zh, en)}"
-    return f"{text}（{extra}）" if extra and v.locale.startswith("zh") else (f"{text} ({extra})" if extra else text)
+def _money(raw: object, v: Viewer) -> str:
+    try:
+        return v.money(Decimal(str(raw)))
+    except (InvalidOperation, ValueError):
+        return "—"
 
 
-def order_status_card(order: Order, v: Viewer, timeline: Sequence[AuditEntry]) -> Card:
+def describe(entry: AuditEntry, v: Viewer, order: Order | None = None) -> str | None:
+    """One timeline line, '12月1日 14:03 钱会计 收款 ¥12,000.00'; None for entries the timeline leaves out."""
+    msgid = TIMELINE.get(entry.action)
+    if msgid is None:
+        return None
+    d = entry.details or {}
+    who = entry.actor.display_name if entry.actor else v.t("OrderTalk")
+    step = d.get("step") or ""
+    if order is not None and step:  # the audit trail keeps the step's name as written; show the reader's
+        found = next((s for s in order.steps if s.name == step), None)
+        if found is not None and not v.zh and found.name_en:
+            step = found.name_en
+    text = v.t(msgid, who=who, step=step or "—", reason=d.get("reason") or "—", task=d.get("task") or "",
+               total=_money(d.get("total"), v), amount=_money(d.get("amount"), v), tracking=d.get("tracking") or "")
+    reason = d.get("reason")
+    if entry.action == "cancelled" and reason:
+        text = v.t("{text}: {reason}", text=text, reason=reason)
+    return f"{v.when(entry.at)} {text}"
+
+
+def timeline_lines(order: Order, entries: Sequence[AuditEntry], v: Viewer, last: int = 12) -> list[str]:
+    """The order's story: each step once (an approver's rejection and the order's rejection are one event)."""
+    out: list[str] = []
+    previous: AuditEntry | None = None
+    for e in entries:
+        if e.action == "rejected" and previous is not None and previous.action == "reject":
+            previous = e
+            continue
+        line = describe(e, v, order)
+        if line is not None:
+            out.append(line)
+            previous = e
+    return out[-last:]
+
+
+def payment_state(order: Order, balance: Balance, v: Viewer) -> str | None:
+    if balance.billed == 0:
+        if order.state in (OrderStatus.REJECTED, OrderStatus.CANCELLED):
+            return None
+        return v.t("Nothing due yet (not shipped)")
+    if balance.open <= 0:
+        return v.t("Paid in full ({amount})", amount=v.money(balance.paid))
+    text = v.t("{open} outstanding of {billed}", open=v.money(balance.open), billed=v.money(balance.billed))
+    if balance.overdue > 0:
+        text = v.t("{text}, {overdue} overdue", text=text, overdue=v.money(balance.overdue))
+    return text
+
+
+def order_status_card(order: Order, v: Viewer, timeline: Sequence[AuditEntry], balance: Balance | None = None) -> Card:
     state = order.state
     fields = [
-        Field(label=v.t("Customer"), value=f"{order.customer.name}（{order.customer.code}）"),
+        Field(label=v.t("Customer"), value=v.customer(order.customer)),
         Field(label=v.t("Sales"), value=order.sales_user.display_name),
-        Field(label=v.t("Status"), value=lifecycle.label(state, v.locale)),
-        Field(label=v.t("Requested date"), value=fmt_date(order.requested_date)),
-        Field(label=v.t("Created"), value=fmt_time(order.created_at, v.tz)),
+        Field(label=v.t("Status"), value=status_label(v.texts, state)),
+        Field(label=v.t("Requested date"), value=v.date(order.requested_date)),
+        Field(label=v.t("Created"), value=v.datetime(order.created_at)),
     ]
     if v.sees_prices:
         fields.insert(2, Field(label=v.t("Total"), value=v.money(order.total)))
+    # Payment state for the people who chase it: sales and finance.
+    if balance is not None and v.user.has_role(Role.SALES, Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN):
+        paid = payment_state(order, balance, v)
+        if paid is not None:
+            fields.append(Field(label=v.t("Payment"), value=paid))
     step = current_step(order)
     if step is not None:
-        names = "、".join(u.display_name for u in pending_approvers(step))
-        fields.append(Field(label=v.t("Waiting for"), value=f"{step.name}: {names}"))
+        from bot.cards.approvals import step_name
+
+        names = v.texts.join(u.display_name for u in pending_approvers(step))
+        fields.append(Field(label=v.t("Waiting for"), value=v.t("{step}: {names}", step=step_name(step, v), names=names)))
     buttons = []
     if state == OrderStatus.PENDING_APPROVAL and step is not None:
         buttons.append(Button(action="nudge", label=v.t("Nudge approvers"), token=v.token("nudge", order.id),
-                              command=f"催办 {order.number}" if v.locale.startswith("zh") else f"remind {order.number}"))
+                              command=v.t("remind {number}", number=order.number)))
     if state in (OrderStatus.PENDING_APPROVAL, OrderStatus.APPROVED) and may_cancel(v.user, order):
         buttons.append(Button(action="cancel", label=v.t("Cancel order"), style="danger",
                               token=v.token("cancel", order.id, order.version),
                               confirm=v.t("Cancel order {number}? Its reserved stock is released.", number=order.number),
-                              command=f"取消 {order.number}" if v.locale.startswith("zh") else f"cancel {order.number}"))
+                              command=v.t("cancel {number}", number=order.number)))
     return Card(
         kind="order_status",
         key=f"order:{order.id}",
         locale=v.locale,
         title=v.t("Order {number}", number=order.number),
         tone=TONES[state],
-        subtitle=lifecycle.label(state, v.locale),
+        subtitle=status_label(v.texts, state),
         fields=fields,
         table=line_table(order, v, max_rows=50),
-        text=[v.t("Timeline:")] + [describe(e, v) for e in timeline[-12:]],
-        context=f"{order.number} · v{order.version}",
+        text=[v.t("Timeline:")] + timeline_lines(order, timeline, v),
+        context=order.number,
         buttons=buttons,
-        data={"order_no": order.number, "status": state.value, "customer": order.customer.name},
+        data={"order_no": order.number, "status": state.value, "customer": v.name(order.customer)},
     )
 
 
 def order_list_card(title: str, orders: Sequence[Order], v: Viewer, empty: str) -> Card:
-    rows = [[o.number, o.customer.name, lifecycle.label(o.state, v.locale)] + ([v.money(o.total)] if v.sees_prices else [])
+    rows = [[o.number, v.name(o.customer), status_label(v.texts, o.state)] + ([v.money(o.total)] if v.sees_prices else [])
             for o in orders]
     cols = [v.t("Order"), v.t("Customer"), v.t("Status")] + ([v.t("Total")] if v.sees_prices else [])
     return Card(

@@ -185,8 +185,7 @@ def render_statement_pdf(stmt: Statement, locale: str) -> bytes:
 
     # --- ageing
     pdf.ensure_space(30)
-    pdf.heading(f"{t['ageing']}（{t['as_of']} {format_date(stmt.period_end)}）" if loc == "zh-CN"
-                else f"{t['ageing']} ({t['as_of'].lower()} {format_date(stmt.period_end)})")
+    pdf.heading(t["ageing_heading"].format(date=format_date(stmt.period_end)))
     pdf.set_font(FONT, size=9)
     with pdf.table(
         headings_style=HEADINGS,

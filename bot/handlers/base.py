@@ -11,6 +11,7 @@ from bot.cards.model import Reply
 from bot.context import BotContext
 from bot.i18n import Texts
 from domain.audit import Actor
+from domain.messages import Message
 from domain.models import User
 from domain.uow import UnitOfWork
 
@@ -46,3 +47,7 @@ class Turn:
 
     def error(self, msgid: str, /, *, field: str | None = None, **params: Any) -> list[Reply]:
         return [Reply(card=error_card(self.texts, self.t(msgid, **params), field), ephemeral=True)]
+
+    def refuse(self, message: Message, field: str | None = None) -> list[Reply]:
+        """An error card for a message made elsewhere (the parser's, the domain's)."""
+        return [Reply(card=error_card(self.texts, self.texts.render(message), field), ephemeral=True)]

@@ -58,9 +58,10 @@ def _channel(turn: Turn) -> Channel:
 
 
 def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot: int) -> list[Reply]:  # type: ignore[type-arg]
-    zh_what, en_what = ("客户", "customer") if what == "customer" else ("商品", "product")
+    customer = what == "customer"
     if not found:
-        return turn.error(f"找不到{zh_what}「{query}」", f"No {en_what} matches '{query}'", what)
+        return turn.error("No customer matches '{query}'" if customer else "No product matches '{query}'", field=what,
+                          query=query)
     # Remember the command; the chosen button fills in the ambiguous slot and runs it again.
     s = turn.uow.session
     prompt = s.get(PendingPrompt, turn.user.id) or PendingPrompt(user_id=turn.user.id)
@@ -73,11 +74,12 @@ def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot
     buttons = []
     for item in found[:6]:
         code = item.code if isinstance(item, Customer) else item.sku
-        buttons.append(Button(action="choose", label=f"{code} {item.name}"[:40],
+        buttons.append(Button(action="choose", label=f"{code} {turn.viewer.name(item)}"[:40],
                               token=turn.viewer.token("choose", item.id, slot, "c" if what == "customer" else "p"),
                               command=original.replace(query, code, 1)))
-    return [Reply(card=Card(kind="choices", locale=turn.locale, title=turn.t(f"「{query}」有多个匹配，请选择{zh_what}",
-                                                                               f"'{query}' matches several; pick the {en_what}"),
+    return [Reply(card=Card(kind="choices", locale=turn.locale, title=turn.t("'{query}' matches several; pick the customer" if customer
+                                                                               else "'{query}' matches several; pick the product",
+                                                                               query=query),
                             buttons=buttons))]
 
 

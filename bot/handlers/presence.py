@@ -15,12 +15,15 @@ def away(turn: Turn, until: date, delegate_query: str | None) -> list[Reply]:
         return turn.error("Name a delegate: away until 2026-12-01 delegate Li", field="delegate")
     found = [u for u in find_users(turn.uow.session, delegate_query) if u.id != turn.user.id]
     if len(found) != 1:
-        names = "、".join(u.display_name for u in found[:6])
-        return turn.error(f"「{delegate_query}」匹配到 {len(found)} 人{('：' + names) if names else ''}",
-                          f"'{delegate_query}' matches {len(found)} people{(': ' + names) if names else ''}", "delegate")
+        if not found:
+            return turn.error("Nobody matches '{query}'", field="delegate", query=delegate_query)
+        names = turn.texts.join(u.display_name for u in found[:6])
+        return turn.error("'{query}' matches {count} people: {names}", field="delegate", query=delegate_query,
+                          count=len(found), names=names)
     delegate = found[0]
     presence.set_away(turn.uow, turn.user, until, delegate, turn.ctx.today(), turn.actor)
-    return turn.text("Away until {until}; new approvals go to {display_name}. Send 'back' when you return.", until=until, display_name=delegate.display_name)
+    return turn.text("Away until {until}; new approvals go to {name}. Send 'back' when you return.", until=until,
+                     name=delegate.display_name)
 
 
 def back(turn: Turn) -> list[Reply]:

@@ -32,14 +32,14 @@ from babel.lists import format_list
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
-from domain.messages import Message, N_
+from domain.messages import N_, Message, Name
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
 ZH, EN = "zh_CN", "en"
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
-__all__ = ["Message", "MissingTranslation", "N_", "Texts", "babel_locale", "catalog", "is_zh", "texts"]
+__all__ = ["Message", "MissingTranslation", "N_", "Name", "Texts", "babel_locale", "catalog", "is_zh", "texts", "tr", "trn"]
 
 
 class MissingTranslation(KeyError):
@@ -151,6 +151,10 @@ class Texts:
         """How a placeholder's value reads: money, dates, statuses and nested messages formatted for this reader."""
         if isinstance(v, Message):
             return self.render(v)
+        if isinstance(v, Name):
+            return v.zh if self.zh or not v.en else v.en
+        if isinstance(v, list | tuple):
+            return ("；" if self.zh else "; ").join(self.value(x) for x in v)
         if isinstance(v, bool) or v is None:
             return "" if v is None else str(v)
         if isinstance(v, Decimal):
@@ -219,3 +223,12 @@ def _plural_index(lang: str, n: int) -> int:
 
 def texts(locale: str | None, tz: ZoneInfo = DEFAULT_TZ, currency: str = "CNY") -> Texts:
     return Texts(babel_locale(locale), tz, currency)
+
+
+def tr(locale: str | None, msgid: str, /, **params: Any) -> str:
+    """For code that has only a locale tag (adapters rendering a card): `tr(card.locale, "Cancel")`."""
+    return texts(locale).t(msgid, **params)
+
+
+def trn(locale: str | None, singular: str, plural: str, n: int, /, **params: Any) -> str:
+    return texts(locale).tn(singular, plural, n, **params)

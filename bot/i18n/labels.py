@@ -70,3 +70,34 @@ def status_label(texts: Texts, status: OrderStatus | str) -> str:
 def roles_label(texts: Texts, roles: frozenset[Role] | set[Role]) -> str:
     order = list(Role)
     return texts.join(texts.t(ROLE[r]) for r in sorted(roles, key=order.index))
+
+
+# Units as products carry them (Chinese, master data) → what an English reader expects (singular, plural).
+UNITS_EN: dict[str, tuple[str, str]] = {
+    "个": ("pc", "pcs"), "件": ("pc", "pcs"), "只": ("pc", "pcs"), "支": ("pc", "pcs"), "根": ("pc", "pcs"),
+    "条": ("pc", "pcs"), "片": ("pc", "pcs"), "盒": ("box", "boxes"), "箱": ("carton", "cartons"),
+    "桶": ("drum", "drums"), "包": ("pack", "packs"), "袋": ("bag", "bags"), "瓶": ("bottle", "bottles"),
+    "台": ("unit", "units"), "套": ("set", "sets"), "卷": ("roll", "rolls"), "张": ("sheet", "sheets"),
+    "对": ("pair", "pairs"), "副": ("pair", "pairs"), "米": ("m", "m"), "千克": ("kg", "kg"), "公斤": ("kg", "kg"),
+    "吨": ("t", "t"), "升": ("L", "L"),
+}
+
+
+def unit_label(texts: Texts, unit: str, quantity: int) -> str:
+    if texts.zh:
+        return unit
+    forms = UNITS_EN.get(unit.strip())
+    if forms is None:
+        return unit
+    return forms[0] if quantity == 1 else forms[1]
+
+
+# Carriers people pick in the shipping form; the Chinese name is what is stored (and what the parser reads).
+CARRIERS = ["顺丰", "中通", "圆通", "韵达", "申通", "京东物流", "德邦", "EMS"]
+CARRIERS_EN = {"顺丰": "SF Express", "中通": "ZTO Express", "圆通": "YTO Express", "韵达": "Yunda Express",
+               "申通": "STO Express", "京东物流": "JD Logistics", "德邦": "Deppon", "EMS": "EMS", "京东": "JD Logistics",
+               "极兔": "J&T Express", "邮政": "China Post"}
+
+
+def carrier_label(texts: Texts, carrier: str) -> str:
+    return carrier if texts.zh else CARRIERS_EN.get(carrier.strip(), carrier)
