@@ -40,7 +40,7 @@ INTENTS: dict[type, Callable[[Turn, Any], list[Reply]]] = {
     it.ShowOrder: lambda t, i: od.show_order(t, i.number),
     it.MyOrders: lambda t, i: od.my_orders(t),
     it.MyApprovals: lambda t, i: ap.my_approvals(t),
-    it.MyTasks: lambda t, i: ff.my_tasks(t),
+    it.MyTasks: lambda t, i: ff.my_tasks(t, 0),
     it.ShowCustomer: lambda t, i: od.show_customer(t, i.query),
     it.ShowStock: lambda t, i: od.show_stock(t, i.query),
     it.NewOrderForm: lambda t, i: og.order_form(t),
@@ -71,6 +71,10 @@ ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] =
     "promise": lambda t, tok, inp: ff.promise(t, tok.target, inp),
     "snooze": lambda t, tok, inp: ff.snooze(t, tok.target),
     "open_form": lambda t, tok, inp: og.order_form(t),
+    "confirm_order": lambda t, tok, inp: og.confirm_again(t),
+    "show_order": lambda t, tok, inp: od.show_order(t, _order(t, tok.target).number),
+    "open_approval": lambda t, tok, inp: ap.open_approval(t, tok.target),
+    "tasks_page": lambda t, tok, inp: ff.my_tasks(t, tok.version),
 }
 
 

@@ -19,6 +19,7 @@ from bot.cards.approvals import (
 from bot.cards.common import info_card
 from bot.cards.model import Tone
 from bot.context import BotContext
+from bot.i18n.labels import unit_label
 from bot.records import SentReminder
 from domain import events as ev
 from domain.models import ApprovalStep, Order, Product, Role, StepStatus, User, Warehouse
@@ -75,7 +76,7 @@ def order_approved(e: ev.OrderApproved, uow: UnitOfWork, ctx: BotContext) -> Non
     v = ctx.viewer(order.sales_user)
     ctx.outbox.to_user(s, order.sales_user, card=info_card(
         v.locale, v.t("Order {number} is approved", number=order.number),
-        [v.t("Customer {name}, total {total}; the warehouse has been told to ship.", name=order.customer.name, total=v.money(order.total))],
+        [v.t("Customer {name}, total {total}; the warehouse has been told to ship.", name=v.name(order.customer), total=v.money(order.total))],
         Tone.SUCCESS))
 
 
@@ -115,8 +116,8 @@ def stock_low(e: ev.StockLow, uow: UnitOfWork, ctx: BotContext) -> None:
     for u in people:
         v = ctx.viewer(u)
         ctx.outbox.to_user(s, u, card=info_card(
-            v.locale, v.t("Low stock: {sku} {name}", sku=product.sku, name=product.name),
-            [v.t("{name}: {available} {unit} available, below the safety stock of {safety_stock}", name=wh.name, available=e.available, unit=product.unit, safety_stock=e.safety_stock)],
+            v.locale, v.t("Low stock: {sku} {name}", sku=product.sku, name=v.name(product)),
+            [v.t("{name}: {available} {unit} available, below the safety stock of {safety_stock}", name=wh.name, available=e.available, unit=unit_label(v.texts, product.unit, e.available), safety_stock=e.safety_stock)],
             Tone.WARNING))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import case, false, func, select
 from sqlalchemy.orm import Session
 
 from domain import lifecycle, stock
@@ -245,13 +245,22 @@ def close_open_tasks(uow: UnitOfWork, order: Order) -> None:
         uow.emit(ShippingTasksClosed(order.id, tuple(closed)))
 
 
-def open_tasks_for(session: Session, user: User) -> list[ShippingTask]:
-    q = select(ShippingTask).where(ShippingTask.status.in_(OPEN_TASK)).order_by(ShippingTask.id)
+def _open_tasks_query(user: User):  # type: ignore[no-untyped-def]
+    q = select(ShippingTask).where(ShippingTask.status.in_(OPEN_TASK))
     if not user.has_role(Role.ADMIN):
-        if user.warehouse_id is None:
-            return []
-        q = q.where(ShippingTask.warehouse_id == user.warehouse_id)
-    return list(session.scalars(q))
+        q = q.where(ShippingTask.warehouse_id == user.warehouse_id) if user.warehouse_id is not None else q.where(false())
+    return q
+
+
+def open_tasks_for(session: Session, user: User, offset: int = 0, limit: int | None = None) -> list[ShippingTask]:
+    """The tasks a warehouse person can act on: unclaimed ones first, then those under way; newest first in each."""
+    unclaimed_first = case((ShippingTask.status == TaskStatus.OPEN.value, 0), else_=1)
+    q = _open_tasks_query(user).order_by(unclaimed_first, ShippingTask.created_at.desc(), ShippingTask.id.desc())
+    return list(session.scalars(q.offset(offset).limit(limit)))
+
+
+def count_open_tasks(session: Session, user: User) -> int:
+    return session.scalar(select(func.count()).select_from(_open_tasks_query(user).subquery())) or 0
 
 
 @dataclass(frozen=True)

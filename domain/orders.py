@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -192,3 +192,19 @@ def open_orders_of_customer(session: Session, customer_id: int) -> list[Order]:
             select(Order).where(Order.customer_id == customer_id, Order.status.notin_(closed)).order_by(Order.created_at.desc())
         )
     )
+
+
+def recent_duplicate(session: Session, creator_id: int, req: OrderRequest, since: datetime) -> Order | None:
+    """The creator's latest live order since `since` for the same customer with the same lines (product and
+    quantity, in any order) — a second click or a message sent twice, most likely."""
+    wanted = sorted((lr.product_id, lr.quantity) for lr in req.lines)
+    dead = [OrderStatus.CANCELLED.value, OrderStatus.REJECTED.value]
+    candidates = session.scalars(
+        select(Order).where(Order.created_by_id == creator_id, Order.customer_id == req.customer_id,
+                            Order.created_at >= since, Order.status.notin_(dead))
+        .order_by(Order.created_at.desc(), Order.id.desc()).limit(5)
+    )
+    for order in candidates:
+        if sorted((ln.product_id, ln.quantity) for ln in order.lines) == wanted:
+            return order
+    return None

@@ -13,6 +13,7 @@ from domain.errors import AlreadyDecided, InsufficientStock
 from domain.models import Order, Stock, User
 from domain.orders import LineRequest, OrderRequest, create_order, get_order
 from domain.uow import UnitOfWork
+from tests.i18n import en, zh
 from tests.world import build_world, place, policy
 
 
@@ -53,7 +54,7 @@ def test_two_approvers_same_moment_one_decision(session_factory, clock):
     winners = [r for r in results if isinstance(r, str)]
     losers = [r for r in results if isinstance(r, AlreadyDecided)]
     assert len(winners) == 1 and len(losers) == 1, results
-    assert winners[0] in losers[0].zh and "already approved by" in losers[0].en
+    assert winners[0] in zh(losers[0]) and "already approved by" in en(losers[0])
     with session_factory() as s:
         order = get_order(s, number)
         assert order.status == "approved"

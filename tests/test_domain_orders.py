@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from bot.i18n import texts
+from bot.i18n.labels import status_label
 from domain import approvals, lifecycle
 from domain.audit import Actor, timeline
 from domain.errors import IllegalTransition, InsufficientStock, PermissionDenied
@@ -20,6 +22,7 @@ from domain.orders import (
     view_order,
 )
 from domain.uow import UnitOfWork
+from tests.i18n import en, zh
 from tests.world import build_world, place, policy
 
 
@@ -72,7 +75,7 @@ def test_insufficient_stock_reserves_nothing_and_names_the_shortfall(session_fac
     w = build_world(session_factory)
     with pytest.raises(InsufficientStock) as err:
         place(session_factory, clock, w, "c1", [("p2", 5), ("p1", 151)])
-    assert "SKU-001" in err.value.en and "short by 1" in err.value.en and "缺 1" in err.value.zh
+    assert "SKU-001" in en(err.value) and "short by 1" in en(err.value) and "缺 1" in zh(err.value)
     assert stock_of(session_factory, w["east"], w["p2"]) == (500, 0)
     with session_factory() as s:
         assert s.scalars(select(Order)).all() == []
@@ -182,7 +185,7 @@ def test_all_mode_needs_everyone(session_factory, clock, tmp_path):
     from domain.orders import Policy
     from domain.rules import parse_rules
 
-    rules = parse_rules("rules:\n - name: board\n   step: {name: 会签, approvers: {roles: [sales_manager]}, mode: all}\n")
+    rules = parse_rules("rules:\n - name: board\n   title: {zh: 董事会, en: Board}\n   step: {name: 会签, approvers: {roles: [sales_manager]}, mode: all}\n")
     w = build_world(session_factory)
     uow = UnitOfWork(session_factory, clock)
     with uow:
@@ -263,7 +266,7 @@ def test_every_illegal_transition_is_refused(current, session_factory, clock):
             order.status = current.value
             with pytest.raises(IllegalTransition) as err:
                 lifecycle.transition(uow, order, target, Actor(None), "test")
-            assert lifecycle.label(current, "en") in err.value.en and lifecycle.label(target, "zh") in err.value.zh
+            assert status_label(texts("en"), current) in en(err.value) and status_label(texts("zh-CN"), target) in zh(err.value)
             uow.rollback()
 
 

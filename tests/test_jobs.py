@@ -72,7 +72,7 @@ def test_digest_content_and_one_per_day_across_restart(ot, clock):
     assert ot.jobs.overdue_digest() == 1
     digest = _digests(chat, "li")
     assert len(digest) == 1
-    assert digest[0]["table"]["rows"] == [["杭州华兴电子有限公司", NUMBER, "¥1,277.50", "2026-12-23", "5"]]
+    assert digest[0]["table"]["rows"] == [["杭州华兴电子有限公司", NUMBER, "¥1,277.50", "2026年12月23日", "5"]]
     assert {b["action"] for b in digest[0]["buttons"]} == {"snooze", "promise"}
     assert _digests(chat, "wang") == []  # 5 days: not yet the manager's business
     assert ot.jobs.overdue_digest() == 0
@@ -98,7 +98,7 @@ def test_snooze_and_promised_date_silence_an_order_until_then(ot, clock):
     _at(clock, 2026, 12, 28)
     ot.jobs.overdue_digest()
     digest = _digests(chat, "li")[0]
-    assert "2026-12-31" in text_of(chat.click("li", button(digest, "snooze")["token"]))
+    assert "2026年12月31日" in text_of(chat.click("li", button(digest, "snooze")["token"]))
     for day in (29, 30):
         _at(clock, 2026, 12, day)
         assert ot.jobs.overdue_digest() == 0

@@ -22,9 +22,12 @@ def names(steps):
 
 def test_default_rules():
     rules = load_rules(DEFAULT_RULES)
-    assert names(plan_steps(rules, facts())) == [("销售经理审批 / Sales manager", "any", ("sales_manager_review",))]
+    assert names(plan_steps(rules, facts())) == [("销售经理审批", "any", ("sales_manager_review",))]
     big = plan_steps(rules, facts(total=Decimal("50000.01")))
     assert [s.reasons for s in big] == [("sales_manager_review",), ("large_order",)]
+    # What people read comes from the file in both languages: the step's name and why it is there (no rule ids).
+    assert (big[1].name, big[1].name_en) == ("财务审批", "Finance approval")
+    assert [(t.zh, t.en) for t in big[1].reason_titles] == [("订单金额超过 5 万元", "Order total above 50,000")]
     assert len(plan_steps(rules, facts(total=Decimal("50000")))) == 1  # "above", not "at least"
     over = plan_steps(rules, facts(open_receivables=Decimal("99500"), total=Decimal("600")))
     assert over[1].reasons == ("over_credit_limit",)
@@ -43,7 +46,7 @@ def test_default_rules():
     ],
 )
 def test_conditions(cond, hit, miss):
-    rules = parse_rules(f"rules:\n - name: r\n   when: {cond}\n   step: {{name: S, approvers: {{users: [wang]}}, mode: all}}\n")
+    rules = parse_rules(f"rules:\n - name: r\n   when: {cond}\n   title: {{zh: 规则, en: Rule}}\n   step: {{name: S, approvers: {{users: [wang]}}, mode: all}}\n")
     assert names(plan_steps(rules, facts(**hit))) == [("S", "all", ("r",))]
     assert plan_steps(rules, facts(**miss)) == []
 
@@ -51,10 +54,10 @@ def test_conditions(cond, hit, miss):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("rules:\n - name: big\n   when: {total_over: 5}\n   step: {name: S, approvers: {roles: [finance]}}\n",
+        ("rules:\n - name: big\n   when: {total_over: 5}\n   title: {zh: 规则, en: Rule}\n   step: {name: S, approvers: {roles: [finance]}}\n",
          "rule 'big', field 'when.total_over'"),
-        ("rules:\n - name: who\n   step: {name: S, approvers: {roles: [boss]}}\n", "rule 'who', field 'step.approvers.roles.0'"),
-        ("rules:\n - name: none\n   step: {name: S, approvers: {}}\n", "rule 'none', field 'step.approvers'"),
+        ("rules:\n - name: who\n   title: {zh: 规则, en: Rule}\n   step: {name: S, approvers: {roles: [boss]}}\n", "rule 'who', field 'step.approvers.roles.0'"),
+        ("rules:\n - name: none\n   title: {zh: 规则, en: Rule}\n   step: {name: S, approvers: {}}\n", "rule 'none', field 'step.approvers'"),
         ("rules:\n - step: {name: S, approvers: {roles: [finance]}, mode: some}\n", "rule #1, field 'name'"),
         ("rules: [\n", "not valid YAML"),
     ],
@@ -67,4 +70,13 @@ def test_broken_rules_name_rule_and_field(text, expected):
 
 def test_conditions_are_data_not_code():
     with pytest.raises(RulesError):
-        parse_rules("rules:\n - name: x\n   when: \"__import__('os').system('true')\"\n   step: {name: S, approvers: {roles: [finance]}}\n")
+        parse_rules("rules:\n - name: x\n   when: \"__import__('os').system('true')\"\n   title: {zh: 规则, en: Rule}\n   step: {name: S, approvers: {roles: [finance]}}\n")
+
+
+def test_a_rule_needs_a_title_in_both_languages():
+    with pytest.raises(RulesError) as e:
+        parse_rules("rules:\n - name: nameless\n   step: {name: S, approvers: {roles: [finance]}}\n")
+    assert "rule 'nameless', field 'title'" in str(e.value)
+    with pytest.raises(RulesError) as e:
+        parse_rules("rules:\n - name: half\n   title: {zh: 规则, en: ' '}\n   step: {name: S, approvers: {roles: [finance]}}\n")
+    assert "rule 'half', field 'title'" in str(e.value)

@@ -14,5 +14,5 @@ from bot.settings import Settings
 def install(app: Flask, core: BotCorePort, settings: Settings, sessions: sessionmaker[Session]) -> ConsoleDeliverer | None:
     if not settings.sandbox:
         return None
-    app.register_blueprint(sandbox_blueprint(core, sessions))
+    app.register_blueprint(sandbox_blueprint(core, sessions, settings.tz))
     return ConsoleDeliverer(sessions)

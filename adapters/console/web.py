@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.models import InboxItem
+from bot.i18n import texts
 from bot.ports import BotCorePort, InboundAction, InboundMessage
 from domain.models import User
 
@@ -21,7 +23,7 @@ def _bad(message: str, status: int = 400) -> tuple[Response, int]:
     return jsonify({"error": message}), status
 
 
-def sandbox_blueprint(core: BotCorePort, sessions: sessionmaker[Session]) -> Blueprint:
+def sandbox_blueprint(core: BotCorePort, sessions: sessionmaker[Session], tz: ZoneInfo | None = None) -> Blueprint:
     bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
     def user_id(raw: Any) -> int | None:
@@ -80,9 +82,15 @@ def sandbox_blueprint(core: BotCorePort, sessions: sessionmaker[Session]) -> Blu
         if uid is None:
             return _bad("unknown user", 404)
         with sessions() as s:
+            user = s.get(User, uid)
+            t = texts(user.locale if user else None, tz or ZoneInfo("Asia/Shanghai"))
             items = s.scalars(select(InboxItem).where(InboxItem.user_id == uid).order_by(InboxItem.id)).all()
+            # `stamp` is what the page shows: the local time in the persona's language (the ISO fields are data).
             return jsonify([{"id": i.id, "delivered_at": i.delivered_at.isoformat(),
-                             "updated_at": i.updated_at.isoformat() if i.updated_at else None, **i.payload} for i in items])
+                             "updated_at": i.updated_at.isoformat() if i.updated_at else None,
+                             "stamp": t.datetime(i.delivered_at) + (" · " + t.t("updated {at}", at=t.time(i.updated_at))
+                                                                    if i.updated_at else ""),
+                             **i.payload} for i in items])
 
     @bp.get("/api/suggest")
     def suggest():  # type: ignore[no-untyped-def]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import object_session
 
 from bot.cards.context import Viewer
-from bot.cards.model import Button, Card, Field, Input, Preset, Tone
+from bot.cards.model import Button, Card, Field, Input, LineTable, Preset, Tone
 from bot.cards.orders import line_table
+from domain.approvals import PendingItem
 from domain.fulfilment import Balance, customer_balance
 from domain.messages import N_
 from domain.models import ApprovalStep, Order, Role, StepMode, StepStatus
@@ -143,3 +146,26 @@ def approval_progress_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
         card.kind = "approval_decided"
     card.context = v.t("Approved: {done} · waiting: {waiting}", done=done, waiting=waiting)
     return card
+
+
+LIST_ROWS = 10
+
+
+def approval_list_card(items: Sequence[PendingItem], v: Viewer) -> Card:
+    """Many approvals at once: one row per order (oldest request first) and a decide button each, which opens
+    that order's full card."""
+    shown = items[:LIST_ROWS]
+    cols = [v.t("Order"), v.t("Customer"), v.t("Total"), v.t("Step"), v.t("Waiting since")]
+    rows = [[i.order.number, v.name(i.order.customer), v.money(i.order.total), step_name(i.step, v),
+             v.when(i.step.opened_at)] for i in shown]
+    more = len(items) - len(shown)
+    return Card(
+        kind="approval_list", locale=v.locale, tone=Tone.INFO,
+        title=v.tn("{n} order waits for your approval", "{n} orders wait for your approval", len(items)),
+        table=LineTable(columns=cols, rows=rows,
+                        note=v.tn("…and {n} more: decide these first", "…and {n} more: decide these first", more)
+                        if more else None),
+        buttons=[Button(action="open_approval", label=v.t("Decide {number}", number=i.order.number),
+                        token=v.token("open_approval", i.step.id), command=i.order.number) for i in shown],
+        context=v.t("Each button opens the order's approval card"),
+    )

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.cards.context import Viewer
 from bot.cards.model import Button, Card, Field, LineTable, Tone
-from bot.i18n.labels import status_label
+from bot.i18n.labels import carrier_label, status_label
 from domain.approvals import current_step, pending_approvers
 from domain.fulfilment import Balance
 from domain.messages import N_
@@ -47,6 +47,13 @@ TIMELINE = {
     "payment": N_("{who} recorded a payment of {amount}"),
     "completed": N_("Order completed"),
 }
+# For readers who see no prices (warehouse staff): the same story without amounts.
+TIMELINE_NO_PRICES = {
+    "created": N_("{who} created the order"),
+    "shipped": N_("{who} shipped ({tracking})"),
+    "partially_shipped": N_("{who} shipped part of the order ({tracking})"),
+    "payment": None,
+}
 
 
 def line_table(order: Order, v: Viewer, max_rows: int | None = None) -> LineTable:
@@ -76,9 +83,17 @@ def _money(raw: object, v: Viewer) -> str:
         return "—"
 
 
+def _tracking(raw: object, v: Viewer) -> str:
+    """'顺丰 SF123' as stored → 'SF Express SF123' for an English reader."""
+    carrier, _, number = str(raw or "").partition(" ")
+    return f"{carrier_label(v.texts, carrier)} {number}".strip()
+
+
 def describe(entry: AuditEntry, v: Viewer, order: Order | None = None) -> str | None:
     """One timeline line, '12月1日 14:03 钱会计 收款 ¥12,000.00'; None for entries the timeline leaves out."""
     msgid = TIMELINE.get(entry.action)
+    if not v.sees_prices and entry.action in TIMELINE_NO_PRICES:
+        msgid = TIMELINE_NO_PRICES[entry.action]
     if msgid is None:
         return None
     d = entry.details or {}
@@ -89,7 +104,7 @@ def describe(entry: AuditEntry, v: Viewer, order: Order | None = None) -> str | 
         if found is not None and not v.zh and found.name_en:
             step = found.name_en
     text = v.t(msgid, who=who, step=step or "—", reason=d.get("reason") or "—", task=d.get("task") or "",
-               total=_money(d.get("total"), v), amount=_money(d.get("amount"), v), tracking=d.get("tracking") or "")
+               total=_money(d.get("total"), v), amount=_money(d.get("amount"), v), tracking=_tracking(d.get("tracking"), v))
     reason = d.get("reason")
     if entry.action == "cancelled" and reason:
         text = v.t("{text}: {reason}", text=text, reason=reason)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.cards.approvals import REJECT_PRESETS, approval_request_card
+from bot.cards.approvals import REJECT_PRESETS, approval_list_card, approval_request_card
 from bot.cards.model import Reply
 from bot.handlers.base import Turn
 from bot.records import PendingPrompt
@@ -14,14 +14,27 @@ from domain.errors import NotFound
 from domain.models import ApprovalStep, Order, OrderStatus
 from domain.permissions import may_view_order
 
+FULL_CARDS_UP_TO = 3  # more pending approvals than this come as one compact list
+
 
 def my_approvals(turn: Turn) -> list[Reply]:
     items = approvals.pending_for(turn.uow.session, turn.user.id)
     if not items:
         return turn.text("Nothing waits for your approval 👍")
-    replies = [Reply(text=turn.t("Waiting for you: {count}", count=len(items)))]
-    replies += [Reply(card=approval_request_card(i.order, i.step, turn.viewer)) for i in items[:10]]
-    return replies
+    if len(items) <= FULL_CARDS_UP_TO:
+        return [Reply(card=approval_request_card(i.order, i.step, turn.viewer)) for i in items]
+    return [Reply(card=approval_list_card(items, turn.viewer))]
+
+
+def open_approval(turn: Turn, step_id: int) -> list[Reply]:
+    """A list card's decide button: the full approval card of that order, to approve or reject from."""
+    step = turn.uow.session.get(ApprovalStep, step_id)
+    if step is None:
+        raise NotFound("No such approval")
+    if step.status != "pending" or not any(a.user_id == turn.user.id and a.status == "pending" for a in step.assignments):
+        return turn.error(
+            "Order {number} no longer waits for your approval", number=step.order.number)
+    return [Reply(card=approval_request_card(step.order, step, turn.viewer))]
 
 
 def _step_of(turn: Turn, number: str) -> ApprovalStep:
@@ -59,7 +72,7 @@ def reject_action(turn: Turn, step_id: int, preset: str, typed: str | None) -> l
     """The reject button: a typed reason (Slack modal, sandbox form), a preset (WeCom), or 'other' → ask."""
     if typed and typed.strip():
         return decide(turn, step_id, False, typed.strip())
-    labels = {code: turn.t(zh, en) for code, zh, en in REJECT_PRESETS if code != "other"}
+    labels = {code: turn.t(msgid) for code, msgid in REJECT_PRESETS if code != "other"}
     if preset in labels:
         return decide(turn, step_id, False, labels[preset])
     step = turn.uow.session.get(ApprovalStep, step_id)

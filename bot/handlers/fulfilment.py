@@ -10,20 +10,40 @@ from sqlalchemy import func, select
 from bot import intents as it
 from bot.cards.approvals import approval_request_card
 from bot.cards.fulfilment import receivables_digest_card, shipping_task_card
-from bot.cards.model import Card, Field, LineTable, Reply, Tone
+from bot.cards.model import Button, Card, Field, LineTable, Reply, Tone
 from bot.handlers.base import Turn
-from domain import approvals, fulfilment, orders
+from domain import approvals, fulfilment, orders, parsing
 from domain.catalog import find_customers
 from domain.errors import NotFound, PermissionDenied
+from domain.messages import N_
 from domain.models import Order, OrderLine, OrderStatus, Product, Receivable, Role, User
 from domain.permissions import SEE_ALL, may_record_payment
 
+TASK_PAGE = 5
 
-def my_tasks(turn: Turn) -> list[Reply]:
-    tasks = fulfilment.open_tasks_for(turn.uow.session, turn.user)
-    if not tasks:
+
+def my_tasks(turn: Turn, page: int = 0) -> list[Reply]:
+    """我的任务: a count, then one page of task cards (unclaimed first, newest first), then a button for the next."""
+    s = turn.uow.session
+    total = fulfilment.count_open_tasks(s, turn.user)
+    if not total:
         return turn.text("No open shipping tasks")
-    return [Reply(card=shipping_task_card(t, fulfilment.task_lines(turn.uow.session, t), turn.viewer)) for t in tasks[:10]]
+    page = max(0, min(page, (total - 1) // TASK_PAGE))
+    first = page * TASK_PAGE
+    tasks = fulfilment.open_tasks_for(s, turn.user, offset=first, limit=TASK_PAGE)
+    v = turn.viewer
+    last = first + len(tasks)
+    head = v.tn("{n} open shipping task", "{n} open shipping tasks", total)
+    if total > TASK_PAGE:
+        head = v.t("{head} · showing {first}–{last}", head=head, first=first + 1, last=last)
+    replies = [Reply(text=head)]
+    replies += [Reply(card=shipping_task_card(t, fulfilment.task_lines(s, t), v)) for t in tasks]
+    if last < total:
+        replies.append(Reply(card=Card(kind="more", locale=turn.locale, title=v.tn(
+            "{n} more task", "{n} more tasks", total - last), buttons=[
+            Button(action="tasks_page", label=v.t("Next {count}", count=min(TASK_PAGE, total - last)),
+                   token=v.token("tasks_page", turn.user.id, page + 1))])))
+    return replies
 
 
 def claim(turn: Turn, task_id: int) -> list[Reply]:
@@ -99,12 +119,11 @@ def _receivable(turn: Turn, rid: int) -> Receivable:
 
 def promise(turn: Turn, rid: int, inputs: dict[str, str]) -> list[Reply]:
     r = _receivable(turn, rid)
-    try:
-        d = date.fromisoformat(inputs.get("date", "").strip())
-    except ValueError:
-        return turn.error("Use YYYY-MM-DD", field="date")
-    if d < turn.ctx.today():
-        return turn.error("The promised date cannot be in the past", field="date")
+    try:  # the field shows the reader's date format; every format the parser reads is accepted
+        d = parsing.calendar_date(inputs.get("date", ""), today=turn.ctx.today(), earliest=turn.ctx.today(),
+                                  field="date", what=N_("the promised payment date"))
+    except parsing.InputRefused as e:
+        return turn.refuse(e.message, "date")
     r.promised_date = d
     return turn.text("Promised date {d} noted; no reminders for {number} until then", d=d, number=r.order.number)
 
@@ -122,7 +141,7 @@ def statement(turn: Turn, query: str, start: date | None, end: date | None) -> l
         return turn.error("'{query}' matches {count} customers; use the code", query=query, count=len(found))
     c = found[0]
     if not (turn.user.has_role(*SEE_ALL) or c.sales_user_id == turn.user.id):
-        return turn.error("You may not see {name}'s statement", name=c.name)
+        return turn.error("You may not see {name}'s statement", name=turn.viewer.name(c))
     end = end or turn.ctx.today()
     start = start or end.replace(day=1)
     if end < start:
@@ -130,7 +149,7 @@ def statement(turn: Turn, query: str, start: date | None, end: date | None) -> l
     link, xlsx = turn.ctx.statement_urls(c.code, start, end, turn.locale)
     v = turn.viewer
     open_ = orders.open_receivables(s, c.id)
-    return [Reply(card=Card(kind="statement", locale=turn.locale, title=turn.t("Statement · {name}", name=c.name),
+    return [Reply(card=Card(kind="statement", locale=turn.locale, title=turn.t("Statement · {name}", name=turn.viewer.name(c)),
                             fields=[Field(label=turn.t("Period"), value=f"{start} – {end}"),
                                     Field(label=turn.t("Open balance"), value=v.money(open_))],
                             link=link, data={"pdf": link, "xlsx": xlsx}, text=[turn.t("PDF: {link}", link=link),

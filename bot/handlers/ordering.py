@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -11,10 +12,12 @@ from bot.cards.model import Button, Card, Input, Option, Reply, Tone
 from bot.handlers.base import Turn
 from bot.records import PendingPrompt
 from bot.tokens import ActionToken
+from domain import parsing
 from domain.catalog import find_customers, find_products
 from domain.errors import PermissionDenied, ValidationFailed
-from domain.models import Channel, Customer, Product
-from domain.orders import LineRequest, OrderRequest, create_order
+from domain.messages import N_
+from domain.models import Channel, Customer, Order, Product
+from domain.orders import LineRequest, OrderRequest, create_order, recent_duplicate
 from domain.permissions import may_create_orders, sees_prices
 
 FORM_LINES = 5
@@ -29,7 +32,9 @@ def order_form(turn: Turn) -> list[Reply]:
         inputs.append(Input(name=f"product_{i}", label=turn.t("Product {i}", i=i), kind="select",
                             source="products", required=i == 1, placeholder="SKU"))
         inputs.append(Input(name=f"qty_{i}", label=turn.t("Quantity {i}", i=i), kind="number", required=i == 1))
-    inputs.append(Input(name="requested_date", label=turn.t("Requested date"), kind="date", required=False))
+    # A date field shows the reader's date format (2026年12月15日 / Dec 15, 2026), not the browser's.
+    inputs.append(Input(name="requested_date", label=turn.t("Requested date"), kind="date", required=False,
+                        placeholder=turn.viewer.date(turn.ctx.today() + timedelta(days=7))))
     inputs.append(Input(name="notes", label=turn.t("Notes"), required=False, multiline=True))
     submit = Button(action="submit_order", label=turn.t("Submit order"), style="primary",
                     token=turn.viewer.token("submit_order", turn.user.id), inputs=inputs,
@@ -67,8 +72,6 @@ def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot
     prompt = s.get(PendingPrompt, turn.user.id) or PendingPrompt(user_id=turn.user.id)
     prompt.kind = "quick_order"
     prompt.token = original[:300]
-    from datetime import timedelta
-
     prompt.expires_at = turn.uow.now() + timedelta(minutes=30)
     s.add(prompt)
     buttons = []
@@ -137,29 +140,83 @@ def submit_form(turn: Turn, inputs: dict[str, str]) -> list[Reply]:
         return turn.error("Fill in at least one product line", field="product_1")
     requested = None
     if inputs.get("requested_date"):
-        try:
-            requested = date.fromisoformat(inputs["requested_date"].strip())
-        except ValueError:
-            return turn.error("Use YYYY-MM-DD for the date", field="requested_date")
+        try:  # the field shows the reader's date format; every format the parser reads is accepted
+            requested = parsing.calendar_date(inputs["requested_date"], today=turn.ctx.today(), earliest=turn.ctx.today(),
+                                              field="requested_date", what=N_("the requested date"))
+        except parsing.InputRefused as e:
+            return turn.refuse(e.message, "requested_date")
     return _place(turn, OrderRequest(customer_id=customer.id, lines=lines, requested_date=requested,
                                      notes=(inputs.get("notes") or "").strip(), channel=_channel(turn)))
 
 
-def _place(turn: Turn, req: OrderRequest) -> list[Reply]:
+DUPLICATE_WINDOW = timedelta(minutes=10)
+
+
+def _place(turn: Turn, req: OrderRequest, confirmed: bool = False) -> list[Reply]:
+    if not confirmed:
+        twin = recent_duplicate(turn.uow.session, turn.user.id, req, turn.uow.now() - DUPLICATE_WINDOW)
+        if twin is not None:
+            return _ask_again(turn, req, twin)
     order = create_order(turn.uow, turn.user, req, turn.ctx.policy(), turn.actor)
     v = turn.viewer
-    waiting = [s.name for s in order.steps if s.status == "pending"]
-    status = turn.t("submitted for approval ({waiting})", waiting=waiting[0]) if waiting else turn.t("approved")
-    total = v.money(order.total) if sees_prices(turn.user) else ""
-    return turn.text("Order {number} created, total {total}, {status}.", number=order.number, total=total, status=status)
+    waiting = [s for s in order.steps if s.status == "pending"]
+    if waiting:
+        from bot.cards.approvals import step_name
+
+        status = turn.t("submitted for approval ({step})", step=step_name(waiting[0], v))
+    else:
+        status = turn.t("approved")
+    if sees_prices(turn.user):
+        return turn.text("Order {number} created, total {total}, {status}.", number=order.number,
+                         total=v.money(order.total), status=status)
+    return turn.text("Order {number} created, {status}.", number=order.number, status=status)
+
+
+def _ask_again(turn: Turn, req: OrderRequest, twin: Order) -> list[Reply]:
+    """The same customer and lines came in again within minutes: place it only when the person says so."""
+    saved = json.dumps({"c": req.customer_id, "l": [[lr.product_id, lr.quantity] for lr in req.lines],
+                        "d": req.requested_date.isoformat() if req.requested_date else None,
+                        "n": req.notes[:80], "ch": req.channel.value}, separators=(",", ":"))
+    if len(saved) > 300:  # too long to keep for the confirmation: place it (this is a warning, not a rule)
+        return _place(turn, req, confirmed=True)
+    s = turn.uow.session
+    prompt = s.get(PendingPrompt, turn.user.id) or PendingPrompt(user_id=turn.user.id)
+    prompt.kind, prompt.token = "confirm_order", saved
+    prompt.expires_at = turn.uow.now() + DUPLICATE_WINDOW
+    s.add(prompt)
+    v = turn.viewer
+    minutes = max(1, int((turn.uow.now() - twin.created_at).total_seconds() // 60))
+    card = Card(kind="confirm", locale=turn.locale, tone=Tone.WARNING,
+                title=turn.t("Place the same order again?"),
+                text=[v.tn("You placed order {number} for {customer} with the same lines {n} minute ago.",
+                           "You placed order {number} for {customer} with the same lines {n} minutes ago.", minutes,
+                           number=twin.number, customer=v.name(twin.customer))],
+                buttons=[Button(action="confirm_order", label=turn.t("Place it again"), style="primary",
+                                token=v.token("confirm_order", turn.user.id)),
+                         Button(action="show_order", label=turn.t("Show {number}", number=twin.number),
+                                token=v.token("show_order", twin.id), command=twin.number)])
+    return [Reply(card=card)]
+
+
+def confirm_again(turn: Turn) -> list[Reply]:
+    s = turn.uow.session
+    prompt = s.get(PendingPrompt, turn.user.id)
+    if prompt is None or prompt.kind != "confirm_order" or prompt.expires_at < turn.uow.now():
+        return turn.error("This confirmation has expired; please place the order again")
+    data = json.loads(prompt.token)
+    s.delete(prompt)
+    req = OrderRequest(customer_id=int(data["c"]), lines=[LineRequest(product_id=int(p), quantity=int(q)) for p, q in data["l"]],
+                       requested_date=date.fromisoformat(data["d"]) if data.get("d") else None, notes=data.get("n") or "",
+                       channel=Channel(data.get("ch") or Channel.CHAT.value))
+    return _place(turn, req, confirmed=True)
 
 
 def suggest(turn: Turn, source: str, query: str) -> list[Option]:
     s = turn.uow.session
     if source == "customers":
         items = find_customers(s, query) if query.strip() else list(s.scalars(select(Customer).order_by(Customer.code).limit(20)))
-        return [Option(value=str(c.id), label=f"{c.code} {c.name}") for c in items[:50]]
+        return [Option(value=str(c.id), label=f"{c.code} {turn.viewer.name(c)}") for c in items[:50]]
     if source == "products":
         items = find_products(s, query) if query.strip() else list(s.scalars(select(Product).order_by(Product.sku).limit(20)))
-        return [Option(value=str(p.id), label=f"{p.sku} {p.name} {p.spec}".strip()) for p in items[:50]]
+        return [Option(value=str(p.id), label=f"{p.sku} {turn.viewer.name(p)} {p.spec}".strip()) for p in items[:50]]
     raise ValidationFailed("Unknown option source")

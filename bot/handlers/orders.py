@@ -10,13 +10,16 @@ from bot.handlers.base import Turn
 from domain import orders
 from domain.audit import timeline
 from domain.catalog import find_customers, find_products
+from domain.fulfilment import order_balance
 from domain.models import Role, Stock, Warehouse
 from domain.permissions import SEE_ALL
 
 
 def show_order(turn: Turn, number: str) -> list[Reply]:
-    order = orders.view_order(turn.uow.session, turn.user, number)
-    return [Reply(card=order_status_card(order, turn.viewer, timeline(turn.uow.session, order.id)))]
+    s = turn.uow.session
+    order = orders.view_order(s, turn.user, number)
+    balance = order_balance(s, order.id, turn.ctx.today())
+    return [Reply(card=order_status_card(order, turn.viewer, timeline(s, order.id), balance))]
 
 
 def my_orders(turn: Turn) -> list[Reply]:
@@ -31,14 +34,14 @@ def show_customer(turn: Turn, query: str) -> list[Reply]:
     if not found:
         return turn.error("No customer matches '{query}'", query=query)
     if len(found) > 1:
-        names = "、".join(f"{c.name}（{c.code}）" for c in found[:8])
+        names = turn.texts.join(turn.viewer.customer(c) for c in found[:8])
         return turn.text("Several customers match; use the code: {names}", names=names)
     c = found[0]
     if not (turn.user.has_role(*SEE_ALL) or c.sales_user_id == turn.user.id):
-        return turn.error("You may not view customer {name}", name=c.name)
+        return turn.error("You may not view customer {name}", name=turn.viewer.name(c))
     v = turn.viewer
     open_orders = orders.open_orders_of_customer(s, c.id)
-    card = order_list_card(f"{c.name}（{c.code}）", open_orders, v, turn.t("No open orders"))
+    card = order_list_card(v.customer(c), open_orders, v, turn.t("No open orders"))
     card.kind = "customer"
     card.fields = [
         Field(label=turn.t("Region"), value=f"{c.province} {c.city}"),
@@ -68,7 +71,7 @@ def show_stock(turn: Turn, query: str) -> list[Reply]:
                   Field(label=turn.t("Safety stock"), value=str(p.safety_stock))]
         if turn.viewer.sees_prices:
             fields.append(Field(label=turn.t("Unit price"), value=turn.viewer.money(p.list_price)))
-        cards.append(Reply(card=Card(kind="stock", locale=turn.locale, title=f"{p.sku} {p.name}", fields=fields, table=table)))
+        cards.append(Reply(card=Card(kind="stock", locale=turn.locale, title=f"{p.sku} {turn.viewer.name(p)}", fields=fields, table=table)))
     return cards
 
 
