@@ -8,6 +8,7 @@ from bot.cards.common import info_card
 from bot.cards.fulfilment import shipping_task_card, task_key
 from bot.cards.model import Tone
 from bot.context import BotContext
+from bot.i18n.labels import carrier_label
 from bot.notifications import register
 from domain import events as ev
 from domain import fulfilment
@@ -57,10 +58,10 @@ def shipped(e: ev.Shipped, uow: UnitOfWork, ctx: BotContext) -> None:
     assert task is not None and shipment is not None and order is not None
     _refresh_task(uow, ctx, task)
     v = ctx.viewer(order.sales_user)
-    qty = "、".join(f"{sl.line.product.sku}×{sl.quantity}" for sl in shipment.lines)
+    qty = v.texts.join(f"{sl.line.product.sku} × {v.qty(sl.quantity, sl.line.product.unit)}" for sl in shipment.lines)
     link = ctx.delivery_note_url(shipment.id, v.locale)
     card = info_card(v.locale, v.t("Order {number} has shipped", number=order.number),
-                     [v.t("{carrier} tracking number {tracking_no}", carrier=shipment.carrier, tracking_no=shipment.tracking_no),
+                     [v.t("{carrier} tracking number {tracking_no}", carrier=carrier_label(v.texts, shipment.carrier), tracking_no=shipment.tracking_no),
                       qty, v.t("Delivery note: {link}", link=link)], Tone.SUCCESS)
     card.link = link
     card.data = {"order_no": order.number, "tracking": shipment.tracking_no, "carrier": shipment.carrier}

@@ -84,7 +84,7 @@ def _is_text_call(call: ast.Call) -> bool:
 
 
 def _rel(path: Path) -> str:
-    return str(path.relative_to(ROOT))
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def scan(path: Path) -> tuple[list[tuple[str, str | None, int]], list[Site], list[Site]]:

@@ -199,7 +199,8 @@ def card_markdown(card: Card, *, intro: str | None = None) -> Markdown:
     body: list[str] = []
     if intro:
         body.append(md_escape(intro))
-    body += [f"- {md_escape(f.label)}：{md_escape(f.value)}" for f in card.fields]
+    body += ["- " + tr(card.locale, "{label}: {value}", label=md_escape(f.label), value=md_escape(f.value))
+             for f in card.fields]
     if card.table:
         body.append("")
         body.append(f"**{md_escape(' | '.join(card.table.columns))}**")

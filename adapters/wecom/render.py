@@ -262,7 +262,8 @@ def render_markdown(card: Card, *, text: str | None = None, limit: int = MARKDOW
         lines.append(md_escape(text))
     if card.subtitle:
         lines.append(f'<font color="comment">{md_escape(card.subtitle)}</font>')
-    lines += [f"**{md_escape(f.label)}**：{md_escape(f.value)}" for f in card.fields]
+    lines += [tr(card.locale, "{label}: {value}", label=f"**{md_escape(f.label)}**", value=md_escape(f.value))
+              for f in card.fields]
     if card.table:
         lines.append("**" + md_escape(" | ".join(card.table.columns)) + "**")
         lines += [md_escape(" | ".join(r)) for r in card.table.rows]

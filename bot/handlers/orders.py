@@ -67,7 +67,7 @@ def show_stock(turn: Turn, query: str) -> list[Reply]:
         )
         total = sum(st.available for st, _ in rows)
         fields = [Field(label=turn.t("Spec"), value=p.spec or "—"),
-                  Field(label=turn.t("Available"), value=f"{total} {p.unit}"),
+                  Field(label=turn.t("Available in total"), value=turn.viewer.qty(total, p.unit)),
                   Field(label=turn.t("Safety stock"), value=str(p.safety_stock))]
         if turn.viewer.sees_prices:
             fields.append(Field(label=turn.t("Unit price"), value=turn.viewer.money(p.list_price)))
