@@ -107,7 +107,7 @@ def test_snooze_and_promised_date_silence_an_order_until_then(ot, clock):
     digest = _digests(chat, "li")[-1]
     promise = button(digest, "promise")
     assert "早于" in text_of(chat.click("li", promise["token"], {"date": "2026-12-01"}))
-    assert "2027-01-08" in text_of(chat.click("li", promise["token"], {"date": "2027-01-08"}))
+    assert "2027年1月8日" in text_of(chat.click("li", promise["token"], {"date": "2027-01-08"}))
     for day in (4, 5, 6, 7, 8):
         _at(clock, 2027, 1, day)
         assert ot.jobs.overdue_digest() == 0, day  # no reminder up to and including the promised day
