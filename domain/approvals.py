@@ -181,7 +181,7 @@ def pending_for(session: Session, user_id: int) -> list[PendingItem]:
         .join(ApprovalAssignment, ApprovalAssignment.step_id == ApprovalStep.id)
         .join(Order, Order.id == ApprovalStep.order_id)
         .where(ApprovalAssignment.user_id == user_id, ApprovalAssignment.status == StepStatus.PENDING.value)
-        .order_by(ApprovalStep.opened_at)
+        .order_by(ApprovalStep.opened_at, ApprovalStep.id)  # the id keeps steps opened in one instant in order
         .options(selectinload(Order.lines))
     ).all()
     return [PendingItem(step, order) for step, order in rows]

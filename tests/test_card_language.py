@@ -32,7 +32,7 @@ INTERNAL = re.compile(r"\b(?:sales_manager_review|large_order|over_credit_limit|
 URL = re.compile(r"https?://\S+")
 # Latin a Chinese reader sees on purpose: codes and numbers, and the terms Chinese business software uses.
 LATIN_OK = re.compile(r"SO-[\d-]*…?|T-\d+|SKU(?:-\d+)?|\bPDF\b|\bXLSX\b|\bEMS\b|\bSF\d*\b|SF0+|\bx\d+|OrderTalk|"
-                      r"\bID\b|[A-Z]{2}\d+|CN¥|\d")
+                      r"\bID\b|[A-Z]{2}\d+|\d")
 KINDS = {"help", "form", "confirm", "approval_list", "approval_request", "approval_decided", "list", "order_status",
          "customer", "stock", "shipping_task", "more", "info", "statement", "report", "error", "reminder_digest"}
 

@@ -72,7 +72,7 @@ def test_the_converter_leaves_what_it_cannot_read_and_says_where(tmp_path):
 
 def test_money_numbers_dates_and_times_per_locale():
     zh, en = texts("zh-CN"), texts("en")
-    assert zh.money(Decimal("12800")) == "¥12,800.00" and en.money(Decimal("12800")) == "CN¥12,800.00"
+    assert zh.money(Decimal("12800")) == "¥12,800.00" and en.money(Decimal("12800")) == "¥12,800.00"
     assert zh.money(Decimal("-5")) == "-¥5.00"
     at = datetime(2026, 12, 1, 13, 31, tzinfo=UTC)  # 21:31 in Shanghai
     assert zh.datetime(at) == "2026年12月1日 21:31" and en.datetime(at) == "Dec 1, 2026, 9:31\u202fPM"

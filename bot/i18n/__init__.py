@@ -3,8 +3,8 @@
 Texts: a gettext catalogue. Code holds the English text as the msgid, with named placeholders
 (`texts.t("Order {number} is approved", number=order.number)`); the Chinese lives in
 bot/locale/zh_CN/LC_MESSAGES/messages.po, read directly at first use (no compile step). Values are formatted for
-the reader before they are put in: money with Babel's `format_currency` (¥12,800.00 for a Chinese reader,
-CN¥12,800.00 for an English one: each locale's own CLDR form), dates and times in the configured zone and the
+the reader before they are put in: money with Babel's `format_currency` (¥12,800.00 for every reader, the
+glossary's form), dates and times in the configured zone and the
 locale's date format (2026年12月15日 21:31 / Dec 15, 2026, 9:31 PM), statuses and roles by their label.
 
 A msgid without a translation falls back to English in production and raises `MissingTranslation` when
@@ -30,7 +30,7 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from domain.messages import N_, Message, Name
 
@@ -38,6 +38,7 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
 ZH, EN = "zh_CN", "en"
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+_HOME_SYMBOL = {"CNY"}  # currencies shown with their Chinese symbol to every reader
 
 __all__ = ["Message", "MissingTranslation", "N_", "Name", "Texts", "babel_locale", "catalog", "is_zh", "texts", "tr", "trn"]
 
@@ -172,6 +173,12 @@ class Texts:
     def money(self, amount: Decimal | None) -> str:
         if amount is None:
             return "—"
+        # The deployment's own currency reads as its colleagues write it (¥12,800.00, the glossary's form) in
+        # every language; CLDR's English "CN¥" is for telling currencies apart, which one company never needs.
+        if self.currency in _HOME_SYMBOL:
+            sign = "-" if amount < 0 else ""
+            digits = format_decimal(abs(amount), format="#,##0.00", locale=self.locale)
+            return f"{sign}{get_currency_symbol(self.currency, locale=ZH)}{digits}"
         return format_currency(amount, self.currency, locale=self.locale)
 
     def number(self, n: int | Decimal) -> str:
