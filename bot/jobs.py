@@ -58,9 +58,12 @@ class Jobs:
             for step in steps:
                 if step.opened_at is None:
                     continue
+                if not approvals.pending_approvers(step) and approvals.restaff(uow, step, SYSTEM, self.ctx.today()):
+                    sent += 1  # nobody could decide it; now somebody can (roles or people were fixed)
+                    continue
                 waited = business_hours_between(step.opened_at, now, st.tz, st.work_days, st.work_start, st.work_end)
                 if waited >= st.approval_escalate_hours and once(uow.session, f"escalate:{step.id}", now):
-                    approvals.escalate(uow, step, SYSTEM)
+                    approvals.escalate(uow, step, SYSTEM, self.ctx.today())
                     sent += 1
                 elif waited >= st.approval_remind_hours and once(uow.session, f"remind:{step.id}", now):
                     people = tuple(u.id for u in approvals.pending_approvers(step))

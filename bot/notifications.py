@@ -22,7 +22,7 @@ from bot.context import BotContext
 from bot.i18n.labels import unit_label
 from bot.records import SentReminder
 from domain import events as ev
-from domain.models import ApprovalStep, Order, Product, Role, StepStatus, User, Warehouse
+from domain.models import ApprovalStep, AssignedVia, Order, Product, Role, StepStatus, User, Warehouse
 from domain.uow import UnitOfWork
 
 
@@ -43,10 +43,39 @@ def approval_requested(e: ev.ApprovalRequested, uow: UnitOfWork, ctx: BotContext
     s = uow.session
     order, step = s.get(Order, e.order_id), s.get(ApprovalStep, e.step_id)
     assert order is not None and step is not None
+    via = {a.user_id: a.via for a in step.assignments}
     for uid in e.approver_ids:
         user = _user(s, uid)
-        if user is not None:
-            ctx.outbox.to_user(s, user, card=approval_request_card(order, step, ctx.viewer(user)))
+        if user is None:
+            continue
+        v = ctx.viewer(user)
+        card = approval_request_card(order, step, v)
+        if via.get(uid) == AssignedVia.ESCALATION.value:  # say why it reached someone the rule does not name
+            card.subtitle = v.t("Sent to you: nobody the rule names may decide this order ({subtitle})",
+                                subtitle=card.subtitle)
+        ctx.outbox.to_user(s, user, card=card)
+
+
+def no_eligible_approver(e: ev.NoEligibleApprover, uow: UnitOfWork, ctx: BotContext) -> None:
+    """Nobody may decide a step: admins must fix roles or rules (the scheduler hands it on as soon as someone can);
+    the sales owner learns why the order waits."""
+    s = uow.session
+    order, step = s.get(Order, e.order_id), s.get(ApprovalStep, e.step_id)
+    assert order is not None and step is not None
+    admins = [u for u in s.scalars(select(User).where(User.active.is_(True)).order_by(User.id)) if u.has_role(Role.ADMIN)]
+    for admin in admins:
+        v = ctx.viewer(admin)
+        ctx.outbox.to_user(s, admin, alert=True, card=info_card(
+            v.locale, v.t("Nobody may approve order {number}", number=order.number),
+            [v.t("Every approver of step '{step}' created or owns this order (nobody approves their own order), and no "
+                 "manager or admin above them is free to decide it.", step=v.name(step)),
+             v.t("Add an approver in the rules or the user roles; the step is handed on automatically once someone can.")],
+            Tone.WARNING))
+    v = ctx.viewer(order.sales_user)
+    ctx.outbox.to_user(s, order.sales_user, card=info_card(
+        v.locale, v.t("Order {number} has no approver yet", number=order.number),
+        [v.t("Nobody can decide '{step}' yet; the admins have been told.", step=v.name(step))],
+        Tone.WARNING))
 
 
 def _refresh_copies(s: Session, ctx: BotContext, order: Order, step: ApprovalStep) -> None:
@@ -145,6 +174,7 @@ def approval_nudged(e: ev.ApprovalNudged, uow: UnitOfWork, ctx: BotContext) -> N
 Handler = Callable[..., None]
 HANDLERS: dict[type[ev.Event], list[Handler]] = {
     ev.ApprovalRequested: [approval_requested],
+    ev.NoEligibleApprover: [no_eligible_approver],
     ev.ApprovalDecided: [approval_decided],
     ev.OrderApproved: [order_approved],
     ev.OrderRejected: [order_rejected],

@@ -50,10 +50,18 @@ class InboundEvent(Base):
 
 
 class CardCopy(Base):
-    """Where one copy of a card landed, so every copy can be updated after a decision."""
+    """Where one copy of a card landed, so every copy can be updated after a decision.
+
+    `handle` is the platform's own id of the copy that a click names (WeCom TaskId). `ticket` is the latest unused
+    single-use permission to update this copy that the platform handed over (WeCom ResponseCode from the send answer
+    or a click, Slack response_url of a click on an ephemeral copy); the dispatcher clears it once used.
+    """
 
     __tablename__ = "card_copies"
-    __table_args__ = (Index("ix_card_copies_key", "card_key", "platform", "recipient"),)
+    __table_args__ = (
+        Index("ix_card_copies_key", "card_key", "platform", "recipient"),
+        Index("ix_card_copies_handle", "platform", "handle"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     card_key: Mapped[str] = mapped_column(String(120))
@@ -63,6 +71,21 @@ class CardCopy(Base):
     ref: Mapped[str | None] = mapped_column(String(300))
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handle: Mapped[str | None] = mapped_column(String(160))
+    ticket: Mapped[str | None] = mapped_column(Text)
+    ticket_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Receiver(Base):
+    """How this deployment receives a platform's callbacks (e.g. DingTalk "stream" or "http"), recorded by the
+    process that receives them, so every process sends cards whose clicks come back the same way."""
+
+    __tablename__ = "receivers"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(200))
 
 
 class SentReminder(Base):

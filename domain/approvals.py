@@ -14,12 +14,21 @@ from sqlalchemy.orm import Session, selectinload
 
 from domain import lifecycle, stock
 from domain.audit import Actor, record
+from domain.eligibility import (
+    ApproverSpec,
+    active_users,
+    conflict_reason,
+    conflicted,
+    escalation_targets,
+    may_act,
+)
 from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
-from domain.events import ApprovalDecided, ApprovalRequested, OrderApproved, OrderRejected
-from domain.messages import Name
+from domain.events import ApprovalDecided, ApprovalRequested, NoEligibleApprover, OrderApproved, OrderRejected
+from domain.messages import Message, Name
 from domain.models import (
     ApprovalAssignment,
     ApprovalStep,
+    AssignedVia,
     Order,
     OrderStatus,
     StepMode,
@@ -30,32 +39,50 @@ from domain.rules import PlannedStep
 from domain.uow import UnitOfWork
 
 
-def resolve_approvers(session: Session, planned: PlannedStep, requester_id: int, today: date) -> list[tuple[User, User | None]]:
-    """(acting user, on behalf of) pairs; away users are replaced by their delegate."""
-    users = [u for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))]
-    chosen = [u for u in users if (u.roles & set(planned.roles)) or u.username in planned.users]
-    if len(chosen) > 1:  # nobody approves their own order, unless nobody else could
-        chosen = [u for u in chosen if u.id != requester_id] or chosen
-    result: dict[int, tuple[User, User | None]] = {}
-    for u in chosen:
-        acting, behalf = u, None
-        if u.is_away(today) and u.delegate is not None:
-            acting, behalf = u.delegate, u
-        result.setdefault(acting.id, (acting, behalf))
+@dataclass(frozen=True)
+class Staffing:
+    """One approver of a new step: who acts, for whom (an away approver), and how they came to hold it."""
+
+    user: User
+    on_behalf_of: User | None
+    via: AssignedVia
+
+
+def resolve_approvers(session: Session, spec: ApproverSpec, order: Order, today: date) -> list[Staffing]:
+    """Who decides a step of `order` under `spec`. Never the order's creator or sales owner (separation of duties);
+    an away approver is replaced by their delegate only when the delegate may decide it in their own right,
+    otherwise the away approver keeps the step (reminders and escalation follow if they do not act)."""
+    result: dict[int, Staffing] = {}
+    for u in active_users(session):
+        if not spec.admits(u) or conflicted(order, u):
+            continue
+        acting = Staffing(u, None, AssignedVia.RULE)
+        d = u.delegate
+        if u.is_away(today) and d is not None and spec.admits(d) and may_act(order, d):
+            acting = Staffing(d, u, AssignedVia.DELEGATE)
+        known = result.get(acting.user.id)
+        if known is None or acting.via == AssignedVia.DELEGATE:
+            result[acting.user.id] = acting  # also standing in for someone: the audit trail says for whom
     return list(result.values())
+
+
+def _escalated(session: Session, spec: ApproverSpec | None, order: Order, exclude: set[int]) -> list[Staffing]:
+    """Nobody the rule names may decide: the next level up from the people it names, else an admin."""
+    named = [u for u in active_users(session) if spec is not None and spec.admits(u)]
+    return [Staffing(u, None, AssignedVia.ESCALATION) for u in escalation_targets(session, order, named, exclude)]
 
 
 def open_steps(uow: UnitOfWork, order: Order, planned: list[PlannedStep], actor: Actor, today: date) -> None:
     for seq, p in enumerate(planned, start=1):
+        spec = ApproverSpec.of(p.roles, p.users)
         step = ApprovalStep(order=order, seq=seq, name=p.name, name_en=p.name_en, mode=p.mode, reasons=",".join(p.reasons),
-                            reason_titles=[t.model_dump() for t in p.reason_titles])
+                            reason_titles=[t.model_dump() for t in p.reason_titles],
+                            approver_roles=spec.roles_csv, approver_users=spec.users_csv)
         uow.session.add(step)
-        for acting, behalf in resolve_approvers(uow.session, p, order.sales_user_id, today):
-            step.assignments.append(ApprovalAssignment(user_id=acting.id, on_behalf_of_id=behalf.id if behalf else None))
-        if not step.assignments:
-            raise ValidationFailed(
-                "Approval step '{name}' has no approver; an admin must check the rules and roles",
-                name=Name(p.name, p.name_en))
+        staff = resolve_approvers(uow.session, spec, order, today) or _escalated(uow.session, spec, order, set())
+        for a in staff:
+            step.assignments.append(ApprovalAssignment(user_id=a.user.id, via=a.via.value,
+                                                       on_behalf_of_id=a.on_behalf_of.id if a.on_behalf_of else None))
     uow.session.flush()
     _activate_next(uow, order, actor)
 
@@ -75,6 +102,11 @@ def _activate_next(uow: UnitOfWork, order: Order, actor: Actor) -> None:
     for a in step.assignments:
         a.status = StepStatus.PENDING.value
     uow.session.flush()
+    if not step.assignments:
+        # Truly nobody may decide it (no admin is free of the order either): it waits, and admins are told so.
+        record(uow, order, actor, "no_eligible_approver", step=step.name)
+        uow.emit(NoEligibleApprover(order.id, step.id))
+        return
     record(uow, order, actor, "approval_requested", step=step.name, approvers=",".join(a.user.display_name for a in step.assignments))
     uow.emit(ApprovalRequested(order.id, step.id, tuple(a.user_id for a in step.assignments)))
 
@@ -105,12 +137,15 @@ def decide(
     if step.status != StepStatus.PENDING.value:
         raise _already(step, order)
     mine = next((a for a in step.assignments if a.user_id == user.id), None)
-    if mine is None:
+    refusal = _not_eligible(order, step, user, mine)
+    if refusal is not None or mine is None:
         record(uow, order, actor, "refused", action_tried="approve" if approve else "reject", step=step.name,
-               why="not an approver of this step")
+               why=str(refusal) if refusal else "not an approver of this step")
         uow.commit()  # the refusal itself is part of the audit trail
-        raise PermissionDenied(
-            "You are not an approver of '{name}' and cannot decide order {number}", name=Name.of(step), number=order.number)
+        if refusal is None:
+            raise PermissionDenied("You are not an approver of '{name}' and cannot decide order {number}",
+                                   name=Name.of(step), number=order.number)
+        raise PermissionDenied("You cannot decide order {number}: {why}", number=order.number, why=refusal)
     if mine.status != StepStatus.PENDING.value:
         raise AlreadyDecided("You already decided order {number} ({decision}); waiting for the other approvers",
                              number=order.number, decision=StepStatus(mine.status))
@@ -148,6 +183,21 @@ def decide(
         stock.release(uow, order)
         uow.emit(OrderRejected(order.id, step.id, user.id, reason or ""))
     return step
+
+
+def _not_eligible(order: Order, step: ApprovalStep, user: User, mine: ApprovalAssignment | None) -> Message | None:
+    """Why `user` may not decide now, or None. The same rule as at step creation: separation of duties for
+    everyone, assigned or not; eligibility in their own right for those who hold the step by rule or delegation (an
+    assignment made before the rule was kept, or roles changed since, does not carry a decision)."""
+    if conflicted(order, user):
+        return Message("{reason}, and nobody approves their own order", {"reason": conflict_reason(order, user)})
+    if not user.active:
+        return Message("your account is inactive")
+    spec = ApproverSpec.of_step(step)
+    if mine is not None and spec is not None and mine.via != AssignedVia.ESCALATION.value and not spec.admits(user):
+        return Message("you are not entitled to decide '{name}' in your own right (its role, or named in the rule)",
+                       {"name": Name.of(step)})
+    return None
 
 
 def _already(step: ApprovalStep, order: Order) -> AlreadyDecided:
@@ -223,22 +273,45 @@ def nudge(uow: UnitOfWork, order: Order, by: User, actor: Actor, min_interval_mi
     return step
 
 
-def escalate(uow: UnitOfWork, step: ApprovalStep, actor: Actor) -> tuple[int, ...]:
-    """Pending too long: each pending approver's manager joins the step and can decide it."""
+def escalate(uow: UnitOfWork, step: ApprovalStep, actor: Actor, today: date) -> tuple[int, ...]:
+    """Pending too long: for each pending approver, the first manager up their chain who may act on this order joins
+    the step and can decide it; a step nobody holds goes to whoever may decide it now (see `restaff`)."""
     from domain.events import ApprovalNudged
 
-    added = []
-    present = {a.user_id for a in step.assignments}
-    for a in list(step.assignments):
-        if a.status != StepStatus.PENDING.value or a.user.manager_id is None:
-            continue
-        mid = a.user.manager_id
-        if mid not in present:
-            step.assignments.append(ApprovalAssignment(user_id=mid, status=StepStatus.PENDING.value))
-            present.add(mid)
-            added.append(mid)
-    uow.session.flush()
     order = step.order
+    pending = [a.user for a in step.assignments if a.status == StepStatus.PENDING.value]
+    if not pending:
+        return restaff(uow, step, actor, today)
+    present = {a.user_id for a in step.assignments}
+    added = []
+    for boss in escalation_targets(uow.session, order, pending, present):
+        step.assignments.append(ApprovalAssignment(user_id=boss.id, status=StepStatus.PENDING.value,
+                                                   via=AssignedVia.ESCALATION.value))
+        present.add(boss.id)
+        added.append(boss.id)
+    uow.session.flush()
     record(uow, order, actor, "escalation", step=step.name, to=",".join(str(i) for i in added))
     uow.emit(ApprovalNudged(order.id, step.id, None, (), tuple(added), kind="escalation"))
     return tuple(added)
+
+
+def restaff(uow: UnitOfWork, step: ApprovalStep, actor: Actor, today: date) -> tuple[int, ...]:
+    """A pending step nobody may decide (see `_activate_next`): look again — an admin may have fixed roles or
+    people since — and hand it to whoever may decide it now, by the rule or by escalation."""
+    order = step.order
+    if step.status != StepStatus.PENDING.value or any(a.status == StepStatus.PENDING.value for a in step.assignments):
+        return ()
+    spec = ApproverSpec.of_step(step)
+    present = {a.user_id for a in step.assignments}
+    staff = [a for a in (resolve_approvers(uow.session, spec, order, today) if spec else [])
+             if a.user.id not in present] or _escalated(uow.session, spec, order, present)
+    for a in staff:
+        step.assignments.append(ApprovalAssignment(user_id=a.user.id, status=StepStatus.PENDING.value, via=a.via.value,
+                                                   on_behalf_of_id=a.on_behalf_of.id if a.on_behalf_of else None))
+    if not staff:
+        return ()
+    uow.session.flush()
+    record(uow, order, actor, "approval_requested", step=step.name,
+           approvers=",".join(a.user.display_name for a in staff))
+    uow.emit(ApprovalRequested(order.id, step.id, tuple(a.user.id for a in staff)))
+    return tuple(a.user.id for a in staff)

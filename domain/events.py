@@ -117,3 +117,11 @@ class Alert(Event):
     zh: str
     en: str
     details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NoEligibleApprover(Event):
+    """A step became due that nobody may decide (separation of duties left no approver, no manager, no admin)."""
+
+    order_id: int
+    step_id: int

@@ -80,6 +80,14 @@ class StepMode(StrEnum):
     ALL = "all"  # 会签
 
 
+class AssignedVia(StrEnum):
+    """How an approver came to hold a step."""
+
+    RULE = "rule"  # the rule names their role or them
+    DELEGATE = "delegate"  # standing in for an away approver (and eligible in their own right)
+    ESCALATION = "escalation"  # the next level up, or an admin, because nobody else could decide
+
+
 class TaskStatus(StrEnum):
     OPEN = "open"
     CLAIMED = "claimed"
@@ -320,6 +328,9 @@ class ApprovalStep(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+    # Who may decide it in their own right (from the rule); NULL on steps opened before revision 0003.
+    approver_roles: Mapped[str | None] = mapped_column(String(200))
+    approver_users: Mapped[str | None] = mapped_column(String(500))
 
     order: Mapped[Order] = relationship(back_populates="steps")
     decided_by: Mapped[User | None] = relationship()
@@ -344,6 +355,7 @@ class ApprovalAssignment(Base):
     status: Mapped[str] = mapped_column(String(16), default=StepStatus.WAITING.value)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     comment: Mapped[str | None] = mapped_column(Text)
+    via: Mapped[str | None] = mapped_column(String(12))  # AssignedVia; NULL before revision 0003
 
     step: Mapped[ApprovalStep] = relationship(back_populates="assignments")
     user: Mapped[User] = relationship(foreign_keys=[user_id])

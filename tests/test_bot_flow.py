@@ -167,10 +167,12 @@ def test_nudge_at_most_once_an_hour(ot, clock):
 def test_away_delegates_new_approvals_until_back(ot):
     build_world(ot.sessions)
     chat = Chat(ot)
-    assert "转交 管理员" in text_of(chat.say("wang", "外出 至 12-01 转交 管理员"))
+    refused = text_of(chat.say("wang", "外出 至 12-01 转交 管理员"))  # the admin is no sales manager
+    assert "管理员 不能代您审批" in refused and "可以转交给：赵经理" in refused
+    assert "转交 赵经理" in text_of(chat.say("wang", "外出 至 12-01 转交 赵经理"))
     chat.say("li", "下单 C001 SKU-002 x1")
     assert chat.cards("wang", "approval_request") == []
-    assert len(chat.cards("admin", "approval_request")) == 1
+    assert len(chat.cards("zhao", "approval_request")) == 1 and chat.cards("admin", "approval_request") == []
     assert "欢迎回来" in text_of(chat.say("wang", "回来了"))
     chat.say("li", "下单 C001 SKU-002 x2")  # (the same lines again within minutes would first ask to confirm)
     assert len(chat.cards("wang", "approval_request")) == 1

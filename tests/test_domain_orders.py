@@ -206,17 +206,20 @@ def test_all_mode_needs_everyone(session_factory, clock, tmp_path):
 def test_delegate_replaces_away_approver(session_factory, clock):
     from datetime import date
 
+    from domain.models import Role
+
     w = build_world(session_factory)
     with session_factory() as s:
         boss = s.get(User, w["boss"])
         boss.away_until = date(2026, 12, 1)
         boss.delegate_id = w["admin"]
+        s.get(User, w["admin"]).roles = {Role.ADMIN, Role.SALES_MANAGER}  # eligible in their own right
         s.commit()
     number = place(session_factory, clock, w, "c1", [("p2", 1)])
     with session_factory() as s:
         assignments = get_order(s, number).steps[0].assignments
-        pairs = {(a.user_id, a.on_behalf_of_id) for a in assignments}
-        assert pairs == {(w["admin"], w["boss"]), (w["boss2"], None)}
+        pairs = {(a.user_id, a.on_behalf_of_id, a.via) for a in assignments}
+        assert pairs == {(w["admin"], w["boss"], "delegate"), (w["boss2"], None, "rule")}
 
 
 def test_permissions_on_view(session_factory, clock):

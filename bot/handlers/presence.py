@@ -21,7 +21,7 @@ def away(turn: Turn, until: date, delegate_query: str | None) -> list[Reply]:
         return turn.error("'{query}' matches {count} people: {names}", field="delegate", query=delegate_query,
                           count=len(found), names=names)
     delegate = found[0]
-    presence.set_away(turn.uow, turn.user, until, delegate, turn.ctx.today(), turn.actor)
+    presence.set_away(turn.uow, turn.user, until, delegate, turn.ctx.today(), turn.actor, turn.ctx.rules)
     return turn.text("Away until {until}; new approvals go to {name}. Send 'back' when you return.", until=until,
                      name=delegate.display_name)
 
