@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from domain import parsing
+from domain import carriers, parsing
 from domain.messages import N_, Message
 
 _T = TypeVar("_T")
@@ -257,30 +257,74 @@ def _quick_order(m: re.Match[str], c: _Ctx) -> Intent:
     return QuickOrder(m["customer"], tuple(lines))
 
 
-_CARRIERS = ("京东物流", "顺丰", "中通", "圆通", "韵达", "申通", "德邦", "京东", "EMS", "极兔", "邮政")
-_SHIP_USAGE = N_("usage: ship T-12 <carrier> <tracking number> [SKU-001=5 SKU-002=3]")
+_SHIP_USAGE = N_("usage: ship T-12 SF SF1234567890 [SKU-001 x5 SKU-002=3]")
+_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": "』"}
+_TRACKING = re.compile(r"[A-Za-z0-9-]{1,64}")
+_SHIP_PAIR = re.compile(r"(?P<sku>[^\s=×*]+?)(?:=|×|\*|(?<=\d)x)(?P<q>\S+)", re.I)  # SKU-002=2  SKU-002×2  SKU-002x2
+
+
+def _ship_carrier(rest: str) -> tuple[str, str]:
+    """(carrier, what follows it): a known carrier by any of its names, or one written in quotes."""
+    usage = Message(_SHIP_USAGE)
+    if rest[:1] in _QUOTES:
+        close = rest.find(_QUOTES[rest[0]], 1)
+        name = rest[1:close].strip() if close > 0 else ""
+        if not name or len(name) > carriers.MAX_NAME:
+            raise _Bad("write the carrier inside a pair of quotes (at most {max} characters); {usage}",
+                       max=carriers.MAX_NAME, usage=usage)
+        return carriers.canonical(name) or name, rest[close + 1:].strip()
+    folded = rest.casefold()
+    for alias in carriers.ALIASES_LONGEST_FIRST:
+        after = folded[len(alias):len(alias) + 1]
+        # "顺丰SF123" is clear; "SFSF123" or "JD0001234" is not: a latin name needs a space after it
+        if folded.startswith(alias) and (after in ("", " ") or not alias.isascii()):
+            return carriers.canonical(alias) or alias, rest[len(alias):].strip()
+    first = rest.split(" ", 1)[0]
+    if any(ch.isdigit() for ch in first):
+        raise _Bad("name the carrier before the tracking number (known: {known}); {usage}", known=carriers.names(),
+                   usage=usage)
+    raise _Bad("unknown carrier '{word}'. Known: {known}; put any other in quotes, e.g. ship T-12 \"Acme Freight\" AB123",
+               word=first, known=carriers.names())
 
 
 def _ship(m: re.Match[str], c: _Ctx) -> Intent:
-    tokens = re.sub(r"\s*=\s*", "=", m["rest"] or "").split()
-    split = next((i for i, t in enumerate(tokens) if "=" in t), len(tokens))
-    head, tail = tokens[:split], tokens[split:]
-    if not head:
+    """发货 T-12 <carrier> <tracking number> [per-line quantities]: every word accounted for, or nothing ships."""
+    rest = (m["rest"] or "").strip()
+    if not rest:
         raise _Bad(_SHIP_USAGE)
-    carrier, tracking = " ".join(head[:-1]), head[-1]
-    if not carrier:  # "顺丰SF1234567890"
-        name = next((n for n in _CARRIERS if tracking.upper().startswith(n) and len(tracking) > len(n)), "")
-        carrier, tracking = name, tracking[len(name):]
-    if not carrier or not re.fullmatch(r"[A-Za-z0-9-]*\d[A-Za-z0-9-]*", tracking):
-        raise _Bad(_SHIP_USAGE)
+    carrier, rest = _ship_carrier(rest)
+    tracking, _, tail = rest.partition(" ")
+    if not tracking:
+        raise _Bad("the tracking number is missing; {usage}", usage=Message(_SHIP_USAGE))
+    if not _TRACKING.fullmatch(tracking) or not any(ch.isdigit() for ch in tracking):
+        raise _Bad("tracking number '{tracking}' is not valid: letters, digits and dashes (at most 64), with a digit",
+                   tracking=tracking)
+    return Ship(_task(m), carrier, tracking, _ship_lines(tail) or None)
+
+
+def _ship_lines(text: str) -> dict[str, int]:
+    """Per-line quantities, SKU upper-cased: "SKU-001 x5 SKU-002=3"; every word must be one, or _Bad."""
+    text = re.sub(r"\s*([=×*])\s*", r"\1", text)  # "SKU-002 = 2", "SKU-002 × 2" → one word per line
+    text = re.sub(r"(?<=\S) x\s*(?=[-+]?\d)", "×", text, flags=re.I)  # "SKU-002 x2", "SKU-002 x 2"
     quantities: dict[str, int] = {}
-    for token in tail:
-        sku, _, n = token.partition("=")
-        if not sku or sku in quantities:
-            raise _Bad("shipped quantity '{token}' is invalid or repeated; {usage}", token=token,
-                       usage=Message(_SHIP_USAGE))
-        quantities[sku] = _qty(n)
-    return Ship(_task(m), carrier, tracking, quantities or None)
+    for word in text.split():
+        pair = _SHIP_PAIR.fullmatch(word)
+        if pair is None:
+            raise _Bad("'{word}' is not understood; nothing was shipped. Write quantities as SKU-001 x5 or SKU-001=5; "
+                       "{usage}", word=word, usage=Message(_SHIP_USAGE))
+        sku = pair["sku"].upper()
+        if sku in quantities:
+            raise _Bad("{sku} has two quantities; nothing was shipped", sku=sku)
+        quantities[sku] = _qty(pair["q"])
+    return quantities
+
+
+def ship_quantities(text: str, *, field: str | None = None) -> dict[str, int]:
+    """The same per-line quantities typed into a form box (one or several per line); refused as a whole."""
+    try:
+        return _ship_lines(re.sub(r"[,;，；、]", " ", unicodedata.normalize("NFKC", text)))
+    except _Bad as bad:
+        raise parsing.InputRefused(bad.message.msgid, field=field, **bad.message.params) from None
 
 
 def _away(m: re.Match[str], c: _Ctx) -> Intent:

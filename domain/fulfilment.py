@@ -3,6 +3,7 @@ payments, completion, and cancelling what is left of a partly shipped order."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -10,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import case, false, func, select
 from sqlalchemy.orm import Session
 
-from domain import lifecycle, stock
+from domain import carriers, lifecycle, stock
 from domain.approvals import lock_order
 from domain.audit import Actor, record
 from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
@@ -41,6 +42,7 @@ from domain.permissions import may_record_payment
 from domain.types import money
 from domain.uow import UnitOfWork
 
+_TRACKING = re.compile(r"[A-Za-z0-9-]{1,64}")
 OPEN_TASK = (TaskStatus.OPEN.value, TaskStatus.CLAIMED.value, TaskStatus.PARTIALLY_SHIPPED.value)
 
 
@@ -128,6 +130,10 @@ def ship(uow: UnitOfWork, task_id: int, user: User, carrier: str, tracking: str,
         raise AlreadyDecided("Task {ref} belongs to {who}", ref=task.ref, who=who)
     if not carrier.strip() or not tracking.strip():
         raise ValidationFailed("Carrier and tracking number are required", field="tracking")
+    if len(carrier.strip()) > carriers.MAX_NAME:
+        raise ValidationFailed("A carrier name has at most {max} characters", field="carrier", max=carriers.MAX_NAME)
+    if not _TRACKING.fullmatch(tracking.strip()):
+        raise ValidationFailed("A tracking number is letters, digits and dashes (at most 64)", field="tracking")
     held = [r for r in task_lines(uow.session, task) if r.quantity > 0]
     plan: list[tuple[Reservation, int]] = []
     for res in held:

@@ -61,7 +61,9 @@ def test_order_to_completed_with_partial_shipment_and_partial_payment(ot):
     sku2_input = next(n for n, i in qty_inputs.items() if "SKU-002" in i["label"])
     # partial shipment: 4 of the 10 screws, none of the bearings
     replies = chat.click("sun", ship["token"], {"carrier": "顺丰", "tracking": "SF1234567890", sku1_input: "4", sku2_input: "0"})
-    assert "已确认发货" in text_of(replies)
+    assert text_of(replies) == ("已部分发货：订单 SO-20261123-0001，顺丰 SF1234567890：SKU-001×4。"  # what went, what is left
+                                "任务 T-1 还剩：SKU-001×6和SKU-002×5（发送「发货 T-1 快递公司 单号」发剩余部分）。").replace(
+                                    "T-1", task["data"]["task"])
     assert _stock(ot, w, "p1") == (96, 6)  # reservation turned into a deduction for what left the building
     assert _stock(ot, w, "p2") == (500, 5)
     with ot.sessions() as s:

@@ -147,7 +147,14 @@ CASES: list[tuple[str, Intent]] = [
     ("发货 T-12 顺丰 SF1234567890", Ship("T-12", "顺丰", "SF1234567890", None)),
     ("发货 T-12 顺丰SF1234567890", Ship("T-12", "顺丰", "SF1234567890", None)),
     ("确认发货 t12 京东物流 JD0001234", Ship("T-12", "京东物流", "JD0001234", None)),
-    ("ship T-12 SF Express SF1234567890", Ship("T-12", "SF Express", "SF1234567890", None)),
+    ("ship T-12 SF Express SF1234567890", Ship("T-12", "顺丰", "SF1234567890", None)),
+    ("ship T-178 SF SF55555 SKU-002 x2", Ship("T-178", "顺丰", "SF55555", {"SKU-002": 2})),
+    ("ship T-178 sf SF55555 SKU-002=2 sku-abc x 3", Ship("T-178", "顺丰", "SF55555", {"SKU-002": 2, "SKU-ABC": 3})),
+    ("发货 T-9 中通快递 ZT998877 SKU-001×1 SKU-003*2", Ship("T-9", "中通", "ZT998877", {"SKU-001": 1, "SKU-003": 2})),
+    ("ship T-9 J&T JT0001", Ship("T-9", "极兔", "JT0001", None)),
+    ("ship T-9 China Post 1234", Ship("T-9", "邮政", "1234", None)),
+    ('ship T-9 "Acme Freight" AF-0042 SKU-001 x1', Ship("T-9", "Acme Freight", "AF-0042", {"SKU-001": 1})),
+    ("发货 T-9 「安能物流」 AN12345", Ship("T-9", "安能物流", "AN12345", None)),
     (
         "发货 T-12 中通 7312345 SKU-001=5 SKU-002 = 3",
         Ship("T-12", "中通", "7312345", {"SKU-001": 5, "SKU-002": 3}),
@@ -283,6 +290,14 @@ def test_amounts_are_decimal(text: str, amount: Decimal) -> None:
         "发货 T-12 顺丰 SF1 SKU-001=0",
         "发货 T-12 顺丰 SF1 SKU-001=abc",
         "发货 T-12 顺丰 SF1 SKU-001=1 SKU-001=2",
+        "ship T-178 SF SF55555 SKU-002 x2 now",  # a word left over: nothing ships
+        "ship T-178 SF SF55555 SKU-002",  # a line without a quantity
+        "ship T-178 SF SF55555 SKU-002 x2.5",
+        "ship T-178 FedEx 123456",  # not a known carrier and not quoted
+        "ship T-178 SF55555 SF",  # tracking number before the carrier
+        "ship T-178 SF SF 55555",  # the tracking number has no digit
+        'ship T-178 "Acme Freight AF-0042',  # unclosed quote
+        "ship T-178 SF SF5555#5",
         # amounts
         f"收款 {NO} 0",
         f"收款 {NO} 0.00",

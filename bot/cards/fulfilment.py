@@ -12,6 +12,11 @@ from bot.i18n.labels import CARRIERS, carrier_label
 from domain.fulfilment import OverdueItem
 from domain.models import Reservation, ShippingTask, TaskStatus
 
+# A form shows one number per line up to this many lines (Slack modals hold 100 inputs, and nobody wants more boxes
+# than this); a bigger task asks "everything left" vs a typed list of lines instead, so no line is ever dropped.
+MAX_LINE_INPUTS = 40
+SHIP_MODE, SHIP_LINES, SHIP_ALL, SHIP_SOME = "ship_mode", "ship_lines", "all", "some"
+
 
 def task_key(task: ShippingTask) -> str:
     return f"task:{task.id}"
@@ -45,14 +50,8 @@ def shipping_task_card(task: ShippingTask, lines: Sequence[Reservation], v: View
         if task.claimed_by_id is None:
             buttons.append(Button(action="claim", label=v.t("Claim"), style="primary",
                                   token=v.token("claim", task.id), command=v.t("claim {ref}", ref=task.ref)))
-        inputs = [
-            Input(name="carrier", label=v.t("Carrier"), kind="select",
-                  options=[Option(value=x, label=carrier_label(v.texts, x)) for x in CARRIERS]),
-            Input(name="tracking", label=v.t("Tracking number")),
-        ] + [Input(name=f"qty_{r.order_line_id}", label=v.t("{sku} quantity", sku=r.line.product.sku),
-                   kind="number", initial=str(r.quantity), required=False) for r in lines if r.quantity > 0]
         buttons.append(Button(action="ship", label=v.t("Confirm shipment"), style="primary" if task.claimed_by_id else "default",
-                              token=v.token("ship", task.id), inputs=inputs,
+                              token=v.token("ship", task.id), inputs=ship_inputs(lines, v),
                               command=v.t("ship {ref} SF SF0000000000", ref=task.ref)))
     due, late = requested_date(order.requested_date, v, not done)
     return Card(
@@ -72,6 +71,27 @@ def shipping_task_card(task: ShippingTask, lines: Sequence[Reservation], v: View
         buttons=buttons,
         data={"task": task.ref, "order_no": order.number, "customer": v.name(c), "status": task.status},
     )
+
+
+def ship_inputs(lines: Sequence[Reservation], v: Viewer) -> list[Input]:
+    """Carrier, tracking number, and what to ship: a number per open line, or for a long task the choice between
+    everything left and a typed list (handlers/fulfilment.ship_from_form reads both)."""
+    inputs = [
+        Input(name="carrier", label=v.t("Carrier"), kind="select",
+              options=[Option(value=x, label=carrier_label(v.texts, x)) for x in CARRIERS]),
+        Input(name="tracking", label=v.t("Tracking number")),
+    ]
+    open_lines = [r for r in lines if r.quantity > 0]
+    if len(open_lines) <= MAX_LINE_INPUTS:
+        return inputs + [Input(name=f"qty_{r.order_line_id}", label=v.t("{sku} quantity", sku=r.line.product.sku),
+                               kind="number", initial=str(r.quantity), required=False) for r in open_lines]
+    return inputs + [
+        Input(name=SHIP_MODE, label=v.t("What ships ({n} lines)", n=len(open_lines)), kind="select",
+              options=[Option(value=SHIP_ALL, label=v.t("Everything left")),
+                       Option(value=SHIP_SOME, label=v.t("Only the lines below"))]),
+        Input(name=SHIP_LINES, label=v.t("Quantities (one per line, e.g. SKU-001 x5)"),
+              required=False, multiline=True, placeholder=v.t("Fill in for 'only the lines below'")),
+    ]
 
 
 def receivables_digest_card(items: Sequence[OverdueItem], as_of: date, v: Viewer, title: str | None = None) -> Card:

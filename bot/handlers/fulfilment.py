@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -9,10 +10,11 @@ from sqlalchemy import func, select
 
 from bot import intents as it
 from bot.cards.approvals import approval_request_card
-from bot.cards.fulfilment import receivables_digest_card, shipping_task_card
+from bot.cards.fulfilment import SHIP_ALL, SHIP_LINES, SHIP_MODE, receivables_digest_card, shipping_task_card
 from bot.cards.model import Button, Card, Field, LineTable, Reply, Tone
 from bot.handlers.base import Turn
-from domain import approvals, fulfilment, orders, parsing
+from bot.i18n.labels import carrier_label
+from domain import approvals, carriers, fulfilment, orders, parsing
 from domain.catalog import find_customers
 from domain.errors import NotFound, PermissionDenied
 from domain.messages import N_
@@ -59,7 +61,16 @@ def _ship(turn: Turn, task_id: int, carrier: str, tracking: str, quantities: dic
     shipment = fulfilment.ship(turn.uow, task_id, turn.user, carrier, tracking, quantities, turn.actor, turn.ctx.today())
     order = turn.uow.session.get(Order, shipment.order_id)
     assert order is not None
-    return turn.text("Shipped: order {number}, {carrier} {tracking}", number=order.number, carrier=carrier, tracking=tracking)
+    task = shipment.task
+    went = turn.texts.join(f"{sl.line.product.sku}×{sl.quantity}" for sl in shipment.lines)
+    left = [r for r in fulfilment.task_lines(turn.uow.session, task) if r.quantity > 0]
+    what = {"number": order.number, "carrier": carrier_label(turn.texts, shipment.carrier),
+            "tracking": shipment.tracking_no, "went": went, "ref": task.ref}
+    if not left:
+        return turn.text("Shipped: order {number}, {carrier} {tracking}: {went}. Task {ref} is complete.", **what)
+    rest = turn.texts.join(f"{r.line.product.sku}×{r.quantity}" for r in left)
+    return turn.text("Partly shipped: order {number}, {carrier} {tracking}: {went}. Still to ship on {ref}: {rest} "
+                     "(send 'ship {ref} <carrier> <tracking number>' for the rest).", rest=rest, **what)
 
 
 def ship_by_text(turn: Turn, intent: it.Ship) -> list[Reply]:
@@ -70,20 +81,45 @@ def ship_by_text(turn: Turn, intent: it.Ship) -> list[Reply]:
         quantities = {}
         for sku, qty in intent.quantities.items():
             if sku.upper() not in by_sku:
-                return turn.error("{sku} is not part of {ref}", field="quantities", sku=sku, ref=task.ref)
+                return turn.error("{sku} is not part of {ref}; nothing was shipped", field="quantities", sku=sku,
+                                  ref=task.ref)
             quantities[by_sku[sku.upper()]] = qty
     return _ship(turn, task.id, intent.carrier, intent.tracking, quantities)
 
 
+_ZERO = re.compile(r"\s*0+(?:\.0*)?\s*")
+
+
 def ship_from_form(turn: Turn, task_id: int, inputs: dict[str, str]) -> list[Reply]:
+    """The ship form: carrier, tracking number, and either a number per line (0 or empty: not this time) or, on a
+    task with more lines than a form shows, "everything left" vs a typed list of lines (see shipping_task_card)."""
+    task = fulfilment.get_task(turn.uow.session, task_id)
+    carrier = inputs.get("carrier", "").strip()
+    carrier = carriers.canonical(carrier) or carrier
     quantities: dict[int, int] = {}
+    per_line = False  # some line was given a number: the lines left out ship nothing this time
     for k, v in inputs.items():
         if k.startswith("qty_") and k[4:].isdigit() and v.strip() != "":
-            try:
-                quantities[int(k[4:])] = int(Decimal(v.strip()))
-            except (InvalidOperation, ValueError):
-                return turn.error("Quantities must be whole numbers", field=k)
-    return _ship(turn, task_id, inputs.get("carrier", ""), inputs.get("tracking", ""), quantities or None)
+            per_line = True
+            if not _ZERO.fullmatch(v):
+                quantities[int(k[4:])] = parsing.quantity(v, field=k)
+    if SHIP_MODE in inputs:
+        listed = inputs.get(SHIP_LINES, "").strip()
+        if inputs[SHIP_MODE] == SHIP_ALL:
+            if listed:
+                return turn.error("You chose 'everything left' and also listed quantities: pick one; nothing was shipped",
+                                  field=SHIP_LINES)
+            return _ship(turn, task_id, carrier, inputs.get("tracking", ""), None)
+        if not listed:
+            return turn.error("List the lines to ship, e.g. SKU-001 x5", field=SHIP_LINES)
+        by_sku = {r.line.product.sku.upper(): r.order_line_id for r in fulfilment.task_lines(turn.uow.session, task)}
+        per_line = True
+        for sku, qty in it.ship_quantities(listed, field=SHIP_LINES).items():
+            if sku not in by_sku:
+                return turn.error("{sku} is not part of {ref}; nothing was shipped", field=SHIP_LINES, sku=sku,
+                                  ref=task.ref)
+            quantities[by_sku[sku]] = qty
+    return _ship(turn, task_id, carrier, inputs.get("tracking", ""), quantities if per_line else None)
 
 
 def _pay(turn: Turn, order: Order, amount: Decimal, on: date | None, method: str | None) -> list[Reply]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from domain import carriers
 from domain.messages import N_
 from domain.models import OrderStatus, Role, StepMode, StepStatus, TaskStatus
 
@@ -92,12 +93,10 @@ def unit_label(texts: Texts, unit: str, quantity: int) -> str:
     return forms[0] if quantity == 1 else forms[1]
 
 
-# Carriers people pick in the shipping form; the Chinese name is what is stored (and what the parser reads).
-CARRIERS = ["顺丰", "中通", "圆通", "韵达", "申通", "京东物流", "德邦", "EMS"]
-CARRIERS_EN = {"顺丰": "SF Express", "中通": "ZTO Express", "圆通": "YTO Express", "韵达": "Yunda Express",
-               "申通": "STO Express", "京东物流": "JD Logistics", "德邦": "Deppon", "EMS": "EMS", "京东": "JD Logistics",
-               "极兔": "J&T Express", "邮政": "China Post"}
+# Carriers people pick in the shipping form: domain.carriers, the list the text parser reads too. The Chinese name is
+# what is stored; an English reader sees the carrier's English name.
+CARRIERS = carriers.CANONICAL
 
 
 def carrier_label(texts: Texts, carrier: str) -> str:
-    return carrier if texts.zh else CARRIERS_EN.get(carrier.strip(), carrier)
+    return carrier if texts.zh else carriers.english(carrier) or carrier
