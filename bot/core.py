@@ -25,7 +25,7 @@ from bot.handlers import orders as od
 from bot.handlers import presence as pr
 from bot.handlers.base import Turn
 from bot.notifications import publish
-from bot.ports import InboundAction, InboundMessage, ReplyTarget
+from bot.ports import CopyTicket, Deliver, InboundAction, InboundMessage, ReplyTarget
 from bot.records import InboundEvent, PendingPrompt
 from bot.tokens import ActionToken, BadToken
 from domain.audit import Actor, record
@@ -106,7 +106,7 @@ class BotCore:
         self.wake = wake
 
     # ------------------------------------------------------------------ inbound
-    def handle_message(self, msg: InboundMessage, *, deliver_replies: bool = True) -> list[Reply]:
+    def handle_message(self, msg: InboundMessage, *, deliver_replies: Deliver = True) -> list[Reply]:
         def work(turn: Turn | None, uow: UnitOfWork) -> list[Reply]:
             if turn is None:
                 return self._not_linked(msg.platform, msg.external_user_id)
@@ -121,7 +121,7 @@ class BotCore:
 
         return self._handle(msg.platform, msg.external_user_id, msg.event_id, msg.reply_to, deliver_replies, work)
 
-    def handle_action(self, action: InboundAction, *, deliver_replies: bool = True) -> list[Reply]:
+    def handle_action(self, action: InboundAction, *, deliver_replies: Deliver = True) -> list[Reply]:
         def work(turn: Turn | None, uow: UnitOfWork) -> list[Reply]:
             if turn is None:
                 return self._not_linked(action.platform, action.external_user_id)
@@ -136,7 +136,7 @@ class BotCore:
             return handler(turn, tok, {k: str(v) for k, v in action.inputs.items()})
 
         return self._handle(action.platform, action.external_user_id, action.event_id, action.reply_to,
-                            deliver_replies, work)
+                            deliver_replies, work, action.ticket)
 
     def suggest(self, platform: str, external_user_id: str, source: str, query: str) -> list[Option]:
         uow = UnitOfWork(self.sessions, self.ctx.clock)
@@ -174,16 +174,20 @@ class BotCore:
         return [Reply(text=text, ephemeral=True)]
 
     def _handle(self, platform: str, external_id: str, event_id: str, reply_to: ReplyTarget | None,
-                deliver_replies: bool, work: Callable[[Turn | None, UnitOfWork], list[Reply]]) -> list[Reply]:
+                deliver_replies: Deliver, work: Callable[[Turn | None, UnitOfWork], list[Reply]],
+                ticket: CopyTicket | None = None) -> list[Reply]:
         key = f"{platform}:{event_id}"
         uow = UnitOfWork(self.sessions, self.ctx.clock)
         error: DomainError | None = None
+        recipient = reply_to.recipient if reply_to else None
         try:
             with uow:
                 if uow.session.get(InboundEvent, key) is not None:
                     return []  # a redelivery: acknowledged, no second effect
                 uow.session.add(InboundEvent(key=key, received_at=uow.now(), replies=[]))
                 uow.session.flush()  # concurrent duplicates collide here, before doing anything
+                if ticket is not None:  # with the click, so the updates it causes can use it
+                    self.ctx.outbox.note_ticket(uow.session, platform, recipient, ticket, uow.now())
                 user = identify(uow.session, platform, external_id)
                 turn = Turn(uow, self.ctx, user, platform) if user is not None else None
                 replies = work(turn, uow)
@@ -209,6 +213,8 @@ class BotCore:
             if existing is None:  # (it exists when the service committed a refusal to the audit trail)
                 uow.session.add(InboundEvent(key=key, received_at=uow.now(), replies=[]))
                 uow.session.flush()
+            if ticket is not None:  # a refused click still hands over a fresh ticket for its copy
+                self.ctx.outbox.note_ticket(uow.session, platform, recipient, ticket, uow.now())
             self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
             try:
                 uow.commit()
@@ -218,12 +224,13 @@ class BotCore:
         return replies
 
     def _finish(self, uow: UnitOfWork, key: str, platform: str, reply_to: ReplyTarget | None, user_id: int | None,
-                replies: list[Reply], deliver: bool) -> None:
+                replies: list[Reply], deliver: Deliver) -> None:
         event = uow.session.get(InboundEvent, key)
         assert event is not None
         event.replies = [r.model_dump(mode="json") for r in replies]
-        if deliver and reply_to is not None:
-            for r in replies:
+        queued = replies if deliver is True else deliver(replies) if callable(deliver) else []
+        if reply_to is not None:
+            for r in queued:
                 target = reply_to
                 if r.ephemeral and reply_to.kind == "group" and platform == "slack":
                     target = reply_to.model_copy(update={"ephemeral_user": reply_to.ephemeral_user})

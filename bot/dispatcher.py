@@ -101,21 +101,22 @@ class Dispatcher:
 
     def _delivery(self, s: Session, row: OutboxMessage) -> Delivery:
         p = row.payload
-        ref = None
+        ref = ticket = None
         op = row.op
         if op == "update":
-            copy = s.scalars(
+            copies = s.scalars(
                 select(CardCopy).where(CardCopy.card_key == row.card_key, CardCopy.platform == row.platform,
                                        CardCopy.recipient == row.recipient).order_by(CardCopy.id.desc())
-            ).first()
-            if copy is None:
+            ).all()
+            if not copies:
                 op = "send"  # the original never arrived: show the current version instead
             else:
-                ref = copy.ref
+                ref = copies[0].ref
+                ticket = next((c.ticket for c in copies if c.ticket), None)  # the newest: it expires last
         return Delivery(
             id=row.id, platform=row.platform, recipient=row.recipient, recipient_kind=p.get("recipient_kind", "user"),
             op=op, card=p.get("card"), text=p.get("text"), cards=p.get("cards") or [], card_key=row.card_key,
-            ref=ref, thread=p.get("thread"), ephemeral_user=p.get("ephemeral_user"), extra=p.get("extra") or {},
+            ref=ref, ticket=ticket, thread=p.get("thread"), ephemeral_user=p.get("ephemeral_user"), extra=p.get("extra") or {},
             attempt=row.attempts + 1,
         )
 
@@ -154,8 +155,15 @@ class Dispatcher:
             cur.ref = receipt.ref
             cur.lease_owner = cur.lease_until = None
             if cur.card_key and delivery.op in ("send", "update"):
+                if delivery.ticket:  # single-use: handed to the platform once, whatever came of it
+                    for used in s.scalars(select(CardCopy).where(
+                            CardCopy.card_key == cur.card_key, CardCopy.platform == cur.platform,
+                            CardCopy.recipient == cur.recipient, CardCopy.ticket == delivery.ticket)):
+                        used.ticket = used.ticket_at = None
                 s.add(CardCopy(card_key=cur.card_key, platform=cur.platform, recipient=cur.recipient,
-                               recipient_kind=delivery.recipient_kind, ref=receipt.ref, outbox_id=cur.id))
+                               recipient_kind=delivery.recipient_kind, ref=receipt.ref, outbox_id=cur.id,
+                               handle=receipt.handle, ticket=receipt.ticket,
+                               ticket_at=self.clock() if receipt.ticket else None))
             s.commit()
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cards.model import Card
-from bot.ports import ReplyTarget
-from bot.records import OutboxMessage
+from bot.ports import CopyTicket, ReplyTarget
+from bot.records import CardCopy, OutboxMessage
 from domain.models import PlatformIdentity, User
 from domain.types import utcnow
 
@@ -88,3 +88,26 @@ class Outbox:
                      card=card, user_id=payload.get("user_id"))
             n += 1
         return n
+
+    def note_ticket(self, session: Session, platform: str, recipient: str | None, ticket: CopyTicket,
+                    now: datetime) -> bool:
+        """Keep a click's single-use update permission with the copy it belongs to, in the database so the web
+        process that received the click and the worker that delivers the update both see it. An unused earlier
+        ticket of the copy is kept too (a row of its own): each one is good for one update."""
+        q = select(CardCopy).where(CardCopy.platform == platform)
+        if ticket.handle:
+            q = q.where(CardCopy.handle == ticket.handle)
+        elif ticket.card_key and recipient:
+            q = q.where(CardCopy.card_key == ticket.card_key, CardCopy.recipient == recipient)
+        else:
+            return False
+        latest = session.scalars(q.order_by(CardCopy.id.desc()).limit(1)).first()
+        if latest is None:
+            return False  # a copy we never recorded (sent by an older version, or not a card of ours)
+        if latest.ticket is None:
+            latest.ticket, latest.ticket_at = ticket.code, now
+        elif latest.ticket != ticket.code:
+            session.add(CardCopy(card_key=latest.card_key, platform=latest.platform, recipient=latest.recipient,
+                                 recipient_kind=latest.recipient_kind, ref=latest.ref, outbox_id=latest.outbox_id,
+                                 handle=latest.handle, ticket=ticket.code, ticket_at=now, created_at=now))
+        return True

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -67,6 +68,16 @@ class InboundMessage(BaseModel):
     display_name: str | None = None
 
 
+class CopyTicket(BaseModel):
+    """A click's single-use permission to update the card copy that was clicked (WeCom ResponseCode, Slack
+    response_url of an ephemeral copy). The copy is named by the platform's `handle` for it (WeCom TaskId), or by
+    the card key within the reply conversation when the platform has no handle (Slack ephemeral messages)."""
+
+    code: Annotated[str, Field(min_length=1, max_length=2000)]
+    handle: str | None = None
+    card_key: str | None = None
+
+
 class InboundAction(BaseModel):
     platform: str
     external_user_id: PlatformId
@@ -74,6 +85,7 @@ class InboundAction(BaseModel):
     event_id: EventKey
     inputs: dict[CleanText, CleanText] = Field(default_factory=dict)
     reply_to: ReplyTarget | None = None
+    ticket: CopyTicket | None = None
 
 
 class Delivery(BaseModel):
@@ -89,6 +101,7 @@ class Delivery(BaseModel):
     cards: list[Card] = Field(default_factory=list)  # op == "home": the user's home tab sections
     card_key: str | None = None
     ref: str | None = None  # op == "update": the receipt ref of the copy being replaced
+    ticket: str | None = None  # op == "update": the newest unused CopyTicket code for that copy, if any
     thread: str | None = None
     ephemeral_user: str | None = None
     extra: dict[str, str] = Field(default_factory=dict)
@@ -96,7 +109,9 @@ class Delivery(BaseModel):
 
 
 class DeliveryReceipt(BaseModel):
-    ref: str | None = None  # opaque to the core: Slack "channel:ts", DingTalk outTrackId, WeCom response_code…
+    ref: str | None = None  # opaque to the core: Slack "channel:ts", DingTalk outTrackId, WeCom task/user…
+    handle: str | None = None  # the platform's id of this copy that later clicks name (WeCom TaskId)
+    ticket: str | None = None  # a single-use permission to update this copy later (WeCom send response_code)
 
 
 class RetryLater(Exception):
@@ -122,12 +137,17 @@ class Deliverer(Protocol):
     def deliver(self, delivery: Delivery) -> DeliveryReceipt: ...
 
 
+# Whether the core queues its replies in the outbox: all (True), none (False: the adapter shows them itself, e.g. as
+# a modal's field errors), or those a function picks from the replies, inside the same transaction.
+Deliver = bool | Callable[[list[Reply]], list[Reply]]
+
+
 class BotCorePort(Protocol):
     """What adapters may call on the bot core."""
 
-    def handle_message(self, msg: InboundMessage, *, deliver_replies: bool = True) -> list[Reply]: ...
+    def handle_message(self, msg: InboundMessage, *, deliver_replies: Deliver = True) -> list[Reply]: ...
 
-    def handle_action(self, action: InboundAction, *, deliver_replies: bool = True) -> list[Reply]: ...
+    def handle_action(self, action: InboundAction, *, deliver_replies: Deliver = True) -> list[Reply]: ...
 
     def suggest(self, platform: str, external_user_id: str, source: str, query: str) -> list[Option]: ...
 

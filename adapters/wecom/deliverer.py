@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 class Ref:
     """What we need later to update the copy we sent.
 
-    t = "card": interactive template card to `user`, `task_id` + the single-use `code` (response_code) from the
-        send answer; code is None once an update has used it.
+    t = "card": interactive template card to `user` under `task_id`. The single-use response_codes that may update
+        it travel separately (DeliveryReceipt.ticket from the send answer, then each click's ResponseCode, kept per
+        copy in the database by the core); `code` is only read from refs written before that.
     t = "msg":  markdown/text to `user` (`msgid`); cannot be updated, an update sends a fresh message.
     t = "chat": app group chat `chatid`; cannot be updated either.
     """
@@ -92,14 +93,15 @@ class WeComDeliverer:
             answer = self._client.send_markdown(d.recipient, render_markdown(d.card, text=d.text))
             return DeliveryReceipt(ref=Ref(t="msg", user=d.recipient, msgid=answer.get("msgid")).dump())
         answer = self._client.send_template_card(d.recipient, payload)
-        ref = Ref(t="card", user=d.recipient, task_id=task_id, code=answer.get("response_code") or None)
-        return DeliveryReceipt(ref=ref.dump())
+        ref = Ref(t="card", user=d.recipient, task_id=task_id)
+        return DeliveryReceipt(ref=ref.dump(), handle=task_id, ticket=answer.get("response_code") or None)
 
     def _send_group(self, d: Delivery) -> DeliveryReceipt:
-        # appchat/send takes no template cards and groups cannot click anyway: markdown lists the text commands
+        # appchat/send takes no template cards, and messages in an app group chat never reach a self-built app:
+        # the markdown carries no commands, only where to act (the 1:1 chat with the app, where cards arrive)
         if d.card is not None:
             self._client.appchat_send(
-                d.recipient, "markdown", {"content": render_markdown(d.card, text=d.text)}
+                d.recipient, "markdown", {"content": render_markdown(d.card, text=d.text, group=True)}
             )
         else:
             self._client.appchat_send(d.recipient, "text", {"content": render_text(d.text or "")})
@@ -108,20 +110,22 @@ class WeComDeliverer:
     # -- update ----------------------------------------------------------------------------------------------
 
     def _update(self, d: Delivery) -> DeliveryReceipt | None:
-        """Update the sent copy in place; None means "cannot, send the decided card as a new message"."""
+        """Update the sent copy in place with its newest unused response_code (a click's, else the send answer's);
+        None means "cannot, send the new state as a new message"."""
         ref = Ref.load(d.ref)
-        if ref is None or ref.t != "card" or not ref.code or not ref.task_id or d.card is None:
+        code = d.ticket or (ref.code if ref else None)
+        if ref is None or ref.t != "card" or not code or not ref.task_id or d.card is None:
             return None
         user = ref.user or d.recipient
         card: Card = d.card
         try:
             self._client.update_template_card(
-                [user], ref.code, template_card=render_update_card(card, ref.task_id)
+                [user], code, template_card=render_update_card(card, ref.task_id)
             )
         except PermanentFailure as exc:
             # wecom.md §5.3: a used/expired response_code has no documented errcode; any non-zero means
             # "can't update, send a new message instead" so the user still sees the outcome
             log.warning("wecom update of delivery %s failed (%s); sending a new message", d.id, exc.reason)
             return None
-        # the response_code is single-use: a later update of this copy must fall back to a fresh send
-        return DeliveryReceipt(ref=Ref(t="card", user=user, task_id=ref.task_id, code=None).dump())
+        # the code is spent (the dispatcher clears it); the next update needs the next click's, or a fresh send
+        return DeliveryReceipt(ref=Ref(t="card", user=user, task_id=ref.task_id).dump(), handle=ref.task_id)

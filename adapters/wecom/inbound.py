@@ -13,7 +13,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from adapters.wecom.render import DONE_KEY
-from bot.ports import InboundAction, InboundMessage, ReplyTarget
+from bot.ports import CopyTicket, InboundAction, InboundMessage, ReplyTarget
 
 PLATFORM = "wecom"
 MAX_XML_BYTES = 64 * 1024  # a real callback is well under 4 KiB; anything far bigger is not WeCom
@@ -103,12 +103,10 @@ def parse_message(xml: str) -> tuple[Parsed, str | None]:
                 return Ignored(reason="click on a decided card"), agent_id
             task_id = _text(root, "TaskId") or ""
             created = _required(root, "CreateTime")
-            extra = {"task_id": task_id}
-            # A fresh single-use ticket for update_template_card on the clicker's copy; handed on in case the
-            # core forwards reply_to.extra into Delivery.extra (the deliverer does not depend on it).
+            # Every click brings a fresh single-use ResponseCode (72 h) for update_template_card on the clicker's
+            # copy of card TaskId: the core keeps it with that copy, and the next update of the copy uses it.
             response_code = _text(root, "ResponseCode")
-            if response_code:
-                extra["response_code"] = response_code
+            ticket = CopyTicket(code=response_code, handle=task_id) if response_code and task_id else None
             return (
                 InboundAction(
                     platform=PLATFORM,
@@ -118,7 +116,8 @@ def parse_message(xml: str) -> tuple[Parsed, str | None]:
                     # EventKey keep two different clicks within the same second apart
                     event_id=f"wecom:card:{user}:{created}:{task_id}:{key}",
                     inputs={},
-                    reply_to=ReplyTarget(recipient=user, extra=extra),
+                    reply_to=ReplyTarget(recipient=user),
+                    ticket=ticket,
                 ),
                 agent_id,
             )

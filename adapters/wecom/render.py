@@ -253,7 +253,16 @@ def _fit_lines(lines: list[str], limit: int, zh: bool) -> str:
     return clip_bytes(text, limit)
 
 
-def render_markdown(card: Card, *, text: str | None = None, limit: int = MARKDOWN_MAX_BYTES) -> str:
+def group_note(card: Card) -> str:
+    """What a group reader can do instead of clicking or typing in the group: messages in an app group chat never
+    reach a self-built app (wecom.md §9), so only the 1:1 chat with the app works."""
+    return tr(card.locale, "To act on this (claim, ship…), use your 1:1 chat with OrderTalk: the card was sent to each "
+                           "colleague concerned.")
+
+
+def render_markdown(card: Card, *, text: str | None = None, limit: int = MARKDOWN_MAX_BYTES,
+                    group: bool = False) -> str:
+    """`group`: for an app group chat, where nothing typed or clicked reaches the app; commands are left out."""
     zh = _zh(card)
     title = md_escape(card.title)
     color = _MD_COLOR.get(card.tone)
@@ -270,12 +279,14 @@ def render_markdown(card: Card, *, text: str | None = None, limit: int = MARKDOW
         if card.table.note:
             lines.append(md_escape(card.table.note))
     lines += [md_escape(p) for p in card.text]
-    # no clicks in markdown: every action is offered as its text command
+    # no clicks in markdown: every action is offered as its text command (in a 1:1 chat; a group cannot use them)
     for b in card.buttons:
         if b.url:
             lines.append(f"[{md_escape(b.label)}]({b.url})")
-        elif b.command:
+        elif b.command and not group:
             lines.append(md_escape(_command_note(card, b)))
+    if group and any(not b.url for b in card.buttons):
+        lines.append(md_escape(group_note(card)))
     if card.link:
         lines.append(f"[{tr(card.locale, 'Details')}]({card.link})")
     if card.context:

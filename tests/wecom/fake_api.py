@@ -53,6 +53,7 @@ class FakeWeCom:
     chat_sends: list[dict[str, Any]] = field(default_factory=list)
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (time.time())
     codes: dict[str, Code] = field(default_factory=dict)  # response_code -> what it may update
+    sends_codes: list[str] = field(default_factory=list)  # the response_code of each template card sent, in order
     task_ids: set[str] = field(default_factory=set)
     # every answered API call as (api, errcode), faults included: shows retries that left no message behind
     calls: list[tuple[str, int]] = field(default_factory=list)
@@ -162,6 +163,7 @@ class FakeWeCom:
             self.task_ids.add(task_id)
             code = f"rc{next(self._seq)}"
             self.codes[code] = Code(task_id, frozenset(u for u in users if u in self.users), self.now())
+            self.sends_codes.append(code)
             answer["response_code"] = code
         self.sends.append(body)
         return answer

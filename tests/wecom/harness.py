@@ -106,6 +106,7 @@ class WeComDriver:
         self.http = requests.Session()
         self._msg_ids = itertools.count(7368001234567890001)
         self._clock_s = itertools.count(1795000000)  # CreateTime of clicks: one second apart, as real clicks
+        self.click_codes: list[str] = []  # the ResponseCode each click carried, in order
 
     # ---------------------------------------------------------------- inbound (WeCom → us)
     def query(self, encrypt: str, *, timestamp: str = "1795000000", nonce: str = "1372623149",
@@ -154,12 +155,13 @@ class WeComDriver:
     def click_xml(self, who: str, card: SentCard, key: str) -> str:
         """A template_card_event on `card`, with a fresh ResponseCode for the clicker's copy, as WeCom sends."""
         user = USERIDS.get(who, who)
+        self.click_codes.append(self.fake.click_code(card.task_id, user))
         return (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
                 f"<CreateTime>{next(self._clock_s)}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
                 "<Event><![CDATA[template_card_event]]></Event>"
                 f"<EventKey><![CDATA[{key}]]></EventKey><TaskId><![CDATA[{card.task_id}]]></TaskId>"
                 "<CardType><![CDATA[button_interaction]]></CardType>"
-                f"<ResponseCode><![CDATA[{self.fake.click_code(card.task_id, user)}]]></ResponseCode>"
+                f"<ResponseCode><![CDATA[{self.click_codes[-1]}]]></ResponseCode>"
                 f"<AgentID>{AGENT_ID}</AgentID></xml>")
 
     def say(self, who: str, text: str, msg_id: int | None = None) -> requests.Response:

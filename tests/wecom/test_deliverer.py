@@ -10,7 +10,7 @@ from flask import Flask
 from adapters.wecom import install
 from adapters.wecom.client import WeComClient
 from adapters.wecom.deliverer import WeComDeliverer
-from bot.ports import Delivery, PermanentFailure, RetryLater
+from bot.ports import Delivery, DeliveryReceipt, PermanentFailure, RetryLater
 from tests.wecom.cards import approval_decided, approval_request, order_status, shipping_task
 from tests.wecom.conftest import RecordingCore, make_settings
 from tests.wecom.fake_api import FakeWeCom
@@ -23,47 +23,65 @@ def deliverer(client: WeComClient) -> WeComDeliverer:
 
 
 def send(deliverer: WeComDeliverer, **kw: object) -> str | None:
-    return deliverer.deliver(Delivery(id=kw.pop("id", 1), platform="wecom", **kw)).ref  # type: ignore[arg-type]
+    return receive(deliverer, **kw).ref
+
+
+def receive(deliverer: WeComDeliverer, **kw: object) -> DeliveryReceipt:
+    return deliverer.deliver(Delivery(id=kw.pop("id", 1), platform="wecom", **kw))  # type: ignore[arg-type]
 
 
 def test_approval_card_sent_then_updated(deliverer: WeComDeliverer, fake: FakeWeCom) -> None:
-    ref = send(deliverer, recipient="zhangsan", card=approval_request())
+    sent = receive(deliverer, recipient="zhangsan", card=approval_request())
     body = fake.sends[0]
     assert body["msgtype"] == "template_card" and body["touser"] == "zhangsan" and body["agentid"] == 1000002
     check_card_rules(body["template_card"])
     task_id = body["template_card"]["task_id"]
-    assert ref is not None and json.loads(ref)["task_id"] == task_id
+    assert sent.ref is not None and json.loads(sent.ref)["task_id"] == task_id
+    # the copy's handle (clicks name it by TaskId) and its first single-use ticket, the send answer's response_code
+    assert sent.handle == task_id and sent.ticket == fake.sends_codes[0]
 
-    ref2 = send(deliverer, id=2, recipient="zhangsan", op="update", ref=ref, card=approval_decided())
+    updated = receive(deliverer, id=2, recipient="zhangsan", op="update", ref=sent.ref, ticket=sent.ticket,
+                      card=approval_decided())
     update = fake.updates[0]
     assert update["userids"] == ["zhangsan"] and update["agentid"] == 1000002
-    assert update["response_code"] == json.loads(ref)["code"]
+    assert update["response_code"] == sent.ticket
     assert update["template_card"]["task_id"] == task_id
     assert update["template_card"]["replace_text"] == "已同意 · 王经理 · 14:03"
     check_card_rules(update["template_card"])
     assert len(fake.sends) == 1  # updated in place, no new message
-    assert ref2 is not None and "code" not in json.loads(ref2)  # the response_code is single-use
+    assert updated.handle == task_id and updated.ticket is None  # the code is spent
 
 
-def test_second_update_falls_back_to_new_message(deliverer: WeComDeliverer, fake: FakeWeCom) -> None:
-    ref = send(deliverer, recipient="zhangsan", card=approval_request())
-    ref2 = send(deliverer, id=2, recipient="zhangsan", op="update", ref=ref, card=approval_decided())
-    send(deliverer, id=3, recipient="zhangsan", op="update", ref=ref2, card=approval_decided())
+def test_a_click_code_updates_the_copy_again(deliverer: WeComDeliverer, fake: FakeWeCom) -> None:
+    sent = receive(deliverer, recipient="lisi", card=shipping_task())
+    receive(deliverer, id=2, recipient="lisi", op="update", ref=sent.ref, ticket=sent.ticket, card=shipping_task())
+    click = fake.click_code(str(sent.handle), "lisi")
+    receive(deliverer, id=3, recipient="lisi", op="update", ref=sent.ref, ticket=click, card=approval_decided())
+    assert [u["response_code"] for u in fake.updates] == [sent.ticket, click] and len(fake.sends) == 1
+
+
+def test_update_without_a_ticket_falls_back_to_new_message(deliverer: WeComDeliverer, fake: FakeWeCom) -> None:
+    sent = receive(deliverer, recipient="zhangsan", card=approval_request())
+    receive(deliverer, id=2, recipient="zhangsan", op="update", ref=sent.ref, ticket=sent.ticket,
+            card=approval_decided())
+    receive(deliverer, id=3, recipient="zhangsan", op="update", ref=sent.ref, card=approval_decided())
     assert len(fake.updates) == 1 and len(fake.sends) == 2
     assert fake.sends[1]["msgtype"] == "markdown" and "已同意" in fake.sends[1]["markdown"]["content"]
 
 
 def test_update_with_used_code_sends_new_message(deliverer: WeComDeliverer, fake: FakeWeCom) -> None:
-    ref = send(deliverer, recipient="zhangsan", card=approval_request())
-    send(deliverer, id=2, recipient="zhangsan", op="update", ref=ref, card=approval_decided())
-    send(deliverer, id=3, recipient="zhangsan", op="update", ref=ref, card=approval_decided())  # stale ref
+    sent = receive(deliverer, recipient="zhangsan", card=approval_request())
+    for n in (2, 3):  # the same code twice: the fake refuses it like WeCom, the outcome still arrives
+        receive(deliverer, id=n, recipient="zhangsan", op="update", ref=sent.ref, ticket=sent.ticket,
+                card=approval_decided())
     assert len(fake.updates) == 1 and fake.sends[-1]["msgtype"] == "markdown"
+    assert fake.calls[-2] == ("message/update_template_card", 42022)
 
 
 def test_update_keeps_clickable_buttons(deliverer: WeComDeliverer, fake: FakeWeCom) -> None:
-    ref = send(deliverer, recipient="lisi", card=shipping_task())
+    sent = receive(deliverer, recipient="lisi", card=shipping_task())
     claimed = shipping_task().model_copy(update={"title": "发货任务 T-12 · 李四已领取"})
-    send(deliverer, id=2, recipient="lisi", op="update", ref=ref, card=claimed)
+    receive(deliverer, id=2, recipient="lisi", op="update", ref=sent.ref, ticket=sent.ticket, card=claimed)
     assert fake.updates[0]["template_card"]["button_list"][0]["key"] == "tS.claim"
 
 
@@ -91,7 +109,10 @@ def test_group_message_to_warehouse_chat(deliverer: WeComDeliverer, fake: FakeWe
     ref = send(deliverer, recipient=chat, recipient_kind="group", card=shipping_task())
     body = fake.chat_sends[0]
     assert body["chatid"] == "warehouse01" and body["msgtype"] == "markdown"
-    assert "发货 T-12 顺丰 SF123" in body["markdown"]["content"]
+    # messages in an app group chat never reach the app: no command to send there, only where to act instead
+    content = body["markdown"]["content"]
+    assert "发货 T-12" not in content and "请发送" not in content and "领取 T-" not in content
+    assert "请在与「订单助手」的单聊中进行" in content
     assert not fake.sends
     assert ref is not None and json.loads(ref) == {"t": "chat", "chatid": "warehouse01"}
     send(deliverer, id=2, recipient=chat, recipient_kind="group", text="今日发货 3 单")

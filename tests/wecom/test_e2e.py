@@ -8,8 +8,10 @@ import time
 import urllib.parse
 
 import pytest
+from sqlalchemy import select
 
 from adapters.wecom.crypto import WeComCrypto
+from bot.records import CardCopy
 from tests.wecom.conftest import AES_KEY, TOKEN
 from tests.wecom.fake_api import CORP_ID
 from tests.wecom.harness import WAREHOUSE_CHAT, SentCard, WeComDriver
@@ -117,15 +119,16 @@ def test_approval_card_clicked_decided_and_updated_for_every_approver(wx: WeComD
     assert entry.platform == "wecom" and entry.actor_id == wx.world["boss"]
 
     wx.drain()
-    # every copy is replaced in place: one update_template_card each, with the response_code the send answer
-    # returned for that very copy (single-use; the fake refuses reuse and codes of other cards), same task_id
-    for card in (wang, zhao):
+    # every copy is replaced in place, same task_id: wang's with the fresh ResponseCode his click brought, zhao's
+    # (nobody clicked it) with the one the send answer returned for that very copy (single-use; the fake refuses
+    # reuse and codes of other cards)
+    for card, code in ((wang, wx.click_codes[0]), (zhao, wx.send_code(zhao))):
         [update] = wx.updates_of(card)
-        assert update["userids"] == [card.touser] and update["response_code"] == wx.send_code(card)
+        assert update["userids"] == [card.touser] and update["response_code"] == code
         assert update["template_card"]["replace_text"].startswith("已同意 · 王经理")
         assert update["template_card"]["button_list"][0]["key"] == "ordertalk-done"
-    sent_codes = [c for c in wx.fake.codes.values() if c.source == "send" and c.task_id in (wang.task_id, zhao.task_id)]
-    assert len(sent_codes) == 2 and all(c.used for c in sent_codes)
+    assert wx.fake.codes[wx.click_codes[0]].used and wx.fake.codes[wx.send_code(zhao)].used
+    assert not wx.fake.codes[wx.send_code(wang)].used  # still good for one more change of wang's copy
     assert len(wx.cards("wang")) == len(wx.cards("zhao")) == 1  # no second card instead of the update
     assert any(f"订单 {FIRST} 已审批通过" in t for t in wx.texts_to("li"))
     assert [t for t in wx.texts_to("wang") if "已同意订单" in t] == [f"已同意订单 {FIRST}（{total}）"]
@@ -145,9 +148,11 @@ def test_card_decided_after_its_response_code_expired_gets_the_outcome_as_a_new_
     wx.click("wang", wang, wang.key("approve"))
     wx.drain()
     assert wx.order(FIRST).status == "approved"
-    assert wx.fake.updates == [] and wx.fake.calls.count(("message/update_template_card", 42022)) == 2
-    for who in ("wang", "zhao"):  # both still see who decided, as a fresh message; nothing is left failed
-        assert any("已同意 · 王经理" in t for t in wx.texts_to(who))
+    # wang's click brought a fresh code: his copy is updated in place; zhao's only code is past its 72 h
+    [update] = wx.fake.updates
+    assert update["response_code"] == wx.click_codes[0] and update["template_card"]["task_id"] == wang.task_id
+    assert wx.fake.calls.count(("message/update_template_card", 42022)) == 1
+    assert any("已同意 · 王经理" in t for t in wx.texts_to("zhao"))  # zhao still sees who decided, as a new message
     assert wx.outbox("failed") == [] and wx.outbox("pending") == []
 
 
@@ -191,12 +196,15 @@ def test_shipping_task_reaches_the_warehouse_after_approval(wx: WeComDriver) -> 
     assert group["chatid"] == WAREHOUSE_CHAT and group["msgtype"] == "markdown"
     assert task.ref in group["markdown"]["content"] and "¥" not in group["markdown"]["content"]
 
+    # the group is told where to act (their 1:1 chat), never a command a group message cannot deliver
+    assert "请发送" not in group["markdown"]["content"] and "单聊" in group["markdown"]["content"]
+
     # sun claims on the card: claimed in the database, sun's copy updated in place, the group told anew
     wx.click("sun", card, card.key("claim"))
     assert wx.tasks()[0].claimed_by_id == wx.world["wh"]
     wx.drain()
     [update] = wx.updates_of(card)
-    assert update["response_code"] == wx.send_code(card) and "孙仓管 已领取" in json.dumps(update, ensure_ascii=False)
+    assert update["response_code"] == wx.click_codes[-1] and "孙仓管 已领取" in json.dumps(update, ensure_ascii=False)
     assert len(wx.fake.chat_sends) == 2 and "孙仓管 已领取" in wx.fake.chat_sends[1]["markdown"]["content"]
 
     # shipping needs a carrier and a tracking number: on WeCom that is the text command the card shows
@@ -205,8 +213,11 @@ def test_shipping_task_reaches_the_warehouse_after_approval(wx: WeComDriver) -> 
     wx.drain()
     assert wx.order(FIRST).status == "shipped"
     assert any("SF1234567890" in t for t in wx.texts_to("li"))
-    # sun's copy has no response_code left: the shipped state arrives as a new message, not a failed update
-    assert len(wx.updates_of(card)) == 1 and any("已发货" in t for t in wx.texts_to("sun"))
+    # the same card again, in place, with the copy's remaining code (the send answer's): no new message
+    claimed, shipped = wx.updates_of(card)
+    assert shipped["response_code"] == wx.send_code(card) and shipped["template_card"]["task_id"] == card.task_id
+    assert shipped["template_card"]["replace_text"] == "已发货"
+    assert len(wx.cards("sun")) == 1 and not any("已发货" in t for t in wx.texts_to("sun"))
     assert wx.outbox("failed") == []
 
 
@@ -257,3 +268,47 @@ def test_rate_limit_is_retried_later_by_the_dispatcher_and_delivered_once(
     assert wx.outbox("pending") == [] and wx.outbox("failed") == []
     clock.advance(hours=1)
     assert wx.drain() == 0 and sum("已创建" in t for t in wx.texts_to("li")) == 1  # and never again
+
+
+def test_two_approval_steps_claim_and_ship_each_update_the_same_card_in_place_with_the_clicks_code(
+        wx: WeComDriver) -> None:
+    """Over ACME's credit limit: sales manager, then finance; then the warehouse claims and ships. Every change lands on
+    the card its person already has (update_template_card with the code of their click, or the copy's unused send
+    code), never as a second card; the web process stores each click's code, the dispatcher uses it."""
+    number = "SO-20261123-0001"
+    wx.say("amy", "order ACME SKU-001 x100")  # 100 × 120.00 = 12,000 > the 10,000 credit limit
+    wx.drain()
+    [step1] = wx.cards("wang", number)
+    assert wx.cards("qian") == []  # finance waits for the first step
+
+    wx.click("wang", step1, step1.key("approve"))
+    wx.drain()
+    [decided] = wx.updates_of(step1)
+    assert decided["response_code"] == wx.click_codes[-1] and "已同意 · 王经理" in decided["template_card"]["replace_text"]
+    [step2] = wx.cards("qian", number)  # the second step's card, to finance
+    assert "2/2" in step2.text
+
+    wx.click("qian", step2, step2.key("approve"))
+    wx.drain()
+    [decided2] = wx.updates_of(step2)
+    assert decided2["response_code"] == wx.click_codes[-1] and "已同意 · 钱会计" in decided2["template_card"]["replace_text"]
+    assert wx.order(number).status == "approved"
+
+    [task_card] = wx.cards("sun")  # 上海仓 holds the reserved screws
+    wx.click("sun", task_card, task_card.key("claim"))
+    wx.drain()
+    ref = wx.tasks()[0].ref
+    wx.say("sun", f"ship {ref} SF SF2026112301 SKU-001 x40")  # partial: what went and what is left is said
+    wx.drain()
+    claimed, partly = wx.updates_of(task_card)
+    assert claimed["response_code"] == wx.click_codes[-1]
+    assert partly["response_code"] == wx.send_code(task_card) and "部分发货" in json.dumps(partly, ensure_ascii=False)
+    assert any("已部分发货" in t and "还剩：SKU-001×60" in t for t in wx.texts_to("sun"))
+
+    # one card each: every change was an in-place update, and each code was used once
+    assert len(wx.cards("wang")) == len(wx.cards("qian")) == len(wx.cards("sun")) == 1
+    used = [u["response_code"] for u in wx.fake.updates]
+    assert len(used) == len(set(used)) and all(wx.fake.codes[c].used for c in used)
+    with wx.ot.sessions() as s:  # the codes live with the copies in the database, spent ones cleared
+        tickets = {t for (t,) in s.execute(select(CardCopy.ticket)) if t}
+    assert not tickets & set(used)

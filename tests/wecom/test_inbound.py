@@ -38,7 +38,8 @@ def test_template_card_event() -> None:
     assert parsed.external_user_id == "zhangsan"
     assert parsed.event_id == "wecom:card:zhangsan:1716000300:ot-7-1-abc:tok.approve.42"
     assert parsed.reply_to is not None and parsed.reply_to.recipient == "zhangsan"
-    assert parsed.reply_to.extra == {"task_id": "ot-7-1-abc", "response_code": "opaque-code"}
+    # the click's fresh ResponseCode travels as the ticket for the clicked copy (named by its TaskId)
+    assert parsed.ticket is not None and (parsed.ticket.code, parsed.ticket.handle) == ("opaque-code", "ot-7-1-abc")
 
 
 @pytest.mark.parametrize(
