@@ -229,12 +229,8 @@ class BotCore:
         assert event is not None
         event.replies = [r.model_dump(mode="json") for r in replies]
         queued = replies if deliver is True else deliver(replies) if callable(deliver) else []
-        if reply_to is not None:
-            for r in queued:
-                target = reply_to
-                if r.ephemeral and reply_to.kind == "group" and platform == "slack":
-                    target = reply_to.model_copy(update={"ephemeral_user": reply_to.ephemeral_user})
-                self.ctx.outbox.reply(uow.session, platform, target, user_id, card=r.card, text=r.text)
+        if reply_to is not None and queued:
+            self.ctx.outbox.replies(uow.session, platform, reply_to, user_id, queued)
 
 
 __all__ = ["BotCore", "Actor"]

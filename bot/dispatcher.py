@@ -115,7 +115,8 @@ class Dispatcher:
                 ticket = next((c.ticket for c in copies if c.ticket), None)  # the newest: it expires last
         return Delivery(
             id=row.id, platform=row.platform, recipient=row.recipient, recipient_kind=p.get("recipient_kind", "user"),
-            op=op, card=p.get("card"), text=p.get("text"), cards=p.get("cards") or [], card_key=row.card_key,
+            op=op, card=p.get("card"), text=p.get("text"), cards=p.get("cards") or [], replies=p.get("replies") or [],
+            card_key=row.card_key,
             ref=ref, ticket=ticket, thread=p.get("thread"), ephemeral_user=p.get("ephemeral_user"), extra=p.get("extra") or {},
             attempt=row.attempts + 1,
         )

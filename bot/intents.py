@@ -385,7 +385,7 @@ _RULES: list[tuple[str, _Builder]] = [
     (r"pending|my\s*approvals?|待审批|我的审批", lambda m, c: MyApprovals()),
     (r"(?:my\s*)?tasks?|我的任务|发货任务", lambda m, c: MyTasks()),
     (r"我?回来了|(?:i[’']?m\s*|i\s+am\s+)?back", lambda m, c: Back()),
-    (r"new\s*order|order|下单|新订单|新建订单", lambda m, c: NewOrderForm()),
+    (r"new\s*order|new|order|下单|新订单|新建订单", lambda m, c: NewOrderForm()),  # "new": /order new
     (_REPORT_RX, lambda m, c: Report(_REPORTS[" ".join(m[0].lower().split())])),
     (r"(?:(?:订单|查询|查看|查)\s*|(?:status(?:\s+of)?|where\s+is|show|order|check)\s+)?%NUM%"
      r"(?:\s*(?:状态|进度|status))?\s*\??", lambda m, c: ShowOrder(_num(m, c))),

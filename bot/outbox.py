@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cards.model import Card
+from bot.cards.model import Card, Reply
 from bot.ports import CopyTicket, ReplyTarget
 from bot.records import CardCopy, OutboxMessage
 from domain.models import PlatformIdentity, User
@@ -36,13 +36,16 @@ class Outbox:
     def add(self, session: Session, platform: str, recipient: str, *, kind: str = "user", op: str = "send",
             card: Card | None = None, text: str | None = None, cards: list[Card] | None = None,
             user_id: int | None = None, thread: str | None = None, ephemeral_user: str | None = None,
-            extra: dict[str, str] | None = None, alert: bool = False) -> OutboxMessage:
+            extra: dict[str, str] | None = None, alert: bool = False,
+            replies: list[Reply] | None = None) -> OutboxMessage:
         payload: dict[str, Any] = {
             "recipient_kind": kind, "user_id": user_id, "text": text, "thread": thread,
             "ephemeral_user": ephemeral_user, "extra": extra or {}, "alert": alert,
             "card": card.model_dump(mode="json") if card else None,
             "cards": [c.model_dump(mode="json") for c in cards or []],
         }
+        if replies:
+            payload["replies"] = [r.model_dump(mode="json") for r in replies]
         now = self._clock()
         row = OutboxMessage(
             platform=platform, recipient=recipient, conversation=f"{platform}:{kind}:{recipient}", op=op,
@@ -66,6 +69,16 @@ class Outbox:
               card: Card | None = None, text: str | None = None) -> OutboxMessage:
         return self.add(session, platform, target.recipient, kind=target.kind, card=card, text=text, user_id=user_id,
                         thread=target.thread, ephemeral_user=target.ephemeral_user, extra=target.extra)
+
+    def replies(self, session: Session, platform: str, target: ReplyTarget, user_id: int | None,
+                replies: list[Reply]) -> list[OutboxMessage]:
+        """The answers to one inbound event: one row each, or one row for all where the target takes few posts
+        (those cards are then one message, not copies kept up to date)."""
+        if target.one_message and len(replies) > 1:
+            return [self.add(session, platform, target.recipient, kind=target.kind, user_id=user_id,
+                             thread=target.thread, ephemeral_user=target.ephemeral_user, extra=target.extra,
+                             replies=replies)]
+        return [self.reply(session, platform, target, user_id, card=r.card, text=r.text) for r in replies]
 
     def update_everywhere(self, session: Session, card_key: str, build: Callable[[int | None], Card | None]) -> int:
         """Replace every copy of a card (every platform, every recipient) with what `build(user_id)` returns."""

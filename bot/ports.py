@@ -56,7 +56,9 @@ class ReplyTarget(BaseModel):
     kind: Literal["user", "group"] = "user"
     thread: str | None = None  # Slack thread_ts for mentions
     ephemeral_user: str | None = None  # Slack: show only to this user in `recipient` channel
-    extra: dict[str, str] = Field(default_factory=dict)  # e.g. DingTalk sessionWebhook
+    extra: dict[str, str] = Field(default_factory=dict)  # e.g. DingTalk sessionWebhook, Slack response_url
+    # The platform takes only a few posts here (a Slack response_url: 5): several replies travel as one message.
+    one_message: bool = False
 
 
 class InboundMessage(BaseModel):
@@ -99,6 +101,7 @@ class Delivery(BaseModel):
     card: Card | None = None
     text: str | None = None
     cards: list[Card] = Field(default_factory=list)  # op == "home": the user's home tab sections
+    replies: list[Reply] = Field(default_factory=list)  # several replies as one message (ReplyTarget.one_message)
     card_key: str | None = None
     ref: str | None = None  # op == "update": the receipt ref of the copy being replaced
     ticket: str | None = None  # op == "update": the newest unused CopyTicket code for that copy, if any

@@ -22,5 +22,5 @@ def install(app: flask.Flask, core: BotCorePort, settings: Settings) -> Delivere
 
     deliverer = SlackDeliverer(settings)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app.register_blueprint(slack_blueprint(build_app(core, settings, deliverer=deliverer), signing_secret=secret))
+    app.register_blueprint(slack_blueprint(build_app(core, settings), signing_secret=secret))
     return deliverer

@@ -17,7 +17,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
-from adapters.slack.deliverer import SlackDeliverer, make_client
+from adapters.slack.deliverer import make_client
 from adapters.slack.listeners import SlackListeners
 from adapters.slack.modals import CALLBACK_ID, SUGGEST_PREFIX
 from bot.ports import BotCorePort
@@ -31,7 +31,6 @@ def build_app(
     settings: Settings,
     *,
     client: WebClient | None = None,
-    deliverer: SlackDeliverer | None = None,
     socket_mode: bool = False,
 ) -> App:
     """A Bolt App wired to the core. `client` defaults to one for settings.slack_api_url with retries."""
@@ -50,9 +49,7 @@ def build_app(
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-listener"),
         name="ordertalk-slack",
     )
-    listeners = SlackListeners(
-        core, deliverer or SlackDeliverer(settings, client=client), locale=settings.default_locale
-    )
+    listeners = SlackListeners(core, locale=settings.default_locale)
     register(app, listeners)
     return app
 

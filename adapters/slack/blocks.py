@@ -130,13 +130,43 @@ def link_button(url: str, index: int, locale: str) -> dict[str, Any]:
     }
 
 
+CARD_BLOCK = "otc"  # block_id of a card's buttons: "otc<n>|<card key>", echoed back in a click's actions[].block_id
+
+
 def action_blocks(card: Card) -> list[Block]:
     elements = [button_element(b, i, card) for i, b in enumerate(card.buttons)]
     if card.link:
         elements.append(link_button(card.link, len(card.buttons), card.locale))
-    return [
-        {"type": "actions", "elements": elements[i : i + MAX_ACTIONS]} for i in range(0, len(elements), MAX_ACTIONS)
-    ]
+    blocks: list[Block] = []
+    for n, i in enumerate(range(0, len(elements), MAX_ACTIONS)):
+        block: Block = {"type": "actions", "elements": elements[i : i + MAX_ACTIONS]}
+        if card.key and len(card.key) < MAX_ID - 8:
+            # A click on an ephemeral copy names its card this way (Slack sends no message then), so the click's
+            # response_url can replace that very copy when the card changes.
+            block["block_id"] = f"{CARD_BLOCK}{n}|{card.key}"
+        blocks.append(block)
+    return blocks
+
+
+def unique_block_ids(blocks: list[Block]) -> list[Block]:
+    """Several cards in one message or view may share a key: block ids must be unique there, so a repeat loses its
+    id (its buttons still work; only replacing an ephemeral copy needs the id)."""
+    seen: set[str] = set()
+    for block in blocks:
+        bid = block.get("block_id")
+        if bid is None:
+            continue
+        if bid in seen:
+            del block["block_id"]
+        seen.add(bid)
+    return blocks
+
+
+def card_key_of_block(block_id: object) -> str | None:
+    """The card key a clicked actions block carries (see action_blocks), or None."""
+    if not isinstance(block_id, str) or not block_id.startswith(CARD_BLOCK) or "|" not in block_id:
+        return None
+    return block_id.split("|", 1)[1] or None
 
 
 # --- card body -------------------------------------------------------------------------------------------
@@ -280,7 +310,7 @@ def render_replies(replies: list[Reply], locale: str = "zh-CN") -> dict[str, Any
     text = clip(escape("\n".join(t for t in texts if t)), FALLBACK_BUDGET) or tr(locale, "OK")
     if not blocks:  # nothing fitted as blocks (one enormous text): the plain text, cut to one section
         blocks = [mrkdwn_section(text)]
-    return {"text": text, "blocks": blocks}
+    return {"text": text, "blocks": unique_block_ids(blocks)}
 
 
 def render_home(cards: list[Card], locale: str = "zh-CN") -> dict[str, Any]:
@@ -298,4 +328,4 @@ def render_home(cards: list[Card], locale: str = "zh-CN") -> dict[str, Any]:
         blocks += card_blocks(card, room)
     if not blocks:
         blocks.append(mrkdwn_section(tr(locale, "Nothing waiting for you.")))
-    return {"type": "home", "blocks": blocks}
+    return {"type": "home", "blocks": unique_block_ids(blocks)}

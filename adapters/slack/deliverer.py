@@ -2,6 +2,13 @@
 
 Delivery.ref / DeliveryReceipt.ref format: "<channel id>:<message ts>" (e.g. "D0123ABC:1712345678.000200"),
 exactly what `chat.update` needs later. Ephemeral messages cannot be updated, so they return ref=None.
+
+Answers to a click or a slash command carry the request's `response_url` (Delivery.extra["response_url"]): they
+are posted there, ephemerally, which works in any conversation — also where the bot is not a member, where
+`chat.postEphemeral` answers `not_in_channel` / `channel_not_found`. When the URL no longer works (30 minutes, 5 uses)
+or an ephemeral post is refused for membership, the person gets the answer as a DM from the bot instead. An
+ephemeral copy of a card (ref None) is updated through the response_url of a click on it (Delivery.ticket,
+`replace_original`), else it is left as it is: nothing else can reach it.
 """
 
 from __future__ import annotations
@@ -13,10 +20,10 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
 
 from adapters.slack.blocks import escape, mrkdwn_section, render_card, render_home, render_replies
-from bot.cards.model import Reply
-from bot.ports import Delivery, DeliveryReceipt, PermanentFailure, ReplyTarget, RetryLater
+from bot.ports import Delivery, DeliveryReceipt, PermanentFailure, RetryLater
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +36,10 @@ TRANSIENT_ERRORS = frozenset(
 )
 # chat.update on a message that is gone or not ours: post a fresh copy instead (slack.md §7.5).
 STALE_MESSAGE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+# The bot cannot post into this conversation (not a member, a DM between people, archived): for an answer meant for
+# one person, a DM from the bot reaches them instead.
+NOT_REACHABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived", "user_not_in_channel"})
+RESPONSE_URL_TIMEOUT = 10  # seconds
 
 
 def make_client(settings: Settings, *, rate_limit_retries: int = 1) -> WebClient:
@@ -86,16 +97,20 @@ class SlackDeliverer:
         message = self._message(delivery)
         if delivery.op == "update":
             return self._update(delivery, message)
-        return self._send(delivery.recipient, message, thread=delivery.thread, ephemeral_user=delivery.ephemeral_user)
+        response_url = delivery.extra.get("response_url")
+        if response_url:
+            if self._respond(response_url, message, replace_original=False):
+                return DeliveryReceipt(ref=None)  # ephemeral: only a later click on it can replace it
+            return self._dm_instead(delivery, message, "response_url no longer usable")
+        try:
+            return self._send(delivery.recipient, message, thread=delivery.thread,
+                              ephemeral_user=delivery.ephemeral_user)
+        except PermanentFailure as exc:
+            if not delivery.ephemeral_user or not any(e in exc.reason for e in NOT_REACHABLE_ERRORS):
+                raise
+            return self._dm_instead(delivery, message, exc.reason)
 
-    # -- helpers also used by the app (replies it posts itself) --------------------------------------
-
-    def send_replies(self, target: ReplyTarget, replies: list[Reply]) -> DeliveryReceipt | None:
-        """Post core replies straight to a target (used where the adapter answers without the outbox)."""
-        if not replies:
-            return None
-        return self._send(target.recipient, render_replies(replies), thread=target.thread,
-                          ephemeral_user=target.ephemeral_user)
+    # -- helpers ----------------------------------------------------------------------------------------
 
     def dm_channel(self, user_id: str) -> str:
         """The bot's DM channel with a user (conversations.open, cached: one call per user per process)."""
@@ -133,6 +148,9 @@ class SlackDeliverer:
 
     @staticmethod
     def _message(delivery: Delivery) -> dict[str, Any]:
+        if delivery.replies:  # the answers to a command or click, as one message (a response_url takes 5 posts)
+            locale = next((r.card.locale for r in delivery.replies if r.card), "zh-CN")
+            return render_replies(delivery.replies, locale)
         if delivery.card is None:
             return {"text": escape(delivery.text or "") or " ", "blocks": None}
         message = render_card(delivery.card)
@@ -155,8 +173,35 @@ class SlackDeliverer:
         resp = self._call("chat_postMessage", channel=channel, text=message["text"], blocks=blocks, thread_ts=thread)
         return DeliveryReceipt(ref=f"{resp['channel']}:{resp['ts']}")
 
+    def _respond(self, url: str, message: dict[str, Any], *, replace_original: bool) -> bool:
+        """POST to a response_url (ephemeral). False when Slack no longer takes it (expired, used up, gone)."""
+        try:
+            resp = WebhookClient(url, timeout=RESPONSE_URL_TIMEOUT).send(
+                text=message["text"], blocks=message.get("blocks"), response_type="ephemeral",
+                replace_original=replace_original)
+        except (OSError, SlackClientError) as exc:
+            raise RetryLater(f"slack response_url: {type(exc).__name__}") from exc  # the URL may hold secrets
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise RetryLater(f"slack response_url: HTTP {resp.status_code}")
+        if resp.status_code == 200:
+            return True
+        log.info("slack response_url refused (HTTP %s %s)", resp.status_code, (resp.body or "")[:40])
+        return False
+
+    def _dm_instead(self, delivery: Delivery, message: dict[str, Any], why: str) -> DeliveryReceipt:
+        person = delivery.ephemeral_user or (delivery.recipient if _is_user_id(delivery.recipient) else None)
+        if person is None:
+            raise PermanentFailure(f"slack: cannot answer in {delivery.recipient} ({why}) and no person to DM")
+        log.info("slack delivery %s: %s; answering by DM", delivery.id, why)
+        return self._send(person, message, thread=None, ephemeral_user=None)
+
     def _update(self, delivery: Delivery, message: dict[str, Any]) -> DeliveryReceipt:
-        if not delivery.ref or ":" not in delivery.ref:
+        if not delivery.ref:
+            # An ephemeral copy: only the response_url of a click on it can replace it.
+            if delivery.ticket:
+                self._respond(delivery.ticket, message, replace_original=True)
+            return DeliveryReceipt(ref=None)
+        if ":" not in delivery.ref:
             raise PermanentFailure(f"slack update: bad ref {delivery.ref!r}")
         channel, ts = delivery.ref.split(":", 1)
         try:

@@ -1,8 +1,10 @@
 """Bolt listeners: Slack payload → neutral InboundMessage / InboundAction → BotCorePort.
 
-No business rule lives here. Each listener only parses, calls the core, and shows what the core answered
-where Slack needs an immediate answer (slash command, modal submission, options). Everything else the
-core delivers itself through the outbox (deliver_replies=True) and SlackDeliverer.
+No business rule lives here. Each listener only parses and calls the core; the core's answers travel through the
+outbox like every message (SlackDeliverer). Answers to a slash command, a click or a modal opened from one carry the
+request's `response_url`, so they reach the person ephemerally in any conversation — also where the bot is not a
+member — and fall back to a DM from the bot. What Slack needs at once stays here: a modal's field errors (in the
+ack), opening a modal within the trigger's 3 seconds, and options for type-ahead selects.
 
 Idempotency: Slack retries an Events API delivery (X-Slack-Retry-Num) with the same envelope `event_id`;
 we pass exactly that as "slack:<event_id>", and the core dedups on it.
@@ -19,9 +21,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack.blocks import render_home, render_replies
+from adapters.slack.blocks import card_key_of_block, render_home
 from adapters.slack.buttons import unpack_button_value
-from adapters.slack.deliverer import SlackDeliverer
 from adapters.slack.modals import (
     SUGGEST_PREFIX,
     ModalOrigin,
@@ -35,7 +36,7 @@ from adapters.slack.modals import (
 )
 from bot.cards.model import Reply
 from bot.i18n import tr
-from bot.ports import BotCorePort, InboundAction, InboundMessage, ReplyTarget
+from bot.ports import BotCorePort, CopyTicket, InboundAction, InboundMessage, ReplyTarget
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,20 @@ def envelope_event_id(body: dict[str, Any], event: dict[str, Any]) -> str:
     return f"{PLATFORM}:{event.get('channel', '')}:{event.get('ts', '')}"
 
 
+def answer_target(user: str, channel: str | None, response_url: str | None, thread: str | None = None) -> ReplyTarget:
+    """Where the answer to a command, click or modal goes: its response_url (ephemeral, any conversation), else
+    ephemeral in the channel, else the person's DM with the bot; the deliverer falls back to the DM."""
+    extra = {"response_url": response_url} if response_url else {}
+    few = bool(response_url)  # 5 posts per response_url: several answers go as one message
+    if channel:
+        return ReplyTarget(recipient=channel, kind="group", ephemeral_user=user, thread=thread, extra=extra,
+                           one_message=few)
+    return ReplyTarget(recipient=user, kind="user", extra=extra, one_message=few)
+
+
 class SlackListeners:
-    def __init__(self, core: BotCorePort, deliverer: SlackDeliverer, *, locale: str = "zh-CN") -> None:
+    def __init__(self, core: BotCorePort, *, locale: str = "zh-CN") -> None:
         self.core = core
-        self.deliverer = deliverer
         self.locale = locale
 
     def _sorry(self) -> str:
@@ -131,42 +142,47 @@ class SlackListeners:
 
     def _command(self, command: dict[str, Any], respond: Any, client: WebClient) -> None:
         user, channel = command["user_id"], command.get("channel_id")
+        trigger, response_url = command.get("trigger_id"), command.get("response_url") or None
         msg = InboundMessage(
             platform=PLATFORM,
             external_user_id=user,
             text=(command.get("text") or "").strip(),
             # No envelope id for commands; trigger_id is unique per invocation (commands are not retried).
-            event_id=f"{PLATFORM}:cmd:{command.get('trigger_id') or command.get('response_url', '')}",
-            reply_to=ReplyTarget(recipient=channel or user, kind="group" if channel else "user", ephemeral_user=user),
+            event_id=f"{PLATFORM}:cmd:{trigger or response_url or ''}",
+            reply_to=answer_target(user, channel, response_url),
             display_name=command.get("user_name"),
         )
+
+        def is_form(reply: Reply) -> bool:
+            return bool(trigger and reply.card and form_spec(reply.card))
+
+        def keep(replies: list[Reply]) -> list[Reply]:
+            """`/order new` answers with a form: it opens as a modal (below), so it is not also posted."""
+            form = next((r for r in replies if is_form(r)), None)
+            return [r for r in replies if r is not form]
+
         try:
-            replies = self.core.handle_message(msg, deliver_replies=False)
+            replies = self.core.handle_message(msg, deliver_replies=keep)
         except Exception:
             log.exception("core failed on /order")
-            respond(text=self._sorry(), response_type="ephemeral")
+            if response_url:
+                respond(text=self._sorry(), response_type="ephemeral")
             return
-        replies = self._open_form(replies, command.get("trigger_id"), client, ModalOrigin(channel=channel))
-        if replies:
-            respond(**render_replies(replies, self.locale), response_type="ephemeral")
+        form = next((r for r in replies if is_form(r)), None)
+        if form and not self._open_form(form, trigger, client, ModalOrigin(channel=channel, response_url=response_url)):
+            # The trigger expired (or views.open failed): the form card itself, with its button, through the outbox.
+            self.core.handle_message(msg.model_copy(update={"event_id": msg.event_id + ":form"}), deliver_replies=True)
 
-    def _open_form(self, replies: list[Reply], trigger_id: str | None, client: WebClient,
-                   origin: ModalOrigin) -> list[Reply]:
-        """`/order new` answers with a form card: open it as a modal right away (the trigger lives 3 s)."""
-        if not trigger_id:
-            return replies
-        for n, reply in enumerate(replies):
-            spec = form_spec(reply.card) if reply.card else None
-            if spec is None:
-                continue
-            try:
-                client.views_open(trigger_id=trigger_id, view=build_modal(spec, origin))
-            except SlackApiError as exc:
-                # expired_trigger_id etc.: the card itself (with its open button) is shown instead.
-                log.warning("views.open for form failed: %s", exc.response.get("error"))
-                return replies
-            return replies[:n] + replies[n + 1 :]
-        return replies
+    def _open_form(self, reply: Reply, trigger_id: str | None, client: WebClient, origin: ModalOrigin) -> bool:
+        spec = form_spec(reply.card) if reply.card else None
+        if spec is None or not trigger_id:
+            return False
+        try:
+            client.views_open(trigger_id=trigger_id, view=build_modal(spec, origin))
+        except SlackApiError as exc:
+            log.warning("views.open for form failed: %s", exc.response.get("error"))
+            return False
+        return True
 
     # -- interactivity --------------------------------------------------------------------------------
 
@@ -187,6 +203,7 @@ class SlackListeners:
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
         thread = (body.get("message") or {}).get("thread_ts")
+        response_url = body.get("response_url") or None  # absent on the Home tab
         try:
             spec = unpack_button_value(action.get("value") or "")
         except KeyError:
@@ -198,27 +215,28 @@ class SlackListeners:
             self._tell_clicker(body, respond)
             return
         if spec is not None:
-            # Open first: the trigger_id expires 3 s after the click.
+            # Open first: the trigger_id expires 3 s after the click. The modal keeps the click's response_url, so
+            # its result is answered where the click was.
             try:
-                view = build_modal(spec, ModalOrigin(channel, thread))
+                view = build_modal(spec, ModalOrigin(channel, thread, response_url))
                 client.views_open(trigger_id=body.get("trigger_id") or "", view=view)
-            except SlackApiError as exc:
-                log.warning("views.open failed: %s", exc.response.get("error"))
+            except (SlackApiError, ValueError) as exc:
+                log.warning("views.open failed: %s", exc.response.get("error") if isinstance(exc, SlackApiError) else exc)
                 self._tell_clicker(body, respond)
             return
         anchor = container.get("message_ts") or container.get("view_id") or ""
-        reply_to = (
-            ReplyTarget(recipient=channel, kind="group", ephemeral_user=user, thread=thread)
-            if channel
-            else ReplyTarget(recipient=user, kind="user")  # Home tab: no channel, answer in the DM
-        )
+        key = card_key_of_block(action.get("block_id"))
+        # A click on an ephemeral card: its response_url is the only way to replace that card later.
+        ticket = (CopyTicket(code=response_url, card_key=key)
+                  if container.get("is_ephemeral") and response_url and key else None)
         self.core.handle_action(
             InboundAction(
                 platform=PLATFORM,
                 external_user_id=user,
                 token=action.get("value") or "",
                 event_id=f"{PLATFORM}:action:{anchor}:{action.get('action_ts', '')}",
-                reply_to=reply_to,
+                reply_to=answer_target(user, channel, response_url, thread),
+                ticket=ticket,
             ),
             deliver_replies=True,
         )
@@ -242,18 +260,15 @@ class SlackListeners:
         ack(options=suggestion_options(options))
 
     def on_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        """Modal submitted: the core decides before we ack, so its field errors keep the modal open."""
+        """Modal submitted: the core decides before we ack, so its field errors keep the modal open; every other
+        answer travels through the outbox to where the modal was opened from (the click's or command's
+        response_url, else the person's DM)."""
         user = body["user"]["id"]
         first = next(iter(input_block_ids(view)), None)
         try:
             token, origin, _ = read_metadata(view)
             inputs = read_inputs(view)
             digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
-            reply_to = (
-                ReplyTarget(recipient=origin.channel, kind="group", ephemeral_user=user, thread=origin.thread)
-                if origin.channel
-                else ReplyTarget(recipient=user, kind="user")
-            )
             action = InboundAction(
                 platform=PLATFORM,
                 external_user_id=user,
@@ -261,7 +276,7 @@ class SlackListeners:
                 # One view + the same values = one effect; corrected values after a field error are a new event.
                 event_id=f"{PLATFORM}:view:{view.get('id', '')}:{digest}",
                 inputs=inputs,
-                reply_to=reply_to,
+                reply_to=answer_target(user, origin.channel, origin.response_url, origin.thread),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             # Not a modal we built (or one from an incompatible version): nothing to hand the core. An exception
@@ -270,7 +285,9 @@ class SlackListeners:
             ack(**({"response_action": "errors", "errors": {first: self._sorry()}} if first else {}))
             return
         try:
-            replies = self.core.handle_action(action, deliver_replies=False)
+            # Field errors are shown on the form (below), so they are not also posted.
+            replies = self.core.handle_action(
+                action, deliver_replies=lambda replies: [] if field_errors(replies, view) else replies)
         except Exception:
             log.exception("core failed on modal submission")
             if first:
@@ -283,7 +300,3 @@ class SlackListeners:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        try:
-            self.deliverer.send_replies(reply_to, replies)
-        except Exception:
-            log.exception("could not post modal result")

@@ -28,8 +28,9 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 class ModalOrigin:
     """Where the click came from, kept in private_metadata so the submission can answer there."""
 
-    channel: str | None = None  # channel of the card that was clicked (None: Home tab, slash command)
+    channel: str | None = None  # channel of the card that was clicked, or of the slash command (None: Home tab)
     thread: str | None = None
+    response_url: str | None = None  # of the click or command that opened the modal (30 minutes, 5 uses)
 
 
 def slack_option(option: Option) -> dict[str, Any]:
@@ -80,8 +81,12 @@ def input_block(inp: Input, locale: str) -> dict[str, Any]:
 
 def build_modal(spec: ButtonSpec, origin: ModalOrigin | None = None) -> dict[str, Any]:
     """The modal for a button (or form) that needs inputs; private_metadata carries the token back."""
+    if len(spec.inputs) > MAX_INPUT_BLOCKS:
+        # Never a modal that silently leaves inputs out: the core keeps its forms within this (a long shipping task
+        # asks "everything" vs a typed list), so this is a bug to surface, not to paper over.
+        raise ValueError(f"a modal holds {MAX_INPUT_BLOCKS} inputs; this form has {len(spec.inputs)}")
     origin = origin or ModalOrigin()
-    meta = {"t": spec.token, "c": origin.channel, "th": origin.thread, "l": spec.locale}
+    meta = {"t": spec.token, "c": origin.channel, "th": origin.thread, "r": origin.response_url, "l": spec.locale}
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": CALLBACK_ID,
@@ -89,7 +94,7 @@ def build_modal(spec: ButtonSpec, origin: ModalOrigin | None = None) -> dict[str
         "submit": plain(clip(spec.submit or tr(spec.locale, "Submit"), 24), 24),
         "close": plain(tr(spec.locale, "Cancel"), 24),
         "private_metadata": json.dumps(meta, ensure_ascii=False, separators=(",", ":")),
-        "blocks": [input_block(i, spec.locale) for i in spec.inputs[:MAX_INPUT_BLOCKS]],
+        "blocks": [input_block(i, spec.locale) for i in spec.inputs],
     }
     return view
 
@@ -99,10 +104,10 @@ def read_metadata(view: dict[str, Any]) -> tuple[str, ModalOrigin, str]:
     meta = json.loads(view.get("private_metadata") or "{}")
     if not isinstance(meta, dict) or not isinstance(meta.get("t"), str):
         raise ValueError("private_metadata without an action token")
-    channel, thread, locale = meta.get("c"), meta.get("th"), meta.get("l", "zh-CN")
-    if not (_str_or_none(channel) and _str_or_none(thread) and isinstance(locale, str)):
+    channel, thread, url, locale = meta.get("c"), meta.get("th"), meta.get("r"), meta.get("l", "zh-CN")
+    if not (_str_or_none(channel) and _str_or_none(thread) and _str_or_none(url) and isinstance(locale, str)):
         raise ValueError("private_metadata with a malformed origin")
-    return meta["t"], ModalOrigin(channel=channel or None, thread=thread or None), locale
+    return meta["t"], ModalOrigin(channel=channel or None, thread=thread or None, response_url=url or None), locale
 
 
 def _str_or_none(value: Any) -> bool:

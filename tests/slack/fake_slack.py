@@ -2,7 +2,15 @@
 
 Records every call (method, parsed arguments, headers) and answers with canned Slack-shaped JSON. Tests can
 queue a one-off answer for a method (`fail(...)`), e.g. HTTP 429 with Retry-After, or an `ok: false` error.
-Paths under /webhook/ stand in for response_url.
+
+Not kinder than Slack: posting needs the bot to be in the conversation. The bot is in `member_of` (channels it was
+invited to) and in its own DMs (opened by conversations.open, or where a person wrote to it); chat.postMessage and
+chat.update also reach any public channel (C…, the manifest's chat:write.public); everything else answers
+`not_in_channel` (public) or `channel_not_found` (private channels, DMs between people), as Slack does.
+
+response_url: `issue_response_url(...)` hands out a URL under /webhook/ for one command or click, good for 5 posts
+within 30 minutes (`expire()` ends it early); posts beyond answer 404 `used_url` / `expired_url`, and a URL that was
+never issued answers 404, like hooks.slack.com.
 """
 
 from __future__ import annotations
@@ -25,13 +33,28 @@ class Call:
     method: str
     args: dict[str, Any]
     headers: dict[str, str]
-    reply: dict[str, Any] = field(default_factory=dict)  # what the fake answered (e.g. the ts of a posted message)
+    reply: Any = field(default_factory=dict)  # what the fake answered (e.g. the ts of a posted message)
+
+
+@dataclass
+class ResponseUrl:
+    """One issued response_url: for whom, where, and how much of it is left."""
+
+    user: str
+    channel: str | None
+    issued_at: float
+    uses: int = 0
+    expired: bool = False
+
+
+RESPONSE_URL_USES = 5
+RESPONSE_URL_SECONDS = 30 * 60
 
 
 @dataclass
 class Canned:
     status: int = 200
-    body: dict[str, Any] = field(default_factory=dict)
+    body: dict[str, Any] | str = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -42,6 +65,11 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._ts = itertools.count(100)
         self.emails = {"li.na@example.com": "ULINA"}
+        self.member_of: set[str] = {"C0APPROVE", "C0WAREHOUSE"}  # channels the bot was invited to
+        self.bot_dms: set[str] = set()  # the bot's own DM channels
+        self.response_urls: dict[str, ResponseUrl] = {}  # path → state
+        self.now = time.time
+        self._urls = itertools.count(1)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,9 +97,10 @@ class FakeSlack:
                         args[key] = json.loads(args[key])
                 method = url.path.rsplit("/", 1)[-1] if url.path.startswith("/api/") else url.path
                 canned = fake._answer(method, args, dict(self.headers))
-                payload = json.dumps(canned.body).encode()
+                payload = (canned.body if isinstance(canned.body, str) else json.dumps(canned.body)).encode()
                 self.send_response(canned.status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                kind = "text/plain" if isinstance(canned.body, str) else "application/json"
+                self.send_header("Content-Type", f"{kind}; charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
                 for k, v in canned.headers.items():
                     self.send_header(k, v)
@@ -100,6 +129,24 @@ class FakeSlack:
                 Canned(status=status, body=body, headers=headers or {}) for _ in range(times)
             )
 
+    def issue_response_url(self, user: str, channel: str | None, kind: str = "actions") -> str:
+        """A fresh response_url for one command or click by `user` in `channel`."""
+        with self._lock:
+            path = f"/webhook/{kind}/{next(self._urls)}"
+            self.response_urls[path] = ResponseUrl(user, channel, self.now())
+            return self.url + path
+
+    def expire(self, url: str) -> None:
+        with self._lock:
+            self.response_urls[url.removeprefix(self.url)].expired = True
+
+    def dm_with(self, user: str) -> str:
+        """The DM between the bot and `user` (exists once either side wrote in it)."""
+        channel = "D" + user[1:]
+        with self._lock:
+            self.bot_dms.add(channel)
+        return channel
+
     def of(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -123,15 +170,40 @@ class FakeSlack:
             self.calls.append(Call(method, args, headers, canned.body))
             return canned
 
+    def _reachable(self, channel: str, *, ephemeral: bool) -> str | None:
+        """None when the bot may post into `channel`, else Slack's error for it."""
+        if channel in self.member_of or channel in self.bot_dms:
+            return None
+        if channel.startswith("C"):
+            return "not_in_channel" if ephemeral else None  # chat:write.public reaches public channels
+        return "channel_not_found"
+
+    def _webhook(self, path: str) -> Canned:
+        hook = self.response_urls.get(path)
+        if hook is None:
+            return Canned(status=404, body="invalid_url")  # hooks.slack.com answers in plain text
+        if hook.expired or self.now() - hook.issued_at > RESPONSE_URL_SECONDS:
+            return Canned(status=404, body="expired_url")
+        hook.uses += 1
+        if hook.uses > RESPONSE_URL_USES:
+            return Canned(status=404, body="used_url")
+        return Canned(body="ok")
+
     def _canned(self, method: str, args: dict[str, Any]) -> Canned:
         ts = f"1712345678.{next(self._ts):06d}"
         if method.startswith("/webhook/"):
-            return Canned(body={"ok": True})
+            return self._webhook(method)
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+            error = self._reachable(str(args.get("channel", "")), ephemeral=method == "chat.postEphemeral")
+            if error:
+                return Canned(body={"ok": False, "error": error})
         if method == "auth.test":
             return Canned(body={"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": "T0ORDERS",
                                 "user": "ordertalk", "team": "orders"})
         if method == "conversations.open":
-            return Canned(body={"ok": True, "channel": {"id": "D" + str(args.get("users", ""))[1:]}})
+            channel = "D" + str(args.get("users", ""))[1:]
+            self.bot_dms.add(channel)
+            return Canned(body={"ok": True, "channel": {"id": channel}})
         if method == "chat.postMessage":
             return Canned(body={"ok": True, "channel": args.get("channel"), "ts": ts})
         if method == "chat.postEphemeral":

@@ -85,21 +85,33 @@ class CoreCalls:
 
 @dataclass(frozen=True)
 class Posted:
-    """One chat.postMessage / chat.postEphemeral / chat.update as the fake Slack received it."""
+    """One chat.postMessage / chat.postEphemeral / chat.update / response_url post as the fake Slack received it."""
 
-    method: str
+    method: str  # a Web API method, or "response_url"
     channel: str
-    ts: str  # the message's ts (for an update: the ts it replaced)
+    ts: str  # the message's ts (for an update: the ts it replaced); "" for a response_url post
     text: str
     blocks: list[dict[str, Any]]
     user: str | None = None  # ephemeral: who sees it
+    replace_original: bool = False  # response_url: replaces the message that was clicked
+    ok: bool = True  # what Slack answered
 
     @classmethod
-    def of(cls, call: Call) -> Posted:
+    def of(cls, call: Call, fake: FakeSlack | None = None) -> Posted:
         blocks = call.args.get("blocks") or []
-        ts = call.args.get("ts") or call.reply.get("ts") or call.reply.get("message_ts") or ""
+        if call.method.startswith("/webhook/"):
+            hook = fake.response_urls.get(call.method) if fake else None
+            return cls("response_url", hook.channel or "" if hook else "", "", str(call.args.get("text") or ""),
+                       list(blocks), hook.user if hook else None, bool(call.args.get("replace_original")),
+                       call.reply == "ok")
+        reply = call.reply if isinstance(call.reply, dict) else {}
+        ts = call.args.get("ts") or reply.get("ts") or reply.get("message_ts") or ""
         return cls(call.method, str(call.args.get("channel", "")), str(ts), str(call.args.get("text") or ""),
-                   list(blocks), call.args.get("user"))
+                   list(blocks), call.args.get("user"), ok=bool(reply.get("ok")))
+
+    @property
+    def ephemeral(self) -> bool:
+        return self.method in ("response_url", "chat.postEphemeral")
 
     @property
     def message(self) -> dict[str, Any]:
@@ -119,6 +131,13 @@ class Posted:
             if str(e.get("action_id", "")).startswith(f"ot_{action}_"):
                 return e
         raise AssertionError(f"no {action} button in {self.content[:600]}")
+
+    def block_id_of(self, button: dict[str, Any]) -> str:
+        """The block_id of the actions block holding `button`, as Slack echoes it in a click."""
+        for b in self.blocks:
+            if b.get("type") == "actions" and button in b.get("elements", []):
+                return str(b.get("block_id", "b0"))
+        return "b0"
 
 
 @dataclass(frozen=True)
@@ -149,6 +168,7 @@ class SlackDriver:
 
     def dm_event(self, who: str, text: str) -> dict[str, Any]:
         user = PEOPLE.get(who, who)
+        self.fake.dm_with(user)  # a person writing to the bot: their DM with it exists
         return {"type": "message", "channel_type": "im", "channel": dm_of(who), "user": user, "text": text,
                 "ts": f"1795000000.{next(self._seq):06d}", "event_ts": "1795000000.000001"}
 
@@ -161,20 +181,25 @@ class SlackDriver:
         self.drain()
 
     def click_payload(self, who: str, on: Posted, button: dict[str, Any]) -> dict[str, Any]:
-        """A block_actions payload as Slack sends it for a click on a posted message."""
+        """A block_actions payload as Slack sends it for a click on a posted message: an ephemeral one (posted
+        through a response_url or chat.postEphemeral) comes without `message`, as on Slack; every click carries a
+        fresh response_url of its own."""
         user = PEOPLE.get(who, who)
         n = next(self._seq)
-        return {
+        ts = on.ts or f"1795000300.{n:06d}"  # Slack gives ephemeral messages a ts too
+        payload: dict[str, Any] = {
             "type": "block_actions", "user": {"id": user, "username": who, "team_id": TEAM},
             "trigger_id": f"{n}.8002.trigger", "api_app_id": "A0BOT",
-            "container": {"type": "message", "message_ts": on.ts, "channel_id": on.channel, "is_ephemeral": False},
+            "container": {"type": "message", "message_ts": ts, "channel_id": on.channel, "is_ephemeral": on.ephemeral},
             "channel": {"id": on.channel, "name": "directmessage"},
-            "message": {"type": "message", "ts": on.ts, "text": on.text, "blocks": on.blocks},
-            "response_url": f"{self.fake.url}/webhook/actions/{n}", "state": {"values": {}},
-            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "b0",
+            "response_url": self.fake.issue_response_url(user, on.channel), "state": {"values": {}},
+            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": on.block_id_of(button),
                          "value": button.get("value"), "text": button["text"], "style": button.get("style"),
                          "action_ts": f"1795000100.{n:06d}"}],
         }
+        if not on.ephemeral:
+            payload["message"] = {"type": "message", "ts": on.ts, "text": on.text, "blocks": on.blocks}
+        return payload
 
     def interactive(self, payload: dict[str, Any], **sign: Any) -> Any:
         return self.poster.interactive(payload, **sign)
@@ -231,37 +256,41 @@ class SlackDriver:
         self.calls.wait(n + 1)
         return resp
 
-    def command_body(self, who: str, text: str) -> tuple[str, str]:
-        """A slash command's form body as Slack posts it, and the path of its response_url on the fake."""
+    def command_body(self, who: str, text: str, channel: str = "C0SALES") -> tuple[str, str]:
+        """A slash command's form body as Slack posts it, and the path of its response_url on the fake. The default
+        channel is one the bot was never invited to: commands work anywhere, chat.postEphemeral does not."""
         n = next(self._seq)
-        path = f"/webhook/commands/{n}"
+        url = self.fake.issue_response_url(PEOPLE.get(who, who), channel, "commands")
         body = urlencode({
-            "token": "legacy", "team_id": TEAM, "team_domain": "orders", "channel_id": "C0SALES",
+            "token": "legacy", "team_id": TEAM, "team_domain": "orders", "channel_id": channel,
             "channel_name": "sales", "user_id": PEOPLE.get(who, who), "user_name": who, "command": "/order",
-            "text": text, "api_app_id": "A0BOT", "response_url": self.fake.url + path,
+            "text": text, "api_app_id": "A0BOT", "response_url": url,
             "trigger_id": f"{n}.8002.command",
         })
-        return body, path
+        return body, url.removeprefix(self.fake.url)
 
     def post_form(self, body: str, headers: dict[str, str] | None = None, **sign: Any) -> Any:
         return self.poster.post(body, "application/x-www-form-urlencoded", headers, **sign)
 
-    def command(self, who: str, text: str) -> dict[str, Any]:
-        """`/order <text>`: returns what the app posted to this command's response_url."""
-        body, path = self.command_body(who, text)
+    def command(self, who: str, text: str, channel: str = "C0SALES") -> Posted:
+        """`/order <text>`: acked, answered through the outbox to this command's response_url; returns that answer."""
+        body, path = self.command_body(who, text, channel)
         n = self.calls.finished
         resp = self.post_form(body)
-        assert resp.status_code == 200, resp.get_data(as_text=True)
+        assert resp.status_code == 200 and not resp.get_data(), resp.get_data(as_text=True)
         self.calls.wait(n + 1)
-        [answer] = self.fake.wait_for(path)
-        return answer.args
+        self.drain()
+        [answer] = self.fake.of(path)
+        return Posted.of(answer, self.fake)
 
     def drain(self) -> int:
         return self.ot.dispatcher.drain()
 
     # ---------------------------------------------------------------- us → Slack, as the fake saw it
     def posts(self, channel: str | None = None, method: str = "chat.postMessage") -> list[Posted]:
-        return [p for p in map(Posted.of, self.fake.of(method)) if channel is None or p.channel == channel]
+        """Successful posts (Slack refused the others: they reached nobody)."""
+        return [p for p in (Posted.of(c, self.fake) for c in self.fake.of(method))
+                if p.ok and (channel is None or p.channel == channel)]
 
     def posts_to(self, who: str, containing: str = "") -> list[Posted]:
         return [p for p in self.posts(dm_of(who)) if containing in p.content]
@@ -277,7 +306,14 @@ class SlackDriver:
         return self.posts(method="chat.update")
 
     def ephemerals(self, who: str) -> list[Posted]:
-        return [p for p in self.posts(method="chat.postEphemeral") if p.user == PEOPLE.get(who, who)]
+        """What only `who` saw: answers through a response_url, and chat.postEphemeral that Slack accepted."""
+        user = PEOPLE.get(who, who)
+        hooks = [Posted.of(c, self.fake) for c in self.fake.calls if c.method.startswith("/webhook/")]
+        return [p for p in hooks + self.posts(method="chat.postEphemeral") if p.ok and p.user == user]
+
+    def answers(self, who: str) -> list[Posted]:
+        """Everything `who` was told in answer: ephemerally, or as a DM from the bot (the fallback)."""
+        return self.ephemerals(who) + self.posts_to(who)
 
     # ---------------------------------------------------------------- the database
     def snapshot(self) -> Snapshot:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -113,6 +114,10 @@ def test_oversized_modal_spec_falls_back_to_registry() -> None:
     assert len(value) <= 2000
     spec = unpack_button_value(value)
     assert spec is not None and len(spec.inputs) == 120
+    # a modal holds 100 inputs: refused outright rather than opened with 20 quantities silently missing
+    with pytest.raises(ValueError, match="100 inputs"):
+        build_modal(spec)
+    spec.inputs[:] = spec.inputs[:100]
     assert validate_view(build_modal(spec)) == []
 
 

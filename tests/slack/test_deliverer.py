@@ -61,9 +61,17 @@ def test_update_of_a_vanished_message_posts_a_new_one(deliverer: SlackDeliverer,
     assert receipt.ref is not None and receipt.ref != "C0APPROVE:1712345678.000200"
 
 
-def test_update_without_ref_is_permanent(deliverer: SlackDeliverer) -> None:
+def test_update_of_an_ephemeral_copy(deliverer: SlackDeliverer, fake_slack: FakeSlack) -> None:
+    """An ephemeral copy (ref None) is replaced through the response_url of a click on it, else left alone: no
+    chat.update that cannot work and no alert about it."""
+    assert deliverer.deliver(delivery(op="update", ref=None)).ref is None
+    url = fake_slack.issue_response_url("U0MGR01", "C0SALES")
+    deliverer.deliver(delivery(op="update", ref=None, ticket=url, text="王经理已同意"))
+    [call] = fake_slack.of(url.removeprefix(fake_slack.url))
+    assert call.args["replace_original"] is True and "王经理已同意" in call.args["text"]
+    assert fake_slack.of("chat.update") == [] and fake_slack.of("chat.postMessage") == []
     with pytest.raises(PermanentFailure):
-        deliverer.deliver(delivery(op="update", ref=None))
+        deliverer.deliver(delivery(op="update", ref="no-colon"))
 
 
 def test_home_publishes_view(deliverer: SlackDeliverer, fake_slack: FakeSlack) -> None:
@@ -125,3 +133,51 @@ def test_link_by_email(deliverer: SlackDeliverer, fake_slack: FakeSlack) -> None
     assert deliverer.link_by_email("nobody@example.com") is None
     assert [c.args["email"] for c in fake_slack.of("users.lookupByEmail")] == ["li.na@example.com",
                                                                                  "nobody@example.com"]
+
+
+def test_an_answer_goes_to_its_response_url_ephemerally(deliverer: SlackDeliverer, fake_slack: FakeSlack) -> None:
+    url = fake_slack.issue_response_url("U0MGR01", "C0SALES", "commands")  # the bot is not in #sales
+    receipt = deliverer.deliver(delivery(recipient="C0SALES", recipient_kind="group", ephemeral_user="U0MGR01",
+                                         extra={"response_url": url}, text="已同意 SO-1"))
+    [call] = fake_slack.of(url.removeprefix(fake_slack.url))
+    assert call.args["response_type"] == "ephemeral" and call.args["replace_original"] is False
+    assert call.args["text"].startswith("已同意 SO-1") and validate_message(call.args) == []
+    assert receipt.ref is None and fake_slack.of("chat.postEphemeral") == [] and fake_slack.of("chat.postMessage") == []
+
+
+@pytest.mark.parametrize("how", ["expired", "used up", "never issued"])
+def test_a_response_url_slack_no_longer_takes_falls_back_to_a_dm(deliverer: SlackDeliverer, fake_slack: FakeSlack,
+                                                                 how: str) -> None:
+    url = fake_slack.issue_response_url("U0MGR01", "C0SALES")
+    if how == "expired":
+        fake_slack.expire(url)
+    elif how == "used up":
+        for n in range(5):
+            deliverer.deliver(delivery(id=n, extra={"response_url": url}, ephemeral_user="U0MGR01", text="x"))
+    else:
+        url = fake_slack.url + "/webhook/actions/never"
+    receipt = deliverer.deliver(delivery(id=9, recipient="C0SALES", recipient_kind="group", ephemeral_user="U0MGR01",
+                                         extra={"response_url": url}, text="已同意 SO-1"))
+    [dm] = [c for c in fake_slack.of("chat.postMessage") if "已同意 SO-1" in c.args["text"]]
+    assert dm.args["channel"] == "D0MGR01" and receipt.ref is not None and receipt.ref.startswith("D0MGR01:")
+
+
+def test_a_response_url_that_fails_for_a_while_is_retried(deliverer: SlackDeliverer, fake_slack: FakeSlack) -> None:
+    url = fake_slack.issue_response_url("U0MGR01", "C0SALES")
+    fake_slack.fail(url.removeprefix(fake_slack.url), status=503)
+    with pytest.raises(RetryLater):
+        deliverer.deliver(delivery(extra={"response_url": url}, ephemeral_user="U0MGR01", text="x"))
+    assert fake_slack.of("chat.postMessage") == []  # not a DM yet: the URL is still good for a retry
+
+
+def test_an_ephemeral_answer_where_the_bot_is_not_a_member_becomes_a_dm(deliverer: SlackDeliverer,
+                                                                        fake_slack: FakeSlack) -> None:
+    for channel, error in (("C0SALES", "not_in_channel"), ("G0PRIVATE", "channel_not_found"),
+                           ("D0HUMANS", "channel_not_found")):  # a public channel, a private one, a DM between people
+        deliverer.deliver(delivery(recipient=channel, recipient_kind="group", ephemeral_user="U0MGR01", card=None,
+                                   text=f"answer in {channel}"))
+        assert fake_slack.of("chat.postEphemeral")[-1].reply["error"] == error
+        assert fake_slack.of("chat.postMessage")[-1].args["channel"] == "D0MGR01"
+    # a post meant for the whole channel has nobody to DM: a permanent failure, the dispatcher alerts an admin
+    with pytest.raises(PermanentFailure, match="channel_not_found"):
+        deliverer.deliver(delivery(recipient="G0PRIVATE", recipient_kind="group"))

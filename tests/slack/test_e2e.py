@@ -164,15 +164,15 @@ def test_status_by_dm_in_english_and_chinese_and_by_slash_command(sl: SlackDrive
         assert valid(a).blocks[0]["type"] == "header" and NUMBER in a.blocks[0]["text"]["text"]
         assert "待审批" in a.content and "王经理" in a.content  # status and who it waits for
 
-    answer = sl.command("li", NUMBER)
-    assert answer["response_type"] == "ephemeral" and NUMBER in json.dumps(answer, ensure_ascii=False)
-    assert validate_message(answer) == []
+    answer = sl.command("li", NUMBER)  # in #sales, where the bot is not a member
+    assert answer.ephemeral and answer.user == PEOPLE["li"] and NUMBER in answer.content
+    assert validate_message(answer.message) == []
     # Amy sells to other customers: the same command is refused, to her only
     refused = sl.command("amy", NUMBER)
-    assert refused["response_type"] == "ephemeral" and "may not view" in json.dumps(refused)
+    assert refused.ephemeral and refused.user == PEOPLE["amy"] and "may not view" in refused.content
     # someone not linked yet is told their Slack id, so an admin can link them
     stranger = sl.command("U0NOBODY", NUMBER)
-    assert "U0NOBODY" in json.dumps(stranger) and NUMBER not in json.dumps(stranger)
+    assert "U0NOBODY" in stranger.content and NUMBER not in stranger.content
 
 
 # ---------------------------------------------------------------- 5. App Home

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from adapters.slack.blocks import render_card
-from adapters.slack.validate import validate_message, validate_view
+from adapters.slack.validate import validate_view
 from bot.cards.model import Card, Reply
 from bot.ports import InboundAction
 from tests.slack.conftest import SlackPoster
@@ -54,20 +54,23 @@ def submission(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[
 # -- slash command ------------------------------------------------------------------------------------------
 
 
-def test_order_status_command_acks_and_responds_ephemerally(slack: SlackPoster, core: RecordingCore,
-                                                             fake_slack: FakeSlack) -> None:
+def test_order_status_command_acks_and_hands_the_core_its_response_url(slack: SlackPoster, core: RecordingCore,
+                                                                        fake_slack: FakeSlack) -> None:
     core.message_replies = lambda m: [Reply(card=order_card())]
+    url = fake_slack.issue_response_url("U0SALES7", "C0SALES", "commands")
     started = time.monotonic()
-    resp = slack.command("status SO-20261122-0007", fake_slack.url + "/webhook/cmd1")
+    resp = slack.command("status SO-20261122-0007", url)
     assert resp.status_code == 200 and time.monotonic() - started < 3
-    [call] = fake_slack.wait_for("/webhook/cmd1")
-    assert call.args["response_type"] == "ephemeral"
-    assert validate_message(call.args) == []
-    assert "SO-20261122-0007" in call.args["text"]
-    [(msg, deliver)] = core.messages
-    assert deliver is False
+    [(msg, deliver)] = core.wait("messages")
     assert msg.text == "status SO-20261122-0007" and msg.external_user_id == "U0SALES7"
     assert msg.event_id == "slack:cmd:7001.8002.cmd"
+    # the answer goes through the outbox, to the command's response_url: it works in any channel, bot or not
+    assert msg.reply_to is not None and msg.reply_to.extra == {"response_url": url}
+    assert (msg.reply_to.recipient, msg.reply_to.ephemeral_user) == ("C0SALES", "U0SALES7")
+    replies = [Reply(card=order_card())]
+    assert callable(deliver) and deliver(replies) == replies  # every reply is queued
+    time.sleep(0.2)
+    assert fake_slack.of(url.removeprefix(fake_slack.url)) == []  # nothing posted behind the outbox's back
 
 
 def test_slow_core_still_gets_the_command_acked_in_time(slack: SlackPoster, core: RecordingCore,
@@ -78,25 +81,26 @@ def test_slow_core_still_gets_the_command_acked_in_time(slack: SlackPoster, core
 
     core.message_replies = slow
     started = time.monotonic()
-    assert slack.command("status SO-1", fake_slack.url + "/webhook/slow").status_code == 200
+    assert slack.command("status SO-1", fake_slack.issue_response_url("U0SALES7", "C0SALES")).status_code == 200
     assert time.monotonic() - started < 0.5  # acked before the core answered
-    [call] = fake_slack.wait_for("/webhook/slow", timeout=4)
-    assert call.args["text"] == "found it"
+    core.wait("messages", timeout=4)
 
 
 def test_order_new_opens_the_form_modal(slack: SlackPoster, core: RecordingCore, fake_slack: FakeSlack) -> None:
     core.message_replies = lambda m: [Reply(card=form_card())]
-    assert slack.command("new", fake_slack.url + "/webhook/new").status_code == 200
+    url = fake_slack.issue_response_url("U0SALES7", "C0SALES", "commands")
+    assert slack.command("new", url).status_code == 200
     [call] = fake_slack.wait_for("views.open")
     assert call.args["trigger_id"] == "7001.8002.cmd"
     view = call.args["view"]
     assert validate_view(view) == []
-    assert json.loads(view["private_metadata"])["t"] == "tok-new-order"
+    meta = json.loads(view["private_metadata"])
+    assert meta["t"] == "tok-new-order" and meta["r"] == url  # the modal keeps the command's response_url
     assert [b["block_id"] for b in view["blocks"]] == ["customer", "product", "qty", "note"]
-    time.sleep(0.2)
-    assert fake_slack.of("/webhook/new") == []  # the form went to the modal, nothing else to say
+    [(_, deliver)] = core.messages
+    assert callable(deliver) and deliver([Reply(card=form_card()), Reply(text="x")]) == [Reply(text="x")]
 
-    # Submitting it hands the inputs to the core with the submit button's token.
+    # Submitting it hands the inputs to the core with the submit button's token, answered at the command's URL.
     resp = slack.interactive(submission(view, {
         "customer": {"selected_option": {"text": {"type": "plain_text", "text": "华东五金"}, "value": "C001"}},
         "product": {"selected_option": {"text": {"type": "plain_text", "text": "螺丝"}, "value": "P9"}},
@@ -104,17 +108,20 @@ def test_order_new_opens_the_form_modal(slack: SlackPoster, core: RecordingCore,
     }))
     assert resp.status_code == 200
     [(action, deliver)] = core.actions
-    assert action.token == "tok-new-order" and deliver is False
+    assert action.token == "tok-new-order" and callable(deliver)
     assert action.inputs == {"customer": "C001", "product": "P9", "qty": "12"}
+    assert action.reply_to is not None and action.reply_to.extra == {"response_url": url}
+    assert action.reply_to.recipient == "C0SALES"
 
 
 def test_order_new_falls_back_to_the_card_when_the_trigger_expired(slack: SlackPoster, core: RecordingCore,
                                                                    fake_slack: FakeSlack) -> None:
     core.message_replies = lambda m: [Reply(card=form_card())]
     fake_slack.fail("views.open", "expired_trigger_id")
-    slack.command("new", fake_slack.url + "/webhook/late")
-    [call] = fake_slack.wait_for("/webhook/late")
-    assert any(b["type"] == "actions" for b in call.args["blocks"])  # the card with its open button
+    slack.command("new", fake_slack.issue_response_url("U0SALES7", "C0SALES"))
+    first, again = core.wait("messages", 2)
+    # asked again, this time with every reply (the form card, with its open button) going to the outbox
+    assert again[0].event_id == first[0].event_id + ":form" and again[1] is True
 
 
 # -- buttons ------------------------------------------------------------------------------------------------
@@ -131,7 +138,23 @@ def test_approve_button_calls_handle_action_with_token(slack: SlackPoster, core:
     assert action.event_id == "slack:action:1712345678.000200:1712345690.123456"
     assert action.reply_to is not None
     assert (action.reply_to.recipient, action.reply_to.ephemeral_user) == ("C0APPROVE", "U0MGR01")
+    assert action.reply_to.extra == {"response_url": "http://127.0.0.1:1/unused"}  # the answer goes there
+    assert action.ticket is None  # a posted card is updated with chat.update; its response_url is not kept
     assert fake_slack.of("views.open") == []
+
+
+def test_a_click_on_an_ephemeral_card_hands_over_its_response_url_to_replace_that_card(
+        slack: SlackPoster, core: RecordingCore) -> None:
+    card = approval_card()
+    blocks = render_card(card)["blocks"]
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert actions["block_id"] == f"otc0|{card.key}"  # how Slack tells us which card an ephemeral click was on
+    payload = click(buttons_of(card)["ot_approve_0"], ephemeral=True)
+    payload["actions"][0]["block_id"] = actions["block_id"]
+    slack.interactive(payload)
+    [(action, _)] = core.wait("actions")
+    assert action.ticket is not None
+    assert (action.ticket.code, action.ticket.card_key) == ("http://127.0.0.1:1/unused", card.key)
 
 
 def test_home_tab_button_replies_by_dm(slack: SlackPoster, core: RecordingCore) -> None:
@@ -166,12 +189,13 @@ def test_reject_opens_reason_modal_then_submits_inputs(slack: SlackPoster, core:
     assert resp.status_code == 200 and not resp.get_data()  # empty ack closes the modal
     [(action, deliver)] = core.actions
     assert action.token == "tok-reject-1" and action.inputs == {"reason": "价格低于底价"}
-    assert deliver is False
     assert action.event_id.startswith("slack:view:V0MODAL:")
-    # The core's reply goes back to the clicker, in the channel of the card.
-    [posted] = fake_slack.wait_for("chat.postEphemeral")
-    assert (posted.args["channel"], posted.args["user"]) == ("C0APPROVE", "U0MGR01")
-    assert posted.args["text"] == "done"
+    # The core's reply goes through the outbox back to the clicker: to the click's response_url, in the card's channel
+    assert callable(deliver) and deliver([Reply(text="done")]) == [Reply(text="done")]
+    assert action.reply_to is not None and action.reply_to.extra == {"response_url": "http://127.0.0.1:1/unused"}
+    assert (action.reply_to.recipient, action.reply_to.ephemeral_user) == ("C0APPROVE", "U0MGR01")
+    time.sleep(0.2)
+    assert fake_slack.of("chat.postEphemeral") == [] and fake_slack.of("chat.postMessage") == []
 
 
 def test_field_error_keeps_the_modal_open(slack: SlackPoster, core: RecordingCore,
@@ -183,6 +207,8 @@ def test_field_error_keeps_the_modal_open(slack: SlackPoster, core: RecordingCor
     resp = slack.interactive(submission(view, {"reason": {"value": " "}}))
     assert resp.status_code == 200
     assert resp.get_json() == {"response_action": "errors", "errors": {"reason": "请填写驳回理由"}}
+    [(_, deliver)] = core.actions
+    assert callable(deliver) and deliver([Reply(card=error)]) == []  # shown on the form, so not also posted
     time.sleep(0.2)
     assert fake_slack.of("chat.postEphemeral") == [] and fake_slack.of("chat.postMessage") == []
 
