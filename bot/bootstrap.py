@@ -21,6 +21,7 @@ from bot.dispatcher import Dispatcher
 from bot.jobs import Jobs
 from bot.outbox import Outbox
 from bot.ports import Deliverer
+from bot.receivers import Receivers
 from bot.settings import Settings
 from bot.tokens import TokenSigner
 from domain.db import make_engine, make_session_factory
@@ -38,8 +39,13 @@ class OrderTalk:
     dispatcher: Dispatcher
     jobs: Jobs
     flask: Flask
+    receivers: Receivers
     deliverers: dict[str, Deliverer] = field(default_factory=dict)
     scheduler: Any = None
+
+    def check_receivers(self) -> None:
+        """Long-running processes call this at start: a callback-mode mismatch is an error, not a silent loss."""
+        self.receivers.check(self.settings)
 
     def start_background(self) -> None:
         from bot.jobs import start_scheduler
@@ -75,18 +81,19 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     jobs = Jobs(sessions, ctx, wake=dispatcher.wake)
     app = create_app(settings, engine)
     app.register_blueprint(documents_blueprint(ctx, sessions))
-    _install_adapters(app, core, settings, sessions, registry)
+    receivers = Receivers(sessions, clock)
+    _install_adapters(app, core, settings, sessions, registry, {"dingtalk": {"receiver_mode": lambda: receivers.mode("dingtalk")}})
     for platform, chat in (("slack", settings.slack_warehouse_channel), ("dingtalk", settings.dingtalk_warehouse_group),
                            ("wecom", settings.wecom_warehouse_chat)):
         if chat and platform in registry:
             ctx.group_chats[platform] = chat
-    ot = OrderTalk(settings, engine, sessions, ctx, core, dispatcher, jobs, app, registry)
+    ot = OrderTalk(settings, engine, sessions, ctx, core, dispatcher, jobs, app, receivers, registry)
     app.extensions["ordertalk"] = ot
     return ot
 
 
 def _install_adapters(app: Flask, core: BotCore, settings: Settings, sessions: sessionmaker[Session],
-                      registry: dict[str, Deliverer]) -> None:
+                      registry: dict[str, Deliverer], extras: dict[str, dict[str, Any]]) -> None:
     import adapters.console
 
     console = adapters.console.install(app, core, settings, sessions)
@@ -94,7 +101,7 @@ def _install_adapters(app: Flask, core: BotCore, settings: Settings, sessions: s
         registry.setdefault("console", console)
     for name in ADAPTERS:
         module = __import__(f"adapters.{name}", fromlist=["install"])
-        d = module.install(app, core, settings)
+        d = module.install(app, core, settings, **extras.get(name, {}))
         if d is not None:
             registry.setdefault(name, d)
 

@@ -260,15 +260,13 @@ def serve(host: str | None, port: int | None) -> None:
     """Run the web server (platform callbacks, the sandbox when enabled) with the dispatcher and scheduler."""
     from werkzeug.serving import run_simple
 
-    from bot.bootstrap import build
 
     s = _settings()
     host, port = host or s.host, port or s.port
     if s.sandbox and not _loopback(host):
         raise click.ClickException("the sandbox lets anyone act as anyone: it only listens on a loopback address "
                                    f"(got {host}); unset ORDERTALK_SANDBOX to serve publicly")
-    ot = build(s)
-    ot.start_background()
+    ot = _started(s)
     if s.sandbox:
         click.echo(f"sandbox: http://{host}:{port}/sandbox")
     try:
@@ -280,11 +278,9 @@ def serve(host: str | None, port: int | None) -> None:
 @main.command()
 def worker() -> None:
     """Run the outbox dispatcher and the scheduler without the web server (production)."""
-    from bot.bootstrap import build
 
     s = _settings()
-    ot = build(s)
-    ot.start_background()
+    ot = _started(s)
     click.echo(f"worker {ot.dispatcher.owner} running")
     try:
         while True:
@@ -297,28 +293,82 @@ def worker() -> None:
 def slack_socket() -> None:
     """Connect to Slack over Socket Mode (no public URL needed)."""
     from adapters.slack.app import run_socket_mode
-    from bot.bootstrap import build
 
     s = _settings()
     if not s.slack_app_token:
         raise click.ClickException("set ORDERTALK_SLACK_APP_TOKEN (xapp-…) for Socket Mode")
-    ot = build(s)
-    ot.start_background()
+    ot = _started(s)
     run_socket_mode(ot.core, s)
 
 
 @main.command("dingtalk-stream")
 def dingtalk_stream() -> None:
-    """Connect to DingTalk over Stream mode (no public URL needed)."""
+    """Connect to DingTalk over Stream mode (no public URL needed): robot messages and card clicks."""
     from adapters.dingtalk.stream import run_stream
     from bot.bootstrap import build
+    from bot.receivers import who
 
     s = _settings()
     if not s.dingtalk_enabled:
         raise click.ClickException("set ORDERTALK_DINGTALK_APP_KEY and ORDERTALK_DINGTALK_APP_SECRET")
+    if s.dingtalk_mode != "stream":
+        raise click.ClickException("ORDERTALK_DINGTALK_MODE is http: cards ask DingTalk to send clicks to "
+                                   "/dingtalk/card-callback, so a Stream receiver would get none. Set "
+                                   "ORDERTALK_DINGTALK_MODE=stream on every process to receive over Stream.")
     ot = build(s)
-    ot.start_background()
+    ot.receivers.record("dingtalk", "stream", f"ordertalk dingtalk-stream on {who()}")  # senders follow this
+    _start(ot)
     run_stream(ot.core, s)
+
+
+@main.group()
+def dingtalk() -> None:
+    """DingTalk setup."""
+
+
+@dingtalk.command("register-card-callback")
+@click.option("--url", default=None, help="Default: ORDERTALK_PUBLIC_URL + /dingtalk/card-callback.")
+@click.option("--force", is_flag=True, help="Replace an existing registration of the route key (forceUpdate).")
+def dingtalk_register_card_callback(url: str | None, force: bool) -> None:
+    """HTTP mode: tell DingTalk where card clicks go (route key "ordertalk"), once per deployment."""
+    from adapters.dingtalk.client import CARD_CALLBACK_ROUTE_KEY, DingTalkClient
+    from bot.bootstrap import build
+    from bot.ports import PermanentFailure, RetryLater
+
+    s = _settings()
+    if not s.dingtalk_enabled:
+        raise click.ClickException("set ORDERTALK_DINGTALK_APP_KEY and ORDERTALK_DINGTALK_APP_SECRET")
+    if s.dingtalk_mode != "http":
+        raise click.ClickException("ORDERTALK_DINGTALK_MODE is stream: card clicks come over the Stream connection "
+                                   "and need no callback URL. Set ORDERTALK_DINGTALK_MODE=http on every process "
+                                   "to receive them over HTTP instead.")
+    target = url or s.public_url.rstrip("/") + "/dingtalk/card-callback"
+    if not target.startswith("https://"):
+        click.echo(f"warning: DingTalk calls {target} from the internet; it must be a public HTTPS address", err=True)
+    try:
+        DingTalkClient(s).register_card_callback(target, force=force)
+    except (PermanentFailure, RetryLater) as e:
+        raise click.ClickException(f"DingTalk refused the registration: {e}") from e
+    build(s).receivers.record("dingtalk", "http", f"register-card-callback {target}")
+    click.echo(f"card clicks (route key {CARD_CALLBACK_ROUTE_KEY}) now go to {target}")
+
+
+def _start(ot):  # type: ignore[no-untyped-def]
+    """Refuse to run with a callback mode the deployment does not receive with, then start the background work."""
+    from bot.receivers import ReceiverMismatch
+
+    try:
+        ot.check_receivers()
+    except ReceiverMismatch as e:
+        raise click.ClickException(str(e)) from e
+    ot.start_background()
+    return ot
+
+
+def _started(s: Settings):  # type: ignore[no-untyped-def]
+    from bot.bootstrap import build
+
+    return _start(build(s))
 
 
 def _session():  # type: ignore[no-untyped-def]

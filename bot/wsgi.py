@@ -15,5 +15,6 @@ from bot.settings import Settings
 _settings = Settings(run_dispatcher=os.environ.get("ORDERTALK_RUN_DISPATCHER", "0") not in ("0", "false", "False"),
                      run_scheduler=os.environ.get("ORDERTALK_RUN_SCHEDULER", "0") not in ("0", "false", "False"))
 ordertalk = build(_settings)
+ordertalk.check_receivers()  # a DingTalk callback-mode mismatch stops the start (bot.receivers)
 ordertalk.start_background()
 app = ordertalk.flask

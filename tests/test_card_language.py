@@ -146,7 +146,9 @@ def _rendered(card: Card) -> dict[str, list[str]]:
     """What each platform shows of the card, as the strings a person reads."""
     message = render_card(card)
     assert validate_message(message) == [], card.kind
-    sandbox = card.model_dump(exclude={"data", "key", "kind", "tone", "locale", "link"})
+    # `preview` is not shown on the card: it holds the chat-list line in both languages, and DingTalk picks the one of
+    # the reader's client (tests/dingtalk/test_deployment.py)
+    sandbox = card.model_dump(exclude={"data", "key", "kind", "tone", "locale", "link", "preview"})
     for b in sandbox["buttons"]:
         b.pop("token"), b.pop("action"), b.pop("style"), b.pop("url"), b.pop("command")
         for p in b["presets"]:

@@ -6,6 +6,8 @@ with `adapters.dingtalk.stream.run_stream(core, settings)`. See README.md for co
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import flask
 
 from bot.ports import BotCorePort, Deliverer
@@ -17,13 +19,15 @@ from .http_callbacks import create_blueprint
 __all__ = ["DingTalkDeliverer", "install"]
 
 
-def install(app: flask.Flask, core: BotCorePort, settings: Settings) -> Deliverer | None:
+def install(app: flask.Flask, core: BotCorePort, settings: Settings, *,
+            receiver_mode: Callable[[], str | None] | None = None) -> Deliverer | None:
     """Register the HTTP callbacks and return the outbox deliverer, or None when DingTalk is not configured.
 
     The blueprint is registered in both modes: in Stream mode it is simply never called by DingTalk, and
-    card clicks on cards created with callbackType HTTP still have somewhere to land.
+    card clicks on cards created with callbackType HTTP still have somewhere to land. `receiver_mode` tells the
+    deliverer how this deployment receives card clicks ("stream" / "http", recorded by the receiving process).
     """
     if not settings.dingtalk_enabled:
         return None
     app.register_blueprint(create_blueprint(core, settings))
-    return DingTalkDeliverer(settings)
+    return DingTalkDeliverer(settings, receiver_mode=receiver_mode)

@@ -246,7 +246,7 @@ class DingTalkClient:
     def create_and_deliver_card(self, *, template_id: str, out_track_id: str, params: dict[str, str],
                                 recipient: str, recipient_kind: Literal["user", "group"],
                                 callback_type: Literal["STREAM", "HTTP"] = "STREAM",
-                                preview: str | None = None) -> None:
+                                preview: dict[str, str] | None = None) -> None:
         """POST /v1.0/card/instances/createAndDeliver (§5.3). Idempotent on `out_track_id`."""
         payload: dict[str, Any] = {
             "cardTemplateId": template_id,
@@ -257,9 +257,9 @@ class DingTalkClient:
         }
         if callback_type == "HTTP":
             payload["callbackRouteKey"] = CARD_CALLBACK_ROUTE_KEY
-        space = {"supportForward": False}
+        space: dict[str, Any] = {"supportForward": False}
         if preview:
-            space["lastMessageI18n"] = {"ZH_CN": preview, "EN_US": preview}
+            space["lastMessageI18n"] = preview  # {"ZH_CN": …, "EN_US": …}: shown in the reader's client language
         if recipient_kind == "group":
             payload["openSpaceId"] = f"dtv1.card//IM_GROUP.{recipient}"
             payload["imGroupOpenSpaceModel"] = space

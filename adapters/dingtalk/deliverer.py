@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from typing import Literal
 
 from bot.cards.model import Card
 from bot.ports import Delivery, DeliveryReceipt, PermanentFailure
 from bot.settings import Settings
 
 from .client import DingTalkClient
-from .render import Markdown, NotRenderable, card_markdown, card_params, template_for, text_markdown
+from .render import Markdown, NotRenderable, card_markdown, card_params, preview, template_for, text_markdown
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +38,24 @@ def out_track_id(delivery: Delivery) -> str:
 class DingTalkDeliverer:
     platform = "dingtalk"
 
-    def __init__(self, settings: Settings, client: DingTalkClient | None = None) -> None:
+    def __init__(self, settings: Settings, client: DingTalkClient | None = None, *,
+                 receiver_mode: Callable[[], str | None] | None = None) -> None:
         self._settings = settings
         self._client = client or DingTalkClient(settings)
+        self._receiver_mode = receiver_mode or (lambda: None)
+        self._warned = False
+
+    def callback_type(self) -> Literal["STREAM", "HTTP"]:
+        """How a new card's clicks come back: the way this deployment receives them (recorded by the receiving
+        process), not this process's own setting; a mismatch is refused at start, and logged here if it appears
+        while running (someone switched the receiver)."""
+        recorded = self._receiver_mode()
+        mode = recorded or self._settings.dingtalk_mode
+        if recorded and recorded != self._settings.dingtalk_mode and not self._warned:
+            self._warned = True
+            log.error("ORDERTALK_DINGTALK_MODE=%s, but card clicks are received over %s: new cards use %s",
+                      self._settings.dingtalk_mode, recorded, recorded)
+        return "STREAM" if mode == "stream" else "HTTP"
 
     def deliver(self, delivery: Delivery) -> DeliveryReceipt:
         if not delivery.recipient:
@@ -70,11 +87,11 @@ class DingTalkDeliverer:
                     self._client.create_and_deliver_card(
                         template_id=template, out_track_id=ot_id, params=params,
                         recipient=delivery.recipient, recipient_kind=delivery.recipient_kind,
-                        callback_type="STREAM" if self._settings.dingtalk_mode == "stream" else "HTTP",
-                        preview=params["lastMessage"],
+                        callback_type=self.callback_type(), preview=preview(card),
                     )
                     return DeliveryReceipt(ref=ot_id)
-            return self._send_markdown(delivery, card_markdown(card, intro=delivery.text))
+            return self._send_markdown(delivery, card_markdown(card, intro=delivery.text,
+                                                               group=delivery.recipient_kind == "group"))
         if delivery.text:
             return self._send_markdown(delivery, text_markdown(delivery.text, self._settings.default_locale))
         raise PermanentFailure(f"delivery {delivery.id} has neither card nor text")

@@ -154,6 +154,13 @@ def card_params(card: Card, *, intro: str | None = None) -> dict[str, str]:
     return params
 
 
+def preview(card: Card) -> dict[str, str]:
+    """lastMessageI18n: the chat-list line in the reader's client language (the card is in one language only)."""
+    title = _clip(card.title, MAX_TITLE_CHARS)
+    return {"ZH_CN": _clip(card.preview.get("zh", title), MAX_TITLE_CHARS),
+            "EN_US": _clip(card.preview.get("en", title), MAX_TITLE_CHARS)}
+
+
 # ---------------------------------------------------------------- markdown
 
 _MD_SPECIAL = str.maketrans({"*": "＊", "[": "［", "]": "］", "`": "｀", "|": "｜"})
@@ -188,11 +195,16 @@ def _fit_md(head: list[str], body: list[str], tail: list[str], locale: str) -> s
     return _clip("\n".join(head + tail), MAX_MD_CHARS)
 
 
-def _reply_hint(label: str, command: str, locale: str) -> str:
+def _reply_hint(label: str, command: str, locale: str, group: bool = False) -> str:
+    if group:  # in a group the robot receives only messages that @-mention it
+        return "- " + tr(locale, "{label}: mention me (@) with “{command}”", label=md_escape(label),
+                         command=md_escape(command))
     return "- " + tr(locale, "{label}: reply “{command}”", label=md_escape(label), command=md_escape(command))
 
 
-def card_markdown(card: Card, *, intro: str | None = None) -> Markdown:
+def card_markdown(card: Card, *, intro: str | None = None, group: bool = False) -> Markdown:
+    """`group`: for a group chat, where a dtmd:// sendMessage link posts text without the @-mention the robot needs
+    to receive it; such actions become "@我 …" hints (links to pages still work)."""
     head = [f"### {md_escape(card.title)}"]
     if card.subtitle:
         head.append(f"**{md_escape(card.subtitle)}**")
@@ -220,10 +232,11 @@ def card_markdown(card: Card, *, intro: str | None = None) -> Markdown:
     links: list[str] = []
     typed: list[str] = []
     for b in card.buttons:
-        if b.command and any(x.required for x in b.inputs):
-            # The command is a pattern the user must complete ("驳回 SO-… 理由", "发货 T-1 顺丰 SF…"); a link
-            # would send it unedited, so show it as text to type instead.
-            typed.append(_reply_hint(b.label, b.command, card.locale))
+        if b.command and (group or any(x.required for x in b.inputs)):
+            # The command is a pattern the user must complete ("驳回 SO-… 理由", "发货 T-1 顺丰 SF…"), or a group
+            # message where only an @-mention reaches the robot: a link would send it unedited or unheard, so show it
+            # as text to type instead.
+            typed.append(_reply_hint(b.label, b.command, card.locale, group))
         elif b.command:
             links.append(dtmd_link(b.label, b.command))
         elif b.url:

@@ -81,5 +81,15 @@ class Viewer:
 
         return f"{self.texts.number(quantity)} {unit_label(self.texts, unit, quantity)}"
 
+    def both(self, msgid: str, /, **params: Any) -> dict[str, str]:
+        """The same text for a Chinese and an English reader, for Card.preview (chat lists in the reader's client
+        language, whatever language the card is in)."""
+        return {"zh": texts("zh-CN", self.tz, self.currency).t(msgid, **params),
+                "en": texts("en", self.tz, self.currency).t(msgid, **params)}
+
+    def both_n(self, singular: str, plural: str, n: int, /, **params: Any) -> dict[str, str]:
+        return {"zh": texts("zh-CN", self.tz, self.currency).tn(singular, plural, n, **params),
+                "en": texts("en", self.tz, self.currency).tn(singular, plural, n, **params)}
+
     def token(self, action: str, target: int, version: int = 0, arg: str = "") -> str:
         return self.signer.sign(ActionToken(action, target, version, arg))

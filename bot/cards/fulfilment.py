@@ -57,6 +57,7 @@ def shipping_task_card(task: ShippingTask, lines: Sequence[Reservation], v: View
     return Card(
         kind="shipping_task", key=task_key(task), locale=v.locale,
         title=v.t("Shipping task {ref} · order {number}", ref=task.ref, number=order.number),
+        preview=v.both("Shipping task {ref} · order {number}", ref=task.ref, number=order.number),
         tone=Tone.SUCCESS if done else (Tone.WARNING if late else Tone.INFO), subtitle=status,
         fields=[
             Field(label=v.t("Customer"), value=v.name(c)),
@@ -108,6 +109,7 @@ def receivables_digest_card(items: Sequence[OverdueItem], as_of: date, v: Viewer
                                             placeholder=v.date(as_of))]))
     return Card(kind="reminder_digest", locale=v.locale,
                 title=title or v.tn("{n} overdue receivable", "{n} overdue receivables", len(items)),
+                preview={} if title else v.both_n("{n} overdue receivable", "{n} overdue receivables", len(items)),
                 tone=Tone.WARNING,
                 fields=[Field(label=v.t("Overdue total"), value=v.money(total))] if total is not None else [],
                 table=LineTable(columns=[v.t("Customer"), v.t("Order"), v.t("Open amount"),

@@ -96,6 +96,9 @@ class Card(BaseModel):
     inputs: list[Input] = PField(default_factory=list)  # a form card: inputs + a submit button in `buttons`
     link: str | None = None  # e.g. delivery note PDF
     data: dict[str, str] = PField(default_factory=dict)  # flat string variables for template cards
+    # A one-line summary per language ("zh", "en") for chat lists that show the reader's own client language
+    # (DingTalk's lastMessageI18n), whatever language the card itself is in; the title when unset.
+    preview: dict[str, str] = PField(default_factory=dict)
 
     def fallback_text(self) -> str:
         """Plain-text version: notifications, screen readers, platforms that only take text."""

@@ -43,6 +43,7 @@ class FakeState:
     ws_endpoint: str = ""  # set by the Stream test
     tickets: set[str] = field(default_factory=set)
     gateway_requests: list[dict[str, Any]] = field(default_factory=list)
+    callback_routes: dict[str, dict[str, Any]] = field(default_factory=dict)  # routeKey → registration
 
     def revoke_tokens(self) -> None:
         """DingTalk-side expiry: every issued token stops working."""
@@ -156,6 +157,8 @@ def create_fake_app(state: FakeState) -> Flask:
             return _err(400, "param.openSpaceIdInvalid")
         if body.get("callbackType") not in {"STREAM", "HTTP"}:
             return _err(400, "param.invalid")
+        if body["callbackType"] == "HTTP" and not body.get("callbackRouteKey"):
+            return _err(400, "param.invalid", "callbackRouteKey is required for HTTP callbacks")
         if not card_map_ok(body):
             return _err(400, "param.invalid", "cardParamMap values must be strings ≤ 1 KB")
         with lock:
@@ -184,6 +187,21 @@ def create_fake_app(state: FakeState) -> Flask:
         else:
             card["cardData"]["cardParamMap"] = dict(new)
         return jsonify({"success": True, "result": True})
+
+    @app.post("/v1.0/card/callbacks/register")
+    def register_callback() -> Any:
+        if (e := guard()) is not None:
+            return e
+        body = request.get_json(silent=True) or {}
+        key, url = body.get("callbackRouteKey"), body.get("callbackUrl")
+        if not isinstance(key, str) or not key or not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return _err(400, "param.invalid", "callbackRouteKey and callbackUrl are required")
+        with lock:
+            if key in state.callback_routes and not body.get("forceUpdate"):
+                return jsonify({"success": True, "result": state.callback_routes[key]})  # returns the current one
+            state.callback_routes[key] = {"callbackUrl": url, "apiSecret": body.get("apiSecret"),
+                                          "callbackRouteKey": key}
+        return jsonify({"success": True, "result": state.callback_routes[key]})
 
     @app.post("/v1.0/gateway/connections/open")
     def open_connection() -> Any:

@@ -1,0 +1,84 @@
+"""How this deployment receives each platform's callbacks, shared by every process through the database.
+
+A DingTalk card says at creation how its clicks come back (`callbackType` STREAM or HTTP), and the process that
+creates it (any worker) is not the one that receives them. So the receiving side records its mode: the
+`ordertalk dingtalk-stream` receiver records "stream", `ordertalk dingtalk register-card-callback` (HTTP mode)
+records "http". Senders follow the record; a process whose setting disagrees with it refuses to start.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.records import Receiver
+from bot.settings import Settings
+from domain.types import utcnow
+
+CACHE_SECONDS = 30.0  # a worker notices a re-registration within this
+
+
+class ReceiverMismatch(RuntimeError):
+    """This process is configured for another callback mode than the one the deployment receives with."""
+
+
+def who() -> str:
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
+class Receivers:
+    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, str | None]] = {}
+
+    def record(self, platform: str, mode: str, by: str) -> None:
+        with self._sessions() as s:
+            row = s.get(Receiver, platform) or Receiver(platform=platform)
+            row.mode, row.recorded_by, row.recorded_at = mode, by[:200], self._clock()
+            s.add(row)
+            s.commit()
+        with self._lock:
+            self._cache[platform] = (self._monotonic(), mode)
+
+    def recorded(self, platform: str) -> Receiver | None:
+        with self._sessions() as s:
+            row = s.get(Receiver, platform)
+            if row is not None:
+                s.expunge(row)
+            return row
+
+    def mode(self, platform: str) -> str | None:
+        """The recorded mode (None: nothing recorded yet), read at most every CACHE_SECONDS."""
+        with self._lock:
+            hit = self._cache.get(platform)
+        if hit is not None and self._monotonic() - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        row = self.recorded(platform)
+        mode = row.mode if row else None
+        with self._lock:
+            self._cache[platform] = (self._monotonic(), mode)
+        return mode
+
+    def check(self, settings: Settings) -> None:
+        """At start: refuse a process whose DingTalk mode disagrees with how this deployment receives clicks."""
+        if not settings.dingtalk_enabled:
+            return
+        row = self.recorded("dingtalk")
+        if row is not None and row.mode != settings.dingtalk_mode:
+            raise ReceiverMismatch(
+                f"ORDERTALK_DINGTALK_MODE={settings.dingtalk_mode} here, but this deployment receives DingTalk card "
+                f"clicks over {row.mode} (recorded by {row.recorded_by} at {row.recorded_at:%Y-%m-%d %H:%M} UTC). "
+                f"Cards sent from this process would send their clicks where nothing listens: set "
+                f"ORDERTALK_DINGTALK_MODE={row.mode} on every process, or switch the deployment deliberately "
+                f"({'ordertalk dingtalk register-card-callback' if settings.dingtalk_mode == 'http' else 'ordertalk dingtalk-stream'})."
+            )
