@@ -179,23 +179,28 @@ def _finance_user(s, username: str | None):  # type: ignore[no-untyped-def]
 @click.option("--as", "username", default=None, help="Record as this user (must have the finance role).")
 def payments_record(order_number: str, amount: str, paid_on: str | None, method: str, username: str | None) -> None:
     """Record a payment against an order; refuses more than the open amount."""
-    from datetime import date
     from decimal import Decimal, InvalidOperation
 
     from bot.bootstrap import build
     from bot.notifications import publish
-    from domain import fulfilment
+    from domain import fulfilment, parsing
     from domain.audit import Actor
     from domain.errors import DomainError
+    from domain.messages import N_
     from domain.orders import get_order
     from domain.uow import UnitOfWork
 
     try:
         value = Decimal(amount.replace(",", ""))
-        day = date.fromisoformat(paid_on) if paid_on else None
     except (InvalidOperation, ValueError) as e:
-        raise click.ClickException(f"bad amount or date: {e}") from e
+        raise click.ClickException(f"bad amount: {e}") from e
     ot = build(_settings())
+    day = None
+    if paid_on:  # read like every date a person types: a payment date is not in the future
+        try:
+            day = parsing.calendar_date(paid_on, today=ot.ctx.today(), latest=ot.ctx.today(), what=N_("the payment date"))
+        except parsing.InputRefused as e:
+            raise click.ClickException(ot.ctx.texts().render(e.message)) from e
     uow = UnitOfWork(ot.sessions, ot.ctx.clock)
     with uow:
         user = _finance_user(uow.session, username)
@@ -266,7 +271,11 @@ def serve(host: str | None, port: int | None) -> None:
     if s.sandbox and not _loopback(host):
         raise click.ClickException("the sandbox lets anyone act as anyone: it only listens on a loopback address "
                                    f"(got {host}); unset ORDERTALK_SANDBOX to serve publicly")
+    s = s.model_copy(update={"host": host, "port": port})  # document links follow the address served on
     ot = _started(s)
+    if not s.public_url and (s.slack_enabled or s.dingtalk_enabled or s.wecom_enabled):
+        click.echo(f"note: ORDERTALK_PUBLIC_URL is unset, so document links point at {s.link_base()}; set it to the "
+                   "address people reach this server on (behind a proxy, on a platform)")
     if s.sandbox:
         click.echo(f"sandbox: http://{host}:{port}/sandbox")
     try:
@@ -342,7 +351,7 @@ def dingtalk_register_card_callback(url: str | None, force: bool) -> None:
         raise click.ClickException("ORDERTALK_DINGTALK_MODE is stream: card clicks come over the Stream connection "
                                    "and need no callback URL. Set ORDERTALK_DINGTALK_MODE=http on every process "
                                    "to receive them over HTTP instead.")
-    target = url or s.public_url.rstrip("/") + "/dingtalk/card-callback"
+    target = url or s.link_base() + "/dingtalk/card-callback"  # ORDERTALK_PUBLIC_URL, when set
     if not target.startswith("https://"):
         click.echo(f"warning: DingTalk calls {target} from the internet; it must be a public HTTPS address", err=True)
     try:

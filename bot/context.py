@@ -30,7 +30,7 @@ class BotContext:
 
     def __post_init__(self) -> None:
         if self.links is None:
-            self.links = LinkSigner(self.settings.token_secret(), self.clock, self.settings.public_url)
+            self.links = LinkSigner(self.settings.token_secret(), self.clock, self.settings.link_base())
 
     def delivery_note_url(self, shipment_id: int, locale: str) -> str:
         assert self.links is not None

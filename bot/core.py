@@ -15,10 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import intents as it
+from bot import order_lines
 from bot.cards.common import error_card, help_card
 from bot.cards.model import Card, Option, Reply
 from bot.context import BotContext
 from bot.handlers import approvals as ap
+from bot.handlers import conversation as cv
 from bot.handlers import fulfilment as ff
 from bot.handlers import ordering as og
 from bot.handlers import orders as od
@@ -29,6 +31,7 @@ from bot.ports import CopyTicket, Deliver, InboundAction, InboundMessage, ReplyT
 from bot.records import InboundEvent, PendingPrompt
 from bot.tokens import ActionToken, BadToken
 from domain.audit import Actor, record
+from domain.catalog import product_units
 from domain.directory import identify
 from domain.errors import DomainError, NotFound
 from domain.models import Order
@@ -55,7 +58,11 @@ INTENTS: dict[type, Callable[[Turn, Any], list[Reply]]] = {
     it.Payment: lambda t, i: ff.payment_by_text(t, i),
     it.Statement: lambda t, i: ff.statement(t, i.customer_query, i.start, i.end),
     it.Report: lambda t, i: ff.report(t, i.kind),
-    it.Help: lambda t, i: [Reply(card=help_card(t.user, t.texts))],
+    it.LowStock: lambda t, i: od.low_stock(t),
+    it.Overdue: lambda t, i: ff.overdue(t),
+    it.Help: lambda t, i: [Reply(card=help_card(t.user, t.texts, t.ctx.today()))],
+    it.Greeting: lambda t, i: cv.greeting(t),
+    it.Partial: lambda t, i: cv.partial(t, i),
 }
 
 ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] = {
@@ -116,7 +123,8 @@ class BotCore:
                 if prompt.expires_at >= uow.now() and msg.text.strip():
                     tok = self.ctx.signer.verify(prompt.token)
                     return ap.decide(turn, tok.target, False, msg.text.strip())
-            intent = it.parse(msg.text, today=self.ctx.today(), order_prefix=self.ctx.settings.order_prefix)
+            intent = it.parse(msg.text, today=self.ctx.today(), order_prefix=self.ctx.settings.order_prefix,
+                              units=order_lines.unit_words(product_units(uow.session)))
             return self._run_intent(turn, intent, msg.text)
 
         return self._handle(msg.platform, msg.external_user_id, msg.event_id, msg.reply_to, deliver_replies, work)
@@ -158,7 +166,7 @@ class BotCore:
     # ------------------------------------------------------------------ plumbing
     def _run_intent(self, turn: Turn, intent: it.Intent, text: str) -> list[Reply]:
         if isinstance(intent, it.QuickOrder):
-            return og.quick_order(turn, intent.customer_query, list(intent.lines), text)
+            return og.quick_order(turn, intent, text)
         if isinstance(intent, it.Invalid):
             return turn.refuse(intent.reason)
         handler = INTENTS.get(type(intent))

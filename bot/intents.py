@@ -1,12 +1,15 @@
 """Chat-command parser: one chat message in, one typed intent out.
 
-`parse(text, today=..., order_prefix="SO")` is pure (no database, no I/O, nothing platform-specific) and
-never raises: text it cannot read is `Unknown`; a recognised command with bad arguments is `Invalid`, which
-carries a Chinese and an English reason ready to show to the user.
+`parse(text, today=..., order_prefix="SO", units=...)` is pure (no database, no I/O, nothing platform-specific)
+and never raises: text it cannot read is `Unknown`; a recognised command with bad arguments is `Invalid`, whose
+reason is a Message the bot translates for the reader; a command that is recognised but incomplete (or an order
+number, task or order line without a command) is `Partial`: what was understood, what is missing, and an example
+that would work. The intents themselves are in bot.intent_types.
 
 The grammar is the `_RULES` table: (pattern, builder) pairs tried in order against the normalised text
 (NFKC, leading @mention removed, whitespace collapsed); the first pattern that matches the whole text wins.
-A builder raises `_Bad` for bad arguments, which `parse` turns into `Invalid`.
+A builder raises `_Bad` for bad arguments (→ `Invalid`) and `_Half` for missing ones (→ `Partial`). Numbers,
+dates and periods are read by domain.parsing; order lines by bot.order_lines.
 """
 
 from __future__ import annotations
@@ -20,139 +23,40 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from bot import order_lines
+from bot.intent_types import (  # noqa: F401  (re-exported: callers use bot.intents.X)
+    Approve,
+    Away,
+    Back,
+    Cancel,
+    Claim,
+    Greeting,
+    Help,
+    Intent,
+    Invalid,
+    LowStock,
+    MyApprovals,
+    MyOrders,
+    MyTasks,
+    NewOrderForm,
+    Nudge,
+    Overdue,
+    Partial,
+    Payment,
+    QuickOrder,
+    Reject,
+    Report,
+    Ship,
+    ShowCustomer,
+    ShowOrder,
+    ShowStock,
+    Statement,
+    Unknown,
+)
 from domain import carriers, parsing
 from domain.messages import N_, Message
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True)
-class ShowOrder:
-    number: str
-
-
-@dataclass(frozen=True, slots=True)
-class MyOrders:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class MyApprovals:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class MyTasks:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class ShowCustomer:
-    query: str
-
-
-@dataclass(frozen=True, slots=True)
-class ShowStock:
-    query: str
-
-
-@dataclass(frozen=True, slots=True)
-class NewOrderForm:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class QuickOrder:
-    customer_query: str
-    lines: tuple[tuple[str, int], ...]  # (product query, quantity), in the order typed
-
-
-@dataclass(frozen=True, slots=True)
-class Nudge:
-    number: str
-
-
-@dataclass(frozen=True, slots=True)
-class Approve:
-    number: str
-
-
-@dataclass(frozen=True, slots=True)
-class Reject:
-    number: str
-    reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Cancel:
-    number: str
-    reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Away:
-    until: date
-    delegate_query: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Back:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Ship:
-    task_ref: str  # "T-12"
-    carrier: str
-    tracking: str
-    quantities: dict[str, int] | None  # per-line quantities for a partial shipment; None = everything
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    task_ref: str
-
-
-@dataclass(frozen=True, slots=True)
-class Payment:
-    number: str
-    amount: Decimal
-    on: date | None
-    method: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    customer_query: str
-    start: date | None
-    end: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    kind: str  # "summary" | "trend" | "products" | "sales" | "regions"
-
-
-@dataclass(frozen=True, slots=True)
-class Help:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Unknown:
-    text: str  # the normalised text
-
-
-@dataclass(frozen=True, slots=True)
-class Invalid:
-    reason: Message  # translated for the reader by the bot (bot.i18n)
-
-
-Intent = (
-    ShowOrder | MyOrders | MyApprovals | MyTasks | ShowCustomer | ShowStock | NewOrderForm | QuickOrder
-    | Nudge | Approve | Reject | Cancel | Away | Back | Ship | Claim | Payment | Statement | Report | Help
-    | Unknown | Invalid
-)
 
 
 class _Bad(Exception):
@@ -161,10 +65,19 @@ class _Bad(Exception):
         super().__init__(str(self.message))
 
 
+class _Half(Exception):
+    """Raised by a builder when the command is recognised but incomplete; becomes `Partial`."""
+
+    def __init__(self, understood: Message, missing: Message, example: Message) -> None:
+        super().__init__(str(missing))
+        self.partial = Partial(understood, missing, example)
+
+
 @dataclass(frozen=True, slots=True)
 class _Ctx:
     today: date
     prefix: str
+    units: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- normalisation
@@ -222,39 +135,52 @@ def _reason(m: re.Match[str]) -> str | None:
     return (m["reason"] or "").strip() or None
 
 
-_UNIT = r"(?:件|个|pcs|pc)"
-_QTY_TOKENS = [re.compile(p, re.I) for p in (
-    r"[x×*](?P<q>[-+]?\d[\d.,]*)",  # x10   ×10   *10
-    rf"(?P<q>[-+]?\d[\d.,]*){_UNIT}",  # 10件   10pcs
-    r"(?P<p>.+?)(?:\*|×|(?<=[\d\u3400-\u9fff])x)(?P<q>[-+]?\d[\d.,]*)",  # SKU-007*5   螺丝x10
-    rf"(?P<p>.*[^\x00-\x7f])(?P<q>\d[\d.,]*){_UNIT}",  # 螺丝10个
-)]
-_ORDER_USAGE = N_("name products and quantities, e.g. order ACME SKU-001 x10 SKU-007 x5")
+_DUE = re.compile(rf"(?<!\S)(?:要求交期|交期|交货日期|交货|到货日期|到货|deliver(?:y)?(?:\s+by)?|due(?:\s+date)?|needed\s+by|by)"
+                  rf"\s*:?\s*(?P<d>{_DATE})(?=$|[\s,;、])", re.I)
 
 
 def _quick_order(m: re.Match[str], c: _Ctx) -> Intent:
-    text = re.sub(r"(?<!\S)([x×*])\s+", r"\1", m["lines"] or "", flags=re.I)  # "x 10" -> "x10"
-    text = re.sub(rf"(\d)\s+({_UNIT})(?![a-z])", r"\1\2", text, flags=re.I)  # "10 件" -> "10件"
-    lines: list[tuple[str, int]] = []
-    for segment in re.split(r"[;、]|,(?!\d{3}(?!\d))", text):
-        words: list[str] = []
-        for token in segment.split():
-            qm = next((qm for rx in _QTY_TOKENS if (qm := rx.fullmatch(token))), None)
-            if qm is None:
-                words.append(token)
-                continue
-            if qm.groupdict().get("p"):
-                words.append(qm["p"])
-            if not words:
-                raise _Bad("quantity '{token}' has no product; {usage}", token=token, usage=Message(_ORDER_USAGE))
-            lines.append((" ".join(words), _qty(qm["q"])))
-            words = []
-        if words:
-            item = " ".join(words)
-            raise _Bad("'{item}' has no quantity; {usage}", item=item, usage=Message(_ORDER_USAGE))
-    if not lines:
-        raise _Bad(_ORDER_USAGE)
-    return QuickOrder(m["customer"], tuple(lines))
+    customer = (m.groupdict().get("cc") or m["customer"]).strip()
+    text = m["lines"] or ""
+    requested = None
+    if due := _DUE.search(text):  # "交期 12-10" anywhere among the lines
+        requested = _date(due["d"], c, earliest=c.today, what=N_("the requested date"))
+        text = (text[:due.start()] + " " + text[due.end():]).strip()
+    try:
+        read = order_lines.read_lines(text, c.units)
+    except parsing.InputRefused as e:
+        raise _Bad(e.message.msgid, **e.message.params) from None
+    except order_lines.MissingPart as gap:
+        raise _Half(*_order_gap(customer, gap)) from None
+    units = tuple(x.unit for x in read) if any(x.unit for x in read) else ()
+    return QuickOrder(customer, tuple((x.query, x.quantity) for x in read), units, requested)
+
+
+def _order_gap(customer: str, gap: order_lines.MissingPart) -> tuple[Message, Message, Message]:
+    done = " ".join(order_lines.line_text(x) for x in gap.read)
+    head = " ".join(x for x in (customer, done) if x)
+    params = {"customer": customer, "lines": done, "near": gap.near}
+    if gap.what == "quantity":
+        seen = (N_("customer '{customer}', lines {lines}, product '{near}'") if done
+                else N_("customer '{customer}', product '{near}'"))
+        missing, tail = Message(N_("the quantity of '{near}'"), {"near": gap.near}), f"{gap.near} x10"
+    elif gap.what == "product":
+        seen = (N_("customer '{customer}', lines {lines}, quantity '{near}'") if done
+                else N_("customer '{customer}', quantity '{near}'"))
+        missing, tail = Message(N_("the product for the quantity '{near}'"), {"near": gap.near}), f"SKU-001 {gap.near}"
+    else:
+        seen, missing, tail = N_("customer '{customer}'"), Message(N_("products and quantities")), "SKU-001 x10"
+    return Message(seen, params), missing, Message(N_("order {head} {tail}"), {"head": head, "tail": tail})
+
+
+def quick_order_text(q: QuickOrder) -> str:
+    """The order as a command again (used when a choice replaces a name by its code)."""
+    units = q.units or ("",) * len(q.lines)
+    parts = ["下单", q.customer_query] + [order_lines.line_text(order_lines.TypedLine(p, n, u))
+                                          for (p, n), u in zip(q.lines, units, strict=True)]
+    if q.requested:
+        parts.append(f"交期 {q.requested.isoformat()}")
+    return " ".join(parts)
 
 
 _SHIP_USAGE = N_("usage: ship T-12 SF SF1234567890 [SKU-001 x5 SKU-002=3]")
@@ -340,7 +266,10 @@ _PAY_REST = re.compile(
 
 
 def _payment(m: re.Match[str], c: _Ctx) -> Intent:
-    rest = _PAY_REST.fullmatch(m["rest"] or "")
+    if not m["rest"]:
+        raise _Half(Message(N_("a payment for {number}"), {"number": _num(m, c)}), Message(N_("the amount")),
+                    Message(N_("paid {example} 12000"), {"example": _num(m, c)}))
+    rest = _PAY_REST.fullmatch(m["rest"])
     if rest is None:
         raise _Bad("usage: paid SO-20261122-0007 12000 [on 2026-11-20] [by transfer]")
     amount, method = _amount(rest["amt"]), rest["method"]
@@ -353,15 +282,42 @@ def _payment(m: re.Match[str], c: _Ctx) -> Intent:
 
 _STATEMENT_REST = re.compile(
     rf"(?P<cust>.+?)(?:\s+(?P<start>{_DATE})(?:(?:\s*(?:~|-|to|至|到)\s*|\s+)(?P<end>{_DATE}))?)?", re.I)
+_PERIODISH = re.compile(r"[\dqQ][\d\s\-/.年月日号季度qQ~至到]*")  # a trailing token that can only be a period
+_STATEMENT_EX = Message(N_("statement ACME last month"))
 
 
 def _statement(m: re.Match[str], c: _Ctx) -> Intent:
-    rest = _STATEMENT_REST.fullmatch(m["rest"] or "")
-    if rest is None or re.fullmatch(_DATE, rest["cust"], re.I):
-        raise _Bad("usage: statement ACME [2026-10-01 2026-10-31]")
-    start = _date(rest["start"], c) if rest["start"] else None
-    end = _date(rest["end"], c, earliest=start, what=N_("the end date")) if rest["end"] and start else None
-    return Statement(rest["cust"], start, end)
+    rest = m["rest"].strip()
+    explicit = _STATEMENT_REST.fullmatch(rest)
+    if explicit is not None and explicit["start"]:  # "华兴 2026-10-01 2026-10-31": from, and optionally to
+        cust = explicit["cust"]
+        start = _date(explicit["start"], c)
+        end = _date(explicit["end"], c, earliest=start, what=N_("the end date")) if explicit["end"] else None
+    else:
+        cust, span = _period_split(rest, c)
+        start, end = (span.start, min(span.end, c.today)) if span else (None, None)
+        if start is not None and start > c.today:
+            raise _Bad("the period starting {start} has not begun", start=start)
+    if not cust or _PERIODISH.fullmatch(cust) or re.fullmatch(_DATE, cust, re.I):
+        seen = (Message(N_("a statement for {start} – {end}"), {"start": start, "end": end or c.today}) if start
+                else Message(N_("a statement for {period}"), {"period": cust}))
+        raise _Half(seen, Message(N_("the customer")), _STATEMENT_EX)
+    return Statement(cust, start, end)
+
+
+def _period_split(rest: str, c: _Ctx) -> tuple[str, parsing.Period | None]:
+    """Customer, then a period (`上月`, `2026-11`, `last month`, `11-01 至 11-15`); the longest period wins."""
+    words = rest.split()
+    for i in range(1, len(words)):
+        try:
+            return " ".join(words[:i]), parsing.period(" ".join(words[i:]), today=c.today)
+        except parsing.InputRefused as e:
+            if i == len(words) - 1 and _PERIODISH.fullmatch(words[i]):
+                raise _Bad(e.message.msgid, **e.message.params) from None  # "对账单 华兴 2026-13": the period is wrong
+    for word in sorted((w for w in parsing.PERIOD_WORDS if not w.isascii()), key=len, reverse=True):
+        if rest.endswith(word) and len(rest) > len(word):  # "华兴上月"
+            return rest[: -len(word)].strip(), parsing.period(word, today=c.today)
+    return rest, None
 
 
 _REPORTS = {
@@ -379,13 +335,19 @@ _REPORT_RX = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(_REPOR
 
 _Builder = Callable[[re.Match[str], _Ctx], Intent]
 _REASON = r"(?:\s*[,:;]?\s*(?:(?:理由|原因|reason)\s*:)?\s*(?P<reason>.+))?"
+_GREETING = (r"(?:你好|您好|hi|hello|hey|hallo|嗨|哈喽|早上好|上午好|下午好|晚上好|早安|早|good\s+(?:morning|afternoon|evening)"
+             r"|在吗|在么|在不在)(?:\s*(?:呀|啊|哇|there|all|team|everyone))?")
 _RULES: list[tuple[str, _Builder]] = [
     (r"help|帮助|菜单|menu|\?+", lambda m, c: Help()),
+    (_GREETING, lambda m, c: Greeting()),
     (r"my\s*orders?|我的订单", lambda m, c: MyOrders()),
     (r"pending|my\s*approvals?|待审批|我的审批", lambda m, c: MyApprovals()),
-    (r"(?:my\s*)?tasks?|我的任务|发货任务", lambda m, c: MyTasks()),
+    (r"(?:my\s*)?tasks?|我的任务|发货任务|任务", lambda m, c: MyTasks()),
     (r"我?回来了|(?:i[’']?m\s*|i\s+am\s+)?back", lambda m, c: Back()),
-    (r"new\s*order|new|order|下单|新订单|新建订单", lambda m, c: NewOrderForm()),  # "new": /order new
+    (r"new\s*order|new|order|下单|新订单|新建订单|创建订单|开单", lambda m, c: NewOrderForm()),  # "new": /order new
+    (r"低库存|库存预警|库存不足|缺货|low[\s-]*stock|low[\s-]*inventory|stock\s+alerts?", lambda m, c: LowStock()),
+    (r"逾期|逾期应收款?|逾期账款|逾期款|超期应收|overdue(?:\s+(?:receivables|payments|invoices|list))?",
+     lambda m, c: Overdue()),
     (_REPORT_RX, lambda m, c: Report(_REPORTS[" ".join(m[0].lower().split())])),
     (r"(?:(?:订单|查询|查看|查)\s*|(?:status(?:\s+of)?|where\s+is|show|order|check)\s+)?%NUM%"
      r"(?:\s*(?:状态|进度|status))?\s*\??", lambda m, c: ShowOrder(_num(m, c))),
@@ -398,55 +360,111 @@ _RULES: list[tuple[str, _Builder]] = [
     (r"(?:确认发货|发货|ship)\s*%TASK%(?:\s*(?P<rest>.+))?", _ship),
     (r"(?:外出|休假|请假|away\b|ooo\b|out\s+of\s+office\b)\s*(?:至|到|直到|until\b|till\b)?\s*(?P<date>.+?)"
      r"(?:\s*(?:转交给?|交给|delegate(?:\s+to)?\b)\s*(?P<who>.*))?", _away),
-    (r"(?:对账单|对账(?!单)|statement\b)\s*(?P<rest>.+)", _statement),
+    (r"(?:对账单|对账(?!单)|statement\b)(?:\s+(?:for|of)\b)?\s*(?P<rest>.+)", _statement),
     (r"(?:客户|customer\b|cust\b)\s*(?P<q>.+)", lambda m, c: ShowCustomer(m["q"])),
     (r"(?:库存|stock\b|inventory\b)\s*(?P<q>.+)", lambda m, c: ShowStock(m["q"])),
-    (r"(?:下单|新订单|new\s+order\b|order\b)\s*(?P<customer>[^\s,;、]+)[\s,;、]*(?P<lines>.*)", _quick_order),
+    # 给华兴下单 SKU-001 10个 / 帮华兴下个单 …
+    (r"(?:给|帮|为|替)\s*(?P<customer>[^\s,;、:]+?)\s*下个?单[\s,;、:]*(?P<lines>.*)", _quick_order),
+    # 下单 华兴 SKU-001 x10 / 新建订单 华兴 … / order for ACME Trading: SKU-003 x5 (a name with spaces needs the colon)
+    (r"(?:下单|新订单|新建订单|创建订单|开单|new\s+order\b|order\b)(?:\s+for\b)?\s*"
+     r"(?:(?P<cc>[^:\s\d][^:\d]*?)\s*:\s*|(?P<customer>[^\s,;、:]+)[\s,;、:]*)(?P<lines>.*)", _quick_order),
 ]
-# A recognised command word alone or followed by arguments nothing above accepted: show its usage.
-# The usage is a msgid: the reader sees the command in their own language ({example} is an order number).
-_USAGE: list[tuple[str, str]] = [
-    (r"催办|催|remind|nudge", N_("nudge {example}")),
-    (r"同意|批准|approve", N_("approve {example}")),
-    (r"驳回|拒绝|reject", N_("reject {example} [reason]")),
-    (r"取消|cancel", N_("cancel {example} [reason]")),
-    (r"收款|回款|paid|payment", N_("paid {example} 12000 [on 2026-11-20] [by transfer]")),
-    (r"领取|认领|claim", N_("claim T-12")),
-    (r"确认发货|发货|ship", N_("ship T-12 SF SF1234567890 [SKU-001=5]")),
-    (r"外出|休假|away|ooo", N_("away until 12-01 delegate Li")),
-    (r"对账单|statement", N_("statement ACME [2026-10-01 2026-10-31]")),
-    (r"客户|customer|cust", N_("customer ACME")),
-    (r"库存|stock", N_("stock SKU-001")),
-    (r"status|查询|查", N_("status {example}")),
+# A recognised command word alone, or with arguments nothing above accepted: say what is missing, with an example.
+# (keywords, what it does, what it needs: "order" | "task" | "", what is missing, an example); msgids, so the reader
+# sees them in their language ({example} is an order number).
+_USAGE: list[tuple[str, str, str, str, str]] = [
+    (r"催办|催|remind|nudge", N_("a nudge"), "order", N_("the order number"), N_("nudge {example}")),
+    (r"同意|批准|approve", N_("an approval"), "order", N_("the order number"), N_("approve {example}")),
+    (r"驳回|拒绝|reject", N_("a rejection"), "order", N_("the order number and a reason"),
+     N_("reject {example} price below the floor")),
+    (r"取消|cancel", N_("a cancellation"), "order", N_("the order number"), N_("cancel {example} customer withdrew")),
+    (r"收款|回款|paid|payment", N_("a payment"), "order", N_("the order number and the amount"), N_("paid {example} 12000")),
+    (r"领取|认领|claim", N_("claiming a task"), "task", N_("the task number"), N_("claim T-12")),
+    (r"确认发货|发货|ship", N_("a shipment"), "task", N_("the task number, carrier and tracking number"),
+     N_("ship T-12 SF SF1234567890")),
+    (r"外出|休假|away|ooo", N_("being away"), "", N_("the return date and a delegate"), N_("away until 12-01 delegate Li")),
+    (r"对账单|statement", N_("a statement"), "", N_("the customer"), N_("statement ACME last month")),
+    (r"客户|customer|cust", N_("a customer lookup"), "", N_("the customer's name or code"), N_("customer ACME")),
+    (r"库存|stock", N_("a stock lookup"), "", N_("the product code or name"), N_("stock SKU-001")),
+    (r"status|查询|查", N_("an order lookup"), "order", N_("the order number"), N_("status {example}")),
 ]
+
+
+@dataclass(frozen=True)
+class _Grammar:
+    rules: list[tuple[re.Pattern[str], _Builder]]
+    usage: list[tuple[re.Pattern[str], str, str, str, Message]]
+    number: re.Pattern[str]
+    task: re.Pattern[str]
+    prefix: str
 
 
 @lru_cache(maxsize=8)
-def _compiled(prefix: str) -> tuple[list[tuple[re.Pattern[str], _Builder]], list[tuple[re.Pattern[str], Message]]]:
+def _compiled(prefix: str) -> _Grammar:
     dash = r"[-‐‑‒–—―]?"
     num = rf"(?<![A-Za-z0-9]){re.escape(prefix)}\s*{dash}\s*(?P<d8>\d{{8}})\s*{dash}\s*(?P<d4>\d{{4}})(?!\d)"
     task = r"(?<![A-Za-z0-9])(?P<task>T\s*-?\s*\d{1,9})(?!\d)"
     rules = [(re.compile(p.replace("%NUM%", num).replace("%TASK%", task), re.I), b) for p, b in _RULES]
     example = f"{prefix}-20261122-0007"
-    usage = [(re.compile(rf"(?:{kw})(?:\s.*)?", re.I | re.S), Message(msgid, {"example": example}))
-             for kw, msgid in _USAGE]
-    return rules, usage
+    usage = [(re.compile(rf"(?P<kw>{kw})(?:\s+(?P<rest>.*))?", re.I | re.S), does, needs, missing,
+              Message(ex, {"example": example} if "{example}" in ex else {}))
+             for kw, does, needs, missing, ex in _USAGE]
+    return _Grammar(rules, usage, re.compile(num, re.I), re.compile(task, re.I), prefix)
 
 
-def parse(text: str, *, today: date, order_prefix: str = "SO") -> Intent:
-    """Turn one chat message into one intent. Never raises."""
+def parse(text: str, *, today: date, order_prefix: str = "SO", units: tuple[str, ...] = ()) -> Intent:
+    """Turn one chat message into one intent. Never raises. `units`: the products' units (箱, 桶, …), which a
+    quantity may carry (`SKU-001 10箱`) besides the common ones."""
     s = normalize(text)
     if not s:
         return Help()  # a bare @mention of the bot
-    ctx = _Ctx(today, order_prefix.strip().upper())
-    rules, usage = _compiled(ctx.prefix)
-    for pattern, build in rules:
+    ctx = _Ctx(today, order_prefix.strip().upper(), units)
+    g = _compiled(ctx.prefix)
+    for pattern, build in g.rules:
         if m := pattern.fullmatch(s):
             try:
                 return build(m, ctx)
             except _Bad as bad:
                 return Invalid(bad.message)
-    for pattern, example in usage:
-        if pattern.fullmatch(s):
-            return Invalid(Message(N_("Not understood. Usage: {usage}"), {"usage": example}))
-    return Unknown(s)
+            except _Half as half:
+                return half.partial
+    for pattern, does, needs, missing, example in g.usage:
+        if m := pattern.fullmatch(s):
+            rest = (m["rest"] or "").strip()
+            found = {"order": g.number, "task": g.task}.get(needs)
+            if rest and (found is None or found.search(rest)):  # present but garbled
+                return Invalid(Message(N_("Not understood. Usage: {usage}"), {"usage": example}))
+            gap = Message(missing)
+            if rest:
+                gap = Message(N_("{missing} ('{rest}' is not one)"), {"missing": gap, "rest": rest})
+            return Partial(Message(does), gap, example)
+    return _something_seen(s, g) or Unknown(s)
+
+
+def _something_seen(s: str, g: _Grammar) -> Partial | None:
+    """No command, but an order number, a task or an order line in the text: say so, with what would work."""
+    what = Message(N_("what to do with it"))
+    if n := g.number.search(s):
+        no = {"number": f"{g.prefix}-{n['d8']}-{n['d4']}"}
+        return Partial(Message(N_("order {number}"), no), what,
+                       Message(N_("{number} (status), nudge {number}, approve {number}"), no))
+    if t := g.task.search(s):
+        ref = {"ref": "T-" + re.sub(r"\D", "", t["task"])}
+        return Partial(Message(N_("shipping task {ref}"), ref), what,
+                       Message(N_("claim {ref}, ship {ref} SF SF1234567890"), ref))
+    try:
+        read = order_lines.read_lines(s)
+    except (order_lines.MissingPart, parsing.InputRefused):
+        return None
+    if not any(re.search(r"[x×*]\d|\d\s*(?:件|个|箱|pcs)", x.query + " " + s, re.I) for x in read):
+        return None  # bare numbers alone ("今天 3 点") are no order line
+    first = read[0].query.split()
+    if len(first) > 1:  # "华兴 SKU-001 x10": the first word is most likely the customer
+        read[0] = order_lines.TypedLine(" ".join(first[1:]), read[0].quantity, read[0].unit)
+        lines = " ".join(order_lines.line_text(x) for x in read)
+        return Partial(Message(N_("customer '{customer}', order lines {lines}"), {"customer": first[0], "lines": lines}),
+                       Message(N_("'order' at the start")),
+                       Message(N_("order {head} {tail}"), {"head": first[0], "tail": lines}))
+    lines = " ".join(order_lines.line_text(x) for x in read)
+    return Partial(Message(N_("order lines {lines}"), {"lines": lines}), Message(N_("'order' and the customer")),
+                   Message(N_("order {head} {tail}"), {"head": "ACME", "tail": lines}))

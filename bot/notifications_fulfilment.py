@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.cards.common import info_card
+from bot.cards.common import info_card, link_button
 from bot.cards.fulfilment import shipping_task_card, task_key
 from bot.cards.model import Tone
 from bot.context import BotContext
@@ -62,8 +62,8 @@ def shipped(e: ev.Shipped, uow: UnitOfWork, ctx: BotContext) -> None:
     link = ctx.delivery_note_url(shipment.id, v.locale)
     card = info_card(v.locale, v.t("Order {number} has shipped", number=order.number),
                      [v.t("{carrier} tracking number {tracking_no}", carrier=carrier_label(v.texts, shipment.carrier), tracking_no=shipment.tracking_no),
-                      qty, v.t("Delivery note: {link}", link=link)], Tone.SUCCESS)
-    card.link = link
+                      qty], Tone.SUCCESS)
+    card.buttons = [link_button(v.t("Delivery note PDF"), link)]  # the link once, as a button
     card.data = {"order_no": order.number, "tracking": shipment.tracking_no, "carrier": shipment.carrier}
     ctx.outbox.to_user(s, order.sales_user, card=card)
 

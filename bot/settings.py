@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None  # signs action tokens; generated into var/ when unset
     data_dir: Path = Path("var")
     company_name: str = "OrderTalk 示例公司"  # printed on delivery notes and statements
-    public_url: str = "http://127.0.0.1:8000"  # links in cards (delivery notes, statements)
+    # Base of the links in cards (delivery notes, statements). Unset: the address this server listens on
+    # (host and port below, which `ordertalk serve --host/--port` sets). Set it behind a proxy or on a platform.
+    public_url: str | None = None
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
 
     # server / sandbox
@@ -101,6 +103,19 @@ class Settings(BaseSettings):
     @property
     def wecom_enabled(self) -> bool:
         return bool(self.wecom_corp_id and self.wecom_secret and self.wecom_token and self.wecom_aes_key)
+
+    def link_base(self) -> str:
+        """Where people open document links: ORDERTALK_PUBLIC_URL, else the address the server serves on."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.host
+        if host in ("0.0.0.0", "::", ""):  # listening everywhere: a link needs a name others can reach
+            import socket
+
+            host = socket.gethostname()
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 address
+        return f"http://{host}:{self.port}"
 
     def token_secret(self) -> bytes:
         if self.secret_key is not None:

@@ -48,3 +48,8 @@ def _find(session: Session, model: type[T], code_col: object, name_col: object, 
     scored = [s for s in scored if s[0] >= 0.5]
     scored.sort(key=lambda s: -s[0])
     return [m for _, m in scored[:limit]]
+
+
+def product_units(session: Session) -> tuple[str, ...]:
+    """Every unit the products are sold by (盒, 桶, 台 …), so a typed quantity may carry one."""
+    return tuple(sorted(u for u in session.scalars(select(Product.unit).distinct()) if u))

@@ -149,6 +149,12 @@ def open_receivables(session: Session, customer_id: int) -> Decimal:
     return sum((a - p for a, p in rows), Decimal("0.00"))
 
 
+def oldest_open_receivable(session: Session, customer_id: int) -> datetime | None:
+    """When the oldest receivable still open was booked (its shipment), or None when nothing is open."""
+    return session.scalar(select(func.min(Receivable.created_at)).where(
+        Receivable.customer_id == customer_id, Receivable.settled.is_(False)))
+
+
 def cancel_order(uow: UnitOfWork, user: User, number: str, reason: str | None, actor: Actor) -> Order:
     order = get_order(uow.session, number)
     order = approvals.lock_order(uow, order.id)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from domain.errors import InsufficientStock
 from domain.events import StockLow
@@ -26,6 +27,29 @@ class Shortfall:
     name: Name
     requested: int
     available: int
+
+
+@dataclass(frozen=True)
+class LowStockItem:
+    sku: str
+    name: str
+    name_en: str | None
+    unit: str
+    warehouse: str
+    available: int
+    safety_stock: int
+
+
+def low_stock(session: Session, warehouse_id: int | None = None) -> list[LowStockItem]:
+    """Stock rows whose available quantity is below the product's safety stock, the largest shortfall first."""
+    available = Stock.on_hand - Stock.reserved
+    q = (select(Product.sku, Product.name, Product.name_en, Product.unit, Warehouse.name, available, Product.safety_stock)
+         .join(Product, Product.id == Stock.product_id).join(Warehouse, Warehouse.id == Stock.warehouse_id)
+         .where(available < Product.safety_stock)
+         .order_by((Product.safety_stock - available).desc(), Product.sku, Warehouse.code))
+    if warehouse_id is not None:
+        q = q.where(Stock.warehouse_id == warehouse_id)
+    return [LowStockItem(*row) for row in session.execute(q)]
 
 
 def _regional_first(warehouses: Sequence[Warehouse], customer: Customer) -> list[Warehouse]:

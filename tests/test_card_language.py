@@ -96,6 +96,11 @@ def _scenario(ot, clock, locale: str) -> tuple[list[Card], list[str]]:
     got(chat.say("li", "my orders"))
     got(chat.say("li", "customer C001"))
     got(chat.say("li", "stock SKU-001"))
+    got(chat.say("li", "low stock"))  # issue 13's on-demand lists, greeting and half-understood answers
+    got(chat.say("li", "hi"))
+    got(chat.say("li", "order C001 SKU-001"))
+    got(chat.say("li", "paid"))
+    got(chat.say("li", "invoice " + number))
     for who in ("li", "amy", "wang", "qian", "sun"):
         cards.extend(i["card"] for i in chat.inbox(who) if i.get("card"))
     # Receivables due: the morning digest; more open tasks than a page: the paging card.
@@ -108,6 +113,7 @@ def _scenario(ot, clock, locale: str) -> tuple[list[Card], list[str]]:
     _at(clock, 2027, 1, 11)  # a Monday
     ot.jobs.overdue_digest()
     cards.extend(i["card"] for i in chat.inbox("li") if i.get("card"))
+    got(chat.say("qian", "overdue"))
     with ot.sessions() as s:
         data = [c.name for c in s.query(Customer) if not c.name_en] + [p.name for p in s.query(Product) if not p.name_en]
         data += [x for c in s.query(Customer) for x in (c.province, c.city, c.address, c.contact_name) if x]

@@ -66,6 +66,16 @@ def test_upgrade_demo_data_users_and_health(fresh: str) -> None:
     assert ot.flask.test_client().get("/sandbox").status_code == 404  # off unless asked for
 
 
+def test_payment_dates_are_read_by_the_shared_parser(fresh: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--date` like every date a person types: a future payment date is refused with the reason, nothing recorded."""
+    assert run("db", "upgrade")[0] == 0
+    monkeypatch.setenv("ORDERTALK_DEFAULT_LOCALE", "en")
+    code, out = run("payments", "record", "SO-20261123-0001", "100", "--date", "2099-01-01")
+    assert code != 0 and "the payment date Jan 1, 2099 is after" in out
+    code, out = run("payments", "record", "SO-20261123-0001", "100", "--date", "someday")
+    assert code != 0 and "cannot read the date 'someday'" in out
+
+
 def test_rules_check_names_rule_and_field(tmp_path: Path) -> None:
     code, out = run("rules", "check", "domain/default_rules.yaml")
     assert code == 0 and "large_order" in out and "over_credit_limit" in out
@@ -79,3 +89,50 @@ def test_serve_refuses_the_sandbox_on_a_public_address(fresh: str, monkeypatch: 
     monkeypatch.setenv("ORDERTALK_SANDBOX", "1")
     code, out = run("serve", "--host", "0.0.0.0", "--port", "8999")
     assert code != 0 and "loopback" in out
+
+
+def test_document_links_follow_the_port_served_on(fresh: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`ordertalk serve --port N` with ORDERTALK_PUBLIC_URL unset: a statement's links point at port N, once each,
+    and open there."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from domain.db import make_engine, make_session_factory
+    from tests.world import build_world
+
+    assert run("db", "upgrade")[0] == 0
+    build_world(make_session_factory(make_engine(fresh)))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "ORDERTALK_PUBLIC_URL"}
+    env.update(ORDERTALK_SANDBOX="1", ORDERTALK_RUN_SCHEDULER="0", ORDERTALK_PORT="8000")
+    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env, cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                users = json.load(urllib.request.urlopen(f"{base}/sandbox/api/users", timeout=2))
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not answer")
+        qian = next(u["id"] for u in users if u["username"] == "qian")
+        ask = urllib.request.Request(f"{base}/sandbox/api/messages", method="POST", headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"user": qian, "text": "对账单 华兴"}).encode())
+        card = json.load(urllib.request.urlopen(ask, timeout=10))["replies"][0]["card"]
+        urls = [b["url"] for b in card["buttons"] if b.get("url")]
+        assert len(urls) == 2 and all(u.startswith(f"{base}/documents/statement/C001.") for u in urls)
+        assert card["link"] is None and not any(u in " ".join(card["text"]) for u in urls)  # each link shown once
+        pdf = urllib.request.urlopen(urls[0], timeout=30)
+        assert pdf.status == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

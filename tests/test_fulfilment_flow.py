@@ -75,7 +75,9 @@ def test_order_to_completed_with_partial_shipment_and_partial_payment(ot):
     shipped = [c for c in chat.cards("li", "info") if "已发货" in c["title"]]
     assert len(shipped) == 1 and "SF1234567890" in text_of([{"card": shipped[0]}])
     # the delivery note opens as a PDF that names the order, the tracking number and the goods, and no prices
-    note = _get(chat, shipped[0]["link"])
+    links = [b for b in shipped[0]["buttons"] if b.get("url")]
+    assert len(links) == 1 and links[0]["url"] not in text_of([{"card": shipped[0]}])  # one link, as a button
+    note = _get(chat, links[0]["url"])
     assert note.status_code == 200 and note.mimetype == "application/pdf"
     text = _pdf_text(note.data)
     assert NUMBER in text and "SF1234567890" in text and "SKU-001" in text and "SKU-002" not in text
@@ -155,6 +157,8 @@ def test_statement_files_open_and_links_cannot_be_forged(ot, clock):
     replies = chat.say("li", "对账单 华兴")
     card = next(r["card"] for r in replies if r.get("card"))
     assert card["kind"] == "statement" and "¥1,000.00" in text_of(replies)
+    urls = [b["url"] for b in card["buttons"]]
+    assert urls == [card["data"]["pdf"], card["data"]["xlsx"]] and not any(u in text_of(replies) for u in urls)
     pdf = _get(chat, card["data"]["pdf"])
     assert pdf.status_code == 200
     text = _pdf_text(pdf.data)

@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
-from bot.cards.model import Card, Tone
+from datetime import date, timedelta
+
+from bot.cards.model import Button, Card, Tone
 from bot.i18n import Texts
 from bot.i18n.labels import roles_label
 from domain.messages import N_
 from domain.models import Role, User
 
 HELP = [
-    # (roles that see it or None for everyone, msgid: the commands as the reader types them in their language)
+    # (roles that see it or None for everyone, msgid: the commands as the reader types them in their language).
+    # Every command quoted in a line must work as written: tests/test_walk_docs.py runs each of them in both
+    # languages. {away} is a date a week from today, so the example is never in the past.
     (None, N_("SO-20261122-0007 or 'status SO-…': order status")),
     (None, N_("'my orders': my recent orders")),
-    ((Role.SALES, Role.SALES_MANAGER, Role.ADMIN), N_("'new order': order form; 'order ACME SKU-001 x10': one-line order")),
+    ((Role.SALES, Role.SALES_MANAGER, Role.ADMIN),
+     N_("'new order': order form; 'order ACME SKU-001 x10': one-line order (a requested date may follow)")),
     ((Role.SALES, Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN), N_("'customer ACME': a customer's open orders and receivables")),
-    (None, N_("'stock SKU-001': stock levels")),
+    (None, N_("'stock SKU-001': stock levels; 'low stock': what is below its safety stock")),
     ((Role.SALES, Role.SALES_MANAGER, Role.ADMIN), N_("'remind SO-…': nudge the approvers")),
-    ((Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN), N_("'pending': my approvals; 'approve SO-…' / 'reject SO-… reason'")),
-    ((Role.WAREHOUSE, Role.ADMIN), N_("'tasks': shipping tasks; 'claim T-12'; 'ship T-12 SF SF123…'")),
-    ((Role.FINANCE, Role.ADMIN), N_("'paid SO-… 12000': record a payment; 'statement ACME'")),
-    (None, N_("'away until 2026-12-01 delegate Li' / 'back': out of office")),
+    ((Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN), N_("'pending': my approvals; 'approve SO-…' / 'reject SO-… price too low'")),
+    ((Role.WAREHOUSE, Role.ADMIN), N_("'tasks': shipping tasks; 'claim T-12'; 'ship T-12 SF SF1234567890'")),
+    ((Role.FINANCE, Role.ADMIN), N_("'paid SO-… 12000': record a payment")),
+    ((Role.SALES, Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN),
+     N_("'statement ACME': everything open plus last month; 'statement ACME last month': a given period; "
+        "'overdue': overdue receivables")),
+    ((Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN), N_("'report', 'product ranking', 'leaderboard': the last 30 days")),
+    (None, N_("'away until {away} delegate Li' / 'back': out of office")),
 ]
 
 
-def help_card(user: User, texts: Texts) -> Card:
-    lines = [texts.t(msgid) for roles, msgid in HELP if roles is None or user.has_role(*roles)]
+def help_card(user: User, texts: Texts, today: date | None = None) -> Card:
+    away = ((today or date.today()) + timedelta(days=7)).strftime("%m-%d")
+    lines = [texts.t(msgid, away=away) if "{away}" in msgid else texts.t(msgid)
+             for roles, msgid in HELP if roles is None or user.has_role(*roles)]
     return Card(kind="help", locale=texts.tag, title=texts.t("What I can do for you"), tone=Tone.NEUTRAL, text=lines,
                 context=f"{user.display_name} · {roles_label(texts, user.roles)}")
 
@@ -36,3 +47,8 @@ def error_card(texts: Texts, message: str, field: str | None = None) -> Card:
 
 def info_card(locale: str, title: str, lines: list[str], tone: Tone = Tone.NEUTRAL) -> Card:
     return Card(kind="info", locale=locale, title=title, tone=tone, text=lines)
+
+
+def link_button(label: str, url: str) -> Button:
+    """A document offered as a button that opens its link (no callback; platforms without buttons show a link)."""
+    return Button(action="open_document", label=label, url=url, token="")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot import intents as it
 from bot.cards.approvals import approval_request_card
+from bot.cards.common import link_button
 from bot.cards.fulfilment import SHIP_ALL, SHIP_LINES, SHIP_MODE, receivables_digest_card, shipping_task_card
 from bot.cards.model import Button, Card, Field, LineTable, Reply, Tone
 from bot.handlers.base import Turn
@@ -178,18 +179,45 @@ def statement(turn: Turn, query: str, start: date | None, end: date | None) -> l
     c = found[0]
     if not (turn.user.has_role(*SEE_ALL) or c.sales_user_id == turn.user.id):
         return turn.error("You may not see {name}'s statement", name=turn.viewer.name(c))
-    end = end or turn.ctx.today()
-    start = start or end.replace(day=1)
+    today = turn.ctx.today()
+    end = end or today
+    start = start or _default_start(turn, c.id, today)
     if end < start:
         return turn.error("The end date is before the start date")
-    link, xlsx = turn.ctx.statement_urls(c.code, start, end, turn.locale)
+    pdf, xlsx = turn.ctx.statement_urls(c.code, start, end, turn.locale)
     v = turn.viewer
     open_ = orders.open_receivables(s, c.id)
     return [Reply(card=Card(kind="statement", locale=turn.locale, title=turn.t("Statement · {name}", name=turn.viewer.name(c)),
-                            fields=[Field(label=turn.t("Period"), value=f"{start} – {end}"),
+                            fields=[Field(label=turn.t("Period"), value=f"{v.date(start)} – {v.date(end)}"),
                                     Field(label=turn.t("Open balance"), value=v.money(open_))],
-                            link=link, data={"pdf": link, "xlsx": xlsx}, text=[turn.t("PDF: {link}", link=link),
-                                             turn.t("XLSX: {xlsx}", xlsx=xlsx)]))]
+                            buttons=[link_button(turn.t("Statement PDF"), pdf), link_button(turn.t("Statement Excel"), xlsx)],
+                            data={"pdf": pdf, "xlsx": xlsx}))]  # each link once, as a button
+
+
+def _default_start(turn: Turn, customer_id: int, today: date) -> date:
+    """Everything still open plus the last full month: from the earlier of the oldest open receivable's booking
+    and the first of last month."""
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    oldest = orders.oldest_open_receivable(turn.uow.session, customer_id)
+    return min(last_month, oldest.astimezone(turn.ctx.settings.tz).date()) if oldest else last_month
+
+
+def overdue(turn: Turn) -> list[Reply]:
+    """Overdue receivables on demand: managers, finance and admins see all; sales their own customers' orders."""
+    u = turn.user
+    if not u.has_role(*SEE_ALL, Role.SALES):
+        return turn.error("Overdue receivables are for sales, finance and managers")
+    today = turn.ctx.today()
+    items = fulfilment.overdue_receivables(turn.uow.session, today, None if u.has_role(*SEE_ALL) else u.id)
+    if not items:
+        return turn.text("No overdue receivables.")
+    v = turn.viewer
+    shown = items[:20]
+    title = None if len(shown) == len(items) else v.t("{total} overdue receivables; the {shown} longest overdue",
+                                                      total=len(items), shown=len(shown))
+    card = receivables_digest_card(shown, today, v, title)
+    card.fields = [Field(label=v.t("Overdue total"), value=v.money(sum((r.open_amount for r in items), Decimal("0.00"))))]
+    return [Reply(card=card)]
 
 
 def report(turn: Turn, kind: str) -> list[Reply]:

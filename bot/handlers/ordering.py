@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from bot import intents as it
+from bot import order_lines
 from bot.cards.model import Button, Card, Input, Option, Reply, Tone
 from bot.handlers.base import Turn
+from bot.i18n.labels import unit_label
 from bot.records import PendingPrompt
 from bot.tokens import ActionToken
 from domain import parsing
-from domain.catalog import find_customers, find_products
+from domain.catalog import find_customers, find_products, product_units
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.messages import N_
 from domain.models import Channel, Customer, Order, Product
@@ -44,18 +48,26 @@ def order_form(turn: Turn) -> list[Reply]:
                             text=[turn.t("Power users: order ACME SKU-001 x10 SKU-007 x5")]))]
 
 
-def quick_order(turn: Turn, customer_query: str, lines: list[tuple[str, int]], original: str) -> list[Reply]:
+def quick_order(turn: Turn, intent: it.QuickOrder, original: str) -> list[Reply]:
     s = turn.uow.session
-    customers = find_customers(s, customer_query)
+    customers = find_customers(s, intent.customer_query)
     if len(customers) != 1:
-        return _choices(turn, "customer", customer_query, customers, original, 0)
+        return _choices(turn, "customer", intent.customer_query, customers, original, 0)
     picked: list[LineRequest] = []
-    for idx, (pq, qty) in enumerate(lines, start=1):
+    units = intent.units or ("",) * len(intent.lines)
+    for idx, ((pq, qty), unit) in enumerate(zip(intent.lines, units, strict=True), start=1):
         products = find_products(s, pq)
         if len(products) != 1:
             return _choices(turn, "product", pq, products, original, idx)
-        picked.append(LineRequest(product_id=products[0].id, quantity=qty))
-    return _place(turn, OrderRequest(customer_id=customers[0].id, lines=picked, channel=_channel(turn)))
+        p = products[0]
+        if unit and not order_lines.same_unit(unit, p.unit):
+            # 10箱 of a product sold by the 盒 is not 10 盒: ask rather than guess.
+            return turn.error("{sku} {name} is sold by the {unit}, you wrote '{typed}'. Give the quantity in {unit}, "
+                              "e.g. {sku} x{qty}", field="quantity", sku=p.sku, name=turn.viewer.name(p),
+                              unit=unit_label(turn.texts, p.unit, 1), typed=f"{qty} {unit}", qty=qty)
+        picked.append(LineRequest(product_id=p.id, quantity=qty))
+    return _place(turn, OrderRequest(customer_id=customers[0].id, lines=picked, requested_date=intent.requested,
+                                     channel=_channel(turn)))
 
 
 def _channel(turn: Turn) -> Channel:
@@ -87,14 +99,13 @@ def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot
 
 
 def choose(turn: Turn, tok: ActionToken) -> list[Reply]:
-    from bot import intents
-
     s = turn.uow.session
     prompt = s.get(PendingPrompt, turn.user.id)
     if prompt is None or prompt.kind != "quick_order" or prompt.expires_at < turn.uow.now():
         return turn.error("This choice has expired; please place the order again")
-    parsed = intents.parse(prompt.token, today=turn.ctx.today(), order_prefix=turn.ctx.settings.order_prefix)
-    if not isinstance(parsed, intents.QuickOrder):
+    parsed = it.parse(prompt.token, today=turn.ctx.today(), order_prefix=turn.ctx.settings.order_prefix,
+                      units=order_lines.unit_words(product_units(s)))
+    if not isinstance(parsed, it.QuickOrder):
         return turn.error("This choice has expired; please place the order again")
     model = Customer if tok.arg == "c" else Product
     item = s.get(model, tok.target)
@@ -102,10 +113,10 @@ def choose(turn: Turn, tok: ActionToken) -> list[Reply]:
         return turn.error("No such option")
     code = item.code if isinstance(item, Customer) else item.sku
     customer_q = code if tok.arg == "c" else parsed.customer_query
-    lines = [(code if (tok.arg == "p" and i == tok.version) else q, n) for i, (q, n) in enumerate(parsed.lines, start=1)]
+    lines = tuple((code if (tok.arg == "p" and i == tok.version) else q, n) for i, (q, n) in enumerate(parsed.lines, start=1))
     s.delete(prompt)
-    original = " ".join(["下单", customer_q] + [f"{q} x{n}" for q, n in lines])
-    return quick_order(turn, customer_q, lines, original)
+    chosen = replace(parsed, customer_query=customer_q, lines=lines)
+    return quick_order(turn, chosen, it.quick_order_text(chosen))
 
 
 def submit_form(turn: Turn, inputs: dict[str, str]) -> list[Reply]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.cards.model import Card, Field, LineTable, Reply
+from bot.cards.model import Card, Field, LineTable, Reply, Tone
 from bot.cards.orders import order_list_card, order_status_card
 from bot.handlers.base import Turn
-from domain import orders
+from domain import orders, stock
 from domain.audit import timeline
 from domain.catalog import find_customers, find_products
 from domain.fulfilment import order_balance
@@ -73,6 +73,23 @@ def show_stock(turn: Turn, query: str) -> list[Reply]:
             fields.append(Field(label=turn.t("Unit price"), value=turn.viewer.money(p.list_price)))
         cards.append(Reply(card=Card(kind="stock", locale=turn.locale, title=f"{p.sku} {turn.viewer.name(p)}", fields=fields, table=table)))
     return cards
+
+
+def low_stock(turn: Turn) -> list[Reply]:
+    """Products below their safety stock. Warehouse staff see their own warehouse, everyone else every warehouse."""
+    u = turn.user
+    own = u.warehouse_id if u.has_role(Role.WAREHOUSE) and not u.has_role(*SEE_ALL) else None
+    items = stock.low_stock(turn.uow.session, own)
+    if not items:
+        return turn.text("Nothing is below its safety stock.")
+    v = turn.viewer
+    rows = [[x.sku, v.name(x), x.warehouse, v.qty(x.available, x.unit), v.qty(x.safety_stock, x.unit)] for x in items[:20]]
+    more = len(items) - len(rows)
+    table = LineTable(columns=["SKU", turn.t("Product"), turn.t("Warehouse"), turn.t("Available"), turn.t("Safety stock")],
+                      rows=rows, note=v.tn("{n} more not shown", "{n} more not shown", more) if more > 0 else None)
+    return [Reply(card=Card(kind="low_stock", locale=turn.locale, tone=Tone.WARNING, table=table,
+                            title=v.tn("Low stock: {n} below safety stock", "Low stock: {n} below safety stock", len(items)),
+                            text=[turn.t("Details: stock SKU-001")]))]
 
 
 def is_staff_of(turn: Turn, warehouse_id: int) -> bool:

@@ -1,0 +1,164 @@
+"""The typed intents a chat message is read into (bot.intents.parse); handlers receive them (bot.core.INTENTS)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from domain.messages import Message
+
+
+@dataclass(frozen=True, slots=True)
+class ShowOrder:
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class MyOrders:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MyApprovals:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MyTasks:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowCustomer:
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowStock:
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrderForm:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class QuickOrder:
+    customer_query: str
+    lines: tuple[tuple[str, int], ...]  # (product query, quantity), in the order typed
+    units: tuple[str, ...] = ()  # the unit typed per line ("" for none or a count word); () when none was typed
+    requested: date | None = None  # 交期 / requested delivery date
+
+
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Approve:
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    number: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    number: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Away:
+    until: date
+    delegate_query: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Ship:
+    task_ref: str  # "T-12"
+    carrier: str
+    tracking: str
+    quantities: dict[str, int] | None  # per-line quantities for a partial shipment; None = everything
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    task_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    number: str
+    amount: Decimal
+    on: date | None
+    method: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    customer_query: str
+    start: date | None
+    end: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    kind: str  # "summary" | "trend" | "products" | "sales" | "regions"
+
+
+@dataclass(frozen=True, slots=True)
+class LowStock:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Greeting:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """Half understood: what was read, what is missing, and a command that would work (translated by the bot)."""
+
+    understood: Message
+    missing: Message
+    example: Message
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    text: str  # the normalised text
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    reason: Message  # translated for the reader by the bot (bot.i18n)
+
+
+Intent = (
+    ShowOrder | MyOrders | MyApprovals | MyTasks | ShowCustomer | ShowStock | NewOrderForm | QuickOrder
+    | Nudge | Approve | Reject | Cancel | Away | Back | Ship | Claim | Payment | Statement | Report | LowStock
+    | Overdue | Help | Greeting | Partial | Unknown | Invalid
+)
