@@ -28,11 +28,13 @@ PEOPLE = [
     ("wang", "王经理", [Role.SALES_MANAGER], "zh-CN", "admin", None),
     ("tom", "Tom Baker", [Role.SALES_MANAGER], "en", "admin", None),
     ("qian", "钱会计", [Role.FINANCE], "zh-CN", "admin", None),
+    ("grace", "Grace Liu", [Role.FINANCE], "en", "admin", None),
     ("li", "李四", [Role.SALES], "zh-CN", "wang", None),
     ("zhang", "张伟", [Role.SALES], "zh-CN", "wang", None),
     ("amy", "Amy Chen", [Role.SALES], "en", "tom", None),
     ("sun", "孙仓管", [Role.WAREHOUSE], "zh-CN", "admin", "WH-SH"),
     ("zhou", "周仓管", [Role.WAREHOUSE], "zh-CN", "admin", "WH-GZ"),
+    ("mike", "Mike Wu", [Role.WAREHOUSE], "en", "admin", "WH-SH"),
 ]
 
 CUSTOMERS = [
