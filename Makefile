@@ -8,13 +8,24 @@ export ORDERTALK_DATABASE_URL ?= sqlite:///var/ordertalk.db
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+
+# Install with uv when it can be had — a uv on the PATH, else pip installs it into the venv (one wheel) — because
+# it resolves and installs the ~60 packages in seconds where pip takes minutes; plain pip when neither works.
+# uv does not read pip's config files; PIP_FIND_LINKS / PIP_INDEX_URL / PIP_EXTRA_INDEX_URL are passed on.
+define pip_install
+	@UV=$$(command -v uv || true); \
+	if [ -z "$$UV" ] && { [ -x $(BIN)/uv ] || $(BIN)/pip install -q uv >/dev/null 2>&1; }; then UV=$(BIN)/uv; fi; \
+	if [ -n "$$UV" ] && UV_FIND_LINKS="$${UV_FIND_LINKS:-$$PIP_FIND_LINKS}" UV_INDEX_URL="$${UV_INDEX_URL:-$$PIP_INDEX_URL}" \
+	   UV_EXTRA_INDEX_URL="$${UV_EXTRA_INDEX_URL:-$$PIP_EXTRA_INDEX_URL}" $$UV pip install -q --python $(BIN)/python $(1); then \
+	  echo "installed with uv: $(1)"; \
+	else echo "installing with pip: $(1)"; $(BIN)/pip install -q $(1); fi
+endef
 
 install: $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(call pip_install,-e .)
 
 install-dev: $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(call pip_install,-e '.[dev]')
 
 # CJK font for PDFs (delivery notes, statements); best effort: needs root and Debian's apt.
 fonts:
