@@ -9,7 +9,7 @@ from fpdf import FPDF
 from fpdf.enums import TextMode
 from fpdf.fonts import FontFace
 
-from bot.documents.fonts import find_cjk_font
+from bot.documents.fonts import find_cjk_font, shared_font
 
 FONT = "cjk"
 GREY = (235, 235, 235)
@@ -21,9 +21,8 @@ class DocumentPDF(FPDF):
 
     def __init__(self, *, title: str, footer_template: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
-        spec = find_cjk_font()
         # The .ttc has no bold face; "bold" text is drawn with fill+stroke (see `bold`).
-        self.add_font(FONT, "", str(spec.path), collection_font_number=spec.collection_index)
+        shared_font(self, FONT, find_cjk_font())
         self.set_margins(12, 12, 12)
         self.set_auto_page_break(auto=True, margin=16)
         self.set_title(title)

@@ -115,3 +115,38 @@ def test_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_ship_date_format(delivery_note: DeliveryNote) -> None:
     note = replace(delivery_note, ship_date=date(2024, 1, 5))
     assert "2024-01-05" in squash(pdf_text(render_delivery_note_pdf(note, "en")))
+
+
+def test_the_font_is_parsed_once_and_each_document_embeds_only_its_own_glyphs(delivery_note: DeliveryNote) -> None:
+    """The shared font must not leak one document's glyphs into the next, nor be spoilt by the in-place subset."""
+    import io
+
+    from pypdf import PdfReader
+
+    def embedded_glyphs(data: bytes) -> int:  # the embedded font program's size grows with its glyphs
+        reader = PdfReader(io.BytesIO(data))
+        font = next(iter(reader.pages[0]["/Resources"]["/Font"].values())).get_object()
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+        return len(descriptor["/FontFile2"].get_object().get_data())
+
+    fonts._parsed.cache_clear()
+    big = render_delivery_note_pdf(delivery_note, "zh-CN")
+    small = render_delivery_note_pdf(replace(delivery_note, lines=delivery_note.lines[:1], remarks=""), "zh-CN")
+    again = render_delivery_note_pdf(delivery_note, "zh-CN")
+    assert fonts._parsed.cache_info().misses == 1 and fonts._parsed.cache_info().hits == 2
+    assert embedded_glyphs(small) < embedded_glyphs(big) == embedded_glyphs(again)
+    assert "竹纤维毛巾" not in squash(pdf_text(small)) and "竹纤维毛巾" in squash(pdf_text(again))
+    assert len(big) == len(again)
+
+
+def test_a_character_outside_the_base_subset_is_still_embedded(delivery_note: DeliveryNote, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """喆 and 堃 (names) are not in GB2312, the base the font is subset to once; such a document uses the full font."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # and the base is built and cached there
+    fonts._base_font.cache_clear()
+    rare = replace(delivery_note, customer=replace(delivery_note.customer, contact="王喆堃"))
+    assert ord("喆") not in fonts._repertoire()
+    assert "王喆堃" in squash(pdf_text(render_delivery_note_pdf(rare, "zh-CN")))
+    assert not list(tmp_path.glob("ordertalk/*"))  # the full font was used; no base needed yet
+    assert "王经理" in squash(pdf_text(render_delivery_note_pdf(delivery_note, "zh-CN")))
+    assert len(list(tmp_path.glob("ordertalk/*-base.ttf"))) == 1
