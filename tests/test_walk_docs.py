@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import intents
+from bot import intents, order_lines
 from bot.demo import PEOPLE, load_demo
 from domain.approvals import pending_for
 from domain.catalog import product_units
@@ -84,7 +84,7 @@ def _fill(chat: Chat, who: str, command: str) -> str:
 
 def _problem(chat: Chat, who: str, command: str) -> str | None:
     with chat.ot.sessions() as s:
-        units = product_units(s)
+        units = order_lines.unit_words(product_units(s))  # as the core reads messages
     parsed = intents.parse(command, today=chat.ot.ctx.today(), units=units)
     if isinstance(parsed, intents.Unknown | intents.Invalid | intents.Partial):
         return f"parsed as {parsed}"
