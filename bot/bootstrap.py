@@ -5,6 +5,7 @@ Tests call `build()` with their own settings (a temporary database, a controlled
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +55,9 @@ class OrderTalk:
             self.dispatcher.start(self.settings.outbox_poll_seconds)
         if self.settings.run_scheduler and self.scheduler is None:
             self.scheduler = start_scheduler(self.jobs)
+        from bot.documents.fonts import warm
+
+        threading.Thread(target=warm, name="ordertalk-fonts", daemon=True).start()  # documents ready for the first click
 
     def stop_background(self) -> None:
         self.dispatcher.stop()

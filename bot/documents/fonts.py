@@ -199,3 +199,15 @@ def shared_font(pdf: FPDF, family: str, spec: FontSpec) -> None:
     font._hbfont = None
     font.subset = SubsetMap(font)  # this document's glyphs
     pdf.fonts[family] = font
+
+
+def warm() -> None:
+    """Parse the CJK font and load (or build once per machine) its base subset before the first document is asked
+    for, so the first click on a link is as fast as the later ones. Run in the background at server start."""
+    try:
+        spec = find_cjk_font()
+        st = spec.path.stat()
+        _parsed(spec.path, spec.collection_index, st.st_mtime)
+        _base_font(spec.path, spec.collection_index, st.st_mtime, st.st_size)
+    except (CjkFontNotFoundError, OSError):
+        pass  # the first document says what to install

@@ -150,3 +150,17 @@ def test_a_character_outside_the_base_subset_is_still_embedded(delivery_note: De
     assert not list(tmp_path.glob("ordertalk/*"))  # the full font was used; no base needed yet
     assert "王经理" in squash(pdf_text(render_delivery_note_pdf(delivery_note, "zh-CN")))
     assert len(list(tmp_path.glob("ordertalk/*-base.ttf"))) == 1
+
+
+def test_the_server_start_warms_the_font_for_the_first_document(ot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fonts._parsed.cache_clear()
+    fonts._base_font.cache_clear()
+    ot.start_background()  # as `ordertalk serve` and the WSGI entry do
+    for warmer in [t for t in threading.enumerate() if t.name == "ordertalk-fonts"]:
+        warmer.join(timeout=120)
+    assert fonts._parsed.cache_info().currsize == 1 and fonts._base_font.cache_info().currsize == 1
+    assert len(list(tmp_path.glob("ordertalk/*-base.ttf"))) == 1
+    ot.stop_background()
