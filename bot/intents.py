@@ -256,7 +256,7 @@ def ship_quantities(text: str, *, field: str | None = None) -> dict[str, int]:
 def _away(m: re.Match[str], c: _Ctx) -> Intent:
     until = _date(m["date"], c, earliest=c.today, what=N_("the return date"))
     if m["who"] is not None and not m["who"].strip(" @"):
-        raise _Bad("name the delegate, e.g. away until 12-01 delegate Li")
+        raise _Bad("name the delegate, e.g. away until 12-01 delegate Tom")
     return Away(until, m["who"].strip().lstrip("@") if m["who"] else None)
 
 
@@ -382,7 +382,7 @@ _USAGE: list[tuple[str, str, str, str, str]] = [
     (r"领取|认领|claim", N_("claiming a task"), "task", N_("the task number"), N_("claim T-12")),
     (r"确认发货|发货|ship", N_("a shipment"), "task", N_("the task number, carrier and tracking number"),
      N_("ship T-12 SF SF1234567890")),
-    (r"外出|休假|away|ooo", N_("being away"), "", N_("the return date and a delegate"), N_("away until 12-01 delegate Li")),
+    (r"外出|休假|away|ooo", N_("being away"), "", N_("the return date and a delegate"), N_("away until 12-01 delegate Tom")),
     (r"对账单|statement", N_("a statement"), "", N_("the customer"), N_("statement ACME last month")),
     (r"客户|customer|cust", N_("a customer lookup"), "", N_("the customer's name or code"), N_("customer ACME")),
     (r"库存|stock", N_("a stock lookup"), "", N_("the product code or name"), N_("stock SKU-001")),

@@ -28,7 +28,7 @@ HELP = [
      N_("'statement ACME': everything open plus last month; 'statement ACME last month': a given period; "
         "'overdue': overdue receivables")),
     ((Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN), N_("'report', 'product ranking', 'leaderboard': the last 30 days")),
-    (None, N_("'away until {away} delegate Li' / 'back': out of office")),
+    (None, N_("'away until {away} delegate Tom' / 'back': out of office")),
 ]
 
 

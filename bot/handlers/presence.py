@@ -12,7 +12,7 @@ from domain.directory import find_users
 
 def away(turn: Turn, until: date, delegate_query: str | None) -> list[Reply]:
     if not delegate_query:
-        return turn.error("Name a delegate: away until 2026-12-01 delegate Li", field="delegate")
+        return turn.error("Name a delegate: away until 2026-12-01 delegate Tom", field="delegate")
     found = [u for u in find_users(turn.uow.session, delegate_query) if u.id != turn.user.id]
     if len(found) != 1:
         if not found:
