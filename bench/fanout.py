@@ -152,7 +152,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
     fake = RateLimitedSlack(args.rate)
     # Production settings (backoff, attempts, poll interval) and the production Slack client (its one in-client 429
     # retry included): only the URL, token and the process roles differ.
-    settings = Settings(_env_file=None, database_url=url, run_dispatcher=True, run_scheduler=False, secret_key="fanout",
+    settings = Settings(_env_file=None, database_url=url, run_dispatcher=True, run_scheduler=False, secret_key="fanout-bench-secret-key-0123456789abcdef",
                         slack_bot_token="xoxb-fanout", slack_signing_secret="s", slack_api_url=fake.api_url)
     # The digest must run on a Monday 09:30; the clock then moves in real time, so backoffs and Retry-After elapse.
     t0 = time.monotonic()

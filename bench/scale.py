@@ -165,7 +165,7 @@ def main() -> None:
     load_start = os.getloadavg()
     with pg_db(args.pg) as url:
         upgrade(url)
-        ot = build(Settings(_env_file=None, database_url=url, run_dispatcher=False, run_scheduler=False, secret_key="scale",
+        ot = build(Settings(_env_file=None, database_url=url, run_dispatcher=False, run_scheduler=False, secret_key="scale-bench-secret-key-0123456789abcdef",
                             data_dir=tempfile.mkdtemp(), slack_bot_token="xoxb-scale", slack_signing_secret="s",
                             slack_api_url="http://127.0.0.1:9/api/"), clock=lambda: NOW)
         params = {"n": args.orders, "days": DAYS, "sales": SALES, "managers": MANAGERS, "customers": CUSTOMERS,

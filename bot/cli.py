@@ -15,7 +15,23 @@ from bot.settings import Settings
 
 
 def _settings() -> Settings:
-    return Settings()
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as e:  # a bad setting stops the start with its name, not a traceback
+        raise click.ClickException("; ".join(f"ORDERTALK_{'_'.join(str(p) for p in err['loc']).upper()}: "
+                                             f"{err['msg'].removeprefix('Value error, ')}" for err in e.errors())) from e
+
+
+def _build(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.bootstrap import build
+    from bot.secret_key import SecretKeyError
+
+    try:
+        return build(settings)
+    except SecretKeyError as e:
+        raise click.ClickException(str(e)) from e
 
 
 @click.group()
@@ -181,7 +197,6 @@ def payments_record(order_number: str, amount: str, paid_on: str | None, method:
     """Record a payment against an order; refuses more than the open amount."""
     from decimal import Decimal, InvalidOperation
 
-    from bot.bootstrap import build
     from bot.notifications import publish
     from domain import fulfilment, parsing
     from domain.audit import Actor
@@ -194,7 +209,7 @@ def payments_record(order_number: str, amount: str, paid_on: str | None, method:
         value = Decimal(amount.replace(",", ""))
     except (InvalidOperation, ValueError) as e:
         raise click.ClickException(f"bad amount: {e}") from e
-    ot = build(_settings())
+    ot = _build(_settings())
     day = None
     if paid_on:  # read like every date a person types: a payment date is not in the future
         try:
@@ -222,10 +237,9 @@ def payments_record(order_number: str, amount: str, paid_on: str | None, method:
 def payments_import(file: Path, dry_run: bool, username: str | None) -> None:
     """Import a bank statement (CSV or XLSX): matched by order number in the memo, else customer + exact amount."""
     from bot.bank_import import import_bank_statement
-    from bot.bootstrap import build
     from domain.audit import Actor
 
-    ot = build(_settings())
+    ot = _build(_settings())
     with ot.sessions() as s:
         user = _finance_user(s, username)
         if user is not None:
@@ -314,7 +328,6 @@ def slack_socket() -> None:
 def dingtalk_stream() -> None:
     """Connect to DingTalk over Stream mode (no public URL needed): robot messages and card clicks."""
     from adapters.dingtalk.stream import run_stream
-    from bot.bootstrap import build
     from bot.receivers import who
 
     s = _settings()
@@ -324,7 +337,7 @@ def dingtalk_stream() -> None:
         raise click.ClickException("ORDERTALK_DINGTALK_MODE is http: cards ask DingTalk to send clicks to "
                                    "/dingtalk/card-callback, so a Stream receiver would get none. Set "
                                    "ORDERTALK_DINGTALK_MODE=stream on every process to receive over Stream.")
-    ot = build(s)
+    ot = _build(s)
     ot.receivers.record("dingtalk", "stream", f"ordertalk dingtalk-stream on {who()}")  # senders follow this
     _start(ot)
     run_stream(ot.core, s)
@@ -341,7 +354,6 @@ def dingtalk() -> None:
 def dingtalk_register_card_callback(url: str | None, force: bool) -> None:
     """HTTP mode: tell DingTalk where card clicks go (route key "ordertalk"), once per deployment."""
     from adapters.dingtalk.client import CARD_CALLBACK_ROUTE_KEY, DingTalkClient
-    from bot.bootstrap import build
     from bot.ports import PermanentFailure, RetryLater
 
     s = _settings()
@@ -358,7 +370,7 @@ def dingtalk_register_card_callback(url: str | None, force: bool) -> None:
         DingTalkClient(s).register_card_callback(target, force=force)
     except (PermanentFailure, RetryLater) as e:
         raise click.ClickException(f"DingTalk refused the registration: {e}") from e
-    build(s).receivers.record("dingtalk", "http", f"register-card-callback {target}")
+    _build(s).receivers.record("dingtalk", "http", f"register-card-callback {target}")
     click.echo(f"card clicks (route key {CARD_CALLBACK_ROUTE_KEY}) now go to {target}")
 
 
@@ -375,9 +387,8 @@ def _start(ot):  # type: ignore[no-untyped-def]
 
 
 def _started(s: Settings):  # type: ignore[no-untyped-def]
-    from bot.bootstrap import build
 
-    return _start(build(s))
+    return _start(_build(s))
 
 
 def _session():  # type: ignore[no-untyped-def]

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import secret_key as keys
+
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "domain" / "default_rules.yaml"
 
 
@@ -23,7 +25,7 @@ class Settings(BaseSettings):
     currency: str = "CNY"
     order_prefix: str = "SO"
     rules_file: Path = DEFAULT_RULES
-    secret_key: SecretStr | None = None  # signs action tokens; generated into var/ when unset
+    secret_key: SecretStr | None = None  # signs action tokens and links (>= 32 bytes); generated into data_dir when unset
     data_dir: Path = Path("var")
     company_name: str = "OrderTalk 示例公司"  # printed on delivery notes and statements
     # Base of the links in cards (delivery notes, statements). Unset: the address this server listens on
@@ -82,6 +84,14 @@ class Settings(BaseSettings):
     wecom_api_url: str = "https://qyapi.weixin.qq.com"
     wecom_warehouse_chat: str | None = None
 
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_key(cls, v: SecretStr | None) -> SecretStr | None:
+        # An empty or short key signs links anyone can forge: refuse it at start (unset means "generate one").
+        if v is not None:
+            keys.check(v.get_secret_value().encode(), "ORDERTALK_SECRET_KEY")
+        return v
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
@@ -118,13 +128,7 @@ class Settings(BaseSettings):
         return f"http://{host}:{self.port}"
 
     def token_secret(self) -> bytes:
+        """The signing key: ORDERTALK_SECRET_KEY, else the one generated into the data folder (bot.secret_key)."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value().encode()
-        path = self.data_dir / "secret_key"
-        if not path.exists():
-            import secrets
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        return path.read_text().strip().encode()
+        return keys.load_or_create(self.data_dir)

@@ -20,6 +20,7 @@ from tests.world import Clock
 PG_URL = os.environ.get("ORDERTALK_TEST_PG_URL")
 # A text without a translation fails the test that shows it (in production it falls back to English).
 os.environ.setdefault("ORDERTALK_I18N_STRICT", "1")
+TEST_SECRET_KEY = "ordertalk-test-secret-key-0123456789abcdef"  # >= 32 bytes, as Settings demands
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
 
 
@@ -108,6 +109,6 @@ def ot(engine: Engine, db_url: str, clock: Clock, tmp_path):  # type: ignore[no-
     from bot.settings import Settings
 
     settings = Settings(_env_file=None, database_url=db_url, sandbox=True, run_dispatcher=False, run_scheduler=False,
-                        secret_key="test-secret", data_dir=tmp_path)
+                        secret_key=TEST_SECRET_KEY, data_dir=tmp_path)
     app = build(settings, clock=clock, engine=engine)
     yield app

@@ -34,7 +34,7 @@ json_values = st.recursive(
 @pytest.fixture
 def client(sqlite_engine, sqlite_url, clock, tmp_path):  # type: ignore[no-untyped-def]
     settings_ = Settings(_env_file=None, database_url=sqlite_url, sandbox=True, run_dispatcher=False, run_scheduler=False,
-                         secret_key="fuzz", data_dir=tmp_path, slack_bot_token="xoxb-fuzz", slack_signing_secret=SLACK_SECRET,
+                         secret_key="fuzz-secret-key-0123456789abcdef-0123", data_dir=tmp_path, slack_bot_token="xoxb-fuzz", slack_signing_secret=SLACK_SECRET,
                          slack_api_url="http://127.0.0.1:9/api/", dingtalk_app_key="dingfuzz", dingtalk_app_secret="fuzz",
                          dingtalk_mode="http", dingtalk_api_url="http://127.0.0.1:9", dingtalk_oapi_url="http://127.0.0.1:9",
                          wecom_corp_id="ww1436e0e65a779aee", wecom_agent_id=1000002, wecom_secret="s",

@@ -32,7 +32,7 @@ WAIT = 15_000  # ms; the inbox polls every 1.5 s
 @pytest.fixture
 def live(sqlite_engine, sqlite_url, tmp_path) -> Iterator[tuple[str, Any, dict[str, int]]]:
     settings = Settings(_env_file=None, database_url=sqlite_url, sandbox=True, run_dispatcher=True, run_scheduler=False,
-                        secret_key="browser-test", data_dir=tmp_path, outbox_poll_seconds=0.2)
+                        secret_key="browser-test-secret-key-0123456789abcdef", data_dir=tmp_path, outbox_poll_seconds=0.2)
     ot = build(settings, engine=sqlite_engine)
     load_demo(ot.sessions, settings, orders_count=12)
     with ot.sessions() as s:

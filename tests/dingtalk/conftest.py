@@ -57,7 +57,7 @@ class RecordingCore:
 
 
 # The adapter refuses clicks whose token we did not sign; make_settings' secret_key signs these.
-SIGNER = TokenSigner(b"test-key")
+SIGNER = TokenSigner(b"dingtalk-test-secret-key-0123456789abcdef")
 APPROVE_TOKEN = SIGNER.sign(ActionToken("approve", 7))
 
 
@@ -66,7 +66,7 @@ def make_settings(**overrides: Any) -> Settings:
         "dingtalk_app_key": APP_KEY,
         "dingtalk_app_secret": APP_SECRET,
         "dingtalk_api_url": "http://127.0.0.1:9",
-        "secret_key": "test-key",
+        "secret_key": "dingtalk-test-secret-key-0123456789abcdef",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

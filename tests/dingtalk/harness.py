@@ -54,7 +54,7 @@ def build_app(fake: FakeDingTalk, engine: Engine, db_url: str, clock: Clock, dat
               **overrides: Any) -> OrderTalk:
     values: dict[str, Any] = {
         "database_url": db_url, "sandbox": False, "run_dispatcher": False, "run_scheduler": False,
-        "secret_key": "test-secret", "data_dir": data_dir,
+        "secret_key": "dingtalk-e2e-secret-key-0123456789abcdef", "data_dir": data_dir,
         "dingtalk_app_key": APP_KEY, "dingtalk_app_secret": APP_SECRET,
         "dingtalk_api_url": fake.url, "dingtalk_oapi_url": fake.url, "dingtalk_mode": "http",
         "dingtalk_warehouse_group": WAREHOUSE_GROUP,

@@ -28,7 +28,7 @@ def env(tmp_path: Path, fake_dt: FakeDingTalk, monkeypatch: pytest.MonkeyPatch) 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     for key, value in {"DATABASE_URL": url, "DATA_DIR": str(tmp_path), "DINGTALK_APP_KEY": APP_KEY,
                        "DINGTALK_APP_SECRET": APP_SECRET, "DINGTALK_API_URL": fake_dt.url,
-                       "PUBLIC_URL": "https://orders.example.com", "SECRET_KEY": "cli-test"}.items():
+                       "PUBLIC_URL": "https://orders.example.com", "SECRET_KEY": "cli-test-secret-key-0123456789abcdef"}.items():
         monkeypatch.setenv(f"ORDERTALK_{key}", value)
     monkeypatch.delenv("ORDERTALK_SANDBOX", raising=False)
     assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0

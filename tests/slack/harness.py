@@ -394,7 +394,7 @@ class SlackDriver:
 
 def settings_for(fake: FakeSlack, db_url: str, data_dir: Path, **extra: Any) -> Settings:
     return Settings(_env_file=None, database_url=db_url, run_dispatcher=False, run_scheduler=False,
-                    secret_key="slack-e2e", data_dir=data_dir, slack_bot_token="xoxb-e2e",
+                    secret_key="slack-e2e-secret-key-0123456789abcdef", data_dir=data_dir, slack_bot_token="xoxb-e2e",
                     slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url, **extra)
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # vector A/B credentials from wecom.md §1.8, so callbacks in tests look like the official samples
 TOKEN = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
 AES_KEY = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
-SECRET_KEY = "wecom-test-secret"  # signs action tokens; set explicitly so no test writes var/secret_key
+SECRET_KEY = "wecom-test-secret-key-0123456789abcdef"  # signs action tokens; set explicitly so no test writes var/secret_key
 SIGNER = TokenSigner(SECRET_KEY.encode())
 APPROVE_42 = SIGNER.sign(ActionToken("approve", 42))  # a button key the adapter accepts as one of ours
 
