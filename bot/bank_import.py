@@ -26,7 +26,6 @@ from domain.errors import DomainError
 from domain.models import Customer, Order, Payment, Receivable, User
 from domain.orders import get_order
 from domain.types import Money  # sums of money columns come back in fen unless typed
-from domain.uow import UnitOfWork
 
 
 @dataclass
@@ -64,7 +63,7 @@ def _line_keys(lines: list[BankLine]) -> dict[int, str]:
 
 def import_bank_statement(sessions: sessionmaker[Session], ctx: BotContext, data: bytes, filename: str,
                           user: User | None, actor: Actor, *, dry_run: bool = False) -> ImportReport:
-    lines = parse_bank_statement(data, filename)
+    lines = parse_bank_statement(data, filename, ctx.settings.max_amount)
     keys = _line_keys(lines)
     report = ImportReport()
     with sessions() as s:
@@ -80,7 +79,7 @@ def import_bank_statement(sessions: sessionmaker[Session], ctx: BotContext, data
     report.unmatched = list(result.unmatched)
     for m in result.matched:
         reference = f"bank:{keys[m.line.row]}:{m.order_number}"
-        uow = UnitOfWork(sessions, ctx.clock)
+        uow = ctx.unit_of_work(sessions)
         with uow:
             if dry_run:
                 report.recorded.append(m)

@@ -190,33 +190,26 @@ def _finance_user(s, username: str | None):  # type: ignore[no-untyped-def]
 @payments.command("record")
 @click.argument("order_number")
 @click.argument("amount")
-@click.option("--date", "paid_on", default=None, help="YYYY-MM-DD; default today in the configured time zone.")
+@click.option("--date", "paid_on", default=None, help="YYYY-MM-DD (or 昨天 / yesterday); default today in the configured time zone.")
 @click.option("--method", default="transfer", show_default=True)
 @click.option("--as", "username", default=None, help="Record as this user (must have the finance role).")
 def payments_record(order_number: str, amount: str, paid_on: str | None, method: str, username: str | None) -> None:
     """Record a payment against an order; refuses more than the open amount."""
-    from decimal import Decimal, InvalidOperation
-
     from bot.notifications import publish
     from domain import fulfilment, parsing
     from domain.audit import Actor
     from domain.errors import DomainError
     from domain.messages import N_
     from domain.orders import get_order
-    from domain.uow import UnitOfWork
 
-    try:
-        value = Decimal(amount.replace(",", ""))
-    except (InvalidOperation, ValueError) as e:
-        raise click.ClickException(f"bad amount: {e}") from e
     ot = _build(_settings())
-    day = None
-    if paid_on:  # read like every date a person types: a payment date is not in the future
-        try:
-            day = parsing.calendar_date(paid_on, today=ot.ctx.today(), latest=ot.ctx.today(), what=N_("the payment date"))
-        except parsing.InputRefused as e:
-            raise click.ClickException(ot.ctx.texts().render(e.message)) from e
-    uow = UnitOfWork(ot.sessions, ot.ctx.clock)
+    try:  # the same bounded reader as chat and forms: `12.000,50` is refused, never read as 12.00
+        value = parsing.amount(amount, maximum=ot.settings.max_amount)
+        day = parsing.calendar_date(paid_on, today=ot.ctx.today(), latest=ot.ctx.today(),
+                                    what=N_("the payment date")) if paid_on else None
+    except parsing.InputRefused as e:
+        raise click.ClickException(ot.ctx.texts().render(e.message)) from e
+    uow = ot.ctx.unit_of_work(ot.sessions)
     with uow:
         user = _finance_user(uow.session, username)
         try:

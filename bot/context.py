@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import intents
 from bot.cards.context import Viewer
 from bot.i18n import Texts, texts
 from bot.links import LinkSigner
@@ -16,6 +19,7 @@ from domain.models import User
 from domain.orders import Policy
 from domain.rules import RuleSet
 from domain.types import utcnow
+from domain.uow import UnitOfWork
 
 
 @dataclass
@@ -42,6 +46,10 @@ class BotContext:
         url = self.links.url(f"/documents/statement/{code}", start=start.isoformat(), end=end.isoformat(), lang=locale)
         return url.replace("?", ".pdf?", 1), url.replace("?", ".xlsx?", 1)
 
+    def unit_of_work(self, sessions: sessionmaker[Session]) -> UnitOfWork:
+        """One transaction on this deployment's clock and time zone."""
+        return UnitOfWork(sessions, self.clock, self.settings.tz)
+
     def viewer(self, user: User) -> Viewer:
         return Viewer(user=user, tz=self.settings.tz, currency=self.settings.currency, signer=self.signer,
                       today=self.today())
@@ -55,5 +63,12 @@ class BotContext:
     def today(self) -> date:
         return self.local_now().date()
 
+    def parse(self, text: str, units: tuple[str, ...] = ()) -> intents.Intent:
+        """One chat message → one intent, read with this deployment's order prefix and input limits; `units`: the
+        products' units a quantity may carry (bot.order_lines.unit_words)."""
+        return intents.parse(text, today=self.today(), order_prefix=self.settings.order_prefix, units=units,
+                             limits=self.settings.limits)
+
     def policy(self) -> Policy:
-        return Policy(rules=self.rules, order_prefix=self.settings.order_prefix, local_today=self.today())
+        return Policy(rules=self.rules, order_prefix=self.settings.order_prefix, local_today=self.today(),
+                      orders_for_others=self.settings.orders_for_other_sales)

@@ -123,8 +123,7 @@ class BotCore:
                 if prompt.expires_at >= uow.now() and msg.text.strip():
                     tok = self.ctx.signer.verify(prompt.token)
                     return ap.decide(turn, tok.target, False, msg.text.strip())
-            intent = it.parse(msg.text, today=self.ctx.today(), order_prefix=self.ctx.settings.order_prefix,
-                              units=order_lines.unit_words(product_units(uow.session)))
+            intent = self.ctx.parse(msg.text, units=order_lines.unit_words(product_units(uow.session)))
             return self._run_intent(turn, intent, msg.text)
 
         return self._handle(msg.platform, msg.external_user_id, msg.event_id, msg.reply_to, deliver_replies, work)
@@ -147,7 +146,7 @@ class BotCore:
                             deliver_replies, work, action.ticket)
 
     def suggest(self, platform: str, external_user_id: str, source: str, query: str) -> list[Option]:
-        uow = UnitOfWork(self.sessions, self.ctx.clock)
+        uow = self.ctx.unit_of_work(self.sessions)
         with uow:
             user = identify(uow.session, platform, external_user_id)
             if user is None:
@@ -155,7 +154,7 @@ class BotCore:
             return og.suggest(Turn(uow, self.ctx, user, platform), source, query)
 
     def home(self, platform: str, external_user_id: str) -> list[Card]:
-        uow = UnitOfWork(self.sessions, self.ctx.clock)
+        uow = self.ctx.unit_of_work(self.sessions)
         with uow:
             user = identify(uow.session, platform, external_user_id)
             if user is None:
@@ -185,7 +184,7 @@ class BotCore:
                 deliver_replies: Deliver, work: Callable[[Turn | None, UnitOfWork], list[Reply]],
                 ticket: CopyTicket | None = None) -> list[Reply]:
         key = f"{platform}:{event_id}"
-        uow = UnitOfWork(self.sessions, self.ctx.clock)
+        uow = self.ctx.unit_of_work(self.sessions)
         error: DomainError | None = None
         recipient = reply_to.recipient if reply_to else None
         try:

@@ -136,7 +136,7 @@ def _history(sessions: sessionmaker[Session], settings: Settings, rng: random.Ra
     starts = sorted(now - timedelta(days=rng.uniform(0.2, 90)) for _ in range(n))
     for at in starts:
         clock = _Clock(at)
-        uow = UnitOfWork(sessions, clock)
+        uow = UnitOfWork(sessions, clock, settings.tz)
         cust_id, sales_id = rng.choice(customers)
         lines = [LineRequest(product_id=pid, quantity=rng.choice([2, 5, 10, 20, 30])) for pid in rng.sample(products, rng.randint(1, 4))]
         local_day = at.astimezone(settings.tz).date()
@@ -162,7 +162,7 @@ def _history(sessions: sessionmaker[Session], settings: Settings, rng: random.Ra
 def _advance(sessions: sessionmaker[Session], settings: Settings, users: dict[str, int], rng: random.Random, number: str,
              at: datetime, now: datetime, fate: float) -> None:
     clock = _Clock(at + timedelta(hours=rng.uniform(1, 20)))
-    uow = UnitOfWork(sessions, clock)
+    uow = UnitOfWork(sessions, clock, settings.tz)
     with uow:
         order = orders.get_order(uow.session, number)
         if fate < 0.06:

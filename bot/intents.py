@@ -78,6 +78,7 @@ class _Ctx:
     today: date
     prefix: str
     units: tuple[str, ...] = ()
+    limits: parsing.Limits = parsing.DEFAULT_LIMITS
 
 
 # ---------------------------------------------------------------- normalisation
@@ -113,12 +114,12 @@ def _date(text: str, c: _Ctx, *, earliest: date | None = None, latest: date | No
     return _read(parsing.calendar_date, text, today=c.today, earliest=earliest, latest=latest, what=what)
 
 
-def _qty(text: str) -> int:
-    return _read(parsing.quantity, text)
+def _qty(text: str, limits: parsing.Limits) -> int:
+    return _read(parsing.quantity, text, maximum=limits.max_quantity)
 
 
-def _amount(text: str) -> Decimal:
-    return _read(parsing.amount, text)
+def _amount(text: str, c: _Ctx) -> Decimal:
+    return _read(parsing.amount, text, maximum=c.limits.max_amount)
 
 
 # ---------------------------------------------------------------- builders
@@ -147,7 +148,7 @@ def _quick_order(m: re.Match[str], c: _Ctx) -> Intent:
         requested = _date(due["d"], c, earliest=c.today, what=N_("the requested date"))
         text = (text[:due.start()] + " " + text[due.end():]).strip()
     try:
-        read = order_lines.read_lines(text, c.units)
+        read = order_lines.read_lines(text, c.units, maximum=c.limits.max_quantity)
     except parsing.InputRefused as e:
         raise _Bad(e.message.msgid, **e.message.params) from None
     except order_lines.MissingPart as gap:
@@ -225,10 +226,10 @@ def _ship(m: re.Match[str], c: _Ctx) -> Intent:
     if not _TRACKING.fullmatch(tracking) or not any(ch.isdigit() for ch in tracking):
         raise _Bad("tracking number '{tracking}' is not valid: letters, digits and dashes (at most 64), with a digit",
                    tracking=tracking)
-    return Ship(_task(m), carrier, tracking, _ship_lines(tail) or None)
+    return Ship(_task(m), carrier, tracking, _ship_lines(tail, c.limits) or None)
 
 
-def _ship_lines(text: str) -> dict[str, int]:
+def _ship_lines(text: str, limits: parsing.Limits) -> dict[str, int]:
     """Per-line quantities, SKU upper-cased: "SKU-001 x5 SKU-002=3"; every word must be one, or _Bad."""
     text = re.sub(r"\s*([=×*])\s*", r"\1", text)  # "SKU-002 = 2", "SKU-002 × 2" → one word per line
     text = re.sub(r"(?<=\S) x\s*(?=[-+]?\d)", "×", text, flags=re.I)  # "SKU-002 x2", "SKU-002 x 2"
@@ -241,14 +242,15 @@ def _ship_lines(text: str) -> dict[str, int]:
         sku = pair["sku"].upper()
         if sku in quantities:
             raise _Bad("{sku} has two quantities; nothing was shipped", sku=sku)
-        quantities[sku] = _qty(pair["q"])
+        quantities[sku] = _qty(pair["q"], limits)
     return quantities
 
 
-def ship_quantities(text: str, *, field: str | None = None) -> dict[str, int]:
+def ship_quantities(text: str, *, field: str | None = None,
+                    limits: parsing.Limits = parsing.DEFAULT_LIMITS) -> dict[str, int]:
     """The same per-line quantities typed into a form box (one or several per line); refused as a whole."""
     try:
-        return _ship_lines(re.sub(r"[,;，；、]", " ", unicodedata.normalize("NFKC", text)))
+        return _ship_lines(re.sub(r"[,;，；、]", " ", unicodedata.normalize("NFKC", text)), limits)
     except _Bad as bad:
         raise parsing.InputRefused(bad.message.msgid, field=field, **bad.message.params) from None
 
@@ -272,7 +274,7 @@ def _payment(m: re.Match[str], c: _Ctx) -> Intent:
     rest = _PAY_REST.fullmatch(m["rest"])
     if rest is None:
         raise _Bad("usage: paid SO-20261122-0007 12000 [on 2026-11-20] [by transfer]")
-    amount, method = _amount(rest["amt"]), rest["method"]
+    amount, method = _amount(rest["amt"], c), rest["method"]
     if method and re.match(r"on\s|于|\d", method, re.I):
         _date(method.split()[0], c)  # a date in the wrong place: say why it cannot be read
         raise _Bad("cannot read '{method}'", method=method)
@@ -412,13 +414,15 @@ def _compiled(prefix: str) -> _Grammar:
     return _Grammar(rules, usage, re.compile(num, re.I), re.compile(task, re.I), prefix)
 
 
-def parse(text: str, *, today: date, order_prefix: str = "SO", units: tuple[str, ...] = ()) -> Intent:
+def parse(text: str, *, today: date, order_prefix: str = "SO", units: tuple[str, ...] = (),
+          limits: parsing.Limits = parsing.DEFAULT_LIMITS) -> Intent:
     """Turn one chat message into one intent. Never raises. `units`: the products' units (箱, 桶, …), which a
-    quantity may carry (`SKU-001 10箱`) besides the common ones."""
+    quantity may carry (`SKU-001 10箱`) besides the common ones; `limits`: the deployment's maximum quantity and
+    amount."""
     s = normalize(text)
     if not s:
         return Help()  # a bare @mention of the bot
-    ctx = _Ctx(today, order_prefix.strip().upper(), units)
+    ctx = _Ctx(today, order_prefix.strip().upper(), units, limits)
     g = _compiled(ctx.prefix)
     for pattern, build in g.rules:
         if m := pattern.fullmatch(s):

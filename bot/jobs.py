@@ -34,7 +34,7 @@ class Jobs:
         self.wake = wake
 
     def _run(self, fn: Callable[[UnitOfWork], int]) -> int:
-        uow = UnitOfWork(self.sessions, self.ctx.clock)
+        uow = self.ctx.unit_of_work(self.sessions)
         try:
             with uow:
                 n = fn(uow)

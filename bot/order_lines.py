@@ -88,7 +88,7 @@ def _unit(raw: str | None) -> str:
     return "" if raw.lower() in GENERIC_UNITS else raw
 
 
-def read_lines(text: str, units: Iterable[str] = ()) -> list[TypedLine]:
+def read_lines(text: str, units: Iterable[str] = (), maximum: int = parsing.QUANTITY_MAX) -> list[TypedLine]:
     g = _grammar(tuple(sorted(set(units))))
     text = re.sub(r"(?<!\S)([x×*])\s+", r"\1", text, flags=re.I)  # "x 10" -> "x10"
     text = g.join_unit.sub(r"\1\2", text)
@@ -106,7 +106,7 @@ def read_lines(text: str, units: Iterable[str] = ()) -> list[TypedLine]:
             if kind == "bare" and words and nxt in ("post", "unit", "bare"):
                 words.append(token)  # a number inside a name: "iPhone 15 x2", "轴承 6204 10"
                 continue
-            quantity, unit = parsing.quantity(m["q"]), _unit(m.groupdict().get("u"))
+            quantity, unit = parsing.quantity(m["q"], maximum=maximum), _unit(m.groupdict().get("u"))
             if kind == "glued":
                 if pending is not None:
                     raise MissingPart("product", pending[2], lines)

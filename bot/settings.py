@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import time
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import secret_key as keys
+from domain import parsing
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "domain" / "default_rules.yaml"
 
@@ -32,6 +34,12 @@ class Settings(BaseSettings):
     # (host and port below, which `ordertalk serve --host/--port` sets). Set it behind a proxy or on a platform.
     public_url: str | None = None
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
+    # What a person may type (domain.parsing): quantities up to max_quantity units, money up to max_amount.
+    max_quantity: int = Field(default=parsing.QUANTITY_MAX, ge=1, le=2_147_483_647)  # order_lines.quantity is INTEGER
+    max_amount: Decimal = Field(default=parsing.AMOUNT_MAX, gt=0, le=Decimal("1000000000000.00"))
+    # A sales person ordering for another sales person's customer: refused, or placed in the owner's name with an
+    # extra approval step for the owner's manager.
+    orders_for_other_sales: Literal["refuse", "owner_manager"] = "refuse"
 
     # server / sandbox
     host: str = "127.0.0.1"
@@ -101,6 +109,10 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def limits(self) -> parsing.Limits:
+        return parsing.Limits(max_quantity=self.max_quantity, max_amount=self.max_amount)
 
     @property
     def slack_enabled(self) -> bool:

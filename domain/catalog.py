@@ -6,7 +6,7 @@ import difflib
 import unicodedata
 from typing import TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from domain.models import Customer, Product
@@ -18,32 +18,37 @@ def _norm(s: str) -> str:
     return unicodedata.normalize("NFKC", s).strip().casefold()
 
 
-def find_customers(session: Session, query: str, limit: int = 10) -> list[Customer]:
-    return _find(session, Customer, Customer.code, Customer.name, query, limit)
+def find_customers(session: Session, query: str, limit: int = 10,
+                   among: ColumnElement[bool] | None = None) -> list[Customer]:
+    """`among`: only customers matching this condition (permissions.customers_visible_to the asker)."""
+    return _find(session, Customer, Customer.code, Customer.name, query, limit, among)
 
 
 def find_products(session: Session, query: str, limit: int = 10) -> list[Product]:
     return _find(session, Product, Product.sku, Product.name, query, limit)
 
 
-def _find(session: Session, model: type[T], code_col: object, name_col: object, query: str, limit: int) -> list[T]:
+def _find(session: Session, model: type[T], code_col: object, name_col: object, query: str, limit: int,
+          among: ColumnElement[bool] | None = None) -> list[T]:
     q = _norm(query)
     if not q:
         return []
-    exact = session.scalars(select(model).where(func.lower(code_col) == q)).all()  # type: ignore[arg-type]
+    scope = among if among is not None else true()
+    exact = session.scalars(select(model).where(func.lower(code_col) == q, scope)).all()  # type: ignore[arg-type]
     if exact:
         return list(exact)
-    like = f"%{q}%"
+    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"  # typed % or _ match only themselves
     hits = session.scalars(
         select(model)
-        .where(or_(func.lower(name_col).like(like), func.lower(code_col).like(like)))  # type: ignore[arg-type]
+        .where(or_(func.lower(name_col).like(like, escape="\\"), func.lower(code_col).like(like, escape="\\")),  # type: ignore[arg-type]
+               scope)
         .order_by(func.length(name_col))  # type: ignore[arg-type]
         .limit(limit)
     ).all()
     if hits:
         return list(hits)
     # Typos and abbreviations: rank every name by similarity (master data is small: hundreds, not millions).
-    everyone = session.scalars(select(model)).all()
+    everyone = session.scalars(select(model).where(scope)).all()
     scored = [(difflib.SequenceMatcher(None, q, _norm(m.name)).ratio(), m) for m in everyone]  # type: ignore[attr-defined]
     scored = [s for s in scored if s[0] >= 0.5]
     scored.sort(key=lambda s: -s[0])

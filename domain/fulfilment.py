@@ -187,6 +187,13 @@ def record_payment(uow: UnitOfWork, order: Order, amount: Decimal, paid_on: date
     if amount <= 0:
         raise ValidationFailed("The amount must be above 0", field="amount")
     order = lock_order(uow, order.id)
+    placed_on, today = uow.local(order.created_at).date(), uow.local_today()
+    if paid_on < placed_on:
+        raise ValidationFailed("The payment date {paid_on} is before order {number} was placed ({placed_on})",
+                               paid_on=paid_on, number=order.number, placed_on=placed_on, field="date")
+    if paid_on > today:
+        raise ValidationFailed("The payment date {paid_on} is after today ({today})", paid_on=paid_on, today=today,
+                               field="date")
     open_ = open_amount(uow.session, order.id)
     if open_ == 0:
         raise ValidationFailed(_nothing_due(order), number=order.number, status=order.state, field="amount",

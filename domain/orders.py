@@ -13,6 +13,7 @@ from domain import approvals, fulfilment, lifecycle, stock
 from domain.audit import Actor, record
 from domain.errors import NotFound, PermissionDenied, ValidationFailed
 from domain.events import OrderCancelled, OrderSubmitted
+from domain.messages import Name
 from domain.models import (
     Channel,
     Customer,
@@ -24,8 +25,14 @@ from domain.models import (
     User,
 )
 from domain.numbering import next_order_number
-from domain.permissions import may_cancel, may_create_orders, may_override_price, may_view_order
-from domain.rules import OrderFacts, RuleSet, plan_steps
+from domain.permissions import (
+    may_cancel,
+    may_create_orders,
+    may_order_for_any_customer,
+    may_override_price,
+    may_view_order,
+)
+from domain.rules import OrderFacts, PlannedStep, RuleSet, Title, plan_steps
 from domain.types import money
 from domain.uow import UnitOfWork
 
@@ -57,6 +64,7 @@ class Policy:
     rules: RuleSet
     order_prefix: str = "SO"
     local_today: date = field(default_factory=date.today)
+    orders_for_others: str = "refuse"  # a sales person ordering for another's customer: "refuse" | "owner_manager"
 
 
 def line_amount(quantity: int, unit_price: Decimal, discount_pct: Decimal) -> Decimal:
@@ -72,10 +80,11 @@ def create_order(uow: UnitOfWork, creator: User, req: OrderRequest, policy: Poli
     customer = s.get(Customer, req.customer_id)
     if customer is None:
         raise NotFound("No such customer")
+    owner_id = req.sales_user_id or _owner_for(s, creator, customer, policy)
     order = Order(
         number=next_order_number(s, policy.order_prefix, policy.local_today),
         customer=customer,
-        sales_user_id=req.sales_user_id or creator.id,
+        sales_user_id=owner_id,
         created_by_id=creator.id,
         requested_date=req.requested_date,
         notes=req.notes,
@@ -113,12 +122,42 @@ def create_order(uow: UnitOfWork, creator: User, req: OrderRequest, policy: Poli
     return order
 
 
+def _owner_for(session: Session, creator: User, customer: Customer, policy: Policy) -> int:
+    """Whose order it is. A sales person orders for their own customers; for another's customer only when the
+    deployment routes such orders (the owner keeps the order, their manager approves it), else refused."""
+    if customer.sales_user_id in (None, creator.id) or may_order_for_any_customer(creator):
+        return creator.id
+    owner = session.get(User, customer.sales_user_id)
+    who = owner.display_name if owner else "—"
+    if policy.orders_for_others != "owner_manager":
+        raise PermissionDenied("{name} is {who}'s customer; you cannot order for them. Ask {who} or a sales manager",
+                               name=Name.of(customer), who=who)
+    if owner is None or owner.manager is None or not owner.manager.active:
+        raise PermissionDenied("{name} is {who}'s customer, and {who} has no manager to approve your order",
+                               name=Name.of(customer), who=who)
+    return owner.id
+
+
+def _owner_manager_step(session: Session, order: Order) -> list[PlannedStep]:
+    """An order placed for another sales person's customer first goes to the owner's manager."""
+    creator = order.created_by
+    if creator is None or order.created_by_id == order.sales_user_id or may_order_for_any_customer(creator):
+        return []
+    manager = order.sales_user.manager
+    if manager is None:
+        return []
+    return [PlannedStep(name="客户负责人的经理审批", name_en="Customer owner's manager", mode="any", roles=(),
+                        users=(manager.username,), reasons=("order_for_another_sales_person",),
+                        reason_titles=(Title(zh="为其他销售的客户下单", en="Order for another sales person's customer"),))]
+
+
 def submit_order(uow: UnitOfWork, order: Order, policy: Policy, actor: Actor) -> None:
     lifecycle.transition(uow, order, OrderStatus.PENDING_APPROVAL, actor, "submitted")
     stock.reserve(uow, order)
     uow.emit(OrderSubmitted(order.id))
     facts = order_facts(uow.session, order)
-    approvals.open_steps(uow, order, plan_steps(policy.rules, facts), actor, policy.local_today)
+    planned = _owner_manager_step(uow.session, order) + plan_steps(policy.rules, facts)
+    approvals.open_steps(uow, order, planned, actor, policy.local_today)
 
 
 def order_facts(session: Session, order: Order) -> OrderFacts:

@@ -50,8 +50,20 @@ def _too_long(raw: str, field: str | None) -> InputRefused:
 _INT = re.compile(r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?")
 
 
-def quantity(text: str | int, *, maximum: int = QUANTITY_MAX, field: str | None = None) -> int:
-    """A positive whole number of units, at most `maximum`: `10`, `1,000`, `１０`, `10.0` (Excel's habit)."""
+@dataclass(frozen=True)
+class Limits:
+    """The deployment's bounds (Settings.max_quantity / max_amount), handed to every reader that needs them."""
+
+    max_quantity: int = QUANTITY_MAX
+    max_amount: Decimal = AMOUNT_MAX
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def quantity(text: str | int, *, maximum: int = QUANTITY_MAX, allow_zero: bool = False, field: str | None = None) -> int:
+    """A positive whole number of units, at most `maximum`: `10`, `1,000`, `１０`, `10.0` (Excel's habit).
+    `allow_zero`: 0 is a valid answer too (a line not shipped this time)."""
     if isinstance(text, bool):
         raise TypeError("a quantity is not a bool")
     raw = str(text)
@@ -67,7 +79,7 @@ def quantity(text: str | int, *, maximum: int = QUANTITY_MAX, field: str | None 
     if len(digits) > len(str(maximum)) or int(digits) > maximum:
         raise InputRefused("quantity '{raw}' is above the limit of {maximum:,}", raw=raw, maximum=maximum, field=field)
     n = int(digits)
-    if n <= 0:
+    if n <= 0 and not allow_zero:
         raise InputRefused("invalid quantity '{raw}': must be above 0", raw=raw, field=field)
     return n
 
@@ -310,6 +322,8 @@ def period(text: str, *, today: date, field: str | None = None) -> Period:
     if m := _QUARTER.fullmatch(s):
         year = int(m["y"]) if m["y"] else today.year
         q = int(m["q"] or m["q2"])
+        if not (YEAR_MIN <= year <= YEAR_MAX):
+            raise _period_refused(raw, field)
         start = date(year, 3 * q - 2, 1)
         return Period(start, _add_months(start, 3) - timedelta(days=1), "quarter")
     if m := _MONTH.fullmatch(s):

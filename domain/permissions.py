@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, false, select, true
 from sqlalchemy.orm import Session
 
-from domain.models import Order, Reservation, Role, ShippingTask, User
+from domain.models import Customer, Order, Reservation, Role, ShippingTask, User
 
 SEE_ALL = (Role.ADMIN, Role.SALES_MANAGER, Role.FINANCE)
 
@@ -35,6 +35,23 @@ def may_view_order(session: Session, user: User, order: Order) -> bool:
         )
         return bool(held_here)
     return False
+
+
+def may_view_customer(user: User, customer: Customer) -> bool:
+    """Managers, finance and admins see every customer; a sales person their own; the warehouse none."""
+    return user.has_role(*SEE_ALL) or (user.has_role(Role.SALES) and customer.sales_user_id == user.id)
+
+
+def customers_visible_to(user: User) -> ColumnElement[bool]:
+    """may_view_customer as a query condition, for searches that must not list what the asker may not see."""
+    if user.has_role(*SEE_ALL):
+        return true()
+    return Customer.sales_user_id == user.id if user.has_role(Role.SALES) else false()
+
+
+def may_order_for_any_customer(user: User) -> bool:
+    """Sales managers and admins place orders for any customer; a sales person for their own customers."""
+    return user.has_role(Role.SALES_MANAGER, Role.ADMIN)
 
 
 def may_create_orders(user: User) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
 from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,9 +13,13 @@ from domain.types import utcnow
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> None:
+    """`clock` says what time it is (UTC); `tz` is the zone people read dates and times in (Settings.timezone)."""
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow,
+                 tz: tzinfo = UTC) -> None:
         self._factory = session_factory
         self.clock = clock
+        self.tz = tz
         self.events: list[Event] = []
         self.session: Session
 
@@ -44,3 +48,9 @@ class UnitOfWork:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def local(self, at: datetime) -> datetime:
+        return at.astimezone(self.tz)
+
+    def local_today(self) -> date:
+        return self.local(self.clock()).date()

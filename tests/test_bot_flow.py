@@ -181,11 +181,11 @@ def test_away_delegates_new_approvals_until_back(ot):
 def test_quick_order_ambiguity_offers_choices(ot):
     build_world(ot.sessions)
     chat = Chat(ot)
-    replies = chat.say("li", "下单 C00 SKU-002 x2")  # C001 and C002 both match "C00"
+    replies = chat.say("wang", "下单 C00 SKU-002 x2")  # C001 and C002 both match "C00" (a manager orders for either)
     card = replies[0]["card"]
     assert card["kind"] == "choices" and len(card["buttons"]) == 2
     pick = next(b for b in card["buttons"] if "C001" in b["label"])
-    assert "SO-20261123-0001" in text_of(chat.click("li", pick["token"]))
+    assert "SO-20261123-0001" in text_of(chat.click("wang", pick["token"]))
 
 
 def test_order_form_submission_and_field_errors(ot):

@@ -175,6 +175,7 @@ def test_statement_files_open_and_links_cannot_be_forged(ot, clock):
     clock.advance(days=31)
     expired = _get(chat, card["data"]["pdf"])
     assert expired.status_code == 403 and "expired" in expired.get_json()["error"]
-    # another sales person may not ask for this customer's statement
-    assert "无权" in text_of(chat.say("amy", "statement C001")) or "may not" in text_of(chat.say("amy", "statement C001"))
+    # another sales person may not ask for this customer's statement, nor learn its name by trying
+    refused = text_of(chat.say("amy", "statement C001"))
+    assert "No customer matches" in refused and "华兴" not in refused and "http" not in refused
 

@@ -31,11 +31,11 @@ def _two_shipped_orders(ot) -> Chat:
 
 STATEMENT = (
     "交易日期,摘要,借方金额,贷方金额,余额,对方户名,附言\n"
-    f"2026-12-01,转账,,\"500.00\",,杭州华兴电子有限公司,货款 {FIRST}\n"  # by order number, partial
-    "2026-12-02,转账,,\"710.00\",,杭州华兴电子有限公司,货款\n"  # by customer + exact amount
-    "2026-12-03,转账,,\"999.00\",,不认识的公司,\n"  # nobody: listed back
-    f"2026-12-04,转账,,\"5,000.00\",,杭州华兴电子有限公司,{FIRST}\n"  # more than open: refused, listed
-    "2026-12-05,手续费,15.00,,,,\n"  # outgoing: ignored
+    f"2026-11-24,转账,,\"500.00\",,杭州华兴电子有限公司,货款 {FIRST}\n"  # by order number, partial
+    "2026-11-25,转账,,\"710.00\",,杭州华兴电子有限公司,货款\n"  # by customer + exact amount
+    "2026-11-26,转账,,\"999.00\",,不认识的公司,\n"  # nobody: listed back
+    f"2026-11-27,转账,,\"5,000.00\",,杭州华兴电子有限公司,{FIRST}\n"  # more than open: refused, listed
+    "2026-11-28,手续费,15.00,,,,\n"  # outgoing: ignored
 )
 
 
@@ -46,9 +46,10 @@ def _paid(ot) -> dict[str, Decimal]:
         return {numbers[oid]: Decimal(total) for oid, total in rows}
 
 
-def test_bank_statement_matches_records_once_and_lists_the_rest(ot):
+def test_bank_statement_matches_records_once_and_lists_the_rest(ot, clock):
     w = build_world(ot.sessions)
     chat = _two_shipped_orders(ot)
+    clock.advance(days=7)  # the statement comes a week later: its lines are not in the future
     with ot.sessions() as s:
         qian = s.get(User, w["fin"])
         s.expunge(qian)
@@ -65,9 +66,10 @@ def test_bank_statement_matches_records_once_and_lists_the_rest(ot):
     assert _paid(ot) == {FIRST: Decimal("500.00"), SECOND: Decimal("710.00")}
 
 
-def test_bank_import_refuses_a_user_without_the_finance_role(ot):
+def test_bank_import_refuses_a_user_without_the_finance_role(ot, clock):
     w = build_world(ot.sessions)
     _two_shipped_orders(ot)
+    clock.advance(days=7)
     with ot.sessions() as s:
         li = s.get(User, w["sales"])
         s.expunge(li)

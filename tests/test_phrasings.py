@@ -116,7 +116,8 @@ def test_statements_by_period_and_the_default_period(ot, clock: Clock) -> None:
     # … and further back when an older receivable is still open
     _shipped_on(chat, clock, datetime(2026, 8, 20, 2, 0, tzinfo=UTC))
     assert period("qian", "对账单 华兴") == "2026年8月20日 – 2026年11月23日"
-    assert "may not see" in text_of(chat.say("amy", "statement 华兴 last month"))  # not her customer
+    refused = text_of(chat.say("amy", "statement 华兴 last month"))  # not her customer: not even its name
+    assert "No customer matches" in refused and "杭州" not in refused
 
 
 def test_low_stock_on_demand_each_sees_their_own_warehouse(ot) -> None:
@@ -175,10 +176,11 @@ def test_half_understood_says_what_is_missing_and_the_example_works(ot) -> None:
 def test_a_choice_keeps_the_units_and_the_requested_date_typed(ot) -> None:
     build_world(ot.sessions)
     chat = Chat(ot)
-    card = _card(chat.say("li", "下单 C00 SKU-001 10盒 交期 12-10"))  # C001 and C002 both match "C00"
+    # C001 and C002 both match "C00" for a manager (a sales person finds only their own customers)
+    card = _card(chat.say("wang", "下单 C00 SKU-001 10盒 交期 12-10"))
     assert card["kind"] == "choices"
     pick = next(b for b in card["buttons"] if "C001" in b["label"])
-    assert "SO-20261123-0001" in text_of(chat.click("li", pick["token"]))
+    assert "SO-20261123-0001" in text_of(chat.click("wang", pick["token"]))
     assert _orders(ot) == [("SO-20261123-0001", "C001", date(2026, 12, 10), [("SKU-001", 10)])]
 
 

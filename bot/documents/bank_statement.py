@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import PurePath
 
 from bot.documents.fmt import format_money, money
@@ -31,6 +32,7 @@ from bot.documents.model import (
     Unmatched,
     UnmatchedReason,
 )
+from domain import parsing
 
 # Header names, compared after normalisation (NFKC, lower case, no spaces, no "(元)" style suffix).
 DATE_HEADERS = ("交易日期", "日期", "记账日期", "入账日期", "交易时间", "date", "transactiondate",
@@ -108,61 +110,78 @@ def _columns(row: Sequence[object]) -> tuple[_Columns | None, list[str]]:
 # --------------------------------------------------------------------------- cell parsing
 
 
-def parse_amount(value: object) -> Decimal | None:
+def parse_amount(value: object, maximum: Decimal = parsing.AMOUNT_MAX) -> Decimal | None:
     """'¥12,800.00' → Decimal('12800.00'); '(1,000.00)' and '-1,000' → negative; blank → None.
 
-    Raises ValueError for text that is not an amount."""
+    The magnitude is read by domain.parsing.amount (at most 2 decimals, at most `maximum`, no exponent, NaN or
+    Infinity, `12.000,50` refused as ambiguous). Raises ValueError with the reason for text that is not an amount."""
     if value is None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"not an amount: {value!r}")
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):  # from an XLSX cell: repr() is the shortest exact decimal
-        return money(Decimal(repr(value)))
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if isinstance(value, float):  # an XLSX number: repr() is the shortest exact decimal
+        if not math.isfinite(value) or abs(value) > maximum:
+            raise ValueError(f"not an amount, or above the limit of {maximum:,.2f}: {value!r}")
+        exact = Decimal(repr(value))
+        cents = money(exact)
+        if abs(exact - cents) > _FLOAT_NOISE:  # 0.1 + 0.2 is 0.30, but 100.129 is three decimals
+            raise ValueError(f"amount {value!r} has more than 2 decimals")
+        text = str(cents)
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip()
     if not text or text in {"-", "--"}:
         return None
     negative = False
     if text.startswith("(") and text.endswith(")"):
-        negative, text = True, text[1:-1]
-    text = re.sub(r"(?i)^(rmb|cny)|(?i:rmb|cny)$|[¥$,\s元]", "", text)
+        negative, text = True, text[1:-1].strip()
     if text.endswith("-"):
-        negative, text = True, text[:-1]
+        negative, text = True, text[:-1].strip()
+    elif text.startswith("-"):
+        negative, text = True, text[1:].strip()
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {value!r}") from None
-    if not amount.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
+        amount = parsing.amount(text, maximum=maximum, allow_zero=True)
+    except parsing.InputRefused as e:
+        raise ValueError(str(e)) from None
     return -amount if negative else amount
 
 
+_FLOAT_NOISE = Decimal("0.000001")
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
 _COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s*\d{2}:?\d{2}(?::?\d{2})?)?$")
 
 
 def parse_date(value: object) -> date | None:
     """Year-first dates only (2024-03-05, 2024/3/5, 2024.03.05, 2024年3月5日, 20240305, with an optional
-    time); day/month order is never guessed. Returns None when it is not such a date."""
+    time); day/month order is never guessed. Returns None when it is not such a date; raises ValueError with
+    the reason for a real date outside the years domain.parsing accepts (0001-01-01 is no bank line)."""
     if isinstance(value, datetime):
-        return value.date()
+        return _bounded_date(value.date())
     if isinstance(value, date):
-        return value
+        return _bounded_date(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if 20000 < value < 80000:  # an Excel serial date in a cell without date format
-            return date(1899, 12, 30) + timedelta(days=int(value))
-        value = str(int(value)) if float(value).is_integer() else str(value)
+            return _bounded_date(date(1899, 12, 30) + timedelta(days=int(value)))
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        value = str(value)
     text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    if len(text) > 40:
+        return None
     m = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text)
     if not m:
         return None
     try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        found = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         return None
+    return _bounded_date(found)
+
+
+def _bounded_date(found: date) -> date:
+    try:
+        return parsing.calendar_date(found.isoformat(), today=found)
+    except parsing.InputRefused as e:
+        raise ValueError(str(e)) from None
 
 
 def _text(value: object) -> str:
@@ -243,7 +262,7 @@ def _direction(value: object) -> str | None:
     return None
 
 
-def parse_bank_statement(data: bytes, filename: str) -> list[BankLine]:
+def parse_bank_statement(data: bytes, filename: str, max_amount: Decimal = parsing.AMOUNT_MAX) -> list[BankLine]:
     """Read the incoming payments of a bank statement export (.csv/.txt or .xlsx/.xlsm).
 
     Columns are found by header name (Chinese or English); CSV may be UTF-8 (with or without BOM) or
@@ -270,7 +289,10 @@ def parse_bank_statement(data: bytes, filename: str) -> list[BankLine]:
         if not any(_text(v) for v in row):
             continue
         raw_date = _cell(row, cols.date)
-        txn_date = parse_date(raw_date)
+        try:
+            txn_date = parse_date(raw_date)
+        except ValueError as exc:
+            raise ValueError(f"bank statement {filename!r}, row {offset}: {exc}") from None
         if txn_date is None:
             joined = " ".join(_text(v) for v in row).lower()
             if any(word in joined for word in _SUMMARY_WORDS) or not _text(raw_date):
@@ -278,7 +300,7 @@ def parse_bank_statement(data: bytes, filename: str) -> list[BankLine]:
             raise ValueError(f"bank statement {filename!r}, row {offset}: cannot read the date {raw_date!r} "
                              "(expected year first, e.g. 2024-03-05)")
         try:
-            amount = _incoming_amount(row, cols)
+            amount = _incoming_amount(row, cols, max_amount)
         except ValueError as exc:
             raise ValueError(f"bank statement {filename!r}, row {offset}: {exc}") from None
         if amount is None or amount <= 0:
@@ -289,11 +311,11 @@ def parse_bank_statement(data: bytes, filename: str) -> list[BankLine]:
     return lines
 
 
-def _incoming_amount(row: Sequence[object], cols: _Columns) -> Decimal | None:
+def _incoming_amount(row: Sequence[object], cols: _Columns, maximum: Decimal) -> Decimal | None:
     """The amount received on this row; None or ≤ 0 for an outgoing or empty row."""
     if cols.credit is not None:  # separate 贷方/收入 column: only it counts
-        return parse_amount(_cell(row, cols.credit))
-    amount = parse_amount(_cell(row, cols.amount))
+        return parse_amount(_cell(row, cols.credit), maximum)
+    amount = parse_amount(_cell(row, cols.amount), maximum)
     if amount is None:
         return None
     if cols.direction is not None:
@@ -302,7 +324,7 @@ def _incoming_amount(row: Sequence[object], cols: _Columns) -> Decimal | None:
             return None
         if direction == "credit":
             return abs(amount)
-    if cols.debit is not None and parse_amount(_cell(row, cols.debit)):
+    if cols.debit is not None and parse_amount(_cell(row, cols.debit), maximum):
         return None
     return amount  # a signed amount: negative is outgoing
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -14,13 +13,14 @@ from bot.cards.common import link_button
 from bot.cards.fulfilment import SHIP_ALL, SHIP_LINES, SHIP_MODE, receivables_digest_card, shipping_task_card
 from bot.cards.model import Button, Card, Field, LineTable, Reply, Tone
 from bot.handlers.base import Turn
+from bot.handlers.inputs import Form, bounded, row_id
 from bot.i18n.labels import carrier_label
-from domain import approvals, carriers, fulfilment, orders, parsing
+from domain import approvals, carriers, fulfilment, orders
 from domain.catalog import find_customers
 from domain.errors import NotFound, PermissionDenied
 from domain.messages import N_
-from domain.models import Order, OrderLine, OrderStatus, Product, Receivable, Role, User
-from domain.permissions import SEE_ALL, may_record_payment
+from domain.models import Order, OrderLine, OrderStatus, Payment, Product, Receivable, Role, Shipment, User
+from domain.permissions import SEE_ALL, customers_visible_to, may_record_payment
 
 TASK_PAGE = 5
 
@@ -59,6 +59,8 @@ def claim_by_ref(turn: Turn, ref: str) -> list[Reply]:
 
 
 def _ship(turn: Turn, task_id: int, carrier: str, tracking: str, quantities: dict[int, int] | None) -> list[Reply]:
+    carrier = bounded(carrier.strip(), Shipment.carrier, field="carrier", label=N_("carrier"))
+    tracking = bounded(tracking.strip(), Shipment.tracking_no, field="tracking", label=N_("tracking number"))
     shipment = fulfilment.ship(turn.uow, task_id, turn.user, carrier, tracking, quantities, turn.actor, turn.ctx.today())
     order = turn.uow.session.get(Order, shipment.order_id)
     assert order is not None
@@ -88,43 +90,45 @@ def ship_by_text(turn: Turn, intent: it.Ship) -> list[Reply]:
     return _ship(turn, task.id, intent.carrier, intent.tracking, quantities)
 
 
-_ZERO = re.compile(r"\s*0+(?:\.0*)?\s*")
-
-
 def ship_from_form(turn: Turn, task_id: int, inputs: dict[str, str]) -> list[Reply]:
     """The ship form: carrier, tracking number, and either a number per line (0 or empty: not this time) or, on a
     task with more lines than a form shows, "everything left" vs a typed list of lines (see shipping_task_card)."""
     task = fulfilment.get_task(turn.uow.session, task_id)
-    carrier = inputs.get("carrier", "").strip()
+    form = Form(turn, inputs)
+    carrier = form.raw("carrier")
     carrier = carriers.canonical(carrier) or carrier
     quantities: dict[int, int] = {}
     per_line = False  # some line was given a number: the lines left out ship nothing this time
-    for k, v in inputs.items():
-        if k.startswith("qty_") and k[4:].isdigit() and v.strip() != "":
-            per_line = True
-            if not _ZERO.fullmatch(v):
-                quantities[int(k[4:])] = parsing.quantity(v, field=k)
+    for name in inputs:
+        line_id = row_id(name.removeprefix("qty_")) if name.startswith("qty_") else None
+        if line_id is None or not form.raw(name):
+            continue  # not a line of ours (an id no column holds is none), or left empty
+        per_line = True
+        qty = form.quantity(name, allow_zero=True)  # the bounded reader: 1.9, 1e600000 and -1 are refused
+        if qty:
+            quantities[line_id] = qty
     if SHIP_MODE in inputs:
-        listed = inputs.get(SHIP_LINES, "").strip()
+        listed = form.raw(SHIP_LINES)
         if inputs[SHIP_MODE] == SHIP_ALL:
             if listed:
                 return turn.error("You chose 'everything left' and also listed quantities: pick one; nothing was shipped",
                                   field=SHIP_LINES)
-            return _ship(turn, task_id, carrier, inputs.get("tracking", ""), None)
+            return _ship(turn, task_id, carrier, form.raw("tracking"), None)
         if not listed:
             return turn.error("List the lines to ship, e.g. SKU-001 x5", field=SHIP_LINES)
         by_sku = {r.line.product.sku.upper(): r.order_line_id for r in fulfilment.task_lines(turn.uow.session, task)}
         per_line = True
-        for sku, qty in it.ship_quantities(listed, field=SHIP_LINES).items():
+        for sku, qty in it.ship_quantities(listed, field=SHIP_LINES, limits=turn.ctx.settings.limits).items():
             if sku not in by_sku:
                 return turn.error("{sku} is not part of {ref}; nothing was shipped", field=SHIP_LINES, sku=sku,
                                   ref=task.ref)
             quantities[by_sku[sku]] = qty
-    return _ship(turn, task_id, carrier, inputs.get("tracking", ""), quantities if per_line else None)
+    return _ship(turn, task_id, carrier, form.raw("tracking"), quantities if per_line else None)
 
 
 def _pay(turn: Turn, order: Order, amount: Decimal, on: date | None, method: str | None) -> list[Reply]:
-    fulfilment.record_payment(turn.uow, order, amount, on or turn.ctx.today(), method or "", turn.user, turn.actor)
+    method = bounded((method or "").strip(), Payment.method, field="method", label=N_("payment method"))
+    fulfilment.record_payment(turn.uow, order, amount, on or turn.ctx.today(), method, turn.user, turn.actor)
     left = fulfilment.open_amount(turn.uow.session, order.id)
     v = turn.viewer
     return turn.text("Recorded {amount} for {number}; open {left}", amount=v.money(amount), number=order.number, left=v.money(left))
@@ -138,11 +142,10 @@ def pay_from_form(turn: Turn, order_id: int, inputs: dict[str, str]) -> list[Rep
     order = turn.uow.session.get(Order, order_id)
     if order is None:
         raise NotFound("No such order")
-    try:
-        amount = Decimal(inputs.get("amount", "").replace(",", "").strip())
-    except InvalidOperation:
-        return turn.error("That is not an amount", field="amount")
-    return _pay(turn, order, amount, None, inputs.get("method"))
+    form = Form(turn, inputs)
+    amount = form.amount("amount")
+    on = form.date("date", latest=turn.ctx.today(), what=N_("the payment date"))
+    return _pay(turn, order, amount, on, form.raw("method"))
 
 
 def _receivable(turn: Turn, rid: int) -> Receivable:
@@ -156,11 +159,10 @@ def _receivable(turn: Turn, rid: int) -> Receivable:
 
 def promise(turn: Turn, rid: int, inputs: dict[str, str]) -> list[Reply]:
     r = _receivable(turn, rid)
-    try:  # the field shows the reader's date format; every format the parser reads is accepted
-        d = parsing.calendar_date(inputs.get("date", ""), today=turn.ctx.today(), earliest=turn.ctx.today(),
-                                  field="date", what=N_("the promised payment date"))
-    except parsing.InputRefused as e:
-        return turn.refuse(e.message, "date")
+    # the field shows the reader's date format; every format the parser reads is accepted
+    d = Form(turn, inputs).date("date", earliest=turn.ctx.today(), what=N_("the promised payment date"))
+    if d is None:
+        return turn.error("Fill in the promised payment date", field="date")
     r.promised_date = d
     return turn.text("Promised date {d} noted; no reminders for {number} until then", d=d, number=r.order.number)
 
@@ -173,12 +175,12 @@ def snooze(turn: Turn, rid: int) -> list[Reply]:
 
 def statement(turn: Turn, query: str, start: date | None, end: date | None) -> list[Reply]:
     s = turn.uow.session
-    found = find_customers(s, query)
+    found = find_customers(s, query, among=customers_visible_to(turn.user))
+    if not found:
+        return turn.error("No customer matches '{query}'", query=query)
     if len(found) != 1:
         return turn.error("'{query}' matches {count} customers; use the code", query=query, count=len(found))
     c = found[0]
-    if not (turn.user.has_role(*SEE_ALL) or c.sales_user_id == turn.user.id):
-        return turn.error("You may not see {name}'s statement", name=turn.viewer.name(c))
     today = turn.ctx.today()
     end = end or today
     start = start or _default_start(turn, c.id, today)

@@ -5,24 +5,28 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 
 from bot import intents as it
 from bot import order_lines
 from bot.cards.model import Button, Card, Input, Option, Reply, Tone
 from bot.handlers.base import Turn
+from bot.handlers.inputs import Form, row_id
 from bot.i18n.labels import unit_label
 from bot.records import PendingPrompt
 from bot.tokens import ActionToken
-from domain import parsing
 from domain.catalog import find_customers, find_products, product_units
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.messages import N_
 from domain.models import Channel, Customer, Order, Product
 from domain.orders import LineRequest, OrderRequest, create_order, recent_duplicate
-from domain.permissions import may_create_orders, sees_prices
+from domain.permissions import (
+    customers_visible_to,
+    may_create_orders,
+    may_order_for_any_customer,
+    sees_prices,
+)
 
 FORM_LINES = 5
 
@@ -50,7 +54,7 @@ def order_form(turn: Turn) -> list[Reply]:
 
 def quick_order(turn: Turn, intent: it.QuickOrder, original: str) -> list[Reply]:
     s = turn.uow.session
-    customers = find_customers(s, intent.customer_query)
+    customers = find_customers(s, intent.customer_query, among=_orderable(turn))
     if len(customers) != 1:
         return _choices(turn, "customer", intent.customer_query, customers, original, 0)
     picked: list[LineRequest] = []
@@ -68,6 +72,13 @@ def quick_order(turn: Turn, intent: it.QuickOrder, original: str) -> list[Reply]
         picked.append(LineRequest(product_id=p.id, quantity=qty))
     return _place(turn, OrderRequest(customer_id=customers[0].id, lines=picked, requested_date=intent.requested,
                                      channel=_channel(turn)))
+
+
+def _orderable(turn: Turn) -> ColumnElement[bool] | None:
+    """The customers this person may order for: their own, or any when the setting routes such orders."""
+    if turn.ctx.settings.orders_for_other_sales == "owner_manager" or may_order_for_any_customer(turn.user):
+        return None
+    return customers_visible_to(turn.user)
 
 
 def _channel(turn: Turn) -> Channel:
@@ -103,8 +114,7 @@ def choose(turn: Turn, tok: ActionToken) -> list[Reply]:
     prompt = s.get(PendingPrompt, turn.user.id)
     if prompt is None or prompt.kind != "quick_order" or prompt.expires_at < turn.uow.now():
         return turn.error("This choice has expired; please place the order again")
-    parsed = it.parse(prompt.token, today=turn.ctx.today(), order_prefix=turn.ctx.settings.order_prefix,
-                      units=order_lines.unit_words(product_units(s)))
+    parsed = turn.ctx.parse(prompt.token, units=order_lines.unit_words(product_units(s)))
     if not isinstance(parsed, it.QuickOrder):
         return turn.error("This choice has expired; please place the order again")
     model = Customer if tok.arg == "c" else Product
@@ -121,43 +131,37 @@ def choose(turn: Turn, tok: ActionToken) -> list[Reply]:
 
 def submit_form(turn: Turn, inputs: dict[str, str]) -> list[Reply]:
     s = turn.uow.session
-    cq = (inputs.get("customer") or "").strip()
-    customer = s.get(Customer, int(cq)) if cq.isdigit() else None
+    form = Form(turn, inputs)
+    cq = form.raw("customer")
+    cid = row_id(cq)
+    customer = s.get(Customer, cid) if cid is not None else None
     if customer is None:
-        found = find_customers(s, cq) if cq else []
+        found = find_customers(s, cq, among=_orderable(turn)) if cq else []
         if len(found) != 1:
             return turn.error("Pick one customer", field="customer")
         customer = found[0]
     lines: list[LineRequest] = []
     for i in range(1, FORM_LINES + 1):
-        pq = (inputs.get(f"product_{i}") or "").strip()
-        qs = (inputs.get(f"qty_{i}") or "").strip()
-        if not pq and not qs:
+        pq = form.raw(f"product_{i}")
+        qty = form.quantity(f"qty_{i}")
+        if not pq and qty is None:
             continue
-        product = s.get(Product, int(pq)) if pq.isdigit() else None
+        pid = row_id(pq)
+        product = s.get(Product, pid) if pid is not None else None
         if product is None:
             found = find_products(s, pq) if pq else []
             if len(found) != 1:
                 return turn.error("Line {i}: pick one product", field=f"product_{i}", i=i)
             product = found[0]
-        try:
-            qty = int(Decimal(qs))
-            if qty <= 0 or Decimal(qs) != qty:
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            return turn.error("Line {i}: quantity must be a whole number above 0", field=f"qty_{i}", i=i)
+        if qty is None:
+            return turn.error("Line {i}: fill in the quantity", field=f"qty_{i}", i=i)
         lines.append(LineRequest(product_id=product.id, quantity=qty))
     if not lines:
         return turn.error("Fill in at least one product line", field="product_1")
-    requested = None
-    if inputs.get("requested_date"):
-        try:  # the field shows the reader's date format; every format the parser reads is accepted
-            requested = parsing.calendar_date(inputs["requested_date"], today=turn.ctx.today(), earliest=turn.ctx.today(),
-                                              field="requested_date", what=N_("the requested date"))
-        except parsing.InputRefused as e:
-            return turn.refuse(e.message, "requested_date")
+    # the field shows the reader's date format; every format the parser reads is accepted
+    requested = form.date("requested_date", earliest=turn.ctx.today(), what=N_("the requested date"))
     return _place(turn, OrderRequest(customer_id=customer.id, lines=lines, requested_date=requested,
-                                     notes=(inputs.get("notes") or "").strip(), channel=_channel(turn)))
+                                     notes=form.raw("notes"), channel=_channel(turn)))
 
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
@@ -225,7 +229,9 @@ def confirm_again(turn: Turn) -> list[Reply]:
 def suggest(turn: Turn, source: str, query: str) -> list[Option]:
     s = turn.uow.session
     if source == "customers":
-        items = find_customers(s, query) if query.strip() else list(s.scalars(select(Customer).order_by(Customer.code).limit(20)))
+        scope = _orderable(turn)
+        items = (find_customers(s, query, among=scope) if query.strip() else
+                 list(s.scalars(select(Customer).where(true() if scope is None else scope).order_by(Customer.code).limit(20))))
         return [Option(value=str(c.id), label=f"{c.code} {turn.viewer.name(c)}") for c in items[:50]]
     if source == "products":
         items = find_products(s, query) if query.strip() else list(s.scalars(select(Product).order_by(Product.sku).limit(20)))

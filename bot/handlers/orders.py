@@ -12,7 +12,7 @@ from domain.audit import timeline
 from domain.catalog import find_customers, find_products
 from domain.fulfilment import order_balance
 from domain.models import Role, Stock, Warehouse
-from domain.permissions import SEE_ALL
+from domain.permissions import SEE_ALL, customers_visible_to
 
 
 def show_order(turn: Turn, number: str) -> list[Reply]:
@@ -30,15 +30,15 @@ def my_orders(turn: Turn) -> list[Reply]:
 
 def show_customer(turn: Turn, query: str) -> list[Reply]:
     s = turn.uow.session
-    found = find_customers(s, query)
+    if not turn.user.has_role(*SEE_ALL, Role.SALES):
+        return turn.error("Customer details are for sales, managers and finance")
+    found = find_customers(s, query, among=customers_visible_to(turn.user))  # never list what the asker may not see
     if not found:
         return turn.error("No customer matches '{query}'", query=query)
     if len(found) > 1:
         names = turn.texts.join(turn.viewer.customer(c) for c in found[:8])
         return turn.text("Several customers match; use the code: {names}", names=names)
     c = found[0]
-    if not (turn.user.has_role(*SEE_ALL) or c.sales_user_id == turn.user.id):
-        return turn.error("You may not view customer {name}", name=turn.viewer.name(c))
     v = turn.viewer
     open_orders = orders.open_orders_of_customer(s, c.id)
     card = order_list_card(v.customer(c), open_orders, v, turn.t("No open orders"))

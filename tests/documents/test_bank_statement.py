@@ -110,7 +110,7 @@ def test_xlsx_bank_statement() -> None:
         ("交易日期,金额\n2024-01-01,100\n".encode(), "a.csv", "memo or payer"),
         (b"", "empty.csv", "no header row"),
         ("交易日期,金额,摘要\n01/02/2024,100,x\n".encode(), "a.csv", "row 2"),
-        ("交易日期,金额,摘要\n2024-01-02,一百元,x\n".encode(), "a.csv", "not an amount"),
+        ("交易日期,金额,摘要\n2024-01-02,一百元,x\n".encode(), "a.csv", "invalid amount"),
         (b"\x89PNG....", "a.xlsx", "not a readable .xlsx"),
         (b"whatever", "a.xls", ".xls files are not supported"),
         (b"whatever", "a.pdf", "unsupported file type"),

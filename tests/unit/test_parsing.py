@@ -34,6 +34,12 @@ def test_quantities_refused_with_the_reason(text: str, says: str) -> None:
     assert says in en(e.value) and zh(e.value) and e.value.details["field"] == "qty"
 
 
+def test_zero_quantity_only_when_allowed() -> None:
+    assert quantity("0", allow_zero=True, field="qty_1") == 0
+    with pytest.raises(InputRefused):
+        quantity("-0", allow_zero=True)
+
+
 def test_quantity_maximum_is_the_callers() -> None:
     assert quantity("50", maximum=50) == 50
     with pytest.raises(InputRefused):
@@ -151,7 +157,8 @@ def test_previous_periods_compare_like_with_like() -> None:
     assert period("近30天", today=TODAY).previous() == Period(date(2026, 10, 4), date(2026, 11, 2), "days")
 
 
-@pytest.mark.parametrize("text", ["someday", "2026-13", "0001-01-01 9999-12-31", "11-15 至 2026-11-01", "近0天"])
+@pytest.mark.parametrize("text", ["someday", "2026-13", "0001-01-01 9999-12-31", "11-15 至 2026-11-01", "近0天",
+                                  "0000q1", "9999Q4", "1999 q2"])
 def test_periods_refused(text: str) -> None:
     with pytest.raises(InputRefused):
         period(text, today=TODAY)
