@@ -5,8 +5,6 @@ The link's signature is the permission (see bot.links); the handler that produce
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +13,8 @@ from bot import document_sources
 from bot.context import BotContext
 from bot.documents import render_delivery_note_pdf, render_statement_pdf, render_statement_xlsx
 from bot.links import BadLink
+from domain import parsing
+from domain.messages import N_
 from domain.models import Customer
 
 PDF = "application/pdf"
@@ -51,10 +51,13 @@ def documents_blueprint(ctx: BotContext, sessions: sessionmaker[Session]) -> Blu
         if fmt not in ("pdf", "xlsx"):
             abort(404)
         lang = check(f"/documents/statement/{code}")
-        try:
-            start, end = date.fromisoformat(request.args["start"]), date.fromisoformat(request.args["end"])
-        except (KeyError, ValueError):
-            abort(400, description="start and end must be YYYY-MM-DD")
+        if "start" not in request.args or "end" not in request.args:
+            abort(400, description="start and end are required (YYYY-MM-DD)")
+        # Signed by us, but read as strictly as anything typed: years 2000–2099, the end not before the start.
+        # A refusal is a ValidationFailed, which the app answers with 400 and the reason.
+        start = parsing.calendar_date(request.args["start"], today=ctx.today(), field="start")
+        end = parsing.calendar_date(request.args["end"], today=ctx.today(), earliest=start, field="end",
+                                    what=N_("the end date"))
         with sessions() as s:
             customer = s.scalar(select(Customer).where(Customer.code == code))
             if customer is None:

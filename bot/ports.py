@@ -30,6 +30,26 @@ def _clean_text(value: str) -> str:
     return _SURROGATE.sub("\ufffd", _CONTROL.sub("", value))
 
 
+MAX_TEXT = 4000  # a chat message longer than this is no command and no reason anyone types: the rest is dropped
+MAX_INPUTS, MAX_INPUT_NAME, MAX_INPUT_VALUE = 50, 64, 4000  # far above any form we send; refused beyond (4xx)
+MAX_TOKEN = 300
+
+
+def _message_text(value: str) -> str:
+    return _clean_text(value[:MAX_TEXT])
+
+
+def _inputs(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > MAX_INPUTS:
+        raise ValueError(f"more than {MAX_INPUTS} form inputs")
+    for name, text in value.items():
+        if len(name) > MAX_INPUT_NAME:
+            raise ValueError(f"a form input name has more than {MAX_INPUT_NAME} characters")
+        if len(text) > MAX_INPUT_VALUE:
+            raise ValueError(f"form input {name!r} is longer than {MAX_INPUT_VALUE} characters")
+    return value
+
+
 def _platform_id(value: str) -> str:
     if not value or len(value) > 128 or _CONTROL.search(value) or _SURROGATE.search(value):
         raise ValueError("not a platform id (empty, too long, or with control characters)")
@@ -45,14 +65,16 @@ def _event_key(value: str) -> str:
 
 
 CleanText = Annotated[str, AfterValidator(_clean_text)]
+MessageText = Annotated[str, AfterValidator(_message_text)]
 PlatformId = Annotated[str, AfterValidator(_platform_id)]
 EventKey = Annotated[str, AfterValidator(_event_key)]
+Inputs = Annotated[dict[CleanText, CleanText], AfterValidator(_inputs)]
 
 
 class ReplyTarget(BaseModel):
     """Where replies to an inbound event go when they travel through the outbox."""
 
-    recipient: str  # platform user id, or chat / channel id when kind == "group"
+    recipient: PlatformId  # platform user id, or chat / channel id when kind == "group"
     kind: Literal["user", "group"] = "user"
     thread: str | None = None  # Slack thread_ts for mentions
     ephemeral_user: str | None = None  # Slack: show only to this user in `recipient` channel
@@ -64,7 +86,7 @@ class ReplyTarget(BaseModel):
 class InboundMessage(BaseModel):
     platform: str  # "slack" | "dingtalk" | "wecom" | "console"
     external_user_id: PlatformId
-    text: CleanText
+    text: MessageText
     event_id: EventKey
     reply_to: ReplyTarget | None = None
     display_name: str | None = None
@@ -83,9 +105,9 @@ class CopyTicket(BaseModel):
 class InboundAction(BaseModel):
     platform: str
     external_user_id: PlatformId
-    token: CleanText
+    token: Annotated[CleanText, Field(max_length=MAX_TOKEN)]
     event_id: EventKey
-    inputs: dict[CleanText, CleanText] = Field(default_factory=dict)
+    inputs: Inputs = Field(default_factory=dict)
     reply_to: ReplyTarget | None = None
     ticket: CopyTicket | None = None
 

@@ -23,13 +23,29 @@ def _bad(message: str, status: int = 400) -> tuple[Response, int]:
     return jsonify({"error": message}), status
 
 
+def _json_body() -> Any:
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:  # JSON nested thousands deep
+        return None
+
+
+def _user_number(raw: Any) -> int | None:
+    """A user id as JSON or a query string sends it: a positive integer that fits the column, nothing else
+    (not a bool, not 1e400 — which json reads as infinity — nor a 400-digit number)."""
+    if isinstance(raw, str) and raw.isascii() and raw.isdecimal() and len(raw) <= 9:
+        raw = int(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < 2**31:
+        return raw
+    return None
+
+
 def sandbox_blueprint(core: BotCorePort, sessions: sessionmaker[Session], tz: ZoneInfo | None = None) -> Blueprint:
     bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
     def user_id(raw: Any) -> int | None:
-        try:
-            uid = int(raw)
-        except (TypeError, ValueError):
+        uid = _user_number(raw)
+        if uid is None:
             return None
         with sessions() as s:
             return uid if s.get(User, uid) is not None else None
@@ -48,7 +64,7 @@ def sandbox_blueprint(core: BotCorePort, sessions: sessionmaker[Session], tz: Zo
 
     @bp.post("/api/messages")
     def messages():  # type: ignore[no-untyped-def]
-        body = request.get_json(silent=True)
+        body = _json_body()
         if not isinstance(body, dict) or not isinstance(body.get("text"), str):
             return _bad("expected JSON {\"user\": ID, \"text\": \"...\"}")
         uid = user_id(body.get("user"))
@@ -61,7 +77,7 @@ def sandbox_blueprint(core: BotCorePort, sessions: sessionmaker[Session], tz: Zo
 
     @bp.post("/api/actions")
     def actions():  # type: ignore[no-untyped-def]
-        body = request.get_json(silent=True)
+        body = _json_body()
         if not isinstance(body, dict) or not isinstance(body.get("token"), str):
             return _bad("expected JSON {\"user\": ID, \"token\": \"...\", \"inputs\": {...}}")
         uid = user_id(body.get("user"))

@@ -53,7 +53,7 @@ def _read_json() -> Any:
         raise MalformedPayload("body too large")
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise MalformedPayload("body is not JSON") from None
 
 

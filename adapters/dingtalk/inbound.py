@@ -6,10 +6,13 @@ produce the same event ids and a redelivery over either is recognised by the cor
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 from typing import Any
+
+from pydantic import ValidationError
 
 from bot.ports import InboundAction, InboundMessage, ReplyTarget
 from bot.tokens import BadToken, TokenSigner
@@ -130,7 +133,7 @@ def _json_field(body: dict[str, Any], key: str) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise MalformedPayload(f"card callback {key} is not JSON") from None
     if not isinstance(value, dict):
         raise MalformedPayload(f"card callback {key} is not a JSON object")
@@ -153,6 +156,16 @@ def _flatten_inputs(params: dict[str, Any]) -> dict[str, str]:
     return {_clean(k): _clean(v) for k, v in inputs.items()}
 
 
+def card_event_id(out_track_id: str, user_id: str, token: str, inputs: dict[str, str]) -> str:
+    """One click, one key. A card callback carries no click id of its own, and one card takes many clicks: a
+    colleague's on the same group card, a second partial shipment from the same task card. So the key covers the
+    card, who clicked, which button (the token names action, target and version) and what the form held. A
+    redelivery of one click repeats all of these, whichever transport and Stream messageId it comes under (DingTalk
+    re-pushes an unacknowledged frame, not always under the same messageId), and so does a double tap."""
+    click = json.dumps([out_track_id, user_id, token, sorted(inputs.items())])  # ASCII: even a lone surrogate encodes
+    return "dingtalk:card:" + hashlib.sha256(click.encode()).hexdigest()[:40]
+
+
 def parse_card_callback(body: Any) -> InboundAction:
     """A card button/form callback (HTTP body or decoded Stream `data`) → InboundAction."""
     if not isinstance(body, dict):
@@ -170,14 +183,19 @@ def parse_card_callback(body: Any) -> InboundAction:
     token = params.get(TOKEN_PARAM)
     if not isinstance(token, str) or not token:
         raise MalformedPayload("card callback without a token parameter")
-    return InboundAction(
-        platform=PLATFORM,
-        external_user_id=user_id,
-        token=token,
-        inputs=_flatten_inputs(params),
-        event_id=f"dingtalk:card:{out_track_id}:{token}",
-        reply_to=ReplyTarget(recipient=user_id, kind="user"),
-    )
+    inputs = _flatten_inputs(params)
+    try:
+        return InboundAction(
+            platform=PLATFORM,
+            external_user_id=user_id,
+            token=token,
+            inputs=inputs,
+            event_id=card_event_id(out_track_id, user_id, token, inputs),
+            reply_to=ReplyTarget(recipient=user_id, kind="user"),
+        )
+    except ValidationError as e:  # e.g. an overlong token, more or longer form inputs than any card of ours has
+        err = e.errors()[0]
+        raise MalformedPayload(f"card callback {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
 
 
 def verify_action_token(action: InboundAction, signer: TokenSigner) -> None:

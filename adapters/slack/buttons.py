@@ -52,7 +52,10 @@ def _encode(payload: dict[str, object]) -> str:
 
 def _decode(body: str) -> dict[str, Any]:
     padded = body + "=" * (-len(body) % 4)
-    data = json.loads(zlib.decompress(base64.urlsafe_b64decode(padded)))
+    try:
+        data = json.loads(zlib.decompress(base64.urlsafe_b64decode(padded)))
+    except RecursionError:  # JSON nested thousands deep: not a value we packed
+        raise ValueError("a packed button value is nested too deep") from None
     if not isinstance(data, dict):
         raise ValueError("a packed button value is a JSON object")
     return data

@@ -91,9 +91,9 @@ def _looks_like_slack(body: bytes, content_type: str) -> bool:
 def _signed(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) -> bool:
     try:
         return verifier.is_valid_request(body, headers)
-    except (ValueError, TypeError):
-        # The SDK raises on a timestamp that is not a number, a body that is not UTF-8 (it decodes before
-        # hashing) and a non-ASCII signature (hmac.compare_digest): none of those can be Slack's.
+    except (ValueError, TypeError, OverflowError):
+        # The SDK raises on a timestamp that is not a number (or too big for a float), a body that is not UTF-8
+        # (it decodes before hashing) and a non-ASCII signature (hmac.compare_digest): none of those can be Slack's.
         return False
 
 

@@ -101,7 +101,10 @@ def build_modal(spec: ButtonSpec, origin: ModalOrigin | None = None) -> dict[str
 
 def read_metadata(view: dict[str, Any]) -> tuple[str, ModalOrigin, str]:
     """(token, origin, locale) from a submitted view's private_metadata; ValueError when it is not ours."""
-    meta = json.loads(view.get("private_metadata") or "{}")
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except RecursionError:  # JSON nested thousands deep: not metadata we wrote
+        raise ValueError("private_metadata nested too deep") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("t"), str):
         raise ValueError("private_metadata without an action token")
     channel, thread, url, locale = meta.get("c"), meta.get("th"), meta.get("r"), meta.get("l", "zh-CN")

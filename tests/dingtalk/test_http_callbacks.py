@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 
 from adapters.dingtalk.http_callbacks import MAX_BODY_BYTES, create_blueprint
+from adapters.dingtalk.inbound import card_event_id
 from adapters.dingtalk.signature import card_sign, robot_sign
 
 from .conftest import APPROVE_TOKEN, RecordingCore, make_settings
@@ -88,7 +89,7 @@ def test_card_click_reaches_core_with_token(core: RecordingCore) -> None:
     resp = make_app(core).test_client().post("/dingtalk/card-callback", json=card_click(APPROVE_TOKEN), headers=card_headers())
     assert resp.status_code == 200
     assert [a.token for a in core.actions] == [APPROVE_TOKEN]
-    assert core.actions[0].event_id == f"dingtalk:card:ot-7-abc:{APPROVE_TOKEN}"
+    assert core.actions[0].event_id == card_event_id("ot-7-abc", core.actions[0].external_user_id, APPROVE_TOKEN, {})
     answer = resp.get_json()
     assert answer["cardUpdateOptions"]["updateCardDataByKey"] is True
     assert answer["cardData"]["cardParamMap"] == {}  # the decided card comes through the outbox

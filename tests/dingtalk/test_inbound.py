@@ -7,6 +7,7 @@ import pytest
 from adapters.dingtalk.inbound import (
     MalformedPayload,
     UnsupportedMessage,
+    card_event_id,
     parse_card_callback,
     parse_robot_message,
 )
@@ -78,7 +79,7 @@ def test_card_click() -> None:
     assert action.external_user_id == "mgr0003"
     assert action.token == "tok-approve-0007"
     assert action.inputs == {"reason": "价格太低"}
-    assert action.event_id == "dingtalk:card:ot-7-abc:tok-approve-0007"
+    assert action.event_id == card_event_id("ot-7-abc", "mgr0003", "tok-approve-0007", {"reason": "价格太低"})
 
 
 def test_card_click_form_data_and_value_twin() -> None:
