@@ -68,6 +68,8 @@ INTENTS: dict[type, Callable[[Turn, Any], list[Reply]]] = {
 ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] = {
     "approve": lambda t, tok, inp: ap.decide(t, tok.target, True, None),
     "reject": lambda t, tok, inp: ap.reject_action(t, tok.target, tok.arg, inp.get("reason")),
+    "confirm_reject": lambda t, tok, inp: ap.confirm_reject(t, tok.target),
+    "cancel_prompt": lambda t, tok, inp: ap.cancel_prompt(t, tok.target),
     "nudge": lambda t, tok, inp: ap.nudge(t, _order(t, tok.target)),
     "cancel": lambda t, tok, inp: ap.cancel(t, _fresh(t, tok).number, inp.get("reason")),
     "submit_order": lambda t, tok, inp: og.submit_form(t, inp),
@@ -117,14 +119,14 @@ class BotCore:
         def work(turn: Turn | None, uow: UnitOfWork) -> list[Reply]:
             if turn is None:
                 return self._not_linked(msg.platform, msg.external_user_id)
+            notice: list[Reply] = []
             prompt = uow.session.get(PendingPrompt, turn.user.id)
-            if prompt is not None and prompt.kind == "reject_reason":
-                uow.session.delete(prompt)
-                if prompt.expires_at >= uow.now() and msg.text.strip():
-                    tok = self.ctx.signer.verify(prompt.token)
-                    return ap.decide(turn, tok.target, False, msg.text.strip())
+            if prompt is not None and prompt.kind in ap.PROMPT_KINDS:
+                answer, notice = ap.on_prompt(turn, prompt, msg.text)
+                if answer is not None:
+                    return answer
             intent = self.ctx.parse(msg.text, units=order_lines.unit_words(product_units(uow.session)))
-            return self._run_intent(turn, intent, msg.text)
+            return notice + self._run_intent(turn, intent, msg.text)
 
         return self._handle(msg.platform, msg.external_user_id, msg.event_id, msg.reply_to, deliver_replies, work)
 

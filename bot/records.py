@@ -98,11 +98,16 @@ class SentReminder(Base):
 
 
 class PendingPrompt(Base):
-    """The bot asked this user for free text (e.g. a rejection reason on WeCom); their next message answers."""
+    """The bot asked this user for free text (e.g. a rejection reason on WeCom); their next message answers.
+
+    kind "reject_reason": waiting for the reason (`token` is the signed reject token of the step);
+    "reject_confirm": the reason is in `answer`, echoed back, waiting for 确认 / 取消; "quick_order": `token`
+    holds the command whose ambiguous customer or product a choice button fills in."""
 
     __tablename__ = "pending_prompts"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))
     token: Mapped[str] = mapped_column(String(300))
+    answer: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -71,7 +71,8 @@ def test_reject_other_reason_taken_from_next_message(ot):
     card = chat.cards("wang", "approval_request")[0]
     other = next(p for p in button(card, "reject")["presets"] if "其他" in p["label"])
     assert "请直接回复" in text_of(chat.click("wang", other["token"]))
-    assert "已驳回" in text_of(chat.say("wang", "客户信用有问题"))
+    assert "确认驳回" in text_of(chat.say("wang", "客户信用有问题"))  # echoed back first (tests/test_reject_prompt.py)
+    assert "已驳回" in text_of(chat.say("wang", "确认"))
     with ot.sessions() as s:
         order = get_order(s, "SO-20261123-0001")
         assert order.status == "rejected" and order.steps[0].reason == "客户信用有问题"

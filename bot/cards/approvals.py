@@ -171,3 +171,22 @@ def approval_list_card(items: Sequence[PendingItem], v: Viewer) -> Card:
                         token=v.token("open_approval", i.step.id), command=i.order.number) for i in shown],
         context=v.t("Each button opens the order's approval card"),
     )
+
+
+def reject_confirm_card(order: Order, step: ApprovalStep, reason: str, v: Viewer) -> Card:
+    """The typed reason, echoed back before anything is rejected: 确认驳回 / 取消 (also by replying 确认 / 取消)."""
+    return Card(
+        kind="reject_confirm",
+        locale=v.locale,
+        title=v.t("Reject order {number}?", number=order.number),
+        tone=Tone.WARNING,
+        fields=[Field(label=v.t("Reason for rejection"), value=reason),
+                Field(label=v.t("Customer"), value=v.name(order.customer)),
+                Field(label=v.t("Total"), value=v.money(order.total))],
+        text=[v.t("You can also reply 'confirm' or 'cancel'; any other text becomes the new reason.")],
+        buttons=[Button(action="confirm_reject", label=v.t("Confirm rejection"), style="danger",
+                        token=v.token("confirm_reject", step.id), command=v.t("confirm")),
+                 Button(action="cancel_prompt", label=v.t("Cancel"), token=v.token("cancel_prompt", step.id),
+                        command=v.t("cancel"))],
+        data={"order_no": order.number, "reason": reason},
+    )

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
-from bot.cards.approvals import REJECT_PRESETS, approval_list_card, approval_request_card
+from bot import intents as it
+from bot.cards.approvals import REJECT_PRESETS, approval_list_card, approval_request_card, reject_confirm_card
 from bot.cards.model import Reply
 from bot.handlers.base import Turn
 from bot.records import PendingPrompt
 from bot.tokens import ActionToken
 from domain import approvals, fulfilment, orders
+from domain.catalog import find_customers, find_products
 from domain.errors import NotFound
 from domain.models import ApprovalStep, Order, OrderStatus
-from domain.permissions import may_view_order
+from domain.permissions import customers_visible_to, may_view_order
 
 FULL_CARDS_UP_TO = 3  # more pending approvals than this come as one compact list
 
@@ -82,11 +85,89 @@ def reject_action(turn: Turn, step_id: int, preset: str, typed: str | None) -> l
         return decide(turn, step_id, False, "-")  # decide() refuses with the precise reason
     s = turn.uow.session
     prompt = s.get(PendingPrompt, turn.user.id) or PendingPrompt(user_id=turn.user.id)
-    prompt.kind = "reject_reason"
+    prompt.kind = REASON
     prompt.token = turn.ctx.signer.sign(ActionToken("reject", step_id))
-    prompt.expires_at = turn.uow.now() + timedelta(minutes=30)
+    prompt.answer = None
+    prompt.expires_at = turn.uow.now() + PROMPT_TTL
     s.add(prompt)
-    return turn.text("Reply with your reason for rejecting {number} (within 30 minutes).", number=step.order.number)
+    return turn.text("Reply with your reason for rejecting {number} (within 30 minutes). Sending a command instead cancels the rejection.", number=step.order.number)
+
+
+# ---------------------------------------------------------------- the rejection-reason prompt
+# Only a message that is plainly an answer is taken as the reason, and it is echoed back for confirmation before
+# anything is rejected. A command cancels the prompt (and says so) and then runs; the prompt expires.
+
+REASON, CONFIRM = "reject_reason", "reject_confirm"
+PROMPT_KINDS = (REASON, CONFIRM)
+PROMPT_TTL = timedelta(minutes=30)
+_YES = {"确认", "确定", "是", "是的", "好", "好的", "对", "yes", "y", "ok", "okay", "confirm", "sure"}
+_NO = {"取消", "不", "否", "算了", "不驳回", "no", "n", "cancel", "stop"}
+_EXPLICIT = re.compile(r"^\s*(?:驳回)?(?:理由|原因|reason)\s*[:：]\s*", re.I)
+
+
+def on_prompt(turn: Turn, prompt: PendingPrompt, text: str) -> tuple[list[Reply] | None, list[Reply]]:
+    """A message while a rejection waits for its reason or confirmation: (the answer, None) when the message was
+    for the prompt; (None, a notice to show first) when it is something else, which the caller then runs."""
+    s = turn.uow.session
+    step_id = turn.ctx.signer.verify(prompt.token).target
+    step = s.get(ApprovalStep, step_id)
+    number = step.order.number if step is not None else "—"
+    explicit = _EXPLICIT.match(text)
+    answer = text[explicit.end():].strip() if explicit else text.strip()
+    word = answer.lower().rstrip("。.!！")
+    if prompt.expires_at < turn.uow.now() or step is None:
+        s.delete(prompt)
+        if explicit or (prompt.kind == CONFIRM and (word in _YES or word in _NO)) or not _is_command(turn, text):
+            return turn.text("The rejection of {number} timed out and nothing was rejected. To reject it, press Reject again or send: reject {number} <reason>", number=number), []
+        return None, []
+    if prompt.kind == CONFIRM and not explicit and word in _YES:
+        reason = prompt.answer or ""
+        s.delete(prompt)
+        return decide(turn, step_id, False, reason), []
+    if prompt.kind == CONFIRM and not explicit and word in _NO:
+        s.delete(prompt)
+        return turn.text("OK, cancelled: order {number} was not rejected.", number=number), []
+    if not explicit and _is_command(turn, text):
+        s.delete(prompt)
+        return None, turn.text("Rejecting {number} is cancelled (nothing changed).", number=number)
+    if not answer:
+        return turn.text("Write your reason for rejecting {number}", number=number), []
+    prompt.kind, prompt.answer, prompt.expires_at = CONFIRM, answer, turn.uow.now() + PROMPT_TTL
+    assert step is not None
+    return [Reply(card=reject_confirm_card(step.order, step, answer, turn.viewer))], []
+
+
+def _is_command(turn: Turn, text: str) -> bool:
+    """Anything the chat grammar reads as a command, except what reads as a reason to someone asked for one: a stock
+    or customer query that finds nothing ("库存 不够" is a reason, "库存 SKU-001" a question), and "库存不足" / "low
+    stock" (the low-stock list elsewhere, but the commonest rejection reason here)."""
+    intent = turn.ctx.parse(text)
+    if isinstance(intent, it.Unknown | it.LowStock):
+        return False
+    if isinstance(intent, it.ShowStock):
+        return bool(find_products(turn.uow.session, intent.query))
+    if isinstance(intent, it.ShowCustomer):
+        return bool(find_customers(turn.uow.session, intent.query, among=customers_visible_to(turn.user)))
+    return True
+
+
+def confirm_reject(turn: Turn, step_id: int) -> list[Reply]:
+    prompt = turn.uow.session.get(PendingPrompt, turn.user.id)
+    if (prompt is None or prompt.kind != CONFIRM or prompt.expires_at < turn.uow.now()
+            or turn.ctx.signer.verify(prompt.token).target != step_id):
+        return turn.error("This confirmation expired or was cancelled; nothing was rejected. Press Reject again.")
+    reason = prompt.answer or ""
+    turn.uow.session.delete(prompt)
+    return decide(turn, step_id, False, reason)
+
+
+def cancel_prompt(turn: Turn, step_id: int) -> list[Reply]:
+    prompt = turn.uow.session.get(PendingPrompt, turn.user.id)
+    if prompt is not None and prompt.kind in PROMPT_KINDS and turn.ctx.signer.verify(prompt.token).target == step_id:
+        turn.uow.session.delete(prompt)
+    step = turn.uow.session.get(ApprovalStep, step_id)
+    number = step.order.number if step is not None else "—"
+    return turn.text("OK, cancelled: order {number} was not rejected.", number=number)
 
 
 def nudge(turn: Turn, order: Order) -> list[Reply]:

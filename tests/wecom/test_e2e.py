@@ -164,6 +164,10 @@ def test_rejection_by_preset_and_by_typed_reason(wx: WeComDriver) -> None:
     assert wx.order(FIRST).status == "pending_approval"
     assert any("请直接回复" in t for t in wx.texts_to("zhao"))
     wx.say("zhao", "客户信用有问题")
+    wx.drain()
+    assert wx.order(FIRST).status == "pending_approval"  # the reason is echoed back first, with 确认驳回 / 取消
+    [confirm] = wx.cards("zhao", "客户信用有问题")
+    wx.click("zhao", confirm, confirm.key("confirm_reject"))
     order = wx.order(FIRST)
     assert order.status == "rejected" and order.steps[0].reason == "客户信用有问题"
     wx.drain()
