@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,36 @@ def _user_number(raw: Any) -> int | None:
     return None
 
 
+def _loopback_ip(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _loopback_host(host: str) -> bool:
+    """The Host header names this machine by a loopback name: a page another site's DNS points here (DNS rebinding)
+    names that site instead."""
+    if host.startswith("["):  # [::1] or [::1]:8000
+        name = host[1:host.find("]")] if "]" in host else ""
+    else:
+        name = host.split(":")[0] if host.count(":") == 1 else host
+    return name.lower().rstrip(".") == "localhost" or _loopback_ip(name)
+
+
 def sandbox_blueprint(core: BotCorePort, sessions: sessionmaker[Session], tz: ZoneInfo | None = None) -> Blueprint:
     bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+
+    @bp.before_request
+    def loopback_only() -> tuple[Response, int] | None:
+        # The sandbox lets anyone act as anyone. `ordertalk serve` refuses to listen publicly with it on, but the app
+        # may be served any other way (gunicorn bot.wsgi:app --bind 0.0.0.0): so every request is checked here.
+        # The peer is the TCP peer (no proxy header is trusted); the Host check stops DNS rebinding.
+        if not _loopback_ip(request.remote_addr or ""):
+            return _bad("the sandbox only answers requests from this machine", 403)
+        if not _loopback_host(request.host or ""):
+            return _bad("the sandbox only answers to localhost / 127.0.0.1", 403)
+        return None
 
     def user_id(raw: Any) -> int | None:
         uid = _user_number(raw)
