@@ -100,12 +100,13 @@ def _master_data(sessions: sessionmaker[Session]) -> None:
             s.add(u)
             s.flush()
             by_name[username] = u
-        sales = [by_name["li"], by_name["zhang"], by_name["amy"]]
+        # 华兴 is li's and ACME amy's: the quick start's sales people order for their own customers
+        sales = [by_name["li"], by_name["amy"], by_name["zhang"]]
         for i, (name, prov, city, tier) in enumerate(CUSTOMERS, start=1):
             s.add(Customer(code=f"C{i:03d}", name=name, province=prov, city=city, address=f"{city}市工业园区 {i} 号",
                            contact_name=["陈先生", "刘女士", "黄经理", "Mr. Smith"][i % 4], contact_phone=f"1380000{i:04d}",
                            tier=tier, credit_limit=Decimal({"A": "300000", "B": "100000", "C": "30000"}[tier]),
-                           payment_terms_days={"A": 60, "B": 30, "C": 15}[tier], sales_user_id=sales[i % 3].id))
+                           payment_terms_days={"A": 60, "B": 30, "C": 15}[tier], sales_user_id=sales[(i - 1) % 3].id))
         for i, (name, spec, unit, price) in enumerate(PRODUCTS, start=1):
             p = Product(sku=f"SKU-{i:03d}", name=name, spec=spec, unit=unit, list_price=Decimal(price),
                         safety_stock=[20, 50, 10, 5][i % 4])
