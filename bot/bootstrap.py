@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot.notifications_fulfilment  # noqa: F401  (registers the fulfilment notifications)
+from bot import redaction
 from bot.context import BotContext
 from bot.core import BotCore
 from bot.dispatcher import Dispatcher
@@ -72,12 +73,14 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     from bot.documents_web import documents_blueprint
 
     settings = settings or Settings()
+    signing_key = settings.token_secret()  # a weak or unreadable key stops the start (bot.secret_key)
+    redaction.install([*settings.secret_values(), signing_key.decode(errors="replace")])
     rules = load_rules(settings.rules_file)  # a broken rules file stops the start, naming rule and field
     engine = engine or make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     registry: dict[str, Deliverer] = dict(deliverers or {})
     outbox = Outbox(lambda: registry.keys(), clock)
-    ctx = BotContext(settings=settings, signer=TokenSigner(settings.token_secret()), outbox=outbox, rules=rules, clock=clock)
+    ctx = BotContext(settings=settings, signer=TokenSigner(signing_key), outbox=outbox, rules=rules, clock=clock)
     dispatcher = Dispatcher(sessions, registry, max_attempts=settings.outbox_max_attempts,
                             backoff_base=settings.outbox_backoff_base, backoff_max=settings.outbox_backoff_max,
                             lease_seconds=settings.outbox_lease_seconds, clock=clock)

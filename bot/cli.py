@@ -40,6 +40,9 @@ def main(verbose: bool) -> None:
     """OrderTalk: customer orders in DingTalk, WeCom and Slack."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import redaction
+
+    redaction.install()  # -v shows what libraries send; never a secret in it (the configured values join at build)
 
 
 @main.group()

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
             host = f"[{host}]"  # an IPv6 address
         return f"http://{host}:{self.port}"
 
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for bot.redaction to mask wherever a library would log one."""
+        return [v.get_secret_value() for v in (getattr(self, name) for name in type(self).model_fields)
+                if isinstance(v, SecretStr)]
+
     def token_secret(self) -> bytes:
         """The signing key: ORDERTALK_SECRET_KEY, else the one generated into the data folder (bot.secret_key)."""
         if self.secret_key is not None:
