@@ -1,31 +1,84 @@
-"""The Flask app: health check, domain errors mapped to HTTP, and the adapters' blueprints (mounted by bootstrap)."""
+"""The Flask app: health check, domain errors mapped to HTTP, and the adapters' blueprints (mounted by bootstrap).
+
+A database outage is a 503 with Retry-After everywhere (platforms retry a callback they did not get a 2xx for, so
+a message is delayed, never lost), with a sentence a person can read for the sandbox, and /healthz says so within
+2 seconds whether the database refuses or silently drops packets.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from flask import Flask, g, jsonify, request
 from pydantic import ValidationError
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from bot.i18n import texts
 from bot.settings import Settings
+from domain.db_guard import DatabaseUnavailable, guard_of, interactive
 from domain.errors import DomainError, NotFound, PermissionDenied
+from domain.messages import N_
+
+RETRY_AFTER_SECONDS = 10
+HEALTH_BUDGET_SECONDS = 1.5
+UNAVAILABLE = N_("The database is not answering right now; nothing you sent is lost. Please try again in a moment.")
 
 
 def create_app(settings: Settings, engine: Engine) -> Flask:
     app = Flask("ordertalk")
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024  # no callback of ours is near 1 MiB; refuse bigger bodies early
+    guard = guard_of(engine)
+    health = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
+
+    @app.before_request
+    def time_limits() -> Any:
+        if request.path == "/healthz":
+            return None
+        if guard is not None and not guard.available:
+            raise DatabaseUnavailable("outage")  # fail fast: no request waits for a database known to be down
+        if not request.path.startswith("/documents/"):  # documents may render for longer; they keep the default
+            g.db_limit = interactive(settings.db_interactive_timeout)
+            g.db_limit.__enter__()
+        return None
+
+    @app.teardown_request
+    def end_time_limits(_exc: BaseException | None) -> None:
+        limit = g.pop("db_limit", None)
+        if limit is not None:
+            limit.__exit__(None, None, None)
+
+    def probe() -> str | None:
+        with interactive(HEALTH_BUDGET_SECONDS), engine.connect() as c:
+            c.execute(text("SELECT 1"))
+            return c.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
+        name = engine.dialect.name
+        if guard is not None and not guard.available:
+            return _unavailable({"status": "error", "database": name, "error": "unavailable"})
+        future = health.submit(probe)  # a connect that hangs must not hold the answer past the budget
         try:
-            with engine.connect() as c:
-                c.execute(text("SELECT 1"))
-                version = c.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            return jsonify({"status": "ok", "database": engine.dialect.name, "schema": version})
-        except SQLAlchemyError as e:
-            return jsonify({"status": "error", "database": engine.dialect.name, "error": type(e).__name__}), 503
+            version = future.result(timeout=HEALTH_BUDGET_SECONDS)
+        except FutureTimeout:
+            return _unavailable({"status": "error", "database": name, "error": "timeout"})
+        except (SQLAlchemyError, DatabaseUnavailable) as e:
+            return _unavailable({"status": "error", "database": name, "error": type(e).__name__})
+        return jsonify({"status": "ok", "database": name, "schema": version})
+
+    @app.errorhandler(DatabaseUnavailable)
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def database_down(e: Exception):  # type: ignore[no-untyped-def]
+        # `error` is what the sandbox page shows: both languages, as nobody is identified yet
+        zh, en = texts("zh-CN").t(UNAVAILABLE), texts("en").t(UNAVAILABLE)
+        return _unavailable({"error": f"{zh} {en}", "error_zh": zh, "error_en": en, "code": "database_unavailable"})
 
     @app.errorhandler(DomainError)
     def domain_error(e: DomainError):  # type: ignore[no-untyped-def]
@@ -44,3 +97,10 @@ def create_app(settings: Settings, engine: Engine) -> Flask:
         return jsonify({"error": e.description, "code": e.name}), e.code or 500
 
     return app
+
+
+def _unavailable(body: dict[str, Any]) -> Any:
+    resp = jsonify(body)
+    resp.status_code = 503
+    resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return resp

@@ -76,7 +76,7 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     signing_key = settings.token_secret()  # a weak or unreadable key stops the start (bot.secret_key)
     redaction.install([*settings.secret_values(), signing_key.decode(errors="replace")])
     rules = load_rules(settings.rules_file)  # a broken rules file stops the start, naming rule and field
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, timeouts=settings.db_timeouts)
     sessions = make_session_factory(engine)
     registry: dict[str, Deliverer] = dict(deliverers or {})
     outbox = Outbox(lambda: registry.keys(), clock)

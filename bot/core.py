@@ -32,6 +32,7 @@ from bot.records import InboundEvent, PendingPrompt
 from bot.tokens import ActionToken, BadToken
 from domain.audit import Actor, record
 from domain.catalog import product_units
+from domain.db_guard import interactive
 from domain.directory import identify
 from domain.errors import DomainError, NotFound
 from domain.models import Order
@@ -149,7 +150,7 @@ class BotCore:
 
     def suggest(self, platform: str, external_user_id: str, source: str, query: str) -> list[Option]:
         uow = self.ctx.unit_of_work(self.sessions)
-        with uow:
+        with interactive(self.ctx.settings.db_interactive_timeout), uow:
             user = identify(uow.session, platform, external_user_id)
             if user is None:
                 return []
@@ -157,7 +158,7 @@ class BotCore:
 
     def home(self, platform: str, external_user_id: str) -> list[Card]:
         uow = self.ctx.unit_of_work(self.sessions)
-        with uow:
+        with interactive(self.ctx.settings.db_interactive_timeout), uow:
             user = identify(uow.session, platform, external_user_id)
             if user is None:
                 return [r.card for r in self._not_linked(platform, external_user_id) if r.card]
@@ -185,6 +186,14 @@ class BotCore:
     def _handle(self, platform: str, external_id: str, event_id: str, reply_to: ReplyTarget | None,
                 deliver_replies: Deliver, work: Callable[[Turn | None, UnitOfWork], list[Reply]],
                 ticket: CopyTicket | None = None) -> list[Reply]:
+        # Someone waits for this answer (a platform's callback deadline, a person): a database that stops answering
+        # makes it fail within the interactive limit (domain.db_guard), and the platform retries later.
+        with interactive(self.ctx.settings.db_interactive_timeout):
+            return self._handle_event(platform, external_id, event_id, reply_to, deliver_replies, work, ticket)
+
+    def _handle_event(self, platform: str, external_id: str, event_id: str, reply_to: ReplyTarget | None,
+                      deliver_replies: Deliver, work: Callable[[Turn | None, UnitOfWork], list[Reply]],
+                      ticket: CopyTicket | None = None) -> list[Reply]:
         key = f"{platform}:{event_id}"
         uow = self.ctx.unit_of_work(self.sessions)
         error: DomainError | None = None

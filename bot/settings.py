@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import secret_key as keys
 from domain import parsing
+from domain.db_guard import DbTimeouts
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "domain" / "default_rules.yaml"
 
@@ -40,6 +41,13 @@ class Settings(BaseSettings):
     # A sales person ordering for another sales person's customer: refused, or placed in the owner's name with an
     # extra approval step for the owner's manager.
     orders_for_other_sales: Literal["refuse", "owner_manager"] = "refuse"
+
+    # database time limits (PostgreSQL; domain.db_guard): a database that stops answering costs a request at most
+    # db_interactive_timeout, then 503 + Retry-After until it answers again
+    db_connect_timeout: int = Field(default=2, ge=2)  # libpq's minimum
+    db_statement_timeout: float = Field(default=30.0, gt=0)
+    db_interactive_timeout: float = Field(default=1.2, gt=0)  # per statement while a person or platform waits
+    db_pool_timeout: float = Field(default=1.0, gt=0)
 
     # server / sandbox
     host: str = "127.0.0.1"
@@ -109,6 +117,11 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def db_timeouts(self) -> DbTimeouts:
+        return DbTimeouts(connect=self.db_connect_timeout, statement=self.db_statement_timeout,
+                          interactive=self.db_interactive_timeout, pool=self.db_pool_timeout)
 
     @property
     def limits(self) -> parsing.Limits:

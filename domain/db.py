@@ -2,7 +2,8 @@
 
 SQLite: WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for every transaction, so writers queue
 for the lock up front instead of failing half-way on a lock upgrade. PostgreSQL: READ COMMITTED; the
-services take row locks where two writers could race.
+services take row locks where two writers could race; connect, statement and pool timeouts, and a guard
+(domain.db_guard) that cuts statements a silent server never answers and fails fast during an outage.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.db_guard import DbTimeouts, Guard
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+
+def make_engine(url: str, *, timeouts: DbTimeouts | None = None, **kwargs: Any) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
@@ -27,11 +30,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _sqlite_setup(engine, u.database)
         return engine
+    t = timeouts or DbTimeouts()
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+        kwargs.setdefault("pool_timeout", t.pool)
+    # Server side: statement_timeout. Client side (a database that stops answering): connect_timeout, TCP
+    # keepalives and tcp_user_timeout for idle and unacknowledged connections, and db_guard's watchdog for
+    # statements waiting on a silent server. No pool_pre_ping: db_guard pings at checkout, under its time limit.
+    given = u.query.get("options")
+    options = " ".join(o for o in (given if isinstance(given, str) else "", f"-c statement_timeout={int(t.statement * 1000)}") if o)
+    connect_args = {"connect_timeout": t.connect, "options": options, "keepalives": 1, "keepalives_idle": 30,
+                    "keepalives_interval": 10, "keepalives_count": 3,
+                    "tcp_user_timeout": int((t.statement + t.grace) * 1000), **kwargs.pop("connect_args", {})}
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    Guard(engine, t).install()
+    return engine
 
 
 class _WriterQueue:
