@@ -18,7 +18,7 @@ from bot.bootstrap import build
 from bot.records import InboundEvent
 from bot.settings import Settings
 from bot.tokens import ActionToken
-from domain.models import Payment, Shipment
+from domain.models import Payment, Shipment, ShippingTask
 from domain.orders import get_order
 from tests.sandbox import Chat, button, text_of
 from tests.world import build_world
@@ -77,7 +77,9 @@ def test_free_text_longer_than_its_column_is_refused_before_the_database(app):
     ship = button(chat.cards("sun", "shipping_task")[0], "ship")
     _is_refusal(chat.click("sun", ship["token"], {"carrier": "顺" * 51, "tracking": "SF1"}), "50")
     _is_refusal(chat.click("sun", ship["token"], {"carrier": "顺丰", "tracking": "S" * 65}), "64")
-    _is_refusal(chat.say("sun", "发货 T-1 顺丰 SF" + "1" * 70), "64")
+    with app.sessions() as s:
+        ref = s.scalars(select(ShippingTask)).one().ref
+    _is_refusal(chat.say("sun", f"发货 {ref} 顺丰 SF" + "1" * 70), "64")
     assert _count(app, Shipment) == 0
     chat.click("sun", ship["token"], {"carrier": "顺丰", "tracking": "SF1"})
     _is_refusal(chat.say("qian", f"收款 {NUMBER} 10 " + "转" * 41), "40")

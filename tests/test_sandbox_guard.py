@@ -30,12 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
     ("127.0.0.1", "evil.example:8000", False), ("127.0.0.1", "127.0.0.1.nip.io", False), ("127.0.0.1", "", False),
 ])
 def test_only_loopback_peers_naming_a_loopback_host(ot, peer, host, allowed):
-    build_world(ot.sessions)
+    w = build_world(ot.sessions)
     client = ot.flask.test_client()
     env = {"REMOTE_ADDR": peer}
     for r in (client.get("/sandbox", environ_base=env, headers={"Host": host}),
               client.get("/sandbox/api/users", environ_base=env, headers={"Host": host}),
-              client.post("/sandbox/api/messages", json={"user": 1, "text": "报表"}, environ_base=env,
+              client.post("/sandbox/api/messages", json={"user": w["admin"], "text": "报表"}, environ_base=env,
                           headers={"Host": host})):
         assert (r.status_code < 400) == allowed, (peer, host, r.status_code)
         if not allowed:
