@@ -35,6 +35,7 @@ PEOPLE = [
     ("sun", "孙仓管", [Role.WAREHOUSE], "zh-CN", "admin", "WH-SH"),
     ("zhou", "周仓管", [Role.WAREHOUSE], "zh-CN", "admin", "WH-GZ"),
     ("mike", "Mike Wu", [Role.WAREHOUSE], "en", "admin", "WH-SH"),
+    ("zhao", "赵经理", [Role.SALES_MANAGER], "zh-CN", "admin", None),  # stands in for wang when he is away
 ]
 
 CUSTOMERS = [
