@@ -149,7 +149,7 @@ def ship(uow: UnitOfWork, task_id: int, user: User, carrier: str, tracking: str,
     total = Decimal("0.00")
     for res, qty in plan:
         line = res.line
-        stock.ship_from_reservation(uow, res, qty)
+        stock.ship_from_reservation(uow, res, qty, actor, f"{order.number} {task.ref}")
         before = line.shipped_qty
         line.shipped_qty += qty
         # The last units of a line take the remainder, so shipments add up to the line amount exactly.
