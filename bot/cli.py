@@ -52,12 +52,16 @@ def demo_data(if_empty: bool) -> None:
 
     s = _settings()
     engine = make_engine(s.database_url)
-    with click.progressbar(length=200, label="demo orders", file=sys.stderr) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
+    bars: list = []  # type: ignore[type-arg]
 
-        summary = load_demo(make_session_factory(engine), s, only_if_empty=if_empty, progress=progress)
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label="demo orders", file=sys.stderr))
+        bars[0].update(done - bars[0].pos)
+
+    summary = load_demo(make_session_factory(engine), s, only_if_empty=if_empty, progress=progress)
+    if bars:
+        bars[0].render_finish()
     click.echo(summary)
 
 
@@ -184,7 +188,7 @@ def _finance_user(s, username: str | None):  # type: ignore[no-untyped-def]
 @click.option("--method", default="transfer", show_default=True)
 @click.option("--as", "username", default=None, help="Record as this user (must have the finance role).")
 def payments_record(order_number: str, amount: str, paid_on: str | None, method: str, username: str | None) -> None:
-    """Record a payment against an order; refuses more than the open amount."""
+    """Record a payment against an order (or an opening balance's reference); refuses more than the open amount."""
     from decimal import Decimal, InvalidOperation
 
     from bot.bootstrap import build
@@ -193,6 +197,7 @@ def payments_record(order_number: str, amount: str, paid_on: str | None, method:
     from domain.audit import Actor
     from domain.errors import DomainError
     from domain.messages import N_
+    from domain.opening import opening_balance
     from domain.orders import get_order
     from domain.uow import UnitOfWork
 
@@ -210,10 +215,16 @@ def payments_record(order_number: str, amount: str, paid_on: str | None, method:
     uow = UnitOfWork(ot.sessions, ot.ctx.clock)
     with uow:
         user = _finance_user(uow.session, username)
+        actor = Actor(user.id if user else None, "cli")
         try:
+            balance = opening_balance(uow.session, order_number)  # an old invoice moved in, paid now
+            if balance is not None:
+                fulfilment.pay_opening_balance(uow, balance, value, day or ot.ctx.today(), method, user, actor)
+                uow.commit()
+                click.echo(f"recorded {value:,.2f} for {balance.label}; still open {balance.open_amount:,.2f}")
+                return
             order = get_order(uow.session, order_number)
-            fulfilment.record_payment(uow, order, value, day or ot.ctx.today(), method, user,
-                                      Actor(user.id if user else None, "cli"))
+            fulfilment.record_payment(uow, order, value, day or ot.ctx.today(), method, user, actor)
             publish(uow, ot.ctx)
             uow.commit()
         except DomainError as e:

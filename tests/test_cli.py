@@ -11,7 +11,18 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.cli import main
-from domain.models import Customer, Order, PlatformIdentity, Product, User, Warehouse
+from domain.models import (
+    AuditEntry,
+    Customer,
+    Order,
+    PlatformIdentity,
+    Product,
+    Receivable,
+    Stock,
+    StockMovement,
+    User,
+    Warehouse,
+)
 
 
 @pytest.fixture
@@ -39,8 +50,16 @@ def test_upgrade_demo_data_users_and_health(fresh: str) -> None:
         assert s.scalar(select(func.count()).select_from(Product)) == 30
         assert s.scalar(select(func.count()).select_from(Warehouse)) == 2
         assert s.scalar(select(Customer.name).where(Customer.code == "C001")) == "杭州华兴电子有限公司"
-        states = Counter(s.scalars(select(Order.status)))
+        states = Counter(s.scalars(select(Order.status).where(Order.channel != "import")))
         assert sum(states.values()) == 200
+        history = Counter(s.scalars(select(Order.status).where(Order.channel == "import")))
+        assert sum(history.values()) == 120 and set(history) == {"completed", "cancelled"}
+        # Master data came in through the importer: stock through the ledger, balances without an order.
+        assert s.scalar(select(func.count()).select_from(Receivable).where(Receivable.order_id.is_(None))) == 3
+        for on_hand, moved in s.execute(select(Stock.on_hand, select(func.coalesce(func.sum(StockMovement.quantity), 0))
+                                               .where(StockMovement.stock_id == Stock.id).scalar_subquery())):
+            assert on_hand == moved
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.subject.like("import:%"))) == 7
         assert set(states) >= {"pending_approval", "approved", "partially_shipped", "shipped", "completed", "rejected", "cancelled"}
         roles = {r for u in s.scalars(select(User)) for r in u.roles_csv.split(",")}
         assert roles >= {"sales", "sales_manager", "finance", "warehouse", "admin"}
