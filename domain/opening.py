@@ -287,7 +287,7 @@ class OrderHistoryImport:
 
 
 def _lines_text(lines: Any) -> str:
-    return ";".join(f"{sku}x{q}@{p}-{d}" for sku, q, p, d in sorted(lines))
+    return ";".join(f"{sku}x{q}@{p:.2f}-{d:.2f}" for sku, q, p, d in sorted(lines))
 
 
 def opening_balance(session: Any, reference: str) -> Receivable | None:
