@@ -179,6 +179,6 @@ def set_on_hand(uow: UnitOfWork, row: Stock, quantity: int, actor: Actor, refere
 
 
 def last_movements(session: Session, product_id: int, limit: int = 8) -> list[tuple[StockMovement, Warehouse]]:
-    return list(session.execute(
+    return [(mv, w) for mv, w in session.execute(
         select(StockMovement, Warehouse).join(Stock, Stock.id == StockMovement.stock_id).join(Warehouse, Warehouse.id == Stock.warehouse_id)
-        .where(Stock.product_id == product_id).order_by(StockMovement.id.desc()).limit(limit)).tuples())
+        .where(Stock.product_id == product_id).order_by(StockMovement.id.desc()).limit(limit))]

@@ -10,14 +10,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import openpyxl
-import pytest
 from sqlalchemy import func, select
 
 from bot.documents.imports import export_kind, run_import, template_for
 from domain.audit import Actor
 from domain.models import (
     AuditEntry,
-    Contact,
     Customer,
     Order,
     PlatformIdentity,
