@@ -23,6 +23,7 @@ from domain.uow import UnitOfWork
 TIERS = ("A", "B", "C")
 TERMS_MAX = 365
 SELLERS = (Role.SALES, Role.SALES_MANAGER, Role.ADMIN)
+_CUSTOMERS, _CONTACTS, _PRODUCTS = Customer.__table__, Contact.__table__, Product.__table__
 
 
 @dataclass(frozen=True)
@@ -167,12 +168,13 @@ class CustomerImport:
                updates: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]], out: Batch) -> None:
         s = self.uow.session
         if creates:
-            ids = s.scalars(insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
+            # Core inserts (the table, not the mapper): several times faster for 100,000 rows, same defaults.
+            ids = s.scalars(insert(_CUSTOMERS).returning(_CUSTOMERS.c.id, sort_by_parameter_order=True),
                             [values for _, values, _ in creates]).all()
             contacts = [{"customer_id": cid, "seq": 1, "name": "", "phone": "", "email": "", "role": "", **contact}
                         for cid, (_, _, contact) in zip(ids, creates, strict=True) if any(contact.values())]
             if contacts:
-                s.execute(insert(Contact), contacts)
+                s.execute(insert(_CONTACTS), contacts)
         by_row = {o.key: o for o in out.outcomes if o.action == Action.UPDATED}
         if updates:
             s.execute(update(Customer), [{"id": cur["id"], **wanted} for cur, wanted, _ in updates])
@@ -256,7 +258,7 @@ class ProductImport:
         s = self.uow.session
         tier_rows: list[dict[str, Any]] = []
         if creates:
-            ids = s.scalars(insert(Product).returning(Product.id, sort_by_parameter_order=True),
+            ids = s.scalars(insert(_PRODUCTS).returning(_PRODUCTS.c.id, sort_by_parameter_order=True),
                             [values for _, values in creates]).all()
             tier_rows += [{"product_id": pid, "tier": k, "price": v} for pid, (rec, _) in zip(ids, creates, strict=True)
                           for k, v in (rec.tier_prices or {}).items() if v is not None]
@@ -272,7 +274,7 @@ class ProductImport:
                 record(self.uow, None, self.actor, "imported_update", subject=f"product:{cur['id']}",
                        **{f: f"{a} → {b}" for f, (a, b) in changed[cur["sku"]].items()})
         if tier_rows:
-            s.execute(insert(TierPrice), tier_rows)
+            s.execute(insert(TierPrice.__table__), tier_rows)
 
 
 # ---------------------------------------------------------------- warehouses

@@ -425,6 +425,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def cell_text(value: object) -> str:
     """What a cell shows: a float as its shortest decimal (Excel stores 35.5 as a float; no binary tail, no
     exponent), an integral float without `.0`, a date as ISO, booleans as TRUE/FALSE, None as ""."""
+    if type(value) is str:  # most cells: checked first, an import reads millions of them
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -446,7 +448,7 @@ def text(value: object, *, maximum: int, field: str | None = None, required: boo
     """A name, code or address from a cell or a form: NFKC (full-width letters, digits and spaces become
     ordinary ones), inner whitespace collapsed, trimmed; control characters and over-long text refused."""
     raw = cell_text(value)
-    s = " ".join(unicodedata.normalize("NFKC", raw).split())
+    s = " ".join((raw if raw.isascii() else unicodedata.normalize("NFKC", raw)).split())
     if _CONTROL.search(raw):
         raise InputRefused("{what} contains control characters", what=Message(what), field=field)
     if len(s) > maximum:

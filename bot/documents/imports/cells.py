@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from bot.documents.imports.spec import Column, Kind
+from bot.documents.imports.spec import Kind
 from domain import parsing
 
 T = TypeVar("T")
@@ -57,11 +57,11 @@ class RowReader:
         self.problems.append(Problem(self.sheet, self.row, column, shown[:60], zh, en))
 
     def _read(self, key: str, reader: Callable[[str], T]) -> T | None:
-        if not self.given(key):
+        if key not in self.places:
             return None
         text = self.raw(key)
         if not text:
-            if self._column(key).required:
+            if self.kind.column(key).required:
                 self.problem(key, "必填，不能为空", "required; cannot be blank")
             return None
         try:
@@ -70,18 +70,22 @@ class RowReader:
             self.problem(key, e.zh, e.en)
             return None
 
-    def _column(self, key: str) -> Column:
-        return self.kind.column(key)
-
     def text(self, key: str, maximum: int, blank: str | None = "") -> str | None:
         """Text: None when the column is absent; `blank` (default "") for an empty optional cell."""
-        if not self.given(key):
+        if key not in self.places:
             return None
-        value = self._read(key, lambda t: parsing.text(t, maximum=maximum, field=key,
-                                                       what=(self._column(key).zh, self._column(key).en)))
-        if value is None and not self.raw(key):
-            return None if self._column(key).required else blank
-        return value
+        raw = self.raw(key)
+        col = self.kind.column(key)
+        if not raw:
+            if col.required:
+                self.problem(key, "必填，不能为空", "required; cannot be blank")
+                return None
+            return blank
+        try:
+            return parsing.text(raw, maximum=maximum, field=key, what=(col.zh, col.en))
+        except parsing.InputRefused as e:
+            self.problem(key, e.zh, e.en)
+            return None
 
     def code(self, key: str, maximum: int) -> str | None:
         value = self.text(key, maximum)
@@ -117,7 +121,7 @@ class RowReader:
         def pick(text: str) -> Any:
             found = words.get(" ".join(parsing.text(text, maximum=40).casefold().replace("_", " ").split()))
             if found is None:
-                shown = "、".join(self._column(key).choices("zh")) or "/".join(sorted({str(v) for v in words.values()}))
-                raise parsing.InputRefused(f"只能填：{shown}", f"must be one of: {', '.join(self._column(key).choices('en'))}")
+                shown = "、".join(self.kind.column(key).choices("zh")) or "/".join(sorted({str(v) for v in words.values()}))
+                raise parsing.InputRefused(f"只能填：{shown}", f"must be one of: {', '.join(self.kind.column(key).choices('en'))}")
             return found
         return self._read(key, pick)

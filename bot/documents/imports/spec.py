@@ -45,7 +45,17 @@ class Kind:
         return self.sheet_zh if lang.startswith("zh") else self.sheet_en
 
     def column(self, key: str) -> Column:
-        return next(c for c in self.columns if c.key == key)
+        return self._by_key[key]
+
+    @property
+    def _by_key(self) -> dict[str, Column]:
+        cached = _BY_KEY.get(self.name)
+        if cached is None:
+            cached = _BY_KEY[self.name] = {c.key: c for c in self.columns}
+        return cached
+
+
+_BY_KEY: dict[str, dict[str, Column]] = {}
 
 
 YES_NO = (("是", "否"), ("Yes", "No"))
