@@ -292,8 +292,10 @@ def _import_command(kind: str) -> click.Command:
     @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
     @click.option("--as", "username", default=None, help="Import as this user (must be an admin).")
     @click.option("--lang", type=LANG, default=None, help="Language of the report (default: the configured one).")
-    def command(file: Path, dry_run: bool, username: str | None, lang: str | None) -> None:
-        _run_import(kind, file, dry_run, username, lang)
+    @click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="Also write the problems to this XLSX file.")
+    def command(file: Path, dry_run: bool, username: str | None, lang: str | None, errors_file: Path | None) -> None:
+        _run_import(kind, file, dry_run, username, lang, errors_file)
 
     return command
 
@@ -302,10 +304,11 @@ for _kind in KIND_NAMES:
     import_group.add_command(_import_command(_kind))
 
 
-def _run_import(kind: str, file: Path, dry_run: bool, username: str | None, lang: str | None) -> None:
+def _run_import(kind: str, file: Path, dry_run: bool, username: str | None, lang: str | None,
+                errors_file: Path | None) -> None:
     from datetime import UTC, datetime
 
-    from bot.documents.imports import run_import
+    from bot.documents.imports import problems_file, run_import
     from domain.audit import Actor
     from domain.db import make_engine, make_session_factory
 
@@ -340,6 +343,9 @@ def _run_import(kind: str, file: Path, dry_run: bool, username: str | None, lang
         click.echo(f"  {'更新' if zh else 'update'} {o.key}: {what}")
     click.echo(result.summary(locale))
     if not result.ok:
+        if errors_file is not None:
+            errors_file.write_bytes(problems_file(result.problems, locale))
+            click.echo(f"{'问题清单' if zh else 'problems written to'} {errors_file}")
         sys.exit(1)
 
 

@@ -15,7 +15,7 @@ from bot.documents.imports.cells import Problem
 from bot.documents.imports.kinds import PLANS, Setting
 from bot.documents.imports.runner import ImportResult, run_import
 from bot.documents.imports.spec import KINDS
-from bot.documents.imports.workbook import export, template
+from bot.documents.imports.workbook import export, problems_file, template
 
 
 def export_kind(session: Session, kind: str, lang: str, tz: ZoneInfo) -> bytes:
@@ -29,4 +29,4 @@ def template_for(kind: str, lang: str) -> bytes:
     return template(KINDS[kind], lang)
 
 
-__all__ = ["KINDS", "ImportResult", "Problem", "export_kind", "run_import", "template_for"]
+__all__ = ["KINDS", "ImportResult", "Problem", "export_kind", "problems_file", "run_import", "template_for"]

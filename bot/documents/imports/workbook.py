@@ -4,7 +4,7 @@ sheet) and an export (the same columns, filled from the database, so export → 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -12,6 +12,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from bot.documents.imports.cells import Problem
 from bot.documents.imports.spec import Kind
 
 _HEAD = Font(bold=True)
@@ -109,3 +110,14 @@ def _bytes(wb: Workbook) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def problems_file(problems: Sequence[Problem], locale: str) -> bytes:
+    """The problems of a check as a sheet (for a chat front end to send back, or `--errors FILE`)."""
+    zh = _zh(locale)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("问题" if zh else "Problems")
+    ws.append(["工作表", "行", "列", "内容", "原因"] if zh else ["Sheet", "Row", "Column", "Value", "Reason"])
+    for p in problems:
+        ws.append([p.sheet, p.row or "", p.column, p.value, p.reason(locale)])
+    return _bytes(wb)
