@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.documents.imports.cells import Place, Problem, RowReader
@@ -84,6 +85,10 @@ def run_import(sessions: sessionmaker[Session], kind: str, source: bytes | Path,
     result.sheet = rows.sheet
     uow = UnitOfWork(sessions, clock) if clock is not None else UnitOfWork(sessions)
     with uow:
+        if uow.session.get_bind().dialect.name == "postgresql":
+            # The import fills a table its statistics think is empty; the per-batch lookups by code would turn into
+            # sequential scans of everything inserted so far (100,000 customers: 150 s instead of 25 s).
+            uow.session.execute(text("SET LOCAL enable_seqscan = off"))
         try:
             _run(uow, plan, rows, result, user, actor, Setting(today, tz, f"import:{Path(filename).name}"[:64]),
                  dry_run, progress, batch_size)
@@ -121,13 +126,13 @@ def _run(uow: UnitOfWork, plan: KindPlan, rows: Rows, result: ImportResult, user
         return
     places: dict[str, Place] = {}
     index: dict[str, int] = {}
-    for j, text in sorted(header.columns.items()):
-        key = known[norm_header(text)]
+    for j, shown in sorted(header.columns.items()):
+        key = known[norm_header(shown)]
         if key in places:
-            result.problems.append(Problem(rows.sheet, header.row, f"{column_letter(j)} {text}", text,
+            result.problems.append(Problem(rows.sheet, header.row, f"{column_letter(j)} {shown}", shown,
                                            f"这一列与 {places[key].letter} 列重复", f"the same column as {places[key].letter}"))
             continue
-        places[key], index[key] = Place(column_letter(j), text), j
+        places[key], index[key] = Place(column_letter(j), shown), j
     missing = [c for c in kind.columns if c.required and c.key not in places]
     if missing:
         result.problems.append(Problem(rows.sheet, header.row, "", "", "缺少必填列：" + "、".join(c.zh for c in missing),
