@@ -98,7 +98,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
                             dry_run=spec["mode"] == "dry")
         out = {"rows": result.rows, "created": result.created, "updated": result.updated, "unchanged": result.unchanged,
                "problems": len(result.problems), "applied": result.applied}
-        assert not result.problems, [p.en for p in result.problems[:3]]
+        assert not result.problems, [p.reason("en") for p in result.problems[:3]]
     elif spec["mode"] == "bulk":
         # The same rows, already typed, straight into the tables the import writes; the imported ones removed first.
         with engine.begin() as c:

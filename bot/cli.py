@@ -309,6 +309,7 @@ def _run_import(kind: str, file: Path, dry_run: bool, username: str | None, lang
     from datetime import UTC, datetime
 
     from bot.documents.imports import problems_file, run_import
+    from bot.i18n import texts
     from domain.audit import Actor
     from domain.db import make_engine, make_session_factory
 
@@ -333,19 +334,19 @@ def _run_import(kind: str, file: Path, dry_run: bool, username: str | None, lang
                         locale=locale)
     if bar:
         bar[0].__exit__(None, None, None)
-    zh = locale.startswith("zh")
+    t = texts(locale)
     for p in result.problems:
-        where = f"{p.sheet} {'第' if zh else 'row '}{p.row}{'行' if zh else ''}" if p.row else p.sheet
-        shown = f"「{p.value}」" if p.value and zh else (f"'{p.value}'" if p.value else "")
+        where = t.t("{sheet} row {row}", sheet=p.sheet, row=p.row) if p.row else p.sheet
+        shown = t.t("'{value}'", value=p.value) if p.value else ""
         click.echo("  ".join(x for x in (where, p.column, shown, p.reason(locale)) if x), err=True)
     for o in result.changes[:20] if result.ok else []:
         what = ", ".join(f"{k}: {a or '—'} → {b or '—'}" for k, (a, b) in o.changes.items())
-        click.echo(f"  {'更新' if zh else 'update'} {o.key}: {what}")
+        click.echo("  " + t.t("update {key}: {changes}", key=o.key, changes=what))
     click.echo(result.summary(locale))
     if not result.ok:
         if errors_file is not None:
             errors_file.write_bytes(problems_file(result.problems, locale))
-            click.echo(f"{'问题清单' if zh else 'problems written to'} {errors_file}")
+            click.echo(t.t("problems written to {file}", file=str(errors_file)))
         sys.exit(1)
 
 

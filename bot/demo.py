@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.documents.imports import KINDS, run_import
-from bot.documents.imports.spec import ROLE_WORDS
 from bot.documents.imports.workbook import export
+from bot.i18n import tr
+from bot.i18n.labels import ROLE
 from bot.settings import Settings
 from domain import approvals, fulfilment, orders
 from domain.audit import Actor
@@ -101,7 +102,7 @@ OPENING_BALANCES = [("C003", "INV-2026-0815", "18600.00", -75), ("C011", "INV-20
 
 def _sheets(settings: Settings, now: datetime, rng: random.Random) -> dict[str, list[list[object]]]:
     """The demo company as the sheets a company would bring: the same columns as the import templates."""
-    zh = {role: words[0] for role, words in ROLE_WORDS.items()}
+    zh = {role: tr("zh-CN", label) for role, label in ROLE.items()}
     sales = ["li", "zhang", "amy"]
     today = now.astimezone(settings.tz).date()
     sheets: dict[str, list[list[object]]] = {
@@ -126,7 +127,7 @@ def _sheets(settings: Settings, now: datetime, rng: random.Random) -> dict[str, 
         for p in rng.sample(range(1, len(PRODUCTS) + 1), rng.randint(1, 3)):
             price = Decimal(PRODUCTS[p - 1][3])
             orders.append([f"OLD-{day:%Y%m%d}-{n:04d}", day, f"C{cust:03d}", "", f"SKU-{p:03d}", rng.choice([5, 10, 20, 50]),
-                           price, 0, "已取消" if n % 17 == 0 else "已完成", ""])
+                           price, 0, "cancelled" if n % 17 == 0 else "completed", ""])
     sheets["orders"] = orders
     return sheets
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.errors import DomainError, PermissionDenied
+from domain.messages import Message
 from domain.models import User
 from domain.permissions import may_import
 
@@ -31,8 +32,7 @@ class RowProblem:
     row: int
     column: str
     value: str
-    zh: str
-    en: str
+    message: Message
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,10 @@ class Batch:
     outcomes: list[Outcome] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
 
-    def problem(self, row: int, column: str, value: object, err: DomainError | tuple[str, str]) -> None:
-        zh, en = (err.zh, err.en) if isinstance(err, DomainError) else err
-        self.problems.append(RowProblem(row, column, "" if value is None else str(value), zh, en))
+    def problem(self, row: int, column: str, value: object, reason: DomainError | str, **params: Any) -> None:
+        """`reason`: a msgid with its `params`, or a domain error whose message says why."""
+        message = reason.message if isinstance(reason, DomainError) else Message(reason, params)
+        self.problems.append(RowProblem(row, column, "" if value is None else str(value), message))
 
     def done(self, row: int, key: str, action: Action, changes: dict[str, tuple[str, str]] | None = None) -> None:
         self.outcomes.append(Outcome(row, key, action, changes or {}))
@@ -88,4 +89,4 @@ class Digest:
 def check_importer(user: User | None) -> None:
     """`None` is the operator at the command line, trusted like every other `ordertalk` command."""
     if user is not None and not may_import(user):
-        raise PermissionDenied("只有管理员可以导入数据", "Only admins can import data")
+        raise PermissionDenied("Only admins can import data")

@@ -44,7 +44,7 @@ def move(uow: UnitOfWork, row: Stock, delta: int, kind: MovementKind, actor: Act
          note: str = "") -> StockMovement:
     """Change on hand by `delta` (the row must be locked) and write the movement that says so."""
     if row.on_hand + delta < row.reserved:
-        raise ValidationFailed(f"在库不能少于已预留的 {row.reserved}", f"On hand cannot go below the {row.reserved} reserved")
+        raise ValidationFailed("On hand cannot go below the {reserved} reserved", reserved=row.reserved)
     row.on_hand += delta
     movement = StockMovement(stock_id=row.id, kind=kind.value, quantity=delta, on_hand_after=row.on_hand,
                              reference=reference[:64], note=note[:NOTE_MAX], actor_id=actor.user_id, at=uow.now())
@@ -77,32 +77,32 @@ class Moved:
     movements: tuple[StockMovement, ...]
 
 
-def _check(user: User, warehouse: Warehouse, verb_zh: str, verb_en: str) -> None:
+def _check(user: User, warehouse: Warehouse, what: str) -> None:
+    """`what`: the refusal's msgid, with the warehouse as {warehouse}."""
     if not may_move_stock(user, warehouse.id):
-        raise PermissionDenied(f"只有{warehouse.name}的仓库人员或管理员可以{verb_zh}",
-                               f"Only staff of {warehouse.name} or an admin can {verb_en}")
+        raise PermissionDenied(what, warehouse=warehouse.name)
 
 
 def _note(note: str) -> str:
     note = " ".join(note.split())
     if len(note) > NOTE_MAX:
-        raise ValidationFailed(f"备注最多 {NOTE_MAX} 个字", f"The note is longer than {NOTE_MAX} characters", field="note")
+        raise ValidationFailed("The note is longer than {NOTE_MAX} characters", NOTE_MAX=NOTE_MAX, field="note")
     return note
 
 
 def receive(uow: UnitOfWork, user: User, actor: Actor, warehouse: Warehouse, lines: Sequence[tuple[Product, int]],
             note: str = "", reference: str = "", kind: MovementKind = MovementKind.RECEIPT) -> list[Moved]:
     """入库: goods arrive (a purchase, or a customer's return with kind RETURN). Several lines in one receipt."""
-    _check(user, warehouse, "入库", "receive goods")
+    _check(user, warehouse, "Only staff of {warehouse} or an admin can receive goods there")
     if not lines:
-        raise ValidationFailed("入库单至少需要一行商品", "A receipt needs at least one line", field="lines")
+        raise ValidationFailed("A receipt needs at least one line", field="lines")
     if len({p.id for p, _ in lines}) != len(lines):
-        raise ValidationFailed("同一商品在入库单中出现了两次", "A product appears twice in the receipt", field="lines")
+        raise ValidationFailed("A product appears twice in the receipt", field="lines")
     note = _note(note)
     done = []
     for product, qty in sorted(lines, key=lambda pq: pq[0].id):  # lock rows in one order: no deadlock between receipts
         if qty <= 0:
-            raise ValidationFailed(f"{product.sku} 入库数量必须大于 0", f"{product.sku}: quantity must be above 0", field="quantity")
+            raise ValidationFailed("{sku}: quantity must be above 0", sku=product.sku, field="quantity")
         row = lock_row(uow, warehouse.id, product.id)
         mv = move(uow, row, qty, kind, actor, reference, note)
         level_changed(uow, row, product)
@@ -116,16 +116,14 @@ def receive(uow: UnitOfWork, user: User, actor: Actor, warehouse: Warehouse, lin
 def count(uow: UnitOfWork, user: User, actor: Actor, warehouse: Warehouse, product: Product, counted: int,
           note: str = "") -> Moved:
     """盘点: the counted quantity becomes on hand; the difference is the movement (none when it matches)."""
-    _check(user, warehouse, "盘点", "count stock")
+    _check(user, warehouse, "Only staff of {warehouse} or an admin can count stock there")
     if counted < 0:
-        raise ValidationFailed("盘点数量不能为负数", "A count cannot be negative", field="quantity")
+        raise ValidationFailed("A count cannot be negative", field="quantity")
     note = _note(note)
     row = lock_row(uow, warehouse.id, product.id)
     if counted < row.reserved:
         raise ValidationFailed(
-            f"盘点数 {counted} 少于已为订单预留的 {row.reserved}：请先处理这些订单（取消或减少数量），再盘点",
-            f"The count of {counted} is below the {row.reserved} reserved for orders: settle those orders first "
-            "(cancel or reduce them), then count again", field="quantity")
+            "The count of {counted} is below the {reserved} reserved for orders: settle those orders first (cancel or reduce them), then count again", counted=counted, reserved=row.reserved, field="quantity")
     movements = ()
     delta = counted - row.on_hand
     if delta:
@@ -140,20 +138,18 @@ def count(uow: UnitOfWork, user: User, actor: Actor, warehouse: Warehouse, produ
 def transfer(uow: UnitOfWork, user: User, actor: Actor, product: Product, source: Warehouse, target: Warehouse,
              qty: int, note: str = "") -> Moved:
     """调拨: goods leave one warehouse and arrive in another (the source's staff send them)."""
-    _check(user, source, "从这里调出", "transfer goods out of it")
+    _check(user, source, "Only staff of {warehouse} or an admin can transfer goods out of it")
     if source.id == target.id:
-        raise ValidationFailed("调出和调入仓库不能相同", "The two warehouses must differ", field="warehouse")
+        raise ValidationFailed("The two warehouses must differ", field="warehouse")
     if qty <= 0:
-        raise ValidationFailed("调拨数量必须大于 0", "The quantity must be above 0", field="quantity")
+        raise ValidationFailed("The quantity must be above 0", field="quantity")
     note = _note(note)
     first, second = sorted((source, target), key=lambda w: w.id)  # one lock order for every transfer
     rows = {w.id: lock_row(uow, w.id, product.id) for w in (first, second)}
     out_row, in_row = rows[source.id], rows[target.id]
     if out_row.on_hand - out_row.reserved < qty:
         raise ValidationFailed(
-            f"{source.name} 的 {product.sku} 可用只有 {out_row.on_hand - out_row.reserved}，不能调出 {qty}",
-            f"{source.name} has only {out_row.on_hand - out_row.reserved} of {product.sku} available; cannot transfer {qty}",
-            field="quantity")
+            "{name} has only {value} of {sku} available; cannot transfer {qty}", name=source.name, value=out_row.on_hand - out_row.reserved, sku=product.sku, qty=qty, field="quantity")
     ref = f"{source.code}>{target.code}"
     out_mv = move(uow, out_row, -qty, MovementKind.TRANSFER_OUT, actor, ref, note)
     in_mv = move(uow, in_row, qty, MovementKind.TRANSFER_IN, actor, ref, note)
@@ -169,7 +165,7 @@ def set_on_hand(uow: UnitOfWork, row: Stock, quantity: int, actor: Actor, refere
     """Moving in: the figure from the old system becomes on hand — an opening movement for a row with no history,
     a count for one that has it. No movement when it already matches."""
     if quantity < row.reserved:
-        raise ValidationFailed(f"在库 {quantity} 少于已预留的 {row.reserved}", f"On hand {quantity} is below the {row.reserved} reserved")
+        raise ValidationFailed("On hand {quantity} is below the {reserved} reserved", quantity=quantity, reserved=row.reserved)
     delta = quantity - row.on_hand
     if not delta:
         return None

@@ -121,10 +121,10 @@ class CustomerImport:
             if rec.sales is not None:
                 owner = self.people.find(rec.sales) if rec.sales else None
                 if rec.sales and (owner is None or not owner.active):
-                    out.problem(rec.row, "sales", rec.sales, ("没有这个销售人员（请写用户名或姓名）", "no such salesperson (write the username or name)"))
+                    out.problem(rec.row, "sales", rec.sales, "no such salesperson (write the username or name)")
                     ok = False
                 elif owner is not None and not owner.has_role(*SELLERS):
-                    out.problem(rec.row, "sales", rec.sales, (f"{owner.display_name} 不是销售人员", f"{owner.display_name} is not in sales"))
+                    out.problem(rec.row, "sales", rec.sales, "{name} is not in sales", name=owner.display_name)
                     ok = False
                 wanted["sales_user_id"] = owner.id if owner else None
             if not ok:
@@ -134,7 +134,7 @@ class CustomerImport:
             current = existing.get(rec.code)
             if current is None:
                 if not rec.name:
-                    out.problem(rec.row, "name", "", ("新客户必须有名称", "a new customer needs a name"))
+                    out.problem(rec.row, "name", "", "a new customer needs a name")
                     continue
                 creates.append((rec, {**_CUSTOMER_DEFAULTS, **wanted, "code": rec.code}, contact))
                 out.done(rec.row, rec.code, Action.CREATED)
@@ -153,14 +153,14 @@ class CustomerImport:
     def _rules(self, out: Batch, rec: CustomerRecord, wanted: dict[str, Any]) -> bool:
         ok = True
         if rec.tier is not None and rec.tier not in TIERS:
-            out.problem(rec.row, "tier", rec.tier, (f"客户等级只能是 {'/'.join(TIERS)}", f"the tier must be one of {'/'.join(TIERS)}"))
+            out.problem(rec.row, "tier", rec.tier, "the tier must be one of {tiers}", tiers="/".join(TIERS))
             ok = False
         if rec.payment_terms_days is not None and rec.payment_terms_days > TERMS_MAX:
             out.problem(rec.row, "payment_terms_days", rec.payment_terms_days,
-                        (f"账期最长 {TERMS_MAX} 天", f"payment terms are at most {TERMS_MAX} days"))
+                        "payment terms are at most {days} days", days=TERMS_MAX)
             ok = False
         if rec.name is not None and not rec.name:
-            out.problem(rec.row, "name", "", ("客户名称不能为空", "the customer name is required"))
+            out.problem(rec.row, "name", "", "the customer name is required")
             ok = False
         return ok
 
@@ -223,17 +223,17 @@ class ProductImport:
             if "name_en" in wanted:
                 wanted["name_en"] = wanted["name_en"] or None
             if rec.name is not None and not rec.name:
-                out.problem(rec.row, "name", "", ("商品名称不能为空", "the product name is required"))
+                out.problem(rec.row, "name", "", "the product name is required")
                 continue
             bad = [tier for tier in (rec.tier_prices or {}) if tier not in TIERS]
             if bad:
-                out.problem(rec.row, "tier_prices", ",".join(bad), (f"价格等级只能是 {'/'.join(TIERS)}", f"price tiers are {'/'.join(TIERS)}"))
+                out.problem(rec.row, "tier_prices", ",".join(bad), "price tiers are {tiers}", tiers="/".join(TIERS))
                 continue
             current = existing.get(rec.sku)
             if current is None:
                 if not rec.name or rec.list_price is None:
                     out.problem(rec.row, "name" if not rec.name else "list_price", "",
-                                ("新商品必须有名称和单价", "a new product needs a name and a list price"))
+                                "a new product needs a name and a list price")
                     continue
                 creates.append((rec, {**_PRODUCT_DEFAULTS, **wanted, "sku": rec.sku}))
                 out.done(rec.row, rec.sku, Action.CREATED)
@@ -297,7 +297,7 @@ class WarehouseImport:
             current = existing.get(rec.code)
             if current is None:
                 if not rec.name:
-                    out.problem(rec.row, "name", "", ("新仓库必须有名称", "a new warehouse needs a name"))
+                    out.problem(rec.row, "name", "", "a new warehouse needs a name")
                     continue
                 creates.append({"region": "", **wanted, "code": rec.code})
                 out.done(rec.row, rec.code, Action.CREATED)

@@ -72,16 +72,16 @@ class StockImport:
         for rec in records:
             wid = self.warehouses.get(rec.warehouse.casefold())
             if wid is None:
-                out.problem(rec.row, "warehouse", rec.warehouse, ("没有这个仓库（写仓库编码或名称）", "no such warehouse (write its code or name)"))
+                out.problem(rec.row, "warehouse", rec.warehouse, "no such warehouse (write its code or name)")
             if rec.sku not in products:
-                out.problem(rec.row, "sku", rec.sku, ("没有这个商品编码，请先导入商品", "no product with this SKU; import the products first"))
+                out.problem(rec.row, "sku", rec.sku, "no product with this SKU; import the products first")
             if wid is None or rec.sku not in products:
                 continue
             pid, safety = products[rec.sku]
             key = f"{rec.warehouse}/{rec.sku}"
             have = rows.get((wid, pid))
             if have is not None and rec.on_hand < have[1]:
-                out.problem(rec.row, "on_hand", rec.on_hand, (f"少于已为订单预留的 {have[1]}", f"below the {have[1]} reserved for orders"))
+                out.problem(rec.row, "on_hand", rec.on_hand, "below the {reserved} reserved for orders", reserved=have[1])
                 continue
             if have is None:
                 out.done(rec.row, key, Action.CREATED)
@@ -132,7 +132,7 @@ class OpeningBalanceImport:
         for rec in records:
             cid = customers.get(rec.customer)
             if cid is None:
-                out.problem(rec.row, "customer", rec.customer, ("没有这个客户编码，请先导入客户", "no customer with this code; import the customers first"))
+                out.problem(rec.row, "customer", rec.customer, "no customer with this code; import the customers first")
                 continue
             wanted = {"customer_id": cid, "amount": rec.amount, "due_date": rec.due_date}
             current = existing.get(rec.reference)
@@ -143,10 +143,10 @@ class OpeningBalanceImport:
                 continue
             changes = diff(current, wanted)
             if "customer_id" in changes:
-                out.problem(rec.row, "customer", rec.customer, ("这笔期初应收已属于另一个客户", "this opening balance belongs to another customer"))
+                out.problem(rec.row, "customer", rec.customer, "this opening balance belongs to another customer")
                 continue
             if "amount" in changes and current["paid"] > 0:
-                out.problem(rec.row, "amount", rec.amount, (f"已收款 {current['paid']:,.2f}，金额不能再改", f"{current['paid']:,.2f} is paid already; the amount cannot change"))
+                out.problem(rec.row, "amount", rec.amount, "{paid} is paid already; the amount cannot change", paid=current["paid"])
                 continue
             if not changes:
                 out.done(rec.row, rec.reference, Action.UNCHANGED)
@@ -225,7 +225,7 @@ class OrderHistoryImport:
             if not changes:
                 out.done(o.row, o.number, Action.UNCHANGED)
             elif current.channel != Channel.IMPORT.value:
-                out.problem(o.row, "number", o.number, ("这是 OrderTalk 中的订单，不能用导入修改", "this order was placed in OrderTalk; an import cannot change it"))
+                out.problem(o.row, "number", o.number, "this order was placed in OrderTalk; an import cannot change it")
             else:
                 replaces.append((current, o, plan))
                 out.done(o.row, o.number, Action.UPDATED, changes)
@@ -237,21 +237,21 @@ class OrderHistoryImport:
         before = len(out.problems)
         customer = customers.get(o.customer)
         if customer is None:
-            out.problem(o.row, "customer", o.customer, ("没有这个客户编码，请先导入客户", "no customer with this code; import the customers first"))
+            out.problem(o.row, "customer", o.customer, "no customer with this code; import the customers first")
         if o.status not in HISTORY_STATES:
-            out.problem(o.row, "status", o.status.value, ("历史订单只能是已完成、已发货、已取消或已驳回", "a historical order is completed, shipped, cancelled or rejected"))
+            out.problem(o.row, "status", o.status.value, "a historical order is completed, shipped, cancelled or rejected")
         if o.order_date > self.today:
-            out.problem(o.row, "order_date", o.order_date.isoformat(), ("历史订单的日期不能晚于今天", "a historical order cannot be dated after today"))
+            out.problem(o.row, "order_date", o.order_date.isoformat(), "a historical order cannot be dated after today")
         sales = self.people.get(o.sales.casefold()) if o.sales else (customer.sales_user if customer else None)
         if sales is None or not sales.has_role(Role.SALES, Role.SALES_MANAGER, Role.ADMIN):
             if o.sales or customer is not None:
-                out.problem(o.row, "sales", o.sales or "", ("没有这个销售人员（客户也没有负责销售）", "no such salesperson (and the customer has none)"))
+                out.problem(o.row, "sales", o.sales or "", "no such salesperson (and the customer has none)")
         seen: set[str] = set()
         for ln in o.lines:
             if ln.sku not in products:
-                out.problem(ln.row, "sku", ln.sku, ("没有这个商品编码，请先导入商品", "no product with this SKU; import the products first"))
+                out.problem(ln.row, "sku", ln.sku, "no product with this SKU; import the products first")
             elif ln.sku in seen:
-                out.problem(ln.row, "sku", ln.sku, ("同一订单中商品重复", "the product appears twice in this order"))
+                out.problem(ln.row, "sku", ln.sku, "the product appears twice in this order")
             seen.add(ln.sku)
         if len(out.problems) > before or customer is None or sales is None:
             return None

@@ -56,26 +56,26 @@ class UserImport:
             ok = True
             if rec.roles is not None:
                 if not rec.roles:
-                    out.problem(rec.row, "roles", "", ("至少需要一个角色", "at least one role is needed"))
+                    out.problem(rec.row, "roles", "", "at least one role is needed")
                     ok = False
                 wanted["roles_csv"] = ",".join(sorted(r.value for r in rec.roles))
             if current is None and (not rec.display_name or not rec.roles):
                 out.problem(rec.row, "display_name" if not rec.display_name else "roles", "",
-                            ("新用户必须有姓名和角色", "a new user needs a name and a role"))
+                            "a new user needs a name and a role")
                 ok = False
             if rec.locale is not None and rec.locale not in LOCALES:
-                out.problem(rec.row, "locale", rec.locale, ("语言只能是 zh-CN 或 en", "the language is zh-CN or en"))
+                out.problem(rec.row, "locale", rec.locale, "the language is zh-CN or en")
                 ok = False
             if rec.manager:
                 if rec.manager == rec.username:
-                    out.problem(rec.row, "manager", rec.manager, ("不能是自己的上级", "nobody is their own manager"))
+                    out.problem(rec.row, "manager", rec.manager, "nobody is their own manager")
                     ok = False
                 elif rec.manager not in users and rec.manager not in in_file:
-                    out.problem(rec.row, "manager", rec.manager, ("没有这个用户（上级写用户名）", "no such user (write the manager's username)"))
+                    out.problem(rec.row, "manager", rec.manager, "no such user (write the manager's username)")
                     ok = False
             if rec.warehouse:
                 if rec.warehouse.casefold() not in warehouses:
-                    out.problem(rec.row, "warehouse", rec.warehouse, ("没有这个仓库编码", "no warehouse with this code"))
+                    out.problem(rec.row, "warehouse", rec.warehouse, "no warehouse with this code")
                     ok = False
                 else:
                     wanted["warehouse_id"] = warehouses[rec.warehouse.casefold()]
@@ -84,12 +84,12 @@ class UserImport:
             roles = rec.roles if rec.roles is not None else (current.roles if current else frozenset())
             has_wh = wanted["warehouse_id"] if "warehouse_id" in wanted else (current.warehouse_id if current else None)
             if Role.WAREHOUSE in roles and has_wh is None:
-                out.problem(rec.row, "warehouse", rec.warehouse or "", ("仓库人员必须填写所属仓库", "warehouse staff need their warehouse"))
+                out.problem(rec.row, "warehouse", rec.warehouse or "", "warehouse staff need their warehouse")
                 ok = False
             for platform, ext in (rec.identities or {}).items():
                 owner = linked.get((platform, ext))
                 if owner is not None and (current is None or owner != current.id):
-                    out.problem(rec.row, platform, ext, ("这个平台账号已关联到另一个用户", "this platform account is linked to another user"))
+                    out.problem(rec.row, platform, ext, "this platform account is linked to another user")
                     ok = False
             if ok:
                 plans.append((rec, wanted, current))

@@ -19,16 +19,18 @@ from typing import IO
 
 import python_calamine_plus as calamine
 
+from domain.messages import Message
+
 HEADER_SCAN_ROWS = 10
-NOTES_SHEETS = ("说明", "填写说明", "notes", "instructions", "readme")
+NOTES_SHEETS = ("说明", "填写说明", "notes", "instructions", "readme")  # never the data
 
 
 class SheetError(Exception):
-    """The file cannot be read at all (not XLSX or CSV, not UTF-8/GBK, no such sheet). Carries both languages."""
+    """The file cannot be read at all (not XLSX or CSV, not UTF-8/GBK, no such sheet): a message for the reader."""
 
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh, self.en = zh, en
+    def __init__(self, msgid: str, **params: object) -> None:
+        self.message = Message(msgid, params)
+        super().__init__(str(self.message))
 
 
 Cell = object  # str | int | float | bool | date | datetime ("" when empty)
@@ -50,7 +52,7 @@ def open_sheet(source: bytes | Path, filename: str, wanted: Sequence[str] = ()) 
         return _xlsx(source, wanted)
     if name.endswith((".csv", ".txt")):
         return _csv(source, Path(filename).stem or filename)
-    raise SheetError(f"不支持的文件类型：{filename}（请用 .xlsx 或 .csv）", f"Unsupported file type: {filename} (use .xlsx or .csv)")
+    raise SheetError("Unsupported file type: {filename} (use .xlsx or .csv)", filename=filename)
 
 
 def _xlsx(source: bytes | Path, wanted: Sequence[str]) -> Rows:
@@ -58,21 +60,21 @@ def _xlsx(source: bytes | Path, wanted: Sequence[str]) -> Rows:
     try:
         wb = calamine.load_workbook(handle)
     except (calamine.CalamineError, OSError, ValueError) as e:
-        raise SheetError("无法读取这个 Excel 文件（文件损坏或不是 .xlsx）", f"Cannot read this Excel file (damaged or not .xlsx): {e}") from None
+        raise SheetError("Cannot read this Excel file (damaged or not .xlsx): {error}", error=str(e)) from None
     names = list(wb.sheet_names)
     folded = {n.strip().casefold(): i for i, n in enumerate(names)}
     index = next((folded[w.casefold()] for w in wanted if w.casefold() in folded), None)
     if index is None:
         index = next((i for i, n in enumerate(names) if n.strip().casefold() not in NOTES_SHEETS), None)
     if index is None:
-        raise SheetError("文件中没有数据表", "The file has no data sheet")
+        raise SheetError("The file has no data sheet")
     stream = wb.stream_sheet_by_index(index)
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         try:
             yield from enumerate(stream, start=1)
         except calamine.CalamineError as e:
-            raise SheetError("Excel 文件在读取中途出错（文件可能损坏）", f"The Excel file broke off while reading (damaged?): {e}") from None
+            raise SheetError("The Excel file broke off while reading (damaged?): {error}", error=str(e)) from None
         finally:
             wb.close()
 
@@ -116,10 +118,9 @@ def _csv(source: bytes | Path, sheet: str) -> Rows:
             for n, row in enumerate(csv.reader(text, delimiter=delimiter), start=1):
                 yield n, [c.removeprefix("=").strip('"') if c.startswith('="') else c for c in row]  # ="00123" keeps zeros
         except UnicodeDecodeError:
-            raise SheetError(f"文件不全是 {encoding} 编码，请另存为「CSV UTF-8」", f"The file is not {encoding} throughout; "
-                             "save it as 'CSV UTF-8'") from None
+            raise SheetError("The file is not {encoding} throughout; save it as 'CSV UTF-8'", encoding=encoding) from None
         except csv.Error as e:
-            raise SheetError(f"CSV 格式有误：{e}", f"The CSV is malformed: {e}") from None
+            raise SheetError("The CSV is malformed: {error}", error=str(e)) from None
         finally:
             text.close()
 
@@ -140,8 +141,7 @@ def _encoding(head: bytes) -> str:
         head.decode("gb18030")  # ⊇ GBK ⊇ GB2312
         return "gb18030"
     except UnicodeDecodeError:
-        raise SheetError("无法识别文件编码（请另存为「CSV UTF-8」或 .xlsx）", "Cannot tell the file's encoding "
-                         "(save it as 'CSV UTF-8' or .xlsx)") from None
+        raise SheetError("Cannot tell the file's encoding (save it as 'CSV UTF-8' or .xlsx)") from None
 
 
 # ---------------------------------------------------------------- headers

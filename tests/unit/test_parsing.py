@@ -210,8 +210,8 @@ def test_text_cleans_full_width_and_spaces_and_refuses_what_cannot_be_stored() -
     assert text("  ＡＢＣ　贸易  有限公司 ", maximum=50) == "ABC 贸易 有限公司"
     assert text(1001.0, maximum=10) == "1001"  # a code Excel turned into a number
     with pytest.raises(InputRefused) as e:
-        text("x" * 21, maximum=20, field="name", what=("名称", "the name"))
-    assert "20" in e.value.en and e.value.details["field"] == "name"
+        text("x" * 21, maximum=20, field="name", what="Customer name")
+    assert "Customer name is longer than 20" in en(e.value) and "客户名称最多 20" in zh(e.value) and e.value.details["field"] == "name"
     with pytest.raises(InputRefused):
         text("a\x00b", maximum=20)
     with pytest.raises(InputRefused):

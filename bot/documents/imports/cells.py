@@ -9,24 +9,25 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from bot.documents.imports.spec import Kind
+from bot.i18n import texts
 from domain import parsing
+from domain.messages import Message
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a file: where (sheet, row, column as in Excel) and why, in both languages."""
+    """One thing wrong with a file: where (sheet, row, column as in Excel) and why (translated for the reader)."""
 
     sheet: str
     row: int
-    column: str  # "B 客户名称"; "" for the whole row or file
+    column: str  # the Excel letter and the header as written in the file; "" for the whole row or file
     value: str
-    zh: str
-    en: str
+    message: Message
 
     def reason(self, locale: str) -> str:
-        return self.zh if locale.startswith("zh") else self.en
+        return texts(locale).render(self.message)
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,12 @@ class RowReader:
     def raw(self, key: str) -> str:
         return parsing.cell_text(self.cells.get(key, "")).strip()
 
-    def problem(self, key: str, zh: str, en: str, value: object | None = None) -> None:
+    def problem(self, key: str, reason: Message | str, value: object | None = None, **params: Any) -> None:
         place = self.places.get(key)
-        column = f"{place.letter} {place.header}" if place else self.kind.column(key).zh
+        column = f"{place.letter} {place.header}" if place else self.kind.column(key).en
         shown = self.raw(key) if value is None else str(value)
-        self.problems.append(Problem(self.sheet, self.row, column, shown[:60], zh, en))
+        message = reason if isinstance(reason, Message) else Message(reason, params)
+        self.problems.append(Problem(self.sheet, self.row, column, shown[:60], message))
 
     def _read(self, key: str, reader: Callable[[str], T]) -> T | None:
         if key not in self.places:
@@ -62,15 +64,15 @@ class RowReader:
         text = self.raw(key)
         if not text:
             if self.kind.column(key).required:
-                self.problem(key, "必填，不能为空", "required; cannot be blank")
+                self.problem(key, "required; cannot be blank")
             return None
         try:
             return reader(text)
         except parsing.InputRefused as e:
-            self.problem(key, e.zh, e.en)
+            self.problem(key, e.message)
             return None
 
-    def text(self, key: str, maximum: int, blank: str | None = "") -> str | None:
+    def string(self, key: str, maximum: int, blank: str | None = "") -> str | None:
         """Text: None when the column is absent; `blank` (default "") for an empty optional cell."""
         if key not in self.places:
             return None
@@ -78,19 +80,19 @@ class RowReader:
         col = self.kind.column(key)
         if not raw:
             if col.required:
-                self.problem(key, "必填，不能为空", "required; cannot be blank")
+                self.problem(key, "required; cannot be blank")
                 return None
             return blank
         try:
-            return parsing.text(raw, maximum=maximum, field=key, what=(col.zh, col.en))
+            return parsing.text(raw, maximum=maximum, field=key, what=col.en)
         except parsing.InputRefused as e:
-            self.problem(key, e.zh, e.en)
+            self.problem(key, e.message)
             return None
 
     def code(self, key: str, maximum: int) -> str | None:
-        value = self.text(key, maximum)
+        value = self.string(key, maximum)
         if value and any(ch.isspace() for ch in value):
-            self.problem(key, "编码中不能有空格", "a code cannot contain spaces")
+            self.problem(key, "a code cannot contain spaces")
             return None
         return value
 
@@ -109,7 +111,7 @@ class RowReader:
             try:
                 return parsing.calendar_date(cell, today=self.today, latest=latest, field=key)
             except parsing.InputRefused as e:
-                self.problem(key, e.zh, e.en)
+                self.problem(key, e.message)
                 return None
         return self._read(key, lambda t: parsing.calendar_date(t, today=self.today, latest=latest, field=key, sheet=True))
 
@@ -121,7 +123,8 @@ class RowReader:
         def pick(text: str) -> Any:
             found = words.get(" ".join(parsing.text(text, maximum=40).casefold().replace("_", " ").split()))
             if found is None:
-                shown = "、".join(self.kind.column(key).choices("zh")) or "/".join(sorted({str(v) for v in words.values()}))
-                raise parsing.InputRefused(f"只能填：{shown}", f"must be one of: {', '.join(self.kind.column(key).choices('en'))}")
+                col = self.kind.column(key)
+                shown = " / ".join(dict.fromkeys((*col.choice_words("zh-CN"), *col.choice_words("en"))))
+                raise parsing.InputRefused("must be one of: {choices}", choices=shown)
             return found
         return self._read(key, pick)

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.documents.imports.cells import RowReader
-from bot.documents.imports.spec import KINDS, ROLE_WORDS, STATUS_WORDS, YES_NO, Kind
+from bot.documents.imports.spec import KINDS, STATUS_WORDS, YES_NO, Kind
+from bot.i18n import tr
+from bot.i18n.labels import ROLE
 from domain.audit import Actor
 from domain.masterdata import (
     CustomerImport,
@@ -36,8 +38,11 @@ from domain.opening import (
 from domain.people import ID_PLATFORMS, UserImport, UserRecord
 from domain.uow import UnitOfWork
 
-_ROLES = {w.casefold(): role for role, words in ROLE_WORDS.items() for w in (*words, role.value, role.value.replace("_", " "))}
-_STATUS = {w.casefold(): st for st, words in STATUS_WORDS.items() for w in (*words, st.value)}
+_ROLE_ALIASES = {Role.ADMIN: ("admin", "管理"), Role.WAREHOUSE: ("仓管", "仓库管理员")}
+# Fixed values are read in either language whatever the reader's: the labels in both, and the codes.
+_ROLES = {w.casefold(): role for role, label in ROLE.items()
+          for w in (label, tr("zh-CN", label), role.value, role.value.replace("_", " "), *_ROLE_ALIASES.get(role, ()))}
+_STATUS = {w.casefold(): st for st, label in STATUS_WORDS.items() for w in (label, tr("zh-CN", label), st.value)}
 _LOCALES = {"zh-cn": "zh-CN", "zh": "zh-CN", "中文": "zh-CN", "简体中文": "zh-CN", "en": "en", "english": "en", "英文": "en"}
 
 
@@ -53,36 +58,36 @@ class Setting:
 def customer(r: RowReader) -> CustomerRecord | None:
     code = r.code("code", 32)
     rec = CustomerRecord(
-        row=r.row, code=code or "", name=r.text("name", 200), name_en=r.text("name_en", 200),
-        province=r.text("province", 50), city=r.text("city", 50), address=r.text("address", 300),
-        contact_name=r.text("contact_name", 100), contact_phone=r.text("contact_phone", 50),
-        contact_email=r.text("contact_email", 200), contact_role=r.text("contact_role", 50),
-        tier=(r.text("tier", 10) or "").upper() or None if r.given("tier") else None,
+        row=r.row, code=code or "", name=r.string("name", 200), name_en=r.string("name_en", 200),
+        province=r.string("province", 50), city=r.string("city", 50), address=r.string("address", 300),
+        contact_name=r.string("contact_name", 100), contact_phone=r.string("contact_phone", 50),
+        contact_email=r.string("contact_email", 200), contact_role=r.string("contact_role", 50),
+        tier=(r.string("tier", 10) or "").upper() or None if r.given("tier") else None,
         credit_limit=r.amount("credit_limit"), payment_terms_days=r.whole("payment_terms_days", maximum=3650),
-        sales=r.text("sales", 100), tax_title=r.text("tax_title", 200), tax_id=r.text("tax_id", 32))
+        sales=r.string("sales", 100), tax_title=r.string("tax_title", 200), tax_id=r.string("tax_id", 32))
     return rec if code and not r.problems else None
 
 
 def product(r: RowReader) -> ProductRecord | None:
     sku = r.code("sku", 64)
     tiers = {t: r.amount(f"price_{t}", allow_zero=False) for t in "ABC" if r.given(f"price_{t}")}
-    rec = ProductRecord(row=r.row, sku=sku or "", name=r.text("name", 200), name_en=r.text("name_en", 200),
-                        spec=r.text("spec", 200), unit=r.text("unit", 20), list_price=r.amount("list_price", allow_zero=False),
+    rec = ProductRecord(row=r.row, sku=sku or "", name=r.string("name", 200), name_en=r.string("name_en", 200),
+                        spec=r.string("spec", 200), unit=r.string("unit", 20), list_price=r.amount("list_price", allow_zero=False),
                         tier_prices=tiers or None, safety_stock=r.whole("safety_stock"), active=r.yes_no("active"))
     return rec if sku and not r.problems else None
 
 
 def warehouse(r: RowReader) -> WarehouseRecord | None:
     code = r.code("code", 32)
-    region = r.text("region", 50)
+    region = r.string("region", 50)
     if region:
         region = ",".join(p.strip() for p in region.replace("，", ",").replace("、", ",").split(",") if p.strip())
-    rec = WarehouseRecord(row=r.row, code=code or "", name=r.text("name", 100), region=region)
+    rec = WarehouseRecord(row=r.row, code=code or "", name=r.string("name", 100), region=region)
     return rec if code and not r.problems else None
 
 
 def stock(r: RowReader) -> StockRecord | None:
-    wh, sku, qty = r.text("warehouse", 100), r.code("sku", 64), r.whole("on_hand")
+    wh, sku, qty = r.string("warehouse", 100), r.code("sku", 64), r.whole("on_hand")
     if r.problems or not wh or not sku or qty is None:
         return None
     return StockRecord(r.row, wh, sku, qty)
@@ -95,16 +100,15 @@ def user(r: RowReader) -> UserRecord | None:
         words = [w.strip() for w in r.raw("roles").replace("，", ",").replace("、", ",").split(",") if w.strip()]
         unknown = [w for w in words if w.casefold() not in _ROLES]
         if unknown:
-            r.problem("roles", "未知角色：" + "、".join(unknown) + "（可填：销售、销售经理、财务、仓库、管理员）",
-                      "unknown role: " + ", ".join(unknown) + " (sales, sales manager, finance, warehouse, admin)")
+            r.problem("roles", "unknown role: {roles} (sales, sales manager, finance, warehouse, admin)", roles=", ".join(unknown))
         roles = frozenset(_ROLES[w.casefold()] for w in words if w.casefold() in _ROLES)
     elif r.given("roles"):
-        r.problem("roles", "必填，不能为空", "required; cannot be blank")
+        r.problem("roles", "required; cannot be blank")
     locale = r.choice("locale", _LOCALES) if r.given("locale") else None
     ids = {p: v for p in ID_PLATFORMS if (v := r.code(p, 128))}
-    rec = UserRecord(row=r.row, username=username or "", display_name=r.text("display_name", 100), roles=roles,
-                     manager=r.text("manager", 64), warehouse=r.text("warehouse", 32), locale=locale,
-                     email=r.text("email", 200), mobile=r.text("mobile", 32), identities=ids if any(r.given(p) for p in ID_PLATFORMS) else None)
+    rec = UserRecord(row=r.row, username=username or "", display_name=r.string("display_name", 100), roles=roles,
+                     manager=r.string("manager", 64), warehouse=r.string("warehouse", 32), locale=locale,
+                     email=r.string("email", 200), mobile=r.string("mobile", 32), identities=ids if any(r.given(p) for p in ID_PLATFORMS) else None)
     return rec if username and not r.problems else None
 
 
@@ -122,8 +126,8 @@ def order_line(r: RowReader, setting: Setting) -> tuple[dict[str, Any], HistoryL
     qty, price = r.whole("quantity", allow_zero=False), r.amount("unit_price")
     discount = r.percent("discount_pct") if r.given("discount_pct") else None
     status = r.choice("status", _STATUS) if r.given("status") and r.raw("status") else OrderStatus.COMPLETED
-    head = {"number": number, "order_date": day, "customer": cust, "sales": r.text("sales", 100) or None,
-            "status": status, "notes": r.text("notes", 500) or ""}
+    head = {"number": number, "order_date": day, "customer": cust, "sales": r.string("sales", 100) or None,
+            "status": status, "notes": r.string("notes", 500) or ""}
     if r.problems or not number or day is None or not cust or not sku or qty is None or price is None:
         return None
     return head, HistoryLine(r.row, sku, qty, price, discount if discount is not None else HistoryLine.discount_pct)
@@ -133,7 +137,7 @@ def order_line(r: RowReader, setting: Setting) -> tuple[dict[str, Any], HistoryL
 
 
 def _yes(v: bool, lang: str) -> str:
-    return YES_NO[0 if lang.startswith("zh") else 1][0 if v else 1]
+    return tr(lang, YES_NO[0 if v else 1])
 
 
 def export_customers(s: Session, lang: str) -> Iterator[list[object]]:
@@ -164,12 +168,11 @@ def export_stock(s: Session, lang: str) -> Iterator[list[object]]:
 
 
 def export_users(s: Session, lang: str) -> Iterator[list[object]]:
-    i = 0 if lang.startswith("zh") else 1
     names = {u.id: u.username for u in s.scalars(select(User))}
     codes = {w.id: w.code for w in s.scalars(select(Warehouse))}
     for u in s.scalars(select(User).options(selectinload(User.identities)).order_by(User.username)):
         ids = {x.platform: x.external_id for x in u.identities}
-        yield [u.username, u.display_name, ",".join(ROLE_WORDS[r][i] for r in sorted(u.roles, key=list(Role).index)),
+        yield [u.username, u.display_name, ",".join(tr(lang, ROLE[r]) for r in sorted(u.roles, key=list(Role).index)),
                names.get(u.manager_id, "") if u.manager_id else "", codes.get(u.warehouse_id, "") if u.warehouse_id else "",
                u.locale, u.email or "", u.mobile or "", *(ids.get(p, "") for p in ID_PLATFORMS)]
 
@@ -181,13 +184,12 @@ def export_receivables(s: Session, lang: str) -> Iterator[list[object]]:
 
 
 def export_orders(s: Session, lang: str, tz: ZoneInfo) -> Iterator[list[object]]:
-    i = 0 if lang.startswith("zh") else 1
     done = {st.value for st in STATUS_WORDS}
     for o in s.scalars(select(Order).where(Order.status.in_(done)).options(
             selectinload(Order.lines), selectinload(Order.customer), selectinload(Order.sales_user)).order_by(Order.created_at, Order.id)):
         for ln in o.lines:
             yield [o.number, o.created_at.astimezone(tz).date(), o.customer.code, o.sales_user.username, ln.product.sku,
-                   ln.quantity, ln.unit_price, ln.discount_pct, STATUS_WORDS[OrderStatus(o.status)][i], o.notes]
+                   ln.quantity, ln.unit_price, ln.discount_pct, tr(lang, STATUS_WORDS[OrderStatus(o.status)]), o.notes]
 
 
 # ---------------------------------------------------------------- the table

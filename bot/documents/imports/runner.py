@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.documents.imports.cells import Place, Problem, RowReader
 from bot.documents.imports.kinds import PLANS, HistoricalOrder, KindPlan, Setting
+from bot.documents.imports.workbook import EXAMPLE_MARKS
 from bot.documents.sheets import (
     HEADER_SCAN_ROWS,
     Rows,
@@ -31,9 +32,11 @@ from bot.documents.sheets import (
     norm_header,
     open_sheet,
 )
+from bot.i18n import texts
 from domain.audit import Actor, record
 from domain.bulk import Action, Batch, Digest, Outcome
 from domain.errors import DomainError
+from domain.messages import Message
 from domain.models import OrderStatus, User
 from domain.parsing import cell_text
 from domain.uow import UnitOfWork
@@ -62,13 +65,15 @@ class ImportResult:
         return not self.problems
 
     def summary(self, locale: str) -> str:
-        if locale.startswith("zh"):
-            verb = "已导入" if self.applied else ("检查通过，可导入" if self.ok else "未导入")
-            return (f"{verb}：{self.rows} 行 — 新增 {self.created}，更新 {self.updated}，未变 {self.unchanged}"
-                    + (f"；{len(self.problems)} 个问题，什么都没有写入" if self.problems else ""))
-        verb = "Imported" if self.applied else ("Checked, ready to import" if self.ok else "Not imported")
-        return (f"{verb}: {self.rows} rows — {self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-                + (f"; {len(self.problems)} problems, nothing was written" if self.problems else ""))
+        t = texts(locale)
+        counts = dict(rows=self.rows, created=self.created, updated=self.updated, unchanged=self.unchanged)
+        if self.applied:
+            return t.t("Imported: {rows} rows — {created} created, {updated} updated, {unchanged} unchanged", **counts)
+        if self.ok:
+            return t.t("Checked, ready to import: {rows} rows — {created} created, {updated} updated, {unchanged} unchanged",
+                       **counts)
+        return t.t("Not imported: {rows} rows — {created} created, {updated} updated, {unchanged} unchanged; "
+                   "{problems} problems, nothing was written", problems=len(self.problems), **counts)
 
 
 def run_import(sessions: sessionmaker[Session], kind: str, source: bytes | Path, filename: str, *, user: User | None,
@@ -78,9 +83,9 @@ def run_import(sessions: sessionmaker[Session], kind: str, source: bytes | Path,
     plan = PLANS[kind]
     result = ImportResult(kind, dry_run=dry_run)
     try:
-        rows = open_sheet(source, filename, (plan.kind.sheet_zh, plan.kind.sheet_en, kind))
+        rows = open_sheet(source, filename, (plan.kind.sheet("zh-CN"), plan.kind.sheet_en, kind))
     except SheetError as e:
-        result.problems.append(Problem(filename, 0, "", "", e.zh, e.en))
+        result.problems.append(Problem(filename, 0, "", "", e.message))
         return result
     result.sheet = rows.sheet
     uow = UnitOfWork(sessions, clock) if clock is not None else UnitOfWork(sessions)
@@ -93,12 +98,12 @@ def run_import(sessions: sessionmaker[Session], kind: str, source: bytes | Path,
             _run(uow, plan, rows, result, user, actor, Setting(today, tz, f"import:{Path(filename).name}"[:64]),
                  dry_run, progress, batch_size)
         except SheetError as e:
-            result.problems.append(Problem(rows.sheet, result.rows, "", "", e.zh, e.en))
+            result.problems.append(Problem(rows.sheet, result.rows, "", "", e.message))
         except DomainError as e:  # not allowed, for one
-            result.problems.append(Problem(rows.sheet, 0, "", "", e.zh, e.en))
+            result.problems.append(Problem(rows.sheet, 0, "", "", e.message))
         if not dry_run and result.ok and expected_digest is not None and expected_digest != result.digest:
-            result.problems.append(Problem(rows.sheet, 0, "", "", "检查之后文件或数据已有变化，什么都没有写入；请重新检查再导入",
-                                           "The file or the data changed since the check; nothing was written. Check again, then import"))
+            result.problems.append(Problem(rows.sheet, 0, "", "", Message(
+                "The file or the data changed since the check; nothing was written. Check again, then import")))
         if dry_run or not result.ok:
             uow.rollback()
             return result
@@ -121,22 +126,23 @@ def _run(uow: UnitOfWork, plan: KindPlan, rows: Rows, result: ImportResult, user
             break
     header = find_header(first, set(known))
     if header is None:
-        result.problems.append(Problem(rows.sheet, 1, "", "", "找不到表头：第一行应是列名，例如 " + "、".join(c.zh for c in kind.columns[:3]),
-                                       "No header row: the first row names the columns, e.g. " + ", ".join(c.en for c in kind.columns[:3])))
+        result.problems.append(Problem(rows.sheet, 1, "", "", Message(
+            "No header row: the first row names the columns, e.g. {columns}",
+            {"columns": [Message(c.en) for c in kind.columns[:3]]})))
         return
     places: dict[str, Place] = {}
     index: dict[str, int] = {}
     for j, shown in sorted(header.columns.items()):
         key = known[norm_header(shown)]
         if key in places:
-            result.problems.append(Problem(rows.sheet, header.row, f"{column_letter(j)} {shown}", shown,
-                                           f"这一列与 {places[key].letter} 列重复", f"the same column as {places[key].letter}"))
+            result.problems.append(Problem(rows.sheet, header.row, f"{column_letter(j)} {shown}", shown, Message(
+                "the same column as {letter}", {"letter": places[key].letter})))
             continue
         places[key], index[key] = Place(column_letter(j), shown), j
     missing = [c for c in kind.columns if c.required and c.key not in places]
     if missing:
-        result.problems.append(Problem(rows.sheet, header.row, "", "", "缺少必填列：" + "、".join(c.zh for c in missing),
-                                       "Missing required columns: " + ", ".join(c.en for c in missing)))
+        result.problems.append(Problem(rows.sheet, header.row, "", "", Message(
+            "Missing required columns: {columns}", {"columns": [Message(c.en) for c in missing]})))
         return
     batcher = _Batcher(importer, plan, rows.sheet, places, result, dry_run, batch_size)
     seen: set[str] = set()
@@ -152,7 +158,7 @@ def _run(uow: UnitOfWork, plan: KindPlan, rows: Rows, result: ImportResult, user
         if all(cell_text(v).strip() == "" for v in values.values()):
             continue  # blank rows (and the empty tail Excel keeps) are not data
         first_cell = unicodedata.normalize("NFKC", cell_text(values.get(kind.columns[0].key, ""))).strip().casefold()
-        if first_cell.startswith(("例:", "e.g.")):
+        if first_cell.startswith(EXAMPLE_MARKS):
             continue  # the template's example row, left in
         result.rows += 1
         if progress is not None and result.rows % 500 == 0:
@@ -171,8 +177,8 @@ def _run(uow: UnitOfWork, plan: KindPlan, rows: Rows, result: ImportResult, user
             if group is None:
                 if head["number"] in done_groups:
                     result.problems.append(Problem(rows.sheet, n, f"{places['number'].letter} {places['number'].header}",
-                                                   head["number"], "同一订单的行必须放在一起（请按订单号排序）",
-                                                   "the rows of one order must be together (sort by order number)"))
+                                                   head["number"], Message(
+                                                       "the rows of one order must be together (sort by order number)")))
                     continue
                 group = _Group(n, head)
             before = len(reader.problems)
@@ -184,8 +190,7 @@ def _run(uow: UnitOfWork, plan: KindPlan, rows: Rows, result: ImportResult, user
         key = plan.key(rec)
         if key.casefold() in seen:
             col = next(iter(places.values()))
-            result.problems.append(Problem(rows.sheet, n, f"{col.letter} {col.header}", key, "与前面的行重复",
-                                           "repeats an earlier row"))
+            result.problems.append(Problem(rows.sheet, n, f"{col.letter} {col.header}", key, Message("repeats an earlier row")))
             continue
         seen.add(key.casefold())
         batcher.add(rec, key)
@@ -207,7 +212,7 @@ class _Group:
     def add(self, reader: RowReader, head: dict[str, Any], line: Any, places: dict[str, Place]) -> None:
         for k in ("order_date", "customer", "status"):
             if head[k] != self.head[k] and k in places:
-                reader.problem(k, f"与本订单第一行（第 {self.row} 行）不一致", f"differs from the order's first row (row {self.row})")
+                reader.problem(k, "differs from the order's first row (row {row})", row=self.row)
         self.lines.append(line)
 
     def done(self) -> HistoricalOrder:
@@ -250,5 +255,5 @@ class _Batcher:
         for p in batch.problems:
             place = self.places.get(p.column) or self.places.get(p.column.split("_")[0])
             column = f"{place.letter} {place.header}" if place else next(
-                (c.zh for c in kind.columns if c.key == p.column), p.column)
-            r.problems.append(Problem(self.sheet, p.row, column, p.value[:60], p.zh, p.en))
+                (c.en for c in kind.columns if c.key == p.column), p.column)
+            r.problems.append(Problem(self.sheet, p.row, column, p.value[:60], p.message))
