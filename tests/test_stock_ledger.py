@@ -169,13 +169,18 @@ def test_warehouse_chat_commands(ot):
     text = text_of(view)
     assert "上海仓 | 175 | 0 | 175" in text and "广州仓 | 70 | 0 | 70" in text
     assert "调拨出 -20 → 175 · 孙仓管 · WH-SH>WH-GZ" in text and "入库 +100 → 200 · 孙仓管 · 供应商到货" in text
-    english = text_of(chat.say("admin", "stock SKU-001"))
-    assert "上海仓" in english
+    with ot.sessions() as s:  # an English-speaking admin reads the same in English, units included
+        s.get(User, w["admin"]).locale = "en"
+        s.commit()
+    english = text_of(chat.say("admin", "receive SKU-001 5 WH-GZ"))
+    assert "Received 5 boxes of SKU-001" in english and "广州仓: 75 boxes available" in english, english
+    assert "Last movements" in text_of(chat.say("admin", "stock SKU-001"))
     assert "Only warehouse staff" in text_of(chat.say("amy", "transfer SKU-001 1 WH-SH WH-GZ"))
     with ot.sessions() as s:
         east = s.scalar(select(Stock).where(Stock.warehouse_id == w["east"], Stock.product_id == w["p1"]))
         assert east.on_hand == 175
         assert s.scalar(select(func.sum(StockMovement.quantity)).where(StockMovement.stock_id == east.id)) == 175
+    _check_ledger(ot.sessions)
 
 
 def test_receipt_form_card(ot):

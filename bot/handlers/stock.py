@@ -112,8 +112,9 @@ def _default_warehouse(turn: Turn) -> Warehouse:
 def _figures(turn: Turn, moved: ledger.Moved) -> str:
     p = moved.product
     total = sum(st.available for st in turn.uow.session.scalars(select(Stock).where(Stock.product_id == p.id)))
-    parts = [turn.t("{name}: {available} {unit} available", name=w.name, available=st.available, unit=p.unit) for w, st in moved.rows]
-    parts.append(turn.t("{total} {unit} available in all warehouses", total=total, unit=p.unit))
+    v = turn.viewer
+    parts = [turn.t("{name}: {available} available", name=w.name, available=v.qty(st.available, p.unit)) for w, st in moved.rows]
+    parts.append(turn.t("{total} available in all warehouses", total=v.qty(total, p.unit)))
     return turn.t("; ").join(parts)
 
 
@@ -122,7 +123,9 @@ def receive_by_text(turn: Turn, intent: it.Receive) -> list[Reply]:
     product = _product(turn, intent.sku)
     warehouse, note = _where_and_note(turn, intent.rest)
     moved = ledger.receive(turn.uow, turn.user, turn.actor, warehouse, [(product, intent.quantity)], note)[0]
-    return turn.text("Received {quantity} {unit} of {sku} {name} into {warehouse_name}. {figures}", quantity=intent.quantity, unit=product.unit, sku=product.sku, name=product.name, warehouse_name=warehouse.name, figures=_figures(turn, moved))
+    return turn.text("Received {quantity} of {sku} {name} into {warehouse_name}. {figures}",
+                     quantity=turn.viewer.qty(intent.quantity, product.unit), sku=product.sku, name=turn.viewer.name(product),
+                     warehouse_name=warehouse.name, figures=_figures(turn, moved))
 
 
 def count_by_text(turn: Turn, intent: it.Count) -> list[Reply]:
@@ -132,7 +135,9 @@ def count_by_text(turn: Turn, intent: it.Count) -> list[Reply]:
     moved = ledger.count(turn.uow, turn.user, turn.actor, warehouse, product, intent.quantity, note)
     diff = moved.movements[0].quantity if moved.movements else 0
     said = turn.t("difference {diff:+d}", diff=diff) if diff else turn.t("matches the books")
-    return turn.text("Counted {sku} {name} in {warehouse_name}: {quantity} {unit} on hand, {said}. {figures}", sku=product.sku, name=product.name, warehouse_name=warehouse.name, quantity=intent.quantity, unit=product.unit, said=said, figures=_figures(turn, moved))
+    return turn.text("Counted {sku} {name} in {warehouse_name}: {quantity} on hand, {said}. {figures}", sku=product.sku,
+                     name=turn.viewer.name(product), warehouse_name=warehouse.name,
+                     quantity=turn.viewer.qty(intent.quantity, product.unit), said=said, figures=_figures(turn, moved))
 
 
 def transfer_by_text(turn: Turn, intent: it.Transfer) -> list[Reply]:
