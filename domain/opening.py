@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from domain import ledger
 from domain.audit import Actor, record
@@ -290,6 +291,7 @@ def _lines_text(lines: Any) -> str:
     return ";".join(f"{sku}x{q}@{p:.2f}-{d:.2f}" for sku, q, p, d in sorted(lines))
 
 
-def opening_balance(session: Any, reference: str) -> Receivable | None:
+def opening_balance(session: Session, reference: str) -> Receivable | None:
+    """A balance moved in from the old system, by its reference (case ignored)."""
     return session.scalar(select(Receivable).where(func.upper(Receivable.reference) == reference.strip().upper(),
                                                    Receivable.order_id.is_(None)))
