@@ -1,8 +1,8 @@
 """Moving in and the stock ledger: customer contacts and tax details, inactive products, users' mobile numbers,
 stock movements and the low-stock state, opening-balance receivables (no order), master-data audit subjects
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 import domain.types
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
