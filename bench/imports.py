@@ -69,7 +69,7 @@ def rss_mb() -> float:
 def child(spec: dict[str, Any]) -> dict[str, Any]:
     from zoneinfo import ZoneInfo
 
-    from sqlalchemy import delete, insert
+    from sqlalchemy import delete, insert, select
 
     from bot.documents.imports import run_import
     from domain.audit import Actor
@@ -114,19 +114,21 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         with engine.begin() as c:
             if spec["kind"] == "products":
-                ids = c.execute(insert(Product).returning(Product.id, sort_by_parameter_order=True), [
+                c.execute(insert(Product.__table__), [
                     {"sku": r[0], "name": r[1], "name_en": r[2], "spec": r[3], "unit": r[4], "list_price": r[5],
-                     "safety_stock": r[9], "active": True} for r in data]).scalars().all()
-                tiers = [{"product_id": pid, "tier": "A", "price": r[6]} for pid, r in zip(ids, data, strict=True) if r[6] != ""]
+                     "safety_stock": r[9], "active": True} for r in data])
+                ids = dict(c.execute(select(Product.sku, Product.id)).all())
+                tiers = [{"product_id": ids[r[0]], "tier": "A", "price": r[6]} for r in data if r[6] != ""]
                 if tiers:
                     c.execute(insert(TierPrice), tiers)
             else:
-                ids = c.execute(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), [
+                c.execute(insert(Customer.__table__), [
                     {"code": r[0], "name": r[1], "name_en": r[2], "province": r[3], "city": r[4], "address": r[5],
                      "tier": r[10], "credit_limit": Decimal(r[11]), "payment_terms_days": r[12], "sales_user_id": users[r[13]],
-                     "tax_title": r[14], "tax_id": r[15]} for r in data]).scalars().all()
-                c.execute(insert(Contact), [{"customer_id": cid, "seq": 1, "name": r[6], "phone": r[7], "email": r[8],
-                                             "role": r[9]} for cid, r in zip(ids, data, strict=True)])
+                     "tax_title": r[14], "tax_id": r[15]} for r in data])
+                ids = dict(c.execute(select(Customer.code, Customer.id)).all())
+                c.execute(insert(Contact.__table__), [{"customer_id": ids[r[0]], "seq": 1, "name": r[6], "phone": r[7],
+                                                       "email": r[8], "role": r[9]} for r in data])
         out = {"rows": len(data)}
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

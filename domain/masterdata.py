@@ -73,6 +73,11 @@ def _given(rec: object, names: Sequence[str]) -> dict[str, Any]:
     return {n: getattr(rec, n) for n in names if getattr(rec, n) is not None}
 
 
+def _ids(s: Any, code: Any, codes: list[str]) -> dict[str, int]:
+    table = code.table
+    return {c: i for c, i in s.execute(select(code, table.c.id).where(code.in_(codes)))}
+
+
 class _People:
     """Usernames and names → user, loaded once per import (a company has hundreds of people, not millions)."""
 
@@ -168,11 +173,12 @@ class CustomerImport:
                updates: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]], out: Batch) -> None:
         s = self.uow.session
         if creates:
-            # Core inserts (the table, not the mapper): several times faster for 100,000 rows, same defaults.
-            ids = s.scalars(insert(_CUSTOMERS).returning(_CUSTOMERS.c.id, sort_by_parameter_order=True),
-                            [values for _, values, _ in creates]).all()
-            contacts = [{"customer_id": cid, "seq": 1, "name": "", "phone": "", "email": "", "role": "", **contact}
-                        for cid, (_, _, contact) in zip(ids, creates, strict=True) if any(contact.values())]
+            # One multi-row INSERT through the table (not the mapper, not RETURNING in parameter order, which SQLite
+            # runs row by row), then the new ids in one SELECT: seconds for 100,000 rows, same column defaults.
+            s.execute(insert(_CUSTOMERS), [values for _, values, _ in creates])
+            ids = _ids(s, _CUSTOMERS.c.code, [rec.code for rec, _, _ in creates])
+            contacts = [{"customer_id": ids[rec.code], "seq": 1, "name": "", "phone": "", "email": "", "role": "", **contact}
+                        for rec, _, contact in creates if any(contact.values())]
             if contacts:
                 s.execute(insert(_CONTACTS), contacts)
         by_row = {o.key: o for o in out.outcomes if o.action == Action.UPDATED}
@@ -258,9 +264,9 @@ class ProductImport:
         s = self.uow.session
         tier_rows: list[dict[str, Any]] = []
         if creates:
-            ids = s.scalars(insert(_PRODUCTS).returning(_PRODUCTS.c.id, sort_by_parameter_order=True),
-                            [values for _, values in creates]).all()
-            tier_rows += [{"product_id": pid, "tier": k, "price": v} for pid, (rec, _) in zip(ids, creates, strict=True)
+            s.execute(insert(_PRODUCTS), [values for _, values in creates])
+            ids = _ids(s, _PRODUCTS.c.sku, [rec.sku for rec, _ in creates])
+            tier_rows += [{"product_id": ids[rec.sku], "tier": k, "price": v} for rec, _ in creates
                           for k, v in (rec.tier_prices or {}).items() if v is not None]
         if updates:
             s.execute(update(Product), [{"id": cur["id"], **wanted} for cur, wanted, _ in updates if wanted])

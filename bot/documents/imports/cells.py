@@ -44,6 +44,7 @@ class RowReader:
                  today: date) -> None:
         self.kind, self.sheet, self.row, self.cells, self.places, self.today = kind, sheet, row, cells, places, today
         self.problems: list[Problem] = []
+        self._cols = kind.by_key
 
     def given(self, key: str) -> bool:
         return key in self.places
@@ -76,8 +77,9 @@ class RowReader:
         """Text: None when the column is absent; `blank` (default "") for an empty optional cell."""
         if key not in self.places:
             return None
-        raw = self.raw(key)
-        col = self.kind.column(key)
+        value = self.cells.get(key, "")
+        raw = (value if type(value) is str else parsing.cell_text(value)).strip()  # the common case first: a text cell
+        col = self._cols[key]
         if not raw:
             if col.required:
                 self.problem(key, "required; cannot be blank")

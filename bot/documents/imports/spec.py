@@ -45,10 +45,10 @@ class Kind:
         return tr(lang, self.sheet_en)
 
     def column(self, key: str) -> Column:
-        return self._by_key[key]
+        return self.by_key[key]
 
     @property
-    def _by_key(self) -> dict[str, Column]:
+    def by_key(self) -> dict[str, Column]:
         cached = _BY_KEY.get(self.name)
         if cached is None:
             cached = _BY_KEY[self.name] = {c.key: c for c in self.columns}
