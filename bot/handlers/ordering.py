@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
@@ -13,6 +12,7 @@ from bot import intents as it
 from bot import order_lines
 from bot.cards.model import Button, Card, Input, Option, Reply, Tone
 from bot.handlers.base import Turn
+from bot.handlers.forms import product_lines
 from bot.i18n.labels import unit_label
 from bot.records import PendingPrompt
 from bot.tokens import ActionToken
@@ -128,27 +128,7 @@ def submit_form(turn: Turn, inputs: dict[str, str]) -> list[Reply]:
         if len(found) != 1:
             return turn.error("Pick one customer", field="customer")
         customer = found[0]
-    lines: list[LineRequest] = []
-    for i in range(1, FORM_LINES + 1):
-        pq = (inputs.get(f"product_{i}") or "").strip()
-        qs = (inputs.get(f"qty_{i}") or "").strip()
-        if not pq and not qs:
-            continue
-        product = s.get(Product, int(pq)) if pq.isdigit() else None
-        if product is None:
-            found = find_products(s, pq) if pq else []
-            if len(found) != 1:
-                return turn.error("Line {i}: pick one product", field=f"product_{i}", i=i)
-            product = found[0]
-        try:
-            qty = int(Decimal(qs))
-            if qty <= 0 or Decimal(qs) != qty:
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            return turn.error("Line {i}: quantity must be a whole number above 0", field=f"qty_{i}", i=i)
-        lines.append(LineRequest(product_id=product.id, quantity=qty))
-    if not lines:
-        return turn.error("Fill in at least one product line", field="product_1")
+    lines = [LineRequest(product_id=product.id, quantity=qty) for product, qty in product_lines(turn, inputs, FORM_LINES)]
     requested = None
     if inputs.get("requested_date"):
         try:  # the field shows the reader's date format; every format the parser reads is accepted

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from bot import intents as it
 from bot.cards.model import Button, Card, Field, Input, LineTable, Option, Reply, Tone
 from bot.handlers.base import Turn
-from domain import ledger, parsing
+from bot.handlers.forms import product_lines
+from domain import ledger
 from domain.catalog import find_products, find_warehouse
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.messages import N_
@@ -182,24 +183,7 @@ def submit_receipt(turn: Turn, inputs: dict[str, str]) -> list[Reply]:
     warehouse = s.get(Warehouse, int(wq)) if wq.isdigit() else (find_warehouse(s, wq) if wq else None)
     if warehouse is None:
         return turn.error("Pick the warehouse", field="warehouse")
-    lines: list[tuple[Product, int]] = []
-    for i in range(1, FORM_LINES + 1):
-        pq, qs = (inputs.get(f"product_{i}") or "").strip(), (inputs.get(f"qty_{i}") or "").strip()
-        if not pq and not qs:
-            continue
-        product = s.get(Product, int(pq)) if pq.isdigit() else None
-        if product is None:
-            found = find_products(s, pq) if pq else []
-            if len(found) != 1:
-                return turn.error("Line {i}: pick one product", field=f"product_{i}", i=i)
-            product = found[0]
-        try:
-            qty = parsing.quantity(qs, field=f"qty_{i}")
-        except parsing.InputRefused as e:
-            return turn.error("Line {i}: {reason}", i=i, reason=e.message, field=f"qty_{i}")
-        lines.append((product, qty))
-    if not lines:
-        return turn.error("Fill in at least one product line", field="product_1")
+    lines = product_lines(turn, inputs, FORM_LINES)
     moved = ledger.receive(turn.uow, turn.user, turn.actor, warehouse, lines, (inputs.get("note") or "").strip())
     rows = [[m.product.sku, m.product.name, f"+{q}", str(m.rows[0][1].available)] for m, (_, q) in zip(moved, sorted(lines, key=lambda pq: pq[0].id), strict=True)]
     return [Reply(card=Card(kind="info", locale=turn.locale, tone=Tone.SUCCESS,
