@@ -18,7 +18,7 @@ from domain import ledger
 from domain.audit import Actor
 from domain.errors import InsufficientStock
 from domain.messages import Message, Name
-from domain.models import Customer, MovementKind, Order, OrderLine, Reservation, Stock, Warehouse
+from domain.models import Customer, MovementKind, Order, OrderLine, Product, Reservation, Stock, Warehouse
 from domain.uow import UnitOfWork
 
 
