@@ -62,13 +62,13 @@ GENERATE: list[tuple[str, str]] = [
                         true, 2 + i % :managers, now() FROM generate_series(0, :sales - 1) i"""),
     ("identities", """INSERT INTO platform_identities (platform, external_id, user_id)
        SELECT 'slack', 'U' || lpad(id::text, 6, '0'), id FROM users"""),
-    ("customers", """INSERT INTO customers (id, code, name, province, city, address, contact_name, contact_phone, tier,
-                              credit_limit, payment_terms_days, sales_user_id)
+    ("customers", """INSERT INTO customers (id, code, name, province, city, address, tier,
+                              credit_limit, payment_terms_days, sales_user_id, tax_title, tax_id)
        SELECT i, 'C' || lpad(i::text, 5, '0'), '客户' || i || '有限公司', CASE WHEN i % 3 = 0 THEN '广东' ELSE '浙江' END,
-              '杭州', '', '', '', CASE WHEN i <= 100 THEN 'A' ELSE 'B' END, 100000000, 30, 100 + i % :sales
+              '杭州', '', CASE WHEN i <= 100 THEN 'A' ELSE 'B' END, 100000000, 30, 100 + i % :sales, '', ''
        FROM generate_series(1, :customers) i"""),
-    ("products", """INSERT INTO products (id, sku, name, spec, unit, list_price, safety_stock)
-       SELECT i, 'SKU-' || lpad(i::text, 4, '0'), '商品' || i, '', '个', 1000 * (1 + i % 50), 0
+    ("products", """INSERT INTO products (id, sku, name, spec, unit, list_price, safety_stock, active)
+       SELECT i, 'SKU-' || lpad(i::text, 4, '0'), '商品' || i, '', '个', 1000 * (1 + i % 50), 0, true
        FROM generate_series(1, :products) i"""),
     # One row per order with everything the other tables derive from it. Age: density falls linearly from today
     # to two years ago (the business grew). Customer: squared uniform, so low ids (big accounts) order most.

@@ -64,13 +64,23 @@ def db_upgrade(revision: str) -> None:
 @main.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def demo_data(if_empty: bool) -> None:
-    """Load the demo company (users, ~20 customers, ~30 products, 2 warehouses, ~200 orders)."""
+    """Load the demo company through the import path (users, 20 customers, 30 products, 2 warehouses, stock, opening
+    balances, earlier orders), then ~200 live orders through the services."""
     from bot.demo import load_demo
     from domain.db import make_engine, make_session_factory
 
     s = _settings()
     engine = make_engine(s.database_url)
-    summary = load_demo(make_session_factory(engine), s, only_if_empty=if_empty)
+    bars: list = []  # type: ignore[type-arg]
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label="demo orders", file=sys.stderr))
+        bars[0].update(done - bars[0].pos)
+
+    summary = load_demo(make_session_factory(engine), s, only_if_empty=if_empty, progress=progress)
+    if bars:
+        bars[0].render_finish()
     click.echo(summary)
 
 
@@ -197,12 +207,13 @@ def _finance_user(s, username: str | None):  # type: ignore[no-untyped-def]
 @click.option("--method", default="transfer", show_default=True)
 @click.option("--as", "username", default=None, help="Record as this user (must have the finance role).")
 def payments_record(order_number: str, amount: str, paid_on: str | None, method: str, username: str | None) -> None:
-    """Record a payment against an order; refuses more than the open amount."""
+    """Record a payment against an order (or an opening balance's reference); refuses more than the open amount."""
     from bot.notifications import publish
     from domain import fulfilment, parsing
     from domain.audit import Actor
     from domain.errors import DomainError
     from domain.messages import N_
+    from domain.opening import opening_balance
     from domain.orders import get_order
 
     ot = _build(_settings())
@@ -215,10 +226,16 @@ def payments_record(order_number: str, amount: str, paid_on: str | None, method:
     uow = ot.ctx.unit_of_work(ot.sessions)
     with uow:
         user = _finance_user(uow.session, username)
+        actor = Actor(user.id if user else None, "cli")
         try:
+            balance = opening_balance(uow.session, order_number)  # an old invoice moved in, paid now
+            if balance is not None:
+                fulfilment.pay_opening_balance(uow, balance, value, day or ot.ctx.today(), method, user, actor)
+                uow.commit()
+                click.echo(f"recorded {value:,.2f} for {balance.label}; still open {balance.open_amount:,.2f}")
+                return
             order = get_order(uow.session, order_number)
-            fulfilment.record_payment(uow, order, value, day or ot.ctx.today(), method, user,
-                                      Actor(user.id if user else None, "cli"))
+            fulfilment.record_payment(uow, order, value, day or ot.ctx.today(), method, user, actor)
             publish(uow, ot.ctx)
             uow.commit()
         except DomainError as e:
@@ -256,6 +273,105 @@ def payments_import(file: Path, dry_run: bool, username: str | None) -> None:
         click.echo(f"{'unmatched':>12}  row {u.line.row:>4}  {u.line.amount:>14,.2f}  {u.line.payer} {u.line.memo}  — {u.detail}")
     click.echo(f"{len(report.recorded)} {verb} ({report.total:,.2f}), {len(report.already)} already imported, "
                f"{len(report.refused)} refused, {len(report.unmatched)} unmatched")
+
+
+KIND_NAMES = ("customers", "products", "warehouses", "stock", "users", "receivables", "orders")
+LANG = click.Choice(["zh", "en"])
+
+
+@main.group("import")
+def import_group() -> None:
+    """Move data in from XLSX or CSV (UTF-8 or GBK): all or nothing, checked first with --dry-run."""
+
+
+@import_group.command("template")
+@click.argument("kind", type=click.Choice(KIND_NAMES))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=LANG, default="zh", show_default=True, help="Language of the headers and notes.")
+def import_template(kind: str, file: Path, lang: str) -> None:
+    """Write the template for KIND: headers, an example row, drop-downs, a sheet of notes."""
+    from bot.documents.imports import template_for
+
+    file.write_bytes(template_for(kind, lang))
+    click.echo(f"template for {kind} written to {file}")
+
+
+def _import_command(kind: str) -> click.Command:
+    @click.command(kind, help=f"Import {kind} from FILE (.xlsx or .csv); nothing is written unless every row is right.")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+    @click.option("--as", "username", default=None, help="Import as this user (must be an admin).")
+    @click.option("--lang", type=LANG, default=None, help="Language of the report (default: the configured one).")
+    @click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="Also write the problems to this XLSX file.")
+    def command(file: Path, dry_run: bool, username: str | None, lang: str | None, errors_file: Path | None) -> None:
+        _run_import(kind, file, dry_run, username, lang, errors_file)
+
+    return command
+
+
+for _kind in KIND_NAMES:
+    import_group.add_command(_import_command(_kind))
+
+
+def _run_import(kind: str, file: Path, dry_run: bool, username: str | None, lang: str | None,
+                errors_file: Path | None) -> None:
+    from datetime import UTC, datetime
+
+    from bot.documents.imports import problems_file, run_import
+    from bot.i18n import texts
+    from domain.audit import Actor
+    from domain.db import make_engine, make_session_factory
+
+    s = _settings()
+    locale = {"zh": "zh-CN", "en": "en"}.get(lang or "", s.default_locale)
+    sessions = make_session_factory(make_engine(s.database_url))
+    with sessions() as session:
+        user = _finance_user(session, username)  # any named user; the import itself checks the admin role
+        if user is not None:
+            session.expunge(user)
+    bar: list = []  # type: ignore[type-arg]
+
+    def progress(done: int, total: int | None) -> None:
+        if not bar and total and total > 2000:
+            bar.append(click.progressbar(length=total, label=f"{kind}", file=sys.stderr))
+            bar[0].__enter__()
+        if bar:
+            bar[0].update(max(0, min(done, bar[0].length) - bar[0].pos))
+
+    result = run_import(sessions, kind, file, file.name, user=user, actor=Actor(user.id if user else None, "import"),
+                        today=datetime.now(UTC).astimezone(s.tz).date(), tz=s.tz, dry_run=dry_run, progress=progress,
+                        locale=locale)
+    if bar:
+        bar[0].__exit__(None, None, None)
+    t = texts(locale)
+    for p in result.problems:
+        where = t.t("{sheet} row {row}", sheet=p.sheet, row=p.row) if p.row else p.sheet
+        shown = t.t("'{value}'", value=p.value) if p.value else ""
+        click.echo("  ".join(x for x in (where, p.column, shown, p.reason(locale)) if x), err=True)
+    for o in result.changes[:20] if result.ok else []:
+        what = ", ".join(f"{k}: {a or '—'} → {b or '—'}" for k, (a, b) in o.changes.items())
+        click.echo("  " + t.t("update {key}: {changes}", key=o.key, changes=what))
+    click.echo(result.summary(locale))
+    if not result.ok:
+        if errors_file is not None:
+            errors_file.write_bytes(problems_file(result.problems, locale))
+            click.echo(t.t("problems written to {file}", file=str(errors_file)))
+        sys.exit(1)
+
+
+@main.command("export")
+@click.argument("kind", type=click.Choice(KIND_NAMES))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=LANG, default="zh", show_default=True, help="Language of the headers.")
+def export_command(kind: str, file: Path, lang: str) -> None:
+    """Write KIND to FILE.xlsx with the template's columns (edit it and import it back)."""
+    from bot.documents.imports import export_kind
+
+    s = _settings()
+    with _session() as session:
+        file.write_bytes(export_kind(session, kind, lang, s.tz))
+    click.echo(f"{kind} exported to {file}")
 
 
 def _loopback(host: str) -> bool:

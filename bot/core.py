@@ -25,6 +25,7 @@ from bot.handlers import fulfilment as ff
 from bot.handlers import ordering as og
 from bot.handlers import orders as od
 from bot.handlers import presence as pr
+from bot.handlers import stock as sk
 from bot.handlers.base import Turn
 from bot.notifications import publish
 from bot.ports import CopyTicket, Deliver, InboundAction, InboundMessage, ReplyTarget
@@ -46,7 +47,11 @@ INTENTS: dict[type, Callable[[Turn, Any], list[Reply]]] = {
     it.MyApprovals: lambda t, i: ap.my_approvals(t),
     it.MyTasks: lambda t, i: ff.my_tasks(t, 0),
     it.ShowCustomer: lambda t, i: od.show_customer(t, i.query),
-    it.ShowStock: lambda t, i: od.show_stock(t, i.query),
+    it.ShowStock: lambda t, i: sk.show_stock(t, i.query),
+    it.Receive: lambda t, i: sk.receive_by_text(t, i),
+    it.Count: lambda t, i: sk.count_by_text(t, i),
+    it.Transfer: lambda t, i: sk.transfer_by_text(t, i),
+    it.ReceiptForm: lambda t, i: sk.receipt_form(t),
     it.NewOrderForm: lambda t, i: og.order_form(t),
     it.Nudge: lambda t, i: ap.nudge_by_text(t, i.number),
     it.Approve: lambda t, i: ap.approve_by_text(t, i.number),
@@ -85,6 +90,7 @@ ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] =
     "show_order": lambda t, tok, inp: od.show_order(t, _order(t, tok.target).number),
     "open_approval": lambda t, tok, inp: ap.open_approval(t, tok.target),
     "tasks_page": lambda t, tok, inp: ff.my_tasks(t, tok.version),
+    "receive_goods": lambda t, tok, inp: sk.submit_receipt(t, inp),
 }
 
 

@@ -1,23 +1,29 @@
 """The demo company 华东五金贸易 — the same every time, so docs and tests can name it.
 
-Users in every role, 20 customers C001…C020 across provinces, 30 products SKU-001…SKU-030, two
-warehouses, and ~200 orders over the last 90 days in every state, made through the real services.
+Users in every role, 20 customers C001…C020 across provinces, 30 products SKU-001…SKU-030, two warehouses, stock,
+three opening balances and 120 earlier orders — all through the import path, as the sheets a company brings — and
+~200 orders over the last 90 days in every state, made through the real services.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.documents.imports import KINDS, run_import
+from bot.documents.imports.workbook import export
+from bot.i18n import tr
+from bot.i18n.labels import ROLE
 from bot.settings import Settings
 from domain import approvals, fulfilment, orders
 from domain.audit import Actor
 from domain.errors import DomainError
-from domain.models import Customer, Order, Product, Role, Stock, TierPrice, User, Warehouse
+from domain.models import Customer, Order, Product, Role, User
 from domain.orders import LineRequest, OrderRequest, Policy
 from domain.rules import load_rules
 from domain.uow import UnitOfWork
@@ -72,8 +78,11 @@ PRODUCTS = [
 CARRIERS = ["顺丰", "中通", "圆通", "京东物流", "德邦"]
 
 
+Progress = Callable[[int, int], None]
+
+
 def load_demo(sessions: sessionmaker[Session], settings: Settings, *, only_if_empty: bool = False,
-              orders_count: int = 200, now: datetime | None = None) -> str:
+              orders_count: int = 200, now: datetime | None = None, progress: Progress | None = None) -> str:
     with sessions() as s:
         if s.scalar(select(func.count(User.id))):
             if only_if_empty:
@@ -81,43 +90,59 @@ def load_demo(sessions: sessionmaker[Session], settings: Settings, *, only_if_em
             raise RuntimeError("the database already has users; demo data goes into an empty database")
     now = now or datetime.now(UTC)
     rng = random.Random(20261122)
-    _master_data(sessions)
-    made = _history(sessions, settings, rng, now, orders_count)
-    return f"demo data loaded: {len(PEOPLE)} users, {len(CUSTOMERS)} customers, {len(PRODUCTS)} products, 2 warehouses, {made} orders"
+    history = _master_data(sessions, settings, now, rng)
+    made = _history(sessions, settings, rng, now, orders_count, progress)
+    return (f"demo data loaded: {len(PEOPLE)} users, {len(CUSTOMERS)} customers, {len(PRODUCTS)} products, 2 warehouses, "
+            f"{made} orders, {history} earlier orders, {len(OPENING_BALANCES)} opening balances")
 
 
-def _master_data(sessions: sessionmaker[Session]) -> None:
-    with sessions() as s:
-        sh = Warehouse(code="WH-SH", name="上海仓", region="上海,江苏,浙江,安徽,山东")
-        gz = Warehouse(code="WH-GZ", name="广州仓", region="广东,广西,福建,湖南,四川,湖北")
-        s.add_all([sh, gz])
-        s.flush()
-        by_name: dict[str, User] = {}
-        for username, name, roles, locale, manager, wh in PEOPLE:
-            u = User(username=username, display_name=name, locale=locale, email=f"{username}@example.com")
-            u.roles = set(roles)
-            u.manager_id = by_name[manager].id if manager else None
-            u.warehouse_id = {"WH-SH": sh.id, "WH-GZ": gz.id}.get(wh or "")
-            s.add(u)
-            s.flush()
-            by_name[username] = u
-        # 华兴 is li's and ACME amy's: the quick start's sales people order for their own customers
-        sales = [by_name["li"], by_name["amy"], by_name["zhang"]]
-        for i, (name, prov, city, tier) in enumerate(CUSTOMERS, start=1):
-            s.add(Customer(code=f"C{i:03d}", name=name, province=prov, city=city, address=f"{city}市工业园区 {i} 号",
-                           contact_name=["陈先生", "刘女士", "黄经理", "Mr. Smith"][i % 4], contact_phone=f"1380000{i:04d}",
-                           tier=tier, credit_limit=Decimal({"A": "300000", "B": "100000", "C": "30000"}[tier]),
-                           payment_terms_days={"A": 60, "B": 30, "C": 15}[tier], sales_user_id=sales[(i - 1) % 3].id))
-        for i, (name, spec, unit, price) in enumerate(PRODUCTS, start=1):
-            p = Product(sku=f"SKU-{i:03d}", name=name, spec=spec, unit=unit, list_price=Decimal(price),
-                        safety_stock=[20, 50, 10, 5][i % 4])
-            p.tier_prices.append(TierPrice(tier="A", price=(Decimal(price) * Decimal("0.92")).quantize(Decimal("0.01"))))
-            s.add(p)
-            s.flush()
-            low = i in (7, 19)  # two products start close to their safety stock, so alerts can be seen
-            s.add(Stock(warehouse_id=sh.id, product_id=p.id, on_hand=60 if low else 3000))
-            s.add(Stock(warehouse_id=gz.id, product_id=p.id, on_hand=0 if low else 1500))
-        s.commit()
+WAREHOUSES = [("WH-SH", "上海仓", "上海,江苏,浙江,安徽,山东"), ("WH-GZ", "广州仓", "广东,广西,福建,湖南,四川,湖北")]
+OPENING_BALANCES = [("C003", "INV-2026-0815", "18600.00", -75), ("C011", "INV-2026-0902", "42000.00", -20),
+                    ("C005", "INV-2026-0930", "7350.50", 25)]  # customer, reference, amount, due in days from today
+
+
+def _sheets(settings: Settings, now: datetime, rng: random.Random) -> dict[str, list[list[object]]]:
+    """The demo company as the sheets a company would bring: the same columns as the import templates."""
+    zh = {role: tr("zh-CN", label) for role, label in ROLE.items()}
+    sales = ["li", "amy", "zhang"]  # 华兴 (C001) is li's and ACME (C002) amy's: the quick start's people order for their own
+    today = now.astimezone(settings.tz).date()
+    sheets: dict[str, list[list[object]]] = {
+        "warehouses": [list(w) for w in WAREHOUSES],
+        "users": [[u, name, ",".join(zh[r] for r in roles), manager or "", wh or "", locale, f"{u}@example.com",
+                   f"1390000{i:04d}", "", "", ""] for i, (u, name, roles, locale, manager, wh) in enumerate(PEOPLE, start=1)],
+        "customers": [[f"C{i:03d}", name, "", prov, city, f"{city}市工业园区 {i} 号", ["陈先生", "刘女士", "黄经理", "Mr. Smith"][i % 4],
+                       f"1380000{i:04d}", "", "采购", tier, {"A": 300000, "B": 100000, "C": 30000}[tier],
+                       {"A": 60, "B": 30, "C": 15}[tier], sales[(i - 1) % 3], name, ""]
+                      for i, (name, prov, city, tier) in enumerate(CUSTOMERS, start=1)],
+        "products": [[f"SKU-{i:03d}", name, "", spec, unit, Decimal(price), (Decimal(price) * Decimal("0.92")).quantize(Decimal("0.01")),
+                      "", "", [20, 50, 10, 5][i % 4], "是"] for i, (name, spec, unit, price) in enumerate(PRODUCTS, start=1)],
+        # two products start close to their safety stock, so alerts can be seen
+        "stock": [[wh, f"SKU-{i:03d}", qty] for i in range(1, len(PRODUCTS) + 1)
+                  for wh, qty in (("WH-SH", 60 if i in (7, 19) else 3000), ("WH-GZ", 0 if i in (7, 19) else 1500))],
+        "receivables": [[c, ref, Decimal(a), today + timedelta(days=d)] for c, ref, a, d in OPENING_BALANCES],
+    }
+    orders: list[list[object]] = []  # the year before the live history, so reports have a past
+    for n in range(1, 121):
+        day = today - timedelta(days=100 + 3 * n)
+        cust = rng.randint(1, len(CUSTOMERS))
+        for p in rng.sample(range(1, len(PRODUCTS) + 1), rng.randint(1, 3)):
+            price = Decimal(PRODUCTS[p - 1][3])
+            orders.append([f"OLD-{day:%Y%m%d}-{n:04d}", day, f"C{cust:03d}", "", f"SKU-{p:03d}", rng.choice([5, 10, 20, 50]),
+                           price, 0, "cancelled" if n % 17 == 0 else "completed", ""])
+    sheets["orders"] = orders
+    return sheets
+
+
+def _master_data(sessions: sessionmaker[Session], settings: Settings, now: datetime, rng: random.Random) -> int:
+    """Through the import path (the same XLSX an admin would send), so the importer runs on every demo start."""
+    sheets = _sheets(settings, now, rng)
+    for kind in ("warehouses", "users", "customers", "products", "stock", "receivables", "orders"):
+        data = export(KINDS[kind], sheets[kind], "zh")
+        result = run_import(sessions, kind, data, f"demo-{kind}.xlsx", user=None, actor=Actor(None, "import"),
+                            today=now.astimezone(settings.tz).date(), tz=settings.tz, dry_run=False, clock=lambda: now)
+        if not result.applied:
+            raise RuntimeError(f"demo {kind}: " + "; ".join(f"row {p.row} {p.column}: {p.en}" for p in result.problems[:5]))
+    return len({row[0] for row in sheets["orders"]})
 
 
 class _Clock:
@@ -128,7 +153,8 @@ class _Clock:
         return self.at
 
 
-def _history(sessions: sessionmaker[Session], settings: Settings, rng: random.Random, now: datetime, n: int) -> int:
+def _history(sessions: sessionmaker[Session], settings: Settings, rng: random.Random, now: datetime, n: int,
+             progress: Progress | None) -> int:
     rules = load_rules(settings.rules_file)
     with sessions() as s:
         users = {u.username: u.id for u in s.scalars(select(User))}
@@ -136,7 +162,9 @@ def _history(sessions: sessionmaker[Session], settings: Settings, rng: random.Ra
         products = [p.id for p in s.scalars(select(Product).order_by(Product.id)) if p.sku not in ("SKU-007", "SKU-019")]
     made = 0
     starts = sorted(now - timedelta(days=rng.uniform(0.2, 90)) for _ in range(n))
-    for at in starts:
+    for done, at in enumerate(starts, start=1):
+        if progress is not None:
+            progress(done, n)
         clock = _Clock(at)
         uow = UnitOfWork(sessions, clock, settings.tz)
         cust_id, sales_id = rng.choice(customers)

@@ -65,6 +65,9 @@ def statement(session: Session, customer: Customer, start: date, end: date, comp
     lo, hi = _utc_start(start, tz), _utc_start(end + timedelta(days=1), tz)
     shipped_before = session.scalar(select(type_coerce(func.coalesce(func.sum(Shipment.amount), 0), Money)).join(Order, Shipment.order_id == Order.id)
                                     .where(Order.customer_id == customer.id, Shipment.shipped_at < lo))
+    opening = Receivable.order_id.is_(None)  # balances moved in from the old system: a debit on the day they came in
+    opened_before = session.scalar(select(type_coerce(func.coalesce(func.sum(Receivable.amount), 0), Money))
+                                   .where(Receivable.customer_id == customer.id, opening, Receivable.created_at < lo))
     paid_before = session.scalar(select(type_coerce(func.coalesce(func.sum(Payment.amount), 0), Money))
                                  .where(Payment.customer_id == customer.id, Payment.paid_on < start))
     entries: list[StatementEntry] = []
@@ -73,18 +76,25 @@ def statement(session: Session, customer: Customer, start: date, end: date, comp
                                       .order_by(Shipment.shipped_at, Shipment.id)):
         entries.append(StatementEntry(entry_date=sh.shipped_at.astimezone(tz).date(), type=EntryType.SHIPMENT,
                                       reference=number, debit=sh.amount, memo=f"{sh.carrier} {sh.tracking_no}"))
-    for p, number in session.execute(select(Payment, Order.number).join(Order, Payment.order_id == Order.id)
-                                     .where(Payment.customer_id == customer.id, Payment.paid_on >= start, Payment.paid_on <= end)
-                                     .order_by(Payment.paid_on, Payment.id)):
-        entries.append(StatementEntry(entry_date=p.paid_on, type=EntryType.PAYMENT, reference=number, credit=p.amount,
+    for r in session.scalars(select(Receivable).where(Receivable.customer_id == customer.id, opening,
+                                                      Receivable.created_at >= lo, Receivable.created_at < hi)
+                             .order_by(Receivable.created_at, Receivable.id)):
+        entries.append(StatementEntry(entry_date=r.created_at.astimezone(tz).date(), type=EntryType.OPENING,
+                                      reference=r.label, debit=r.amount, memo=""))
+    for p, number, ref in session.execute(select(Payment, Order.number, Receivable.reference)
+                                          .outerjoin(Order, Payment.order_id == Order.id)
+                                          .outerjoin(Receivable, Payment.receivable_id == Receivable.id)
+                                          .where(Payment.customer_id == customer.id, Payment.paid_on >= start, Payment.paid_on <= end)
+                                          .order_by(Payment.paid_on, Payment.id)):
+        entries.append(StatementEntry(entry_date=p.paid_on, type=EntryType.PAYMENT, reference=number or ref or "", credit=p.amount,
                                       memo=p.method))
+    entries.sort(key=lambda e: e.entry_date)
     open_items = tuple(
-        OpenReceivable(reference=number, due_date=r.due_date, amount=r.amount - r.paid,
+        OpenReceivable(reference=r.label, due_date=r.due_date, amount=r.amount - r.paid,
                        issue_date=r.created_at.astimezone(tz).date())
-        for r, number in session.execute(select(Receivable, Order.number).join(Order, Receivable.order_id == Order.id)
-                                         .where(Receivable.customer_id == customer.id, Receivable.settled.is_(False),
-                                                Receivable.created_at < hi)
-                                         .order_by(Receivable.due_date, Receivable.id)))
+        for r in session.scalars(select(Receivable).where(Receivable.customer_id == customer.id, Receivable.settled.is_(False),
+                                                          Receivable.created_at < hi)
+                                 .order_by(Receivable.due_date, Receivable.id)))
     return Statement(company_name=company, customer=_doc_customer(customer), period_start=start, period_end=end,
-                     opening_balance=Decimal(shipped_before) - Decimal(paid_before), entries=tuple(entries),
+                     opening_balance=Decimal(shipped_before) + Decimal(opened_before) - Decimal(paid_before), entries=tuple(entries),
                      open_items=open_items, currency_symbol=_SYMBOLS.get(currency, currency + " "))

@@ -157,8 +157,36 @@ class Invalid:
     reason: Message  # translated for the reader by the bot (bot.i18n)
 
 
+@dataclass(frozen=True, slots=True)
+class Receive:
+    sku: str
+    quantity: int
+    rest: str | None  # "[warehouse] [note]": the handler knows the warehouses
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    sku: str
+    quantity: int  # what was counted (0 allowed)
+    rest: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    sku: str
+    quantity: int
+    source: str
+    target: str
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptForm:
+    pass
+
+
 Intent = (
     ShowOrder | MyOrders | MyApprovals | MyTasks | ShowCustomer | ShowStock | NewOrderForm | QuickOrder
     | Nudge | Approve | Reject | Cancel | Away | Back | Ship | Claim | Payment | Statement | Report | LowStock
-    | Overdue | Help | Greeting | Partial | Unknown | Invalid
+    | Overdue | Help | Greeting | Receive | Count | Transfer | ReceiptForm | Partial | Unknown | Invalid
 )

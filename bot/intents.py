@@ -30,6 +30,7 @@ from bot.intent_types import (  # noqa: F401  (re-exported: callers use bot.inte
     Back,
     Cancel,
     Claim,
+    Count,
     Greeting,
     Help,
     Intent,
@@ -44,6 +45,8 @@ from bot.intent_types import (  # noqa: F401  (re-exported: callers use bot.inte
     Partial,
     Payment,
     QuickOrder,
+    ReceiptForm,
+    Receive,
     Reject,
     Report,
     Ship,
@@ -51,6 +54,7 @@ from bot.intent_types import (  # noqa: F401  (re-exported: callers use bot.inte
     ShowOrder,
     ShowStock,
     Statement,
+    Transfer,
     Unknown,
 )
 from domain import carriers, parsing
@@ -322,6 +326,14 @@ def _period_split(rest: str, c: _Ctx) -> tuple[str, parsing.Period | None]:
     return rest, None
 
 
+def _stock_qty(text: str, zero: bool = False) -> int:
+    return _read(parsing.quantity, text, allow_zero=zero)
+
+
+def _rest(m: re.Match[str]) -> str | None:
+    return (m["rest"] or "").strip() or None
+
+
 _REPORTS = {
     "报表": "summary", "report": "summary", "summary": "summary",
     "销售趋势": "trend", "销售额趋势": "trend", "sales trend": "trend", "trend": "trend",
@@ -365,6 +377,15 @@ _RULES: list[tuple[str, _Builder]] = [
     (r"(?:对账单|对账(?!单)|statement\b)(?:\s+(?:for|of)\b)?\s*(?P<rest>.+)", _statement),
     (r"(?:客户|customer\b|cust\b)\s*(?P<q>.+)", lambda m, c: ShowCustomer(m["q"])),
     (r"(?:库存|stock\b|inventory\b)\s*(?P<q>.+)", lambda m, c: ShowStock(m["q"])),
+    # 入库 SKU-001 100 [上海仓] [备注] / 盘点 SKU-001 95 / 调拨 SKU-001 20 上海仓 广州仓 (入库 alone: the receipt form)
+    (r"入库单?|receipt|receive|goods\s+in", lambda m, c: ReceiptForm()),
+    (r"(?:入库|receive\b)\s*(?P<sku>\S+)\s+(?P<qty>\S+)(?:\s+(?P<rest>.+))?",
+     lambda m, c: Receive(m["sku"], _stock_qty(m["qty"]), _rest(m))),
+    (r"(?:盘点|count\b)\s*(?P<sku>\S+)\s+(?P<qty>\S+)(?:\s+(?P<rest>.+))?",
+     lambda m, c: Count(m["sku"], _stock_qty(m["qty"], zero=True), _rest(m))),
+    (r"(?:调拨|transfer\b)\s*(?P<sku>\S+)\s+(?P<qty>\S+)\s+(?:(?:从|from)\s*)?(?P<src>\S+?)\s*(?:\s(?:到|至|to)\s+|→|->|\s)"
+     r"\s*(?P<dst>\S+)(?:\s+(?P<rest>.+))?",
+     lambda m, c: Transfer(m["sku"], _stock_qty(m["qty"]), m["src"], m["dst"], _rest(m))),
     # 给华兴下单 SKU-001 10个 / 帮华兴下个单 …
     (r"(?:给|帮|为|替)\s*(?P<customer>[^\s,;、:]+?)\s*下个?单[\s,;、:]*(?P<lines>.*)", _quick_order),
     # 下单 华兴 SKU-001 x10 / 新建订单 华兴 … / order for ACME Trading: SKU-003 x5 (a name with spaces needs the colon)
@@ -388,6 +409,10 @@ _USAGE: list[tuple[str, str, str, str, str]] = [
     (r"对账单|statement", N_("a statement"), "", N_("the customer"), N_("statement ACME last month")),
     (r"客户|customer|cust", N_("a customer lookup"), "", N_("the customer's name or code"), N_("customer ACME")),
     (r"库存|stock", N_("a stock lookup"), "", N_("the product code or name"), N_("stock SKU-001")),
+    (r"入库|receive", N_("a goods receipt"), "", N_("the product and the quantity"), N_("receive SKU-001 100 WH-SH")),
+    (r"盘点|count", N_("a stock count"), "", N_("the product and the counted quantity"), N_("count SKU-001 95")),
+    (r"调拨|transfer", N_("a transfer"), "", N_("the product, the quantity and both warehouses"),
+     N_("transfer SKU-001 20 WH-SH WH-GZ")),
     (r"status|查询|查", N_("an order lookup"), "order", N_("the order number"), N_("status {example}")),
 ]
 

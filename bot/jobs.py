@@ -91,7 +91,8 @@ class Jobs:
             thresholds = sorted(st.overdue_escalate_days)
             admins = [u.id for u in s.scalars(select(User).where(User.active.is_(True))) if u.has_role(Role.ADMIN)]
             for r in due:
-                by_sales[r.sales_user_id].append(r)
+                if r.sales_user_id is not None:  # an opening balance of a customer nobody owns: escalations only
+                    by_sales[r.sales_user_id].append(r)
                 days = (today - r.due_date).days
                 if thresholds and days > thresholds[0]:
                     manager_id = r.manager_id

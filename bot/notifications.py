@@ -136,7 +136,9 @@ def order_cancelled(e: ev.OrderCancelled, uow: UnitOfWork, ctx: BotContext) -> N
 
 def stock_low(e: ev.StockLow, uow: UnitOfWork, ctx: BotContext) -> None:
     s = uow.session
-    if not once(s, f"stock-low:{e.warehouse_id}:{e.product_id}:{ctx.today().isoformat()}", uow.now()):
+    # One alert per low-stock spell: a restock above safety stock ends the spell, the next fall is news again.
+    spell = e.since.isoformat() if e.since else ctx.today().isoformat()
+    if not once(s, f"stock-low:{e.warehouse_id}:{e.product_id}:{spell}", uow.now()):
         return
     product, wh = s.get(Product, e.product_id), s.get(Warehouse, e.warehouse_id)
     assert product is not None and wh is not None

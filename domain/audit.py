@@ -32,10 +32,14 @@ def record(
     action: str,
     from_status: OrderStatus | None = None,
     to_status: OrderStatus | None = None,
+    *,
+    subject: str | None = None,
     **details: Any,
 ) -> AuditEntry:
+    """`subject` names a business object other than an order ("customer:17", "stock:3", "import:customers")."""
     entry = AuditEntry(
         order_id=order.id if order is not None else None,
+        subject=subject,
         actor_id=actor.user_id,
         platform=actor.platform,
         at=uow.now(),
@@ -52,3 +56,9 @@ def timeline(session: Session, order_id: int) -> list[AuditEntry]:
     return list(
         session.scalars(select(AuditEntry).where(AuditEntry.order_id == order_id).order_by(AuditEntry.id))
     )
+
+
+def history(session: Session, subject: str, limit: int = 50) -> list[AuditEntry]:
+    """A master-data object's changes, newest last."""
+    rows = session.scalars(select(AuditEntry).where(AuditEntry.subject == subject).order_by(AuditEntry.id.desc()).limit(limit))
+    return list(reversed(list(rows)))

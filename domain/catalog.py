@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from domain.models import Customer, Product
+from domain.models import Customer, Product, Warehouse
 
 T = TypeVar("T", Customer, Product)
 
@@ -58,3 +58,16 @@ def _find(session: Session, model: type[T], code_col: object, name_col: object, 
 def product_units(session: Session) -> tuple[str, ...]:
     """Every unit the products are sold by (盒, 桶, 台 …), so a typed quantity may carry one."""
     return tuple(sorted(u for u in session.scalars(select(Product.unit).distinct()) if u))
+
+
+def find_warehouse(session: Session, query: str) -> Warehouse | None:
+    """By code (WH-SH) or name (上海仓, or 上海 without 仓), case and width ignored; None if none or several."""
+    q = _norm(query)
+    if not q:
+        return None
+    everyone = session.scalars(select(Warehouse)).all()
+    for exact in (lambda w: _norm(w.code) == q, lambda w: _norm(w.name) == q, lambda w: _norm(w.name).removesuffix("仓") == q):
+        hits = [w for w in everyone if exact(w)]
+        if len(hits) == 1:
+            return hits[0]
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 
@@ -55,6 +56,17 @@ class OrderCancelled(Event):
 
 @dataclass(frozen=True)
 class StockLow(Event):
+    product_id: int
+    warehouse_id: int
+    available: int
+    safety_stock: int
+    since: datetime | None = None  # when this low-stock spell began: one alert per spell
+
+
+@dataclass(frozen=True)
+class StockRestocked(Event):
+    """Available is back at or above safety stock: the low-stock state is cleared."""
+
     product_id: int
     warehouse_id: int
     available: int

@@ -149,7 +149,7 @@ def ship(uow: UnitOfWork, task_id: int, user: User, carrier: str, tracking: str,
     total = Decimal("0.00")
     for res, qty in plan:
         line = res.line
-        stock.ship_from_reservation(uow, res, qty)
+        stock.ship_from_reservation(uow, res, qty, actor, f"{order.number} {task.ref}")
         before = line.shipped_qty
         line.shipped_qty += qty
         # The last units of a line take the remainder, so shipments add up to the line amount exactly.
@@ -279,13 +279,14 @@ def count_open_tasks(session: Session, user: User) -> int:
 @dataclass(frozen=True)
 class OverdueItem:
     """One open, past-due receivable with what a digest shows about it (a row, not an ORM object: the scan runs
-    over every open receivable each morning)."""
+    over every open receivable each morning). An opening balance has no order: its reference stands in for the
+    order number, and the customer's sales owner is the one to chase it."""
 
     receivable_id: int
-    order_id: int
+    order_id: int | None
     order_number: str
     customer_name: str
-    sales_user_id: int
+    sales_user_id: int | None
     manager_id: int | None
     amount: Decimal
     paid: Decimal
@@ -304,15 +305,16 @@ class OverdueItem:
 
 
 def overdue_receivables(session: Session, as_of: date, sales_user_id: int | None = None) -> list[OverdueItem]:
-    q = (select(Receivable.id, Receivable.order_id, Order.number, Customer.name, Order.sales_user_id, User.manager_id,
-                Receivable.amount, Receivable.paid, Receivable.due_date, Receivable.promised_date, Receivable.snoozed_until,
-                Customer.name_en)
-         .join(Order, Order.id == Receivable.order_id).join(Customer, Customer.id == Receivable.customer_id)
-         .join(User, User.id == Order.sales_user_id)
+    owner = func.coalesce(Order.sales_user_id, Customer.sales_user_id)
+    q = (select(Receivable.id, Receivable.order_id, func.coalesce(Order.number, Receivable.reference), Customer.name, owner,
+                User.manager_id, Receivable.amount, Receivable.paid, Receivable.due_date, Receivable.promised_date,
+                Receivable.snoozed_until, Customer.name_en)
+         .outerjoin(Order, Order.id == Receivable.order_id).join(Customer, Customer.id == Receivable.customer_id)
+         .outerjoin(User, User.id == owner)
          .where(Receivable.settled.is_(False), Receivable.due_date < as_of)
          .order_by(Receivable.due_date, Receivable.id))
     if sales_user_id is not None:
-        q = q.where(Order.sales_user_id == sales_user_id)
+        q = q.where(owner == sales_user_id)
     return [OverdueItem(*row) for row in session.execute(q)]
 
 
@@ -345,3 +347,27 @@ def order_balance(session: Session, order_id: int, as_of: date) -> Balance:
 
 def customer_balance(session: Session, customer_id: int, as_of: date) -> Balance:
     return _balance(session, Receivable.customer_id == customer_id, as_of)
+
+
+def pay_opening_balance(uow: UnitOfWork, receivable: Receivable, amount: Decimal, paid_on: date, method: str,
+                        user: User | None, actor: Actor, reference: str | None = None) -> Payment:
+    """A payment of a balance moved in from the old system (no order): same rules as an order's payment."""
+    if user is not None and not may_record_payment(user):
+        raise PermissionDenied("Only finance can record payments")
+    amount = money(amount)
+    if amount <= 0:
+        raise ValidationFailed("The amount must be above 0", field="amount")
+    r = uow.session.scalars(select(Receivable).where(Receivable.id == receivable.id).with_for_update()
+                            .execution_options(populate_existing=True)).one()
+    if amount > r.open_amount:
+        raise ValidationFailed("Payment {amount} exceeds the open amount {open} of {number}", amount=amount,
+                               open=r.open_amount, number=r.label, field="amount")
+    payment = Payment(order_id=None, receivable_id=r.id, customer_id=r.customer_id, amount=amount, paid_on=paid_on,
+                      method=method, reference=reference, recorded_by_id=user.id if user else None, created_at=uow.now())
+    uow.session.add(payment)
+    r.paid += amount
+    r.settled = r.paid >= r.amount
+    uow.session.flush()
+    record(uow, None, actor, "payment", subject=f"receivable:{r.reference}", amount=str(amount), method=method,
+           open_after=str(r.open_amount))
+    return payment

@@ -108,6 +108,7 @@ class User(Base):
     warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"))
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
     email: Mapped[str | None] = mapped_column(String(200))
+    mobile: Mapped[str | None] = mapped_column(String(32))
     away_until: Mapped[date | None] = mapped_column(Date)
     delegate_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -157,14 +158,56 @@ class Customer(Base):
     province: Mapped[str] = mapped_column(String(50), default="")
     city: Mapped[str] = mapped_column(String(50), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
-    contact_name: Mapped[str] = mapped_column(String(100), default="")
-    contact_phone: Mapped[str] = mapped_column(String(50), default="")
     tier: Mapped[str] = mapped_column(String(10), default="B")
     credit_limit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
     sales_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    tax_title: Mapped[str] = mapped_column(String(200), default="")  # 开票抬头
+    tax_id: Mapped[str] = mapped_column(String(32), default="")  # 纳税人识别号
 
     sales_user: Mapped[User | None] = relationship()
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="Contact.seq"
+    )
+
+    # The main contact (the first one) is what delivery notes and shipping tasks print.
+    @property
+    def contact_name(self) -> str:
+        return self.contacts[0].name if self.contacts else ""
+
+    @contact_name.setter
+    def contact_name(self, value: str) -> None:
+        self._main_contact().name = value
+
+    @property
+    def contact_phone(self) -> str:
+        return self.contacts[0].phone if self.contacts else ""
+
+    @contact_phone.setter
+    def contact_phone(self, value: str) -> None:
+        self._main_contact().phone = value
+
+    def _main_contact(self) -> Contact:
+        if not self.contacts:
+            self.contacts.append(Contact(seq=1, name="", phone=""))
+        return self.contacts[0]
+
+
+class Contact(Base):
+    """A person at a customer: who orders, who pays, who receives the goods."""
+
+    __tablename__ = "customer_contacts"
+    __table_args__ = (UniqueConstraint("customer_id", "seq", name="customer_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer, default=1)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(50), default="")  # 采购 / 财务 / 收货 …
+
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
 
 
 class Product(Base):
@@ -178,6 +221,7 @@ class Product(Base):
     unit: Mapped[str] = mapped_column(String(20), default="个")
     list_price: Mapped[Decimal] = mapped_column(Money)
     safety_stock: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # inactive: kept for history, not sold
 
     tier_prices: Mapped[list[TierPrice]] = relationship(cascade="all, delete-orphan")
 
@@ -216,8 +260,9 @@ class Stock(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
-    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)  # changed only through domain.ledger (a movement each)
     reserved: Mapped[int] = mapped_column(Integer, default=0)
+    low_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # available fell below safety stock; cleared on restock
 
     warehouse: Mapped[Warehouse] = relationship()
     product: Mapped[Product] = relationship()
@@ -225,6 +270,36 @@ class Stock(Base):
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
+
+
+class MovementKind(StrEnum):
+    OPENING = "opening"  # 期初 (moving in from the old system)
+    RECEIPT = "receipt"  # 入库
+    SHIPMENT = "shipment"  # 出库 (a confirmed shipment)
+    RETURN = "return"  # 退货入库
+    ADJUSTMENT = "adjustment"  # 调整
+    COUNT = "count"  # 盘点
+    TRANSFER_OUT = "transfer_out"  # 调拨出
+    TRANSFER_IN = "transfer_in"  # 调拨入
+
+
+class StockMovement(Base):
+    """Append-only: one row per change of a stock row's on-hand quantity; on_hand is the sum of its movements."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (Index("ix_stock_movements_stock", "stock_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stock_id: Mapped[int] = mapped_column(ForeignKey("stock.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    quantity: Mapped[int] = mapped_column(Integer)  # signed change of on hand
+    on_hand_after: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(64), default="")  # order number, task, transfer, import file
+    note: Mapped[str] = mapped_column(String(300), default="")  # why (备注)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
 
 
 # ---------------------------------------------------------------- orders
@@ -412,12 +487,15 @@ class ShipmentLine(Base):
 
 
 class Receivable(Base):
+    """Booked on a shipment, or an opening balance moved in from the old system (no order, its own reference)."""
+
     __tablename__ = "receivables"
     __table_args__ = (Index("ix_receivables_open_due", "settled", "due_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), unique=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"), unique=True)
+    reference: Mapped[str | None] = mapped_column(String(64), unique=True)  # opening balance: the old invoice number
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
@@ -427,19 +505,29 @@ class Receivable(Base):
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    order: Mapped[Order] = relationship()
+    order: Mapped[Order | None] = relationship()
     customer: Mapped[Customer] = relationship()
 
     @property
     def open_amount(self) -> Decimal:
         return self.amount - self.paid
 
+    @property
+    def is_opening(self) -> bool:
+        return self.order_id is None
+
+    @property
+    def label(self) -> str:
+        """What people call it: the order number, or the old system's reference."""
+        return self.order.number if self.order is not None else (self.reference or f"R-{self.id}")
+
 
 class Payment(Base):
     __tablename__ = "payments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    receivable_id: Mapped[int | None] = mapped_column(ForeignKey("receivables.id"))  # a payment of an opening balance
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     paid_on: Mapped[date] = mapped_column(Date)
@@ -454,10 +542,11 @@ class AuditEntry(Base):
     """Append-only: one row per change of an order (or other business object)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_order_at", "order_id", "id"),)
+    __table_args__ = (Index("ix_audit_order_at", "order_id", "id"), Index("ix_audit_subject", "subject", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    subject: Mapped[str | None] = mapped_column(String(80))  # another business object: "customer:17", "import:customers"
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     platform: Mapped[str] = mapped_column(String(20), default="system")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

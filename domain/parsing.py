@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from domain.errors import ValidationFailed
@@ -62,8 +62,8 @@ DEFAULT_LIMITS = Limits()
 
 
 def quantity(text: str | int, *, maximum: int = QUANTITY_MAX, allow_zero: bool = False, field: str | None = None) -> int:
-    """A positive whole number of units, at most `maximum`: `10`, `1,000`, `１０`, `10.0` (Excel's habit).
-    `allow_zero`: 0 is a valid answer too (a line not shipped this time)."""
+    """A positive whole number of units (or 0 with `allow_zero`: a line not shipped this time, a count, a safety
+    stock), at most `maximum`: `10`, `1,000`, `１０`, `10.0` (Excel's habit)."""
     if isinstance(text, bool):
         raise TypeError("a quantity is not a bool")
     raw = str(text)
@@ -163,14 +163,27 @@ def _date_refused(raw: str, field: str | None) -> InputRefused:
     return InputRefused("cannot read the date '{raw}'; write it as 2026-12-01, 12-01, Dec 1 or yesterday", raw=raw, field=field)
 
 
-def calendar_date(text: str, *, today: date, earliest: date | None = None, latest: date | None = None,
-                  field: str | None = None, what: str = N_("the date")) -> date:
+def calendar_date(text: str | date | int, *, today: date, earliest: date | None = None, latest: date | None = None,
+                  field: str | None = None, what: str = N_("the date"), sheet: bool = False) -> date:
     """A date a person typed. Without a year, the nearest such day to `today`; outside [earliest, latest] it is
-    refused with the reason (and, for a year-less date, the full date that would have fitted)."""
+    refused with the reason (and, for a year-less date, the full date that would have fitted).
+
+    `sheet=True` also reads what spreadsheets hold: a date cell, an Excel serial number (46000, also as text),
+    a compact 20261120 and a date with a midnight time (2026/11/20 00:00:00)."""
+    if isinstance(text, datetime):
+        text = text.date()
+    if isinstance(text, date):
+        _bounded(text, text.isoformat(), True, earliest, latest, field, what)
+        return text
     raw = str(text)
     s = unicodedata.normalize("NFKC", raw).strip()
     if len(s) > _TOKEN_MAX:
         raise _too_long(raw, field)
+    if sheet:
+        found_in_sheet = _sheet_date(s)
+        if found_in_sheet is not None:
+            _bounded(found_in_sheet, raw, True, earliest, latest, field, what)
+            return found_in_sheet
     if s.lower() in RELATIVE_DAYS:
         found = today + timedelta(days=RELATIVE_DAYS[s.lower()])
         year_given = True
@@ -218,6 +231,27 @@ def _bounded(found: date, raw: str, year_given: bool, earliest: date | None, lat
                 hint = Message("; if you mean last year, write {date}", {"date": prev.isoformat()})
         raise InputRefused("{what} {date} is after {latest}{hint}", what=Message(what), date=found, latest=latest,
                            hint=hint, field=field)
+
+
+_SERIAL = re.compile(r"(?P<n>\d{5})(?:\.0+)?")
+_COMPACT = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
+_MIDNIGHT = re.compile(r"(?P<date>.+?)[ T]0?0:00(?::00(?:\.0+)?)?")
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01 in Excel's (Lotus-compatible) count
+
+
+def _sheet_date(s: str) -> date | None:
+    """Dates as spreadsheets store them; None when `s` is none of those shapes (the typed forms are tried next)."""
+    if m := _SERIAL.fullmatch(s):
+        found = _EXCEL_EPOCH + timedelta(days=int(m["n"]))
+        return found if YEAR_MIN <= found.year <= YEAR_MAX else None
+    if m := _COMPACT.fullmatch(s):
+        return _valid(int(m["y"]), int(m["m"]), int(m["d"]))
+    if m := _MIDNIGHT.fullmatch(s):
+        inner = m["date"].strip()
+        d = next((mm for f in DATE_FORMS[:2] if (mm := f.fullmatch(inner))), None)
+        if d is not None and d["y"]:
+            return _valid(int(d["y"]), int(d["m"]), int(d["d"]))
+    return None
 
 
 def _valid(year: int, month: int, day: int) -> date | None:
@@ -391,3 +425,62 @@ def _named(word: str, today: date) -> Period:
 
 def _period_refused(raw: str, field: str | None) -> InputRefused:
     return InputRefused("cannot read the period '{raw}'; try this month, last month, this week, last 30 days, 2026-11, 2026Q3 or 11-01 to 11-15", raw=raw, field=field)
+
+
+
+# ---------------------------------------------------------------- spreadsheet cells
+# A cell arrives as str, int, float, bool, date or datetime (or "" when empty). `cell_text` turns it into the text a
+# person would see, which the readers above then read like anything typed: one meaning for one input everywhere.
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def cell_text(value: object) -> str:
+    """What a cell shows: a float as its shortest decimal (Excel stores 35.5 as a float; no binary tail, no
+    exponent), an integral float without `.0`, a date as ISO, booleans as TRUE/FALSE, None as ""."""
+    if type(value) is str:  # most cells: checked first, an import reads millions of them
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        text = format(Decimal(format(value, ".15g")), "f")  # Excel shows 15 significant digits: 0.1+0.2 is 0.3
+        return text[:-2] if text.endswith(".0") else text
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def text(value: object, *, maximum: int, field: str | None = None, required: bool = False,
+         what: str = N_("the value")) -> str:
+    """A name, code or address from a cell or a form: NFKC (full-width letters, digits and spaces become
+    ordinary ones), inner whitespace collapsed, trimmed; control characters and over-long text refused."""
+    raw = cell_text(value)
+    s = " ".join((raw if raw.isascii() else unicodedata.normalize("NFKC", raw)).split())
+    if _CONTROL.search(raw):
+        raise InputRefused("{what} contains control characters", what=Message(what), field=field)
+    if len(s) > maximum:
+        raise InputRefused("{what} is longer than {maximum} characters ({length})", what=Message(what), maximum=maximum,
+                           length=len(s), field=field)
+    if required and not s:
+        raise InputRefused("{what} is required", what=Message(what), field=field)
+    return s
+
+
+_YES = {"是", "有", "启用", "在售", "y", "yes", "true", "1", "√", "✓", "active", "on"}
+_NO = {"否", "无", "停用", "停售", "n", "no", "false", "0", "×", "✗", "inactive", "off"}
+
+
+def yes_no(value: object, *, field: str | None = None) -> bool:
+    """是/否, Y/N, yes/no, TRUE/FALSE (a checkbox cell), 1/0."""
+    s = unicodedata.normalize("NFKC", cell_text(value)).strip().lower()
+    if s in _YES:
+        return True
+    if s in _NO:
+        return False
+    raise InputRefused("'{value}' is not yes or no", value=cell_text(value)[:20], field=field)

@@ -64,3 +64,13 @@ def may_cancel(user: User, order: Order) -> bool:
 
 def may_record_payment(user: User) -> bool:
     return user.has_role(Role.FINANCE, Role.ADMIN)
+
+
+def may_move_stock(user: User, warehouse_id: int) -> bool:
+    """Receipts, counts and transfers: admins anywhere, warehouse staff in their own warehouse."""
+    return user.has_role(Role.ADMIN) or (user.has_role(Role.WAREHOUSE) and user.warehouse_id == warehouse_id)
+
+
+def may_import(user: User) -> bool:
+    """Moving master data, stock, people and balances in from files is an admin's job."""
+    return user.has_role(Role.ADMIN)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from domain import ledger
+from domain.audit import Actor
 from domain.errors import InsufficientStock
-from domain.events import StockLow
 from domain.messages import Message, Name
-from domain.models import Customer, Order, OrderLine, Product, Reservation, Stock, Warehouse
+from domain.models import Customer, MovementKind, Order, OrderLine, Product, Reservation, Stock, Warehouse
 from domain.uow import UnitOfWork
 
 
@@ -121,7 +122,6 @@ def raise_shortfall(lines: Sequence[OrderLine], available: dict[tuple[int, int],
 
 
 def _take(uow: UnitOfWork, row: Stock, qty: int) -> None:
-    before = row.on_hand - row.reserved
     done = uow.session.execute(
         update(Stock)
         .where(Stock.id == row.id, Stock.on_hand - Stock.reserved >= qty)
@@ -131,44 +131,35 @@ def _take(uow: UnitOfWork, row: Stock, qty: int) -> None:
     if done != 1:  # cannot happen under the row lock; kept as the last guard against overselling
         raise InsufficientStock("Stock was taken meanwhile; please retry")
     uow.session.refresh(row)
-    _maybe_low(uow, row, before)
+    ledger.level_changed(uow, row)
 
 
-def _maybe_low(uow: UnitOfWork, row: Stock, before: int) -> None:
-    product = uow.session.get(Product, row.product_id)
-    assert product is not None
-    after = row.on_hand - row.reserved
-    # One alert when a level crosses below safety stock, not one per order that keeps it there.
-    if before >= product.safety_stock > after:
-        uow.emit(StockLow(product.id, row.warehouse_id, after, product.safety_stock))
+def _locked(uow: UnitOfWork, warehouse_id: int, product_id: int) -> Stock:
+    return uow.session.scalars(
+        select(Stock).where(Stock.warehouse_id == warehouse_id, Stock.product_id == product_id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).one()
 
 
 def release(uow: UnitOfWork, order: Order) -> None:
     """Give back whatever is still held for this order (rejection, cancellation, cancel of the rest)."""
-    for res in order.reservations:
+    for res in sorted(order.reservations, key=lambda r: (r.warehouse_id, r.product_id)):
         if res.quantity > 0:
-            uow.session.execute(
-                update(Stock)
-                .where(Stock.warehouse_id == res.warehouse_id, Stock.product_id == res.product_id)
-                .values(reserved=Stock.reserved - res.quantity)
-                .execution_options(synchronize_session=False)
-            )
+            row = _locked(uow, res.warehouse_id, res.product_id)
+            row.reserved -= res.quantity
             res.quantity = 0
+            ledger.level_changed(uow, row)
     uow.session.flush()
 
 
-def ship_from_reservation(uow: UnitOfWork, res: Reservation, qty: int) -> None:
-    """Shipment: the held quantity leaves the warehouse (reserved and on hand both go down)."""
+def ship_from_reservation(uow: UnitOfWork, res: Reservation, qty: int, actor: Actor, reference: str) -> None:
+    """Shipment: the held quantity leaves the warehouse (reserved and on hand both go down, one movement)."""
     if qty > res.quantity:
         raise InsufficientStock(
             "Shipping {qty} exceeds the reserved {quantity}", qty=qty, quantity=res.quantity)
-    row = uow.session.scalars(
-        select(Stock)
-        .where(Stock.warehouse_id == res.warehouse_id, Stock.product_id == res.product_id)
-        .with_for_update()
-    ).one()
-    row.on_hand -= qty
+    row = _locked(uow, res.warehouse_id, res.product_id)
     row.reserved -= qty
+    ledger.move(uow, row, -qty, MovementKind.SHIPMENT, actor, reference)
     res.quantity -= qty
     res.shipped += qty
     uow.session.flush()

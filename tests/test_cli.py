@@ -11,7 +11,18 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.cli import main
-from domain.models import Customer, Order, PlatformIdentity, Product, User, Warehouse
+from domain.models import (
+    AuditEntry,
+    Customer,
+    Order,
+    PlatformIdentity,
+    Product,
+    Receivable,
+    Stock,
+    StockMovement,
+    User,
+    Warehouse,
+)
 
 
 @pytest.fixture
@@ -39,8 +50,16 @@ def test_upgrade_demo_data_users_and_health(fresh: str) -> None:
         assert s.scalar(select(func.count()).select_from(Product)) == 30
         assert s.scalar(select(func.count()).select_from(Warehouse)) == 2
         assert s.scalar(select(Customer.name).where(Customer.code == "C001")) == "杭州华兴电子有限公司"
-        states = Counter(s.scalars(select(Order.status)))
+        states = Counter(s.scalars(select(Order.status).where(Order.channel != "import")))
         assert sum(states.values()) == 200
+        history = Counter(s.scalars(select(Order.status).where(Order.channel == "import")))
+        assert sum(history.values()) == 120 and set(history) == {"completed", "cancelled"}
+        # Master data came in through the importer: stock through the ledger, balances without an order.
+        assert s.scalar(select(func.count()).select_from(Receivable).where(Receivable.order_id.is_(None))) == 3
+        for on_hand, moved in s.execute(select(Stock.on_hand, select(func.coalesce(func.sum(StockMovement.quantity), 0))
+                                               .where(StockMovement.stock_id == Stock.id).scalar_subquery())):
+            assert on_hand == moved
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.subject.like("import:%"))) == 7
         assert set(states) >= {"pending_approval", "approved", "partially_shipped", "shipped", "completed", "rejected", "cancelled"}
         roles = {r for u in s.scalars(select(User)) for r in u.roles_csv.split(",")}
         assert roles >= {"sales", "sales_manager", "finance", "warehouse", "admin"}
@@ -136,3 +155,40 @@ def test_document_links_follow_the_port_served_on(fresh: str, monkeypatch: pytes
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_import_template_dry_run_import_and_export(fresh: str, tmp_path: Path) -> None:
+    import io
+
+    import openpyxl
+
+    assert run("db", "upgrade")[0] == 0
+    template = tmp_path / "仓库.xlsx"
+    code, out = run("import", "template", "warehouses", str(template), "--lang", "en")
+    assert code == 0 and template.exists()
+    wb = openpyxl.load_workbook(template)
+    ws = wb.worksheets[0]
+    assert [c.value for c in ws[1]] == ["Warehouse code", "Warehouse name", "Regions served"]
+    ws.append(["WH-SH", "上海仓", "上海,江苏"])
+    ws.append(["WH-GZ", "", "广东"])  # a new warehouse without a name
+    wb.save(template)
+    errors = tmp_path / "errors.xlsx"
+    code, out = run("import", "warehouses", str(template), "--dry-run", "--lang", "en", "--errors", str(errors))
+    assert code == 1 and "row 4" in out and "B Warehouse name" in out and "nothing was written" in out
+    listed = list(openpyxl.load_workbook(errors).worksheets[0].values)
+    assert listed[0] == ("Sheet", "Row", "Column", "Value", "Reason") and listed[1][1:3] == (4, "B Warehouse name")
+    ws.delete_rows(4)
+    wb.save(template)
+    code, out = run("import", "warehouses", str(template), "--dry-run")
+    assert code == 0 and "新增 1" in out
+    assert run("import", "warehouses", str(template))[0] == 0
+    code, out = run("import", "warehouses", str(template), "--lang", "en")
+    assert code == 0 and "1 unchanged" in out
+    exported = tmp_path / "out.xlsx"
+    assert run("export", "warehouses", str(exported))[0] == 0
+    rows = list(openpyxl.load_workbook(io.BytesIO(exported.read_bytes())).worksheets[0].values)
+    assert rows == [("仓库编码", "仓库名称", "服务地区"), ("WH-SH", "上海仓", "上海,江苏")]
+    csv = tmp_path / "stock.csv"
+    csv.write_bytes("仓库,商品编码,在库数量\nWH-SH,SKU-404,5\n".encode("gbk"))
+    code, out = run("import", "stock", str(csv))
+    assert code == 1 and "SKU-404" in out and "请先导入商品" in out

@@ -9,7 +9,18 @@ from decimal import Decimal
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.audit import Actor
-from domain.models import Customer, PlatformIdentity, Product, Role, Stock, TierPrice, User, Warehouse
+from domain.models import (
+    Customer,
+    MovementKind,
+    PlatformIdentity,
+    Product,
+    Role,
+    Stock,
+    StockMovement,
+    TierPrice,
+    User,
+    Warehouse,
+)
 from domain.orders import LineRequest, OrderRequest, Policy
 from domain.rules import load_rules
 from domain.uow import UnitOfWork
@@ -72,13 +83,17 @@ def build_world(factory: sessionmaker[Session]) -> World:
         p3 = Product(sku="SKU-003", name="液压油 46#", spec="18L", unit="桶", list_price=Decimal("680.00"), safety_stock=5)
         s.add_all([p1, p2, p3])
         s.flush()
-        s.add_all([
+        rows = [
             Stock(warehouse_id=east.id, product_id=p1.id, on_hand=100),
             Stock(warehouse_id=south.id, product_id=p1.id, on_hand=50),
             Stock(warehouse_id=east.id, product_id=p2.id, on_hand=500),
             Stock(warehouse_id=south.id, product_id=p3.id, on_hand=30),
             Stock(warehouse_id=east.id, product_id=p3.id, on_hand=10),
-        ])
+        ]
+        s.add_all(rows)
+        s.flush()
+        s.add_all([StockMovement(stock_id=r.id, kind=MovementKind.OPENING.value, quantity=r.on_hand, on_hand_after=r.on_hand)
+                   for r in rows])  # on hand is the sum of the ledger, from the first day
         s.add(PlatformIdentity(platform="slack", external_id="U_LI", user_id=sales.id))
         s.commit()
         for name, obj in dict(east=east, south=south, admin=admin, boss=boss, boss2=boss2, fin=fin, sales=sales,

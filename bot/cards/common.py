@@ -23,6 +23,8 @@ HELP = [
     ((Role.SALES, Role.SALES_MANAGER, Role.ADMIN), N_("'remind SO-…': nudge the approvers")),
     ((Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN), N_("'pending': my approvals; 'approve SO-…' / 'reject SO-… price too low'")),
     ((Role.WAREHOUSE, Role.ADMIN), N_("'tasks': shipping tasks; 'claim T-12'; 'ship T-12 SF SF1234567890'")),
+    ((Role.WAREHOUSE, Role.ADMIN),
+     N_("'receive SKU-001 100' or 'receive' (receipt form); 'count SKU-001 95'; 'transfer SKU-001 20 WH-SH WH-GZ'")),
     ((Role.FINANCE, Role.ADMIN), N_("'paid SO-… 12000': record a payment")),
     ((Role.SALES, Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN),
      N_("'statement ACME': everything open plus last month; 'statement ACME last month': a given period; "

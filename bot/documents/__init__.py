@@ -1,6 +1,9 @@
-"""Printable documents (发货单 delivery note, 对账单 statement of account) and bank-statement import.
+"""Printable documents (发货单 delivery note, 对账单 statement of account), bank-statement import, and moving in
+from spreadsheets (``bot.documents.imports``: templates, checked all-or-nothing imports, exports; the sheet reader
+in ``bot.documents.sheets``).
 
-Pure functions over the typed input in ``bot.documents.model``; no database access.
+The renderers are pure functions over the typed input in ``bot.documents.model``; the importer calls the domain's
+bulk commands.
 """
 
 from bot.documents.bank_statement import match_payments, parse_bank_statement

@@ -98,6 +98,7 @@ class EntryType(StrEnum):
     PAYMENT = "payment"  # 收款 — a credit
     RETURN = "return"  # 退货 — a credit
     ADJUSTMENT = "adjustment"  # 调整 — either side
+    OPENING = "opening"  # 期初应收 — a debit moved in from the old system
 
 
 @dataclass(frozen=True, slots=True)

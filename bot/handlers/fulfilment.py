@@ -152,7 +152,8 @@ def _receivable(turn: Turn, rid: int) -> Receivable:
     r = turn.uow.session.get(Receivable, rid)
     if r is None:
         raise NotFound("No such receivable")
-    if not (turn.user.has_role(*SEE_ALL) or r.order.sales_user_id == turn.user.id):
+    owner = r.order.sales_user_id if r.order is not None else r.customer.sales_user_id
+    if not (turn.user.has_role(*SEE_ALL) or owner == turn.user.id):
         raise PermissionDenied("You may not change this receivable")
     return r
 
@@ -164,13 +165,13 @@ def promise(turn: Turn, rid: int, inputs: dict[str, str]) -> list[Reply]:
     if d is None:
         return turn.error("Fill in the promised payment date", field="date")
     r.promised_date = d
-    return turn.text("Promised date {d} noted; no reminders for {number} until then", d=d, number=r.order.number)
+    return turn.text("Promised date {d} noted; no reminders for {number} until then", d=d, number=r.label)
 
 
 def snooze(turn: Turn, rid: int) -> list[Reply]:
     r = _receivable(turn, rid)
     r.snoozed_until = turn.ctx.today() + timedelta(days=3)
-    return turn.text("OK, reminding you about {number} on {snoozed_until}", number=r.order.number, snoozed_until=r.snoozed_until)
+    return turn.text("OK, reminding you about {number} on {snoozed_until}", number=r.label, snoozed_until=r.snoozed_until)
 
 
 def statement(turn: Turn, query: str, start: date | None, end: date | None) -> list[Reply]:

@@ -16,8 +16,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.handlers.base import Turn
 from domain import parsing
+from domain.catalog import find_products
 from domain.errors import ValidationFailed
 from domain.messages import N_, Message
+from domain.models import Product
 
 MAX_ID_DIGITS = 9  # primary keys are 32-bit integers
 
@@ -76,3 +78,27 @@ class Form:
     def text(self, name: str, column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
              label: str) -> str:
         return bounded(self.raw(name), column, field=name, label=label)
+
+    def product_lines(self, count: int) -> list[tuple[Product, int]]:
+        """The filled numbered lines (product_1 / qty_1 …) of an order or a goods receipt, as (product, quantity);
+        the first bad one is refused with its field. A product is the id the type-ahead sent, or a code or name
+        that finds exactly one."""
+        s = self.turn.uow.session
+        lines: list[tuple[Product, int]] = []
+        for i in range(1, count + 1):
+            pq, qty = self.raw(f"product_{i}"), self.quantity(f"qty_{i}")
+            if not pq and qty is None:
+                continue
+            pid = row_id(pq)
+            product = s.get(Product, pid) if pid is not None else None
+            if product is None:
+                found = find_products(s, pq) if pq else []
+                if len(found) != 1:
+                    raise ValidationFailed("Line {i}: pick one product", i=i, field=f"product_{i}")
+                product = found[0]
+            if qty is None:
+                raise ValidationFailed("Line {i}: fill in the quantity", i=i, field=f"qty_{i}")
+            lines.append((product, qty))
+        if not lines:
+            raise ValidationFailed("Fill in at least one product line", field="product_1")
+        return lines

@@ -140,24 +140,7 @@ def submit_form(turn: Turn, inputs: dict[str, str]) -> list[Reply]:
         if len(found) != 1:
             return turn.error("Pick one customer", field="customer")
         customer = found[0]
-    lines: list[LineRequest] = []
-    for i in range(1, FORM_LINES + 1):
-        pq = form.raw(f"product_{i}")
-        qty = form.quantity(f"qty_{i}")
-        if not pq and qty is None:
-            continue
-        pid = row_id(pq)
-        product = s.get(Product, pid) if pid is not None else None
-        if product is None:
-            found = find_products(s, pq) if pq else []
-            if len(found) != 1:
-                return turn.error("Line {i}: pick one product", field=f"product_{i}", i=i)
-            product = found[0]
-        if qty is None:
-            return turn.error("Line {i}: fill in the quantity", field=f"qty_{i}", i=i)
-        lines.append(LineRequest(product_id=product.id, quantity=qty))
-    if not lines:
-        return turn.error("Fill in at least one product line", field="product_1")
+    lines = [LineRequest(product_id=product.id, quantity=qty) for product, qty in form.product_lines(FORM_LINES)]
     # the field shows the reader's date format; every format the parser reads is accepted
     requested = form.date("requested_date", earliest=turn.ctx.today(), what=N_("the requested date"))
     return _place(turn, OrderRequest(customer_id=customer.id, lines=lines, requested_date=requested,

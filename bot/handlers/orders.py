@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.cards.model import Card, Field, LineTable, Reply, Tone
 from bot.cards.orders import order_list_card, order_status_card
 from bot.handlers.base import Turn
 from domain import orders, stock
 from domain.audit import timeline
-from domain.catalog import find_customers, find_products
+from domain.catalog import find_customers
 from domain.fulfilment import order_balance
-from domain.models import Role, Stock, Warehouse
+from domain.models import Role
 from domain.permissions import SEE_ALL, customers_visible_to
 
 
@@ -51,28 +49,6 @@ def show_customer(turn: Turn, query: str) -> list[Reply]:
         Field(label=turn.t("Sales"), value=c.sales_user.display_name if c.sales_user else "—"),
     ]
     return [Reply(card=card)]
-
-
-def show_stock(turn: Turn, query: str) -> list[Reply]:
-    s = turn.uow.session
-    found = find_products(s, query)
-    if not found:
-        return turn.error("No product matches '{query}'", query=query)
-    cards: list[Reply] = []
-    for p in found[:3]:
-        rows = s.execute(select(Stock, Warehouse).join(Warehouse).where(Stock.product_id == p.id).order_by(Warehouse.code)).all()
-        table = LineTable(
-            columns=[turn.t("Warehouse"), turn.t("On hand"), turn.t("Reserved"), turn.t("Available")],
-            rows=[[w.name, str(st.on_hand), str(st.reserved), str(st.available)] for st, w in rows],
-        )
-        total = sum(st.available for st, _ in rows)
-        fields = [Field(label=turn.t("Spec"), value=p.spec or "—"),
-                  Field(label=turn.t("Available in total"), value=turn.viewer.qty(total, p.unit)),
-                  Field(label=turn.t("Safety stock"), value=str(p.safety_stock))]
-        if turn.viewer.sees_prices:
-            fields.append(Field(label=turn.t("Unit price"), value=turn.viewer.money(p.list_price)))
-        cards.append(Reply(card=Card(kind="stock", locale=turn.locale, title=f"{p.sku} {turn.viewer.name(p)}", fields=fields, table=table)))
-    return cards
 
 
 def low_stock(turn: Turn) -> list[Reply]:

@@ -162,3 +162,75 @@ def test_previous_periods_compare_like_with_like() -> None:
 def test_periods_refused(text: str) -> None:
     with pytest.raises(InputRefused):
         period(text, today=TODAY)
+
+
+# ---------------------------------------------------------------- spreadsheet cells (Excel's habits)
+
+from datetime import datetime  # noqa: E402
+
+from domain.parsing import cell_text, text, yes_no  # noqa: E402
+
+
+@pytest.mark.parametrize("value, shown", [
+    (35.5, "35.5"), (12000.0, "12000"), (0.1 + 0.2, "0.3"), (1e16, "10000000000000000"), (46000, "46000"),
+    (True, "TRUE"), (None, ""), (date(2026, 11, 20), "2026-11-20"), ("  SKU-001 ", "  SKU-001 "),
+])
+def test_cell_text_shows_what_excel_shows(value: object, shown: str) -> None:
+    assert cell_text(value) == shown
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("12,000 ", Decimal("12000.00")), (" 1,234.50", Decimal("1234.50")), ("１２０００", Decimal("12000.00")),
+    (12000.5, Decimal("12000.50")), (35.5, Decimal("35.50")), (0.1 + 0.2, Decimal("0.30")), ("\u00a0120\u00a0", Decimal("120.00")),
+])
+def test_numbers_stored_as_text_or_floats_read_as_money(cell: object, expected: Decimal) -> None:
+    assert amount(cell_text(cell)) == expected
+
+
+def test_a_count_may_be_zero_only_when_asked() -> None:
+    assert quantity("0", allow_zero=True) == 0
+    assert quantity(cell_text(3000.0), allow_zero=True) == 3000
+    with pytest.raises(InputRefused):
+        quantity("0")
+
+
+@pytest.mark.parametrize("cell, expected", [
+    (46000, date(2025, 12, 9)), ("46000", date(2025, 12, 9)), (46000.0, date(2025, 12, 9)), ("20261120", date(2026, 11, 20)),
+    ("2026/11/20 00:00:00", date(2026, 11, 20)), (datetime(2026, 11, 20, 0, 0), date(2026, 11, 20)),
+    (date(2026, 11, 20), date(2026, 11, 20)), ("2026年11月20日", date(2026, 11, 20)), (" 2026-11-20 ", date(2026, 11, 20)),
+])
+def test_sheet_dates(cell: object, expected: date) -> None:
+    assert calendar_date(cell_text(cell) if not isinstance(cell, date) else cell, today=TODAY, sheet=True) == expected
+
+
+def test_serials_are_only_read_from_sheets_and_bounded() -> None:
+    with pytest.raises(InputRefused):
+        calendar_date("46000", today=TODAY)  # typed in chat, five digits are not a date
+    with pytest.raises(InputRefused):
+        calendar_date("10000", today=TODAY, sheet=True)  # 1927: outside the years we accept
+    with pytest.raises(InputRefused) as e:
+        calendar_date(date(2027, 1, 1), today=TODAY, latest=TODAY, field="due")
+    assert e.value.details["field"] == "due"
+
+
+def test_text_cleans_full_width_and_spaces_and_refuses_what_cannot_be_stored() -> None:
+    assert text("  ＡＢＣ　贸易  有限公司 ", maximum=50) == "ABC 贸易 有限公司"
+    assert text(1001.0, maximum=10) == "1001"  # a code Excel turned into a number
+    with pytest.raises(InputRefused) as e:
+        text("x" * 21, maximum=20, field="name", what="Customer name")
+    assert "Customer name is longer than 20" in en(e.value) and "客户名称最多 20" in zh(e.value) and e.value.details["field"] == "name"
+    with pytest.raises(InputRefused):
+        text("a\x00b", maximum=20)
+    with pytest.raises(InputRefused):
+        text("   ", maximum=20, required=True)
+
+
+@pytest.mark.parametrize("cell, expected", [("是", True), ("否", False), ("Y", True), ("no", False), (True, True), (0, False),
+                                            ("TRUE", True), (" 停用 ", False)])
+def test_yes_no(cell: object, expected: bool) -> None:
+    assert yes_no(cell) is expected
+
+
+def test_yes_no_refuses_anything_else() -> None:
+    with pytest.raises(InputRefused):
+        yes_no("maybe")
