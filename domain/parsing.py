@@ -300,6 +300,8 @@ class Period:
             start = self.start.replace(year=self.start.year - 1)
             return Period(start, _same_day(self.end, self.end.year - 1) or self.end.replace(day=28, year=self.end.year - 1),
                           "year")
+        if self.unit == "week":  # this week so far compares with the same weekdays of the week before
+            return Period(self.start - timedelta(days=7), self.end - timedelta(days=7), "week")
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1), self.unit)
 
 
@@ -421,6 +423,22 @@ def _named(word: str, today: date) -> Period:
     if word == "this_year":
         return Period(date(today.year, 1, 1), today, "year")
     return Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), "year")  # last_year
+
+
+PERIOD_NAMES = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_quarter",
+                "last_quarter", "this_year", "last_year")
+
+
+def named_period(name: str, *, today: date) -> Period:
+    """The period a word names as of `today`: named_period("this_month", today=…)."""
+    if name not in PERIOD_NAMES:
+        raise ValueError(f"no period named {name!r}")
+    return _named(name, today)
+
+
+def period_name(p: Period, *, today: date) -> str | None:
+    """The word for this period as of `today` ("last_month"), if one names exactly these days."""
+    return next((n for n in PERIOD_NAMES if _named(n, today) == p), None)
 
 
 def _period_refused(raw: str, field: str | None) -> InputRefused:

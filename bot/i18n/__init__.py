@@ -27,12 +27,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_interval, format_skeleton, format_time
 from babel.lists import format_list
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from domain.messages import N_, Message, Name
+from domain.parsing import Period, period_name
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
@@ -41,6 +42,14 @@ DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 _HOME_SYMBOL = {"CNY"}  # currencies shown with their Chinese symbol to every reader
 
 __all__ = ["Message", "MissingTranslation", "N_", "Name", "Texts", "babel_locale", "catalog", "is_zh", "texts", "tr", "trn"]
+
+
+# How a named period reads (domain.parsing.PERIOD_NAMES).
+PERIOD_WORDS = {
+    "today": N_("Today"), "yesterday": N_("Yesterday"), "this_week": N_("This week"), "last_week": N_("Last week"),
+    "this_month": N_("This month"), "last_month": N_("Last month"), "this_quarter": N_("This quarter"),
+    "last_quarter": N_("Last quarter"), "this_year": N_("This year"), "last_year": N_("Last year"),
+}
 
 
 class MissingTranslation(KeyError):
@@ -215,6 +224,38 @@ class Texts:
         """'王经理、李四和赵六' / 'Wang, Li, and Zhao'."""
         seq = [i for i in items if i]
         return format_list(seq, locale=self.locale) if seq else "—"
+
+    def skeleton(self, d: date, pattern: str) -> str:
+        """A date in a CLDR skeleton: 'MMMd' → '11月2日' / 'Nov 2'; 'yMMM' → '2026年11月' / 'Nov 2026'."""
+        return format_skeleton(pattern, d, locale=self.locale)
+
+    def period(self, p: Period, today: date | None = None) -> str:
+        """A period in words and dates: '本月（2026年11月1日 – 23日）' / 'This month (Nov 1 – 23, 2026)';
+        '2026年第3季度' / 'Q3 2026'; '近30天（…）' / 'Last 30 days (…)'. The words only when `today` is given."""
+        dates = self.period_dates(p)
+        words = None
+        if today is not None:
+            name = period_name(p, today=today)
+            if name is not None:
+                words = self.t(PERIOD_WORDS[name])
+            elif p.unit == "days" and p.end == today and p.days > 1:
+                words = self.tn("Last {n} day", "Last {n} days", p.days)
+        return self.t("{name} ({dates})", name=words, dates=dates) if words else dates
+
+    def period_dates(self, p: Period) -> str:
+        """'2026年11月' / 'November 2026' for a whole month; a quarter, a year, a day; else the range of days."""
+        after = date.fromordinal(p.end.toordinal() + 1)
+        if p.start.day == 1 and after.day == 1:
+            months = (after.year - p.start.year) * 12 + after.month - p.start.month
+            if months == 1:
+                return self.skeleton(p.start, "yMMMM")
+            if months == 3 and p.start.month % 3 == 1:
+                return self.skeleton(p.start, "yQQQ")
+            if months == 12 and p.start.month == 1:
+                return self.skeleton(p.start, "y")
+        if p.start == p.end:
+            return self.date(p.start)
+        return format_interval(p.start, p.end, "yMMMd", locale=self.locale)
 
     def date_example(self, d: date) -> str:
         """How a date field shows a date to this reader (its placeholder)."""
