@@ -12,8 +12,11 @@ import fcntl
 import os
 import sqlite3
 import threading
+from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -99,6 +102,7 @@ def _sqlite_setup(engine: Engine, database: str | None) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        dbapi_conn.create_function("ot_local_date", 2, _local_date, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -121,6 +125,19 @@ def _sqlite_setup(engine: Engine, database: str | None) -> None:
     event.listen(engine, "rollback", lambda conn: _done(conn.info))
     for pool_event in ("checkin", "invalidate", "close"):  # the safety net, before a record forgets its info
         event.listen(engine.pool, pool_event, lambda _dbapi_conn, record, *_: _done(record.info))
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local_date(stored: str | None, zone: str) -> str | None:
+    """SQLite has no time zones: the local date of a stored UTC timestamp (naive ISO text), for reports
+    (domain.reports.sql.local_date)."""
+    if stored is None:
+        return None
+    return datetime.fromisoformat(stored).replace(tzinfo=UTC).astimezone(_zone(zone)).date().isoformat()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -16,8 +16,11 @@ from openpyxl.utils import get_column_letter
 from bot.documents.fmt import format_amount, format_date, format_money, labels, money, normalize_locale
 from bot.documents.model import OpenReceivable, Statement, StatementEntry
 from bot.documents.pdf import FONT, GREY, HEADINGS, DocumentPDF
+from domain.reports.receivables import (  # one definition of the buckets: the report's
+    AGEING_BUCKETS,
+    ageing_bucket,
+)
 
-AGEING_BUCKETS: tuple[str, ...] = ("0-30", "31-60", "61-90", "90+")
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 STATEMENT_SHEET = "对账单 Statement"
@@ -32,17 +35,6 @@ _MAX_XLSX_AMOUNT = Decimal("1e13")
 def days_overdue(due_date: date, as_of: date) -> int:
     """as_of - due_date in days; negative while not yet due."""
     return (as_of - due_date).days
-
-
-def ageing_bucket(days: int) -> str:
-    """0–30 (including not yet due), 31–60, 61–90, 90+ (i.e. 91 days and more)."""
-    if days <= 30:
-        return "0-30"
-    if days <= 60:
-        return "31-60"
-    if days <= 90:
-        return "61-90"
-    return "90+"
 
 
 def ageing(receivables: Iterable[OpenReceivable], as_of: date) -> dict[str, Decimal]:

@@ -1,0 +1,333 @@
+"""Sales reports: trend, product ranking, region distribution, leaderboard, top customers.
+
+Each takes the viewer's Scope and a Period and returns typed rows; money is `Decimal` (None where the scope shows
+no money, i.e. for warehouse staff).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from domain.models import ApprovalStep, Customer, Order, OrderLine, Payment, Product, Reservation, User
+from domain.parsing import Period
+from domain.reports.scope import ReportKind, Scope, ScopeKind
+from domain.reports.sql import local_date, seconds_between
+from domain.reports.window import SALE_STATUSES, Grain, bucket, buckets, grain_for, window
+from domain.types import Money
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def _money(expr: Any) -> Any:
+    """A SUM over a money column, read back as Decimal (the column holds fen)."""
+    return type_coerce(func.coalesce(func.sum(expr), 0), Money)
+
+
+def sales_in(scope: Scope, period: Period, tz: ZoneInfo) -> ColumnElement[bool]:
+    """Orders that count as sales, placed in the period (local days), that the scope shows."""
+    lo, hi = window(period, tz)
+    return and_(Order.status.in_(SALE_STATUSES), Order.created_at >= lo, Order.created_at < hi, scope.orders())
+
+
+def average(amount: Decimal | None, orders: int) -> Decimal | None:
+    if amount is None:
+        return None
+    return (amount / orders).quantize(CENT, rounding=ROUND_HALF_UP) if orders else ZERO
+
+
+def change(now: Decimal | int | None, before: Decimal | int | None) -> Decimal | None:
+    """Percent change, one decimal; None when there is nothing to compare with."""
+    if now is None or before is None or not before:
+        return None
+    return ((Decimal(now) - Decimal(before)) * 100 / Decimal(before)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+# ---------------------------------------------------------------- trend
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    start: date  # the bucket's first day
+    amount: Decimal | None
+    orders: int
+
+    @property
+    def average(self) -> Decimal | None:
+        return average(self.amount, self.orders)
+
+
+@dataclass(frozen=True)
+class Trend:
+    period: Period
+    previous: Period
+    grain: Grain
+    points: tuple[TrendPoint, ...]
+    previous_points: tuple[TrendPoint, ...]
+    money: bool
+
+    def _sum(self, points: Sequence[TrendPoint]) -> TrendPoint:
+        amount = sum((p.amount or ZERO for p in points), ZERO) if self.money else None
+        return TrendPoint(points[0].start if points else self.period.start, amount, sum(p.orders for p in points))
+
+    @property
+    def total(self) -> TrendPoint:
+        return self._sum(self.points)
+
+    @property
+    def previous_total(self) -> TrendPoint:
+        return self._sum(self.previous_points)
+
+    @property
+    def amount_change(self) -> Decimal | None:
+        return change(self.total.amount, self.previous_total.amount)
+
+    @property
+    def orders_change(self) -> Decimal | None:
+        return change(self.total.orders, self.previous_total.orders)
+
+
+def _points(session: Session, scope: Scope, period: Period, tz: ZoneInfo, grain: Grain) -> tuple[TrendPoint, ...]:
+    day = local_date(Order.created_at, tz.key)
+    rows = session.execute(select(day, _money(Order.total), func.count(Order.id))
+                           .where(sales_in(scope, period, tz)).group_by(day)).all()
+    amount: dict[date, Decimal] = {}
+    orders: dict[date, int] = {}
+    for d, a, n in rows:
+        b = bucket(d, grain)
+        amount[b] = amount.get(b, ZERO) + a
+        orders[b] = orders.get(b, 0) + n
+    return tuple(TrendPoint(b, amount.get(b, ZERO) if scope.money else None, orders.get(b, 0))
+                 for b in buckets(period, grain))
+
+
+def trend(session: Session, scope: Scope, period: Period, tz: ZoneInfo, grain: Grain | None = None) -> Trend:
+    """Amount, orders and average order value per day, week or month, and the same for the previous period."""
+    scope.require(ReportKind.TREND)
+    grain = grain or grain_for(period)
+    previous = period.previous()
+    return Trend(period, previous, grain, _points(session, scope, period, tz, grain),
+                 _points(session, scope, previous, tz, grain), scope.money)
+
+
+# ---------------------------------------------------------------- products
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    product_id: int
+    sku: str
+    name: str
+    name_en: str | None
+    unit: str
+    quantity: int
+    amount: Decimal | None
+    orders: int
+
+
+@dataclass(frozen=True)
+class UnitRanking:
+    """Products sold in one unit, ranked by quantity: boxes are never added to metres."""
+
+    unit: str
+    quantity: int
+    rows: tuple[ProductRow, ...]
+
+
+@dataclass(frozen=True)
+class ProductRanking:
+    period: Period
+    by_amount: tuple[ProductRow, ...]  # empty where the scope shows no money
+    by_unit: tuple[UnitRanking, ...]  # units with the most order lines first
+    money: bool
+
+
+def products(session: Session, scope: Scope, period: Period, tz: ZoneInfo, limit: int = 10) -> ProductRanking:
+    scope.require(ReportKind.PRODUCTS)
+    cols = (Product.id, Product.sku, Product.name, Product.name_en, Product.unit)
+    q: Select[Any]
+    if scope.kind == ScopeKind.WAREHOUSE:
+        # What this warehouse ships: the quantities held and shipped there (an order may be split across warehouses).
+        lo, hi = window(period, tz)
+        q = (select(*cols, func.sum(Reservation.quantity + Reservation.shipped), func.count(Reservation.id),
+                    func.count(func.distinct(Reservation.order_id)))
+             .join(Reservation, Reservation.product_id == Product.id).join(Order, Order.id == Reservation.order_id)
+             .where(Reservation.warehouse_id == scope.warehouse_id, Order.status.in_(SALE_STATUSES),
+                    Order.created_at >= lo, Order.created_at < hi))
+    else:
+        q = (select(*cols, func.sum(OrderLine.quantity), func.count(OrderLine.id), func.count(func.distinct(OrderLine.order_id)),
+                    _money(OrderLine.amount))
+             .join(OrderLine, OrderLine.product_id == Product.id).join(Order, Order.id == OrderLine.order_id)
+             .where(sales_in(scope, period, tz)))
+    rows: list[ProductRow] = []
+    lines_per_unit: dict[str, int] = {}
+    for r in session.execute(q.group_by(*cols)):
+        pid, sku, name, name_en, unit, qty, lines, orders = r[:8]
+        rows.append(ProductRow(pid, sku, name, name_en, unit, int(qty or 0), r[8] if scope.money else None, orders))
+        lines_per_unit[unit] = lines_per_unit.get(unit, 0) + lines
+    by_amount = tuple(sorted(rows, key=lambda p: (-(p.amount or ZERO), p.sku))[:limit]) if scope.money else ()
+    units = sorted(lines_per_unit, key=lambda u: (-lines_per_unit[u], u))
+    by_unit = tuple(
+        UnitRanking(u, sum(p.quantity for p in rows if p.unit == u),
+                    tuple(sorted((p for p in rows if p.unit == u), key=lambda p: (-p.quantity, p.sku))[:limit]))
+        for u in units)
+    return ProductRanking(period, by_amount, by_unit, scope.money)
+
+
+# ---------------------------------------------------------------- regions
+
+
+@dataclass(frozen=True)
+class CityRow:
+    city: str
+    amount: Decimal | None
+    orders: int
+    customers: int
+
+
+@dataclass(frozen=True)
+class ProvinceRow:
+    province: str  # "" when customers have none recorded
+    amount: Decimal | None
+    orders: int
+    customers: int
+    cities: tuple[CityRow, ...]
+
+
+@dataclass(frozen=True)
+class Regions:
+    period: Period
+    provinces: tuple[ProvinceRow, ...]  # by amount (by orders without money), then name
+    money: bool
+
+
+def regions(session: Session, scope: Scope, period: Period, tz: ZoneInfo) -> Regions:
+    """Sales by the customer's province, then city."""
+    scope.require(ReportKind.REGIONS)
+    q = (select(Customer.province, Customer.city, _money(Order.total), func.count(Order.id),
+                func.count(func.distinct(Order.customer_id)))
+         .join(Customer, Customer.id == Order.customer_id).where(sales_in(scope, period, tz))
+         .group_by(Customer.province, Customer.city))
+    by_province: dict[str, list[CityRow]] = {}
+    for province, city, amount, n, customers in session.execute(q):
+        by_province.setdefault(province or "", []).append(CityRow(city or "", amount if scope.money else None, n, customers))
+
+    def weight(amount: Decimal | None, orders: int) -> tuple[Decimal, int]:
+        return (-(amount or ZERO), -orders)
+
+    provinces = []
+    for province, cities in by_province.items():
+        cities.sort(key=lambda c: (*weight(c.amount, c.orders), c.city))
+        amount = sum((c.amount or ZERO for c in cities), ZERO) if scope.money else None
+        provinces.append(ProvinceRow(province, amount, sum(c.orders for c in cities), sum(c.customers for c in cities),
+                                     tuple(cities)))
+    provinces.sort(key=lambda p: (*weight(p.amount, p.orders), p.province))
+    return Regions(period, tuple(provinces), scope.money)
+
+
+# ---------------------------------------------------------------- leaderboard
+
+
+@dataclass(frozen=True)
+class LeaderRow:
+    user_id: int
+    name: str
+    amount: Decimal  # ordered: sales placed in the period
+    collected: Decimal  # payments recorded with a payment date in the period
+    orders: int
+    turnaround_hours: Decimal | None  # average time their orders waited for approval (first step opened → last decided)
+
+
+LEADERBOARD_ORDER = ("amount", "collected", "orders")
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    period: Period
+    by: str  # amount | collected | orders
+    rows: tuple[LeaderRow, ...]
+
+
+def _hours(seconds: float | None) -> Decimal | None:
+    if seconds is None:
+        return None
+    return (Decimal(str(seconds)) / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def leaderboard(session: Session, scope: Scope, period: Period, tz: ZoneInfo, by: str = "amount") -> Leaderboard:
+    scope.require(ReportKind.LEADERBOARD)
+    if by not in LEADERBOARD_ORDER:
+        raise ValueError(by)
+    where = sales_in(scope, period, tz)
+    ordered = {uid: (a, n) for uid, a, n in session.execute(
+        select(Order.sales_user_id, _money(Order.total), func.count(Order.id)).where(where).group_by(Order.sales_user_id))}
+    # Collections are credited to the order's sales person; a payment without an order (an opening balance) to the
+    # customer's.
+    owner = func.coalesce(Order.sales_user_id, Customer.sales_user_id)
+    collected = dict(session.execute(
+        select(owner, _money(Payment.amount)).select_from(Payment)
+        .outerjoin(Order, Order.id == Payment.order_id).join(Customer, Customer.id == Payment.customer_id)
+        .where(Payment.paid_on >= period.start, Payment.paid_on <= period.end, scope.people(owner))
+        .group_by(owner)).all())
+    per_order = (select(Order.sales_user_id.label("uid"),
+                        seconds_between(func.max(ApprovalStep.decided_at), func.min(ApprovalStep.opened_at)).label("s"))
+                 .join(ApprovalStep, ApprovalStep.order_id == Order.id).where(where)
+                 .group_by(Order.id, Order.sales_user_id).subquery())
+    turnaround = dict(session.execute(select(per_order.c.uid, func.avg(per_order.c.s)).group_by(per_order.c.uid)).all())
+    ids = [uid for uid in set(ordered) | set(collected) if uid is not None]
+    names = {uid: name for uid, name in session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))}
+    rows = [LeaderRow(uid, names.get(uid, "—"), ordered.get(uid, (ZERO, 0))[0], collected.get(uid, ZERO),
+                      ordered.get(uid, (ZERO, 0))[1], _hours(turnaround.get(uid))) for uid in ids]
+    key = {"amount": lambda r: (-r.amount, -r.orders, r.name), "collected": lambda r: (-r.collected, -r.amount, r.name),
+           "orders": lambda r: (-r.orders, -r.amount, r.name)}[by]
+    return Leaderboard(period, by, tuple(sorted(rows, key=key)))
+
+
+# ---------------------------------------------------------------- top customers
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    customer_id: int
+    code: str
+    name: str
+    name_en: str | None
+    province: str
+    city: str
+    amount: Decimal
+    orders: int
+
+
+@dataclass(frozen=True)
+class TopCustomers:
+    period: Period
+    rows: tuple[CustomerRow, ...]
+    total: Decimal  # all customers' sales in the period and scope (for shares)
+    customers: int  # how many customers bought
+
+    def share(self, row: CustomerRow) -> Decimal | None:
+        return (row.amount * 100 / self.total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if self.total else None
+
+
+def top_customers(session: Session, scope: Scope, period: Period, tz: ZoneInfo, limit: int = 10) -> TopCustomers:
+    scope.require(ReportKind.CUSTOMERS)
+    amount = _money(Order.total)
+    cols = (Customer.id, Customer.code, Customer.name, Customer.name_en, Customer.province, Customer.city)
+    everyone = type_coerce(func.sum(func.sum(Order.total)).over(), Money)
+    how_many = func.count().over()
+    q = (select(*cols, amount, func.count(Order.id), everyone, how_many)
+         .join(Order, Order.customer_id == Customer.id).where(sales_in(scope, period, tz))
+         .group_by(*cols).order_by(func.sum(Order.total).desc(), Customer.code).limit(limit))
+    rows, total, customers = [], ZERO, 0
+    for r in session.execute(q):
+        rows.append(CustomerRow(r[0], r[1], r[2], r[3], r[4] or "", r[5] or "", r[6], r[7]))
+        total, customers = r[8], r[9]
+    return TopCustomers(period, tuple(rows), total, customers)
