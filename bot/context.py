@@ -50,6 +50,11 @@ class BotContext:
         """One transaction on this deployment's clock and time zone."""
         return UnitOfWork(sessions, self.clock, self.settings.tz)
 
+    def file_url(self, key: str, ext: str, locale: str) -> str:
+        """A stored file (a report's chart or spreadsheet, bot.files) behind a signed link."""
+        assert self.links is not None
+        return self.links.url(f"/documents/files/{key}", lang=locale).replace("?", f".{ext}?", 1)
+
     def viewer(self, user: User) -> Viewer:
         return Viewer(user=user, tz=self.settings.tz, currency=self.settings.currency, signer=self.signer,
                       today=self.today())

@@ -25,6 +25,7 @@ from bot.handlers import fulfilment as ff
 from bot.handlers import ordering as og
 from bot.handlers import orders as od
 from bot.handlers import presence as pr
+from bot.handlers import reports as rp
 from bot.handlers import stock as sk
 from bot.handlers.base import Turn
 from bot.notifications import publish
@@ -63,7 +64,8 @@ INTENTS: dict[type, Callable[[Turn, Any], list[Reply]]] = {
     it.Ship: lambda t, i: ff.ship_by_text(t, i),
     it.Payment: lambda t, i: ff.payment_by_text(t, i),
     it.Statement: lambda t, i: ff.statement(t, i.customer_query, i.start, i.end),
-    it.Report: lambda t, i: ff.report(t, i.kind),
+    it.Report: lambda t, i: rp.report(t, i),
+    it.SearchOrders: lambda t, i: rp.search_orders(t, i),
     it.LowStock: lambda t, i: od.low_stock(t),
     it.Overdue: lambda t, i: ff.overdue(t),
     it.Help: lambda t, i: [Reply(card=help_card(t.user, t.texts, t.ctx.today()))],
@@ -91,6 +93,7 @@ ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] =
     "open_approval": lambda t, tok, inp: ap.open_approval(t, tok.target),
     "tasks_page": lambda t, tok, inp: ff.my_tasks(t, tok.version),
     "receive_goods": lambda t, tok, inp: sk.submit_receipt(t, inp),
+    "orders_page": lambda t, tok, inp: rp.search_page(t, tok.target, tok.version),
 }
 
 

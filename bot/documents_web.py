@@ -1,4 +1,5 @@
-"""HTTP routes for the documents linked from cards: delivery notes (PDF) and statements (PDF, XLSX).
+"""HTTP routes for the documents linked from cards: delivery notes (PDF), statements (PDF, XLSX), and stored files
+(a report's chart PNG and numbers XLSX, bot.files).
 
 The link's signature is the permission (see bot.links); the handler that produced it checked the viewer's role.
 """
@@ -9,7 +10,7 @@ from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import document_sources
+from bot import document_sources, files
 from bot.context import BotContext
 from bot.documents import render_delivery_note_pdf, render_statement_pdf, render_statement_xlsx
 from bot.links import BadLink
@@ -68,5 +69,17 @@ def documents_blueprint(ctx: BotContext, sessions: sessionmaker[Session]) -> Blu
         if fmt == "pdf":
             return send(render_statement_pdf(stmt, lang), PDF, name + ".pdf")
         return send(render_statement_xlsx(stmt, lang), XLSX, name + ".xlsx")
+
+    @bp.get("/files/<key>.<ext>")
+    def stored_file(key: str, ext: str) -> Response:
+        check(f"/documents/files/{key}")
+        with sessions() as s:
+            found = files.get(s, key)
+        if found is None or not found[0].filename.endswith("." + ext):
+            abort(404, description="this file is no longer kept; ask the bot for the report again")
+        meta, data = found
+        resp = send(data, meta.mime, meta.filename)
+        resp.headers["Cache-Control"] = "private, max-age=86400, immutable"  # a key never changes its content
+        return resp
 
     return bp

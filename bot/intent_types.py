@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from domain.messages import Message
+from domain.parsing import Period
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,19 @@ class Statement:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    kind: str  # "summary" | "trend" | "products" | "sales" | "regions"
+    kind: str  # summary | trend | products | regions | leaderboard | customers | ageing | approvals | fulfilment
+    period: Period | None = None  # None: the report's own default (this month; ageing: today)
+    option: str | None = None  # trend: day|week|month; products: amount|quantity; leaderboard: amount|collected|orders;
+    # ageing: customer|sales
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOrders:
+    text: str  # a customer or a sales person, as typed ("" = any)
+    statuses: tuple[str, ...] = ()  # OrderStatus values
+    shipped: bool = False  # "shipped": has shipped; with a period, shipped in it
+    amounts: tuple[tuple[str, Decimal], ...] = ()  # (">", Decimal("50000")), …
+    period: Period | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +200,6 @@ class ReceiptForm:
 
 Intent = (
     ShowOrder | MyOrders | MyApprovals | MyTasks | ShowCustomer | ShowStock | NewOrderForm | QuickOrder
-    | Nudge | Approve | Reject | Cancel | Away | Back | Ship | Claim | Payment | Statement | Report | LowStock
-    | Overdue | Help | Greeting | Receive | Count | Transfer | ReceiptForm | Partial | Unknown | Invalid
+    | Nudge | Approve | Reject | Cancel | Away | Back | Ship | Claim | Payment | Statement | Report | SearchOrders
+    | LowStock | Overdue | Help | Greeting | Receive | Count | Transfer | ReceiptForm | Partial | Unknown | Invalid
 )

@@ -49,6 +49,7 @@ from bot.intent_types import (  # noqa: F401  (re-exported: callers use bot.inte
     Receive,
     Reject,
     Report,
+    SearchOrders,
     Ship,
     ShowCustomer,
     ShowOrder,
@@ -335,13 +336,121 @@ def _rest(m: re.Match[str]) -> str | None:
 
 
 _REPORTS = {
-    "报表": "summary", "report": "summary", "summary": "summary",
-    "销售趋势": "trend", "销售额趋势": "trend", "sales trend": "trend", "trend": "trend",
-    "销量排行": "products", "product ranking": "products", "top products": "products",
-    "业绩排行": "sales", "leaderboard": "sales", "sales leaderboard": "sales",
-    "客户分布": "regions", "客户区域分布": "regions", "region": "regions", "regions": "regions",
+    "报表": "summary", "报告": "summary", "report": "summary", "reports": "summary", "summary": "summary",
+    "销售趋势": "trend", "销售额趋势": "trend", "趋势": "trend", "sales trend": "trend", "trend": "trend",
+    "销量排行": "products", "商品排行": "products", "产品排行": "products", "product ranking": "products",
+    "top products": "products", "products": "products",
+    "客户分布": "regions", "客户区域分布": "regions", "区域分布": "regions", "地区分布": "regions", "region": "regions",
+    "regions": "regions", "region distribution": "regions", "customer regions": "regions",
+    "业绩排行": "leaderboard", "销售排行": "leaderboard", "业绩": "leaderboard", "leaderboard": "leaderboard",
+    "sales leaderboard": "leaderboard", "sales ranking": "leaderboard",
+    "客户排行": "customers", "大客户": "customers", "top customers": "customers", "customer ranking": "customers",
+    "账龄": "ageing", "应收账龄": "ageing", "账龄分析": "ageing", "ageing": "ageing", "aging": "ageing",
+    "receivables ageing": "ageing", "receivables aging": "ageing",
+    "审批时效": "approvals", "审批周期": "approvals", "审批耗时": "approvals", "approval time": "approvals",
+    "approval cycle": "approvals", "approval cycle time": "approvals",
+    "发货时效": "fulfilment", "发货周期": "fulfilment", "交付周期": "fulfilment", "lead time": "fulfilment",
+    "fulfilment lead time": "fulfilment", "fulfillment lead time": "fulfilment", "shipping time": "fulfilment",
 }
 _REPORT_RX = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(_REPORTS, key=len, reverse=True))
+_REPORT_OPTIONS = {
+    "按数量": "quantity", "按销量": "quantity", "by quantity": "quantity", "by qty": "quantity",
+    "按金额": "amount", "by amount": "amount",
+    "按回款": "collected", "按收款": "collected", "by collected": "collected", "by collection": "collected",
+    "by collections": "collected", "by amount collected": "collected",
+    "按单数": "orders", "按订单数": "orders", "by orders": "orders", "by order count": "orders",
+    "按销售": "sales", "按业务员": "sales", "按销售员": "sales", "by sales person": "sales", "by salesperson": "sales",
+    "by sales": "sales", "按客户": "customer", "by customer": "customer",
+    "按日": "day", "按天": "day", "by day": "day", "daily": "day", "按周": "week", "by week": "week", "weekly": "week",
+    "按月": "month", "by month": "month", "monthly": "month",
+}
+_OPTIONS_OF = {"summary": ("day", "week", "month"), "trend": ("day", "week", "month"), "products": ("amount", "quantity"),
+               "leaderboard": ("amount", "collected", "orders"), "ageing": ("customer", "sales")}
+_OPTION_RX = re.compile("|".join(re.escape(k).replace(r"\ ", r"\s+") + ("" if k[0] > "~" else r"(?![a-z])")
+                                 for k in sorted(_REPORT_OPTIONS, key=len, reverse=True)), re.I)
+
+
+def _report(m: re.Match[str], c: _Ctx) -> Intent:
+    kind = _REPORTS[" ".join(m["kw"].lower().split())]
+    rest = (m["rest"] or "").strip()
+    option = None
+    if found := _OPTION_RX.search(rest):
+        option = _REPORT_OPTIONS[" ".join(found[0].lower().split())]
+        if option not in _OPTIONS_OF.get(kind, ()):
+            raise _Bad("'{option}' does not apply to this report", option=found[0])
+        rest = (rest[:found.start()] + " " + rest[found.end():]).strip()
+    if not rest:
+        return Report(kind, None, option)
+    if kind == "ageing":
+        raise _Bad("ageing is always as of today; leave out '{text}'", text=rest)
+    return Report(kind, _read(parsing.period, rest, today=c.today), option)
+
+
+# Order search: the words for statuses (Chinese ones may touch a name), amounts compared, and a period.
+_STATUS_WORDS = {
+    "草稿": "draft", "待审批": "pending_approval", "审批中": "pending_approval", "已审批": "approved",
+    "已通过": "approved", "部分发货": "partially_shipped", "已发货": "shipped", "已完成": "completed",
+    "已驳回": "rejected", "被驳回": "rejected", "已拒绝": "rejected", "已取消": "cancelled",
+    "drafts": "draft", "draft": "draft", "pending approval": "pending_approval", "pending": "pending_approval",
+    "approved": "approved", "partially shipped": "partially_shipped", "shipped": "shipped", "completed": "completed",
+    "rejected": "rejected", "cancelled": "cancelled", "canceled": "cancelled",
+}
+_STATUS_RX = re.compile("|".join((re.escape(k) if k[0] > "~" else r"\b" + re.escape(k).replace(r"\ ", r"\s+") + r"\b")
+                                 for k in sorted(_STATUS_WORDS, key=len, reverse=True)), re.I)
+_CMP_WORDS = {
+    ">": ">", "大于": ">", "超过": ">", "高于": ">", "多于": ">", "over": ">", "above": ">", "more than": ">",
+    ">=": ">=", "≥": ">=", "不少于": ">=", "不低于": ">=", "at least": ">=", "以上": ">=", "起": ">=",
+    "<": "<", "小于": "<", "低于": "<", "少于": "<", "under": "<", "below": "<", "less than": "<",
+    "<=": "<=", "≤": "<=", "不超过": "<=", "不高于": "<=", "at most": "<=", "以下": "<=",
+}
+_AMT = r"[¥$]?\s*\d[\d,.]*\s*(?:万|元|块|cny|rmb)?"
+_PREFIX_CMP = "|".join(re.escape(k).replace(r"\ ", r"\s+") + ("" if k[0] > "~" or not k[0].isalpha() else r"\b")
+                       for k in sorted(_CMP_WORDS, key=len, reverse=True) if k not in ("以上", "以下", "起"))
+_AMOUNT_RX = re.compile(rf"(?:(?<![a-z])(?P<op>{_PREFIX_CMP})\s*(?P<amt>{_AMT})|(?P<amt2>{_AMT})\s*(?P<op2>以上|以下|起))",
+                        re.I)
+_ZH_PERIOD_WORDS = sorted((w for w in parsing.PERIOD_WORDS if w[0] > "~"), key=len, reverse=True)
+
+
+def _search(m: re.Match[str], c: _Ctx) -> Intent:
+    rest = m["q"] or ""
+    amounts: list[tuple[str, Decimal]] = []
+    for found in _AMOUNT_RX.finditer(rest):
+        op = _CMP_WORDS[" ".join((found["op"] or found["op2"]).lower().split())]
+        amounts.append((op, _amount(re.sub(r"\s+", "", found["amt"] or found["amt2"]), c)))
+    rest = _AMOUNT_RX.sub(" ", rest)
+    statuses: list[str] = []
+    shipped = False
+    for found in _STATUS_RX.finditer(rest):
+        status = _STATUS_WORDS[" ".join(found[0].lower().split())]
+        if status == "shipped":
+            shipped = True
+        elif status not in statuses:
+            statuses.append(status)
+    rest = _STATUS_RX.sub(" ", rest)
+    tokens: list[str] = []
+    for token in rest.split():  # a Chinese period word may touch a name: 华兴本月
+        word = next((w for w in _ZH_PERIOD_WORDS if token != w and (token.endswith(w) or token.startswith(w))), None)
+        if word is None:
+            tokens.append(token)
+        elif token.endswith(word):
+            tokens += [token[: -len(word)], word]
+        else:
+            tokens += [word, token[len(word):]]
+    period = None
+    spans = sorted(((i, j) for i in range(len(tokens)) for j in range(i + 1, len(tokens) + 1)), key=lambda s: s[0] - s[1])
+    for i, j in spans:
+        try:
+            period = parsing.period(" ".join(tokens[i:j]), today=c.today)
+        except parsing.InputRefused:
+            continue
+        tokens = tokens[:i] + tokens[j:]
+        break
+    for token in tokens:
+        if re.fullmatch(r"\d{1,4}\s*[-/.年月qQ].*", token):
+            _read(parsing.period, token, today=c.today)  # a period that could not be read: say why
+    text = " ".join(tokens)
+    return SearchOrders(text, tuple(statuses), shipped, tuple(amounts), period)
+
 
 # ---------------------------------------------------------------- the grammar
 # %NUM% = an order number (groups d8, d4), %TASK% = a task reference, %REASON% = optional free text.
@@ -362,9 +471,10 @@ _RULES: list[tuple[str, _Builder]] = [
     (r"低库存|库存预警|库存不足|缺货|low[\s-]*stock|low[\s-]*inventory|stock\s+alerts?", lambda m, c: LowStock()),
     (r"逾期|逾期应收款?|逾期账款|逾期款|超期应收|overdue(?:\s+(?:receivables|payments|invoices|list))?",
      lambda m, c: Overdue()),
-    (_REPORT_RX, lambda m, c: Report(_REPORTS[" ".join(m[0].lower().split())])),
+    (rf"(?P<kw>{_REPORT_RX})(?![a-z])(?:\s*(?P<rest>.+))?", _report),
     (r"(?:(?:订单|查询|查看|查)\s*|(?:status(?:\s+of)?|where\s+is|show|order|check)\s+)?%NUM%"
      r"(?:\s*(?:状态|进度|status))?\s*\??", lambda m, c: ShowOrder(_num(m, c))),
+    (r"(?:订单|查订单|找订单|orders\b|search\s+orders?\b|find\s+orders?\b)(?!.*%NUM%)\s*(?P<q>.*)", _search),
     (r"(?:催办|催|remind|nudge)\s*%NUM%", lambda m, c: Nudge(_num(m, c))),
     (r"(?:同意|批准|approve)\s*%NUM%", lambda m, c: Approve(_num(m, c))),
     (r"(?:驳回|拒绝|reject)\s*%NUM%" + _REASON, lambda m, c: Reject(_num(m, c), _reason(m))),

@@ -1,12 +1,13 @@
-"""Tables the bot layer owns: the outbox, inbound idempotency keys, card copies, sent reminders, prompts."""
+"""Tables the bot layer owns: the outbox, inbound idempotency keys, card copies, sent reminders, prompts, stored
+files (report charts and spreadsheets) and saved order searches (their pages)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from domain.models import Base
 from domain.types import UTCDateTime, utcnow
@@ -111,3 +112,31 @@ class PendingPrompt(Base):
     token: Mapped[str] = mapped_column(String(300))
     answer: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StoredFile(Base):
+    """A file a card refers to by key (a report's chart or spreadsheet): rendered once, read by every copy's
+    deliverer and by the signed document link. The key names the content, so a key is never rewritten."""
+
+    __tablename__ = "stored_files"
+    __table_args__ = (Index("ix_stored_files_created", "created_at"),)
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    mime: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SavedSearch(Base):
+    """An order search someone ran, so its list card's page buttons can carry just an id (tokens hold no text)."""
+
+    __tablename__ = "order_searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    query: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

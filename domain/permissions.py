@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, false, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from domain.models import Customer, Order, Reservation, Role, ShippingTask, User
@@ -22,19 +22,23 @@ def may_override_price(user: User) -> bool:
 def may_view_order(session: Session, user: User, order: Order) -> bool:
     if user.has_role(*SEE_ALL):
         return True
-    if user.has_role(Role.SALES) and (
-        order.sales_user_id == user.id or order.customer.sales_user_id == user.id
-    ):
-        return True
+    return bool(session.scalar(select(exists().where(Order.id == order.id, orders_visible_to(user)))))
+
+
+def orders_visible_to(user: User) -> ColumnElement[bool]:
+    """Which orders a person may see, as a query condition (may_view_order asks it for one order, searches for many):
+    managers, finance and admins every order; a sales person the orders they own and their customers' orders;
+    warehouse staff the orders with stock held or a shipping task in their warehouse."""
+    if user.has_role(*SEE_ALL):
+        return true()
+    seen: list[ColumnElement[bool]] = []
+    if user.has_role(Role.SALES):
+        seen.append(Order.sales_user_id == user.id)
+        seen.append(exists().where(Customer.id == Order.customer_id, Customer.sales_user_id == user.id))
     if user.has_role(Role.WAREHOUSE) and user.warehouse_id is not None:
-        held_here = session.scalar(
-            select(
-                exists().where(Reservation.order_id == order.id, Reservation.warehouse_id == user.warehouse_id)
-                | exists().where(ShippingTask.order_id == order.id, ShippingTask.warehouse_id == user.warehouse_id)
-            )
-        )
-        return bool(held_here)
-    return False
+        seen.append(exists().where(Reservation.order_id == Order.id, Reservation.warehouse_id == user.warehouse_id))
+        seen.append(exists().where(ShippingTask.order_id == Order.id, ShippingTask.warehouse_id == user.warehouse_id))
+    return or_(*seen) if seen else false()
 
 
 def may_view_customer(user: User, customer: Customer) -> bool:

@@ -34,7 +34,8 @@ URL = re.compile(r"https?://\S+")
 LATIN_OK = re.compile(r"SO-[\d-]*…?|T-\d+|SKU(?:-\d+)?|\bPDF\b|\bXLSX\b|\bEMS\b|\bSF\d*\b|SF0+|\bx\d+|OrderTalk|"
                       r"\bID\b|[A-Z]{2}\d+|\d")
 KINDS = {"help", "form", "confirm", "approval_list", "approval_request", "approval_decided", "list", "order_status",
-         "customer", "stock", "shipping_task", "more", "info", "statement", "report", "error", "reminder_digest"}
+         "customer", "stock", "shipping_task", "more", "info", "statement", "report", "error", "reminder_digest",
+         "order_list"}
 
 ENGLISH_NAMES = {"c1": "Huaxing Electronics", "p1": "Stainless screw M6", "p2": "Bearing 6204"}  # p3 has none
 
@@ -92,6 +93,8 @@ def _scenario(ot, clock, locale: str) -> tuple[list[Card], list[str]]:
     got(chat.say("qian", f"paid {big['data']['order_no']} 100"))  # not shipped: says why
     got(chat.say("qian", "statement C001"))
     got(chat.say("qian", "report"))
+    got(chat.say("sun", "product ranking"))  # the warehouse's figures: by quantity, units in the reader's words
+    got(chat.say("qian", "orders over 100 this month"))
     got(chat.say("li", number))
     got(chat.say("li", "my orders"))
     got(chat.say("li", "customer C001"))
@@ -165,6 +168,8 @@ def _rendered(card: Card) -> dict[str, list[str]]:
                 o.pop("value")
     for i in sandbox["inputs"]:
         i.pop("name"), i.pop("kind"), i.pop("source"), i.pop("initial")
+    for a in sandbox["attachments"]:  # what the sandbox shows of a chart or file is its title (and the image)
+        a.pop("key"), a.pop("kind"), a.pop("filename"), a.pop("mime"), a.pop("url")
     flat: list[str] = []
 
     def walk(x: Any) -> None:

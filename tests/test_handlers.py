@@ -1,5 +1,5 @@
 """The read-only and presence handlers through the sandbox, in both languages: my orders, my approvals, tasks,
-customer, stock, approve/reject by text, away and back, reports."""
+customer, stock, approve/reject by text, away and back (reports: tests/test_report_cards.py)."""
 
 from __future__ import annotations
 
@@ -69,16 +69,3 @@ def test_away_delegate_and_back(ot):
     assert "回来" in text_of(chat.say("wang", "回来了")) or "back" in text_of(chat.say("wang", "back")).lower()
     chat.say("li", "下单 华兴 SKU-001 x10")
     assert len(chat.cards("wang", "approval_request")) == 1  # back: gets approvals again
-
-
-def test_reports_for_managers_only(ot):
-    build_world(ot.sessions)
-    chat = Chat(ot)
-    chat.say("li", "下单 华兴 SKU-001 x10")
-    chat.click("wang", button(chat.cards("wang", "approval_request")[0], "approve")["token"])
-    assert "仅对经理" in text_of(chat.say("li", "报表"))
-    summary = text_of(chat.say("wang", "报表"))
-    assert "订单数: 1" in summary and "¥1,100.00" in summary
-    ranking = chat.say("wang", "销量排行")
-    card = next(r["card"] for r in ranking if r.get("card"))
-    assert card["table"]["rows"][0][:3] == ["SKU-001", "不锈钢螺丝 M6", "10"]

@@ -193,8 +193,8 @@ CASES: list[tuple[str, Intent]] = [
     ("Sales  Trend", Report("trend")),
     ("销量排行", Report("products")),
     ("product ranking", Report("products")),
-    ("业绩排行", Report("sales")),
-    ("leaderboard", Report("sales")),
+    ("业绩排行", Report("leaderboard")),
+    ("leaderboard", Report("leaderboard")),
     ("客户分布", Report("regions")),
     ("region", Report("regions")),
     # help

@@ -136,3 +136,36 @@ def test_sales_orders_manager_and_finance_approve_in_the_browser(live, browser):
     _as(page, base, users["li"])
     assert "已审批" in _say(page, f"订单 {large}")
     page.close()
+
+
+def test_a_report_shows_its_chart_inline_in_the_sandbox(live, browser, tmp_path):
+    """A manager asks for the sales trend; the card shows the chart image itself (served by the signed link) above the
+    summary table. The screenshot is kept (ORDERTALK_SCREENSHOTS names a folder to copy it to)."""
+
+    from PIL import Image
+
+    base, ot, users = live
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _as(page, base, users["wang"])
+    answer = _say(page, "销售趋势 近90天")
+    assert "销售额趋势" in answer and "数据范围：您的团队" in answer
+    chart = page.locator("#chat .card[data-kind='report'] img.chart").last
+    chart.wait_for(timeout=WAIT)
+    page.wait_for_function("() => { const i = document.querySelector('#chat img.chart'); "
+                           "return i && i.complete && i.naturalWidth > 0; }", timeout=WAIT)
+    assert chart.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [1200, 900]
+    chart.scroll_into_view_if_needed()
+    shot = tmp_path / "sandbox-report.png"
+    page.screenshot(path=str(shot), full_page=False)
+    box = chart.bounding_box()
+    with Image.open(shot) as im:
+        region = im.convert("RGB").crop((int(box["x"]), int(box["y"]), int(box["x"] + box["width"]),
+                                         int(box["y"] + min(box["height"], 900 - box["y"]))))
+        px = region.tobytes()
+        blue = sum(1 for i in range(0, len(px), 3) if px[i + 2] > 180 and px[i] < 80 and 80 < px[i + 1] < 140)  # the bars
+    assert blue > 500, "the chart's bars are visible in the screenshot"
+    if os.environ.get("ORDERTALK_SCREENSHOTS"):
+        shutil.copy(shot, os.path.join(os.environ["ORDERTALK_SCREENSHOTS"], shot.name))
+    # the spreadsheet is a link beside it, and the text summary is there for platforms without images
+    assert page.locator("#chat .card[data-kind='report'] a.file").last.get_attribute("download").endswith(".xlsx")
+    page.close()

@@ -20,6 +20,8 @@ HELP = [
      N_("'new order': order form; 'order ACME SKU-001 x10': one-line order (a requested date may follow)")),
     ((Role.SALES, Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN), N_("'customer ACME': a customer's open orders and receivables")),
     (None, N_("'stock SKU-001': stock levels; 'low stock': what is below its safety stock")),
+    (None, N_("'orders ACME last month', 'orders pending', 'orders over 50000': find orders")),
+    ((Role.WAREHOUSE,), N_("'product ranking', 'lead time this month': your warehouse's figures")),
     ((Role.SALES, Role.SALES_MANAGER, Role.ADMIN), N_("'remind SO-…': nudge the approvers")),
     ((Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN), N_("'pending': my approvals; 'approve SO-…' / 'reject SO-… price too low'")),
     ((Role.WAREHOUSE, Role.ADMIN), N_("'tasks': shipping tasks; 'claim T-12'; 'ship T-12 SF SF1234567890'")),
@@ -29,7 +31,8 @@ HELP = [
     ((Role.SALES, Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN),
      N_("'statement ACME': everything open plus last month; 'statement ACME last month': a given period; "
         "'overdue': overdue receivables")),
-    ((Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN), N_("'report', 'product ranking', 'leaderboard': the last 30 days")),
+    ((Role.SALES, Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN),
+     N_("'report', 'sales trend last month', 'product ranking', 'leaderboard', 'ageing': reports with a chart")),
     (None, N_("'away until {away} delegate Tom' / 'back': out of office")),
 ]
 

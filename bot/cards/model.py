@@ -81,6 +81,29 @@ class Preset(BaseModel):
     token: str
 
 
+class Attachment(BaseModel):
+    """A file that goes with a card: a report's chart (`image`) or its numbers (`file`, an XLSX).
+
+    The bytes are stored once under `key` (bot.files; the key names the content, so every copy of the card shares
+    one stored file): a deliverer reads them with `bot.files.get(session, key)` and uploads them with its platform's
+    API (Slack files_upload_v2, DingTalk media upload + image message, WeCom media/upload + image message). `url` is
+    a signed link to the same bytes, for platforms that show a picture by URL (the sandbox shows it inline) and as
+    the card's link button. The card's own text — `summary` and table — is the fallback that always arrives: a
+    deliverer that cannot upload sends the card without the file.
+    """
+
+    key: str
+    kind: Literal["image", "file"]
+    filename: str  # "sales-trend-2026-11-01-2026-11-23.png"
+    mime: str
+    title: str  # alt text of an image, name of a file
+    size: int  # bytes
+    url: str | None = None
+    width: int | None = None  # pixels, for images
+    height: int | None = None
+    summary: list[str] = PField(default_factory=list)  # what the image says, in two lines (also the card's text)
+
+
 class Card(BaseModel):
     kind: str  # order_status | approval_request | approval_decided | shipping_task | reminder_digest | help | error | info | form | list
     key: str | None = None  # logical identity: every copy of one card shares it, so updates find them all
@@ -99,6 +122,7 @@ class Card(BaseModel):
     # A one-line summary per language ("zh", "en") for chat lists that show the reader's own client language
     # (DingTalk's lastMessageI18n), whatever language the card itself is in; the title when unset.
     preview: dict[str, str] = PField(default_factory=dict)
+    attachments: list[Attachment] = PField(default_factory=list)  # a report's chart and spreadsheet
 
     def fallback_text(self) -> str:
         """Plain-text version: notifications, screen readers, platforms that only take text."""

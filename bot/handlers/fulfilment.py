@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
-
 from bot import intents as it
 from bot.cards.approvals import approval_request_card
 from bot.cards.common import link_button
 from bot.cards.fulfilment import SHIP_ALL, SHIP_LINES, SHIP_MODE, receivables_digest_card, shipping_task_card
-from bot.cards.model import Button, Card, Field, LineTable, Reply, Tone
+from bot.cards.model import Button, Card, Field, Reply, Tone
 from bot.handlers.base import Turn
 from bot.handlers.inputs import Form, bounded, row_id
 from bot.i18n.labels import carrier_label
@@ -19,7 +17,7 @@ from domain import approvals, carriers, fulfilment, orders
 from domain.catalog import find_customers
 from domain.errors import NotFound, PermissionDenied
 from domain.messages import N_
-from domain.models import Order, OrderLine, OrderStatus, Payment, Product, Receivable, Role, Shipment, User
+from domain.models import Order, Payment, Receivable, Role, Shipment
 from domain.permissions import SEE_ALL, customers_visible_to, may_record_payment
 
 TASK_PAGE = 5
@@ -221,36 +219,6 @@ def overdue(turn: Turn) -> list[Reply]:
     card = receivables_digest_card(shown, today, v, title)
     card.fields = [Field(label=v.t("Overdue total"), value=v.money(sum((r.open_amount for r in items), Decimal("0.00"))))]
     return [Reply(card=card)]
-
-
-def report(turn: Turn, kind: str) -> list[Reply]:
-    """A summary in numbers (charts are not built yet; see the issue notes)."""
-    s = turn.uow.session
-    if not turn.user.has_role(Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN):
-        return turn.error("Reports are for managers, finance and admins")
-    live = [OrderStatus.APPROVED.value, OrderStatus.PARTIALLY_SHIPPED.value, OrderStatus.SHIPPED.value, OrderStatus.COMPLETED.value]
-    since = turn.uow.now() - timedelta(days=30)
-    v = turn.viewer
-    if kind == "products":
-        rows = s.execute(select(Product.sku, Product.name, func.sum(OrderLine.quantity)).join(OrderLine.product).join(OrderLine.order)
-                         .where(Order.status.in_(live), Order.created_at >= since).group_by(Product.sku, Product.name)
-                         .order_by(func.sum(OrderLine.quantity).desc()).limit(10)).all()
-        table = LineTable(columns=["SKU", turn.t("Product"), turn.t("Units")], rows=[[a, b, str(c)] for a, b, c in rows])
-        return [Reply(card=Card(kind="report", locale=turn.locale, title=turn.t("Product ranking, last 30 days"), table=table))]
-    if kind == "sales":
-        rows = s.execute(select(User.display_name, func.count(Order.id)).join(Order.sales_user)
-                         .where(Order.status.in_(live), Order.created_at >= since).group_by(User.display_name)
-                         .order_by(func.count(Order.id).desc())).all()
-        table = LineTable(columns=[turn.t("Sales"), turn.t("Orders")], rows=[[a, str(b)] for a, b in rows])
-        return [Reply(card=Card(kind="report", locale=turn.locale, title=turn.t("Sales leaderboard, last 30 days"), table=table))]
-    recent = s.scalars(select(Order).where(Order.status.in_(live), Order.created_at >= since)).all()
-    total = sum((o.total for o in recent), Decimal("0.00"))
-    overdue = fulfilment.overdue_receivables(s, turn.ctx.today())
-    return [Reply(card=Card(kind="report", locale=turn.locale, title=turn.t("Last 30 days"), fields=[
-        Field(label=turn.t("Orders"), value=str(len(recent))),
-        Field(label=turn.t("Sales"), value=v.money(total)),
-        Field(label=turn.t("Overdue receivables"), value=v.money(sum((r.open_amount for r in overdue), Decimal("0.00")))),
-    ], text=[turn.t("More: 'product ranking', 'leaderboard'")]))]
 
 
 def home_cards(turn: Turn) -> list[Card]:
