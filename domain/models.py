@@ -530,7 +530,7 @@ class Payment(Base):
     receivable_id: Mapped[int | None] = mapped_column(ForeignKey("receivables.id"))  # a payment of an opening balance
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
-    paid_on: Mapped[date] = mapped_column(Date, index=True)  # collections by period (the leaderboard)
+    paid_on: Mapped[date] = mapped_column(Date, index=True)  # collections in a period (the leaderboard)
     method: Mapped[str] = mapped_column(String(40), default="")
     reference: Mapped[str | None] = mapped_column(String(128), unique=True)  # bank line key: one import, one effect
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -87,7 +87,9 @@ def chart_key(view: ReportView) -> str:
 
 
 def sheet_key(view: ReportView) -> str:
-    return "xlsx-" + _digest(view.kind.value, view.title, view.subtitle, asdict(view.table), list(view.notes))
+    table = view.table  # rows are tuples of plain values: digested as they are (asdict would copy thousands of rows)
+    return "xlsx-" + _digest(view.kind.value, view.title, view.subtitle, [(c.label, c.kind) for c in table.columns],
+                             table.rows, list(view.notes))
 
 
 def scope_line(t: Texts, scope: Scope, warehouse: str | None = None) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from domain.fulfilment import OPEN_TASK
 from domain.models import ApprovalStep, Order, Shipment, ShippingTask, StepStatus, TaskStatus, Warehouse
 from domain.parsing import Period
+from domain.reports.sales import id_range
 from domain.reports.scope import ReportKind, Scope, ScopeKind
 from domain.reports.sql import seconds_between
 from domain.reports.window import window
@@ -53,11 +54,13 @@ def approval_cycle(session: Session, scope: Scope, period: Period, tz: ZoneInfo,
     decided = ApprovalStep.status.in_((StepStatus.APPROVED.value, StepStatus.REJECTED.value))
     took = seconds_between(ApprovalStep.decided_at, ApprovalStep.opened_at)
     pending = ApprovalStep.status == StepStatus.PENDING.value
+    first, last = id_range(session, period, tz)
     q = (select(func.min(ApprovalStep.seq), ApprovalStep.name, ApprovalStep.name_en,
                 func.count(case((decided, 1))), func.avg(case((decided, took))), func.max(case((decided, took))),
                 func.count(case((pending, 1))), func.min(case((pending, ApprovalStep.opened_at))))
          .join(Order, Order.id == ApprovalStep.order_id)
-         .where(Order.created_at >= lo, Order.created_at < hi, scope.orders(), ApprovalStep.opened_at.is_not(None))
+         .where(Order.created_at >= lo, Order.created_at < hi, scope.orders(), ApprovalStep.opened_at.is_not(None),
+                Order.id.between(first, last), ApprovalStep.order_id.between(first, last))
          .group_by(ApprovalStep.name, ApprovalStep.name_en))
     rows = []
     for seq, name, name_en, n, avg, longest, waiting, oldest in session.execute(q):
@@ -100,23 +103,30 @@ class LeadTime:
 def lead_time(session: Session, scope: Scope, period: Period, tz: ZoneInfo, now: datetime) -> LeadTime:
     scope.require(ReportKind.FULFILMENT)
     lo, hi = window(period, tz)
-    last = (select(Shipment.task_id.label("task_id"), func.max(Shipment.shipped_at).label("at"))
-            .group_by(Shipment.task_id).subquery())
-    done = ShippingTask.status == TaskStatus.SHIPPED.value
-    is_open = ShippingTask.status.in_(OPEN_TASK)
-    took = seconds_between(last.c.at, ShippingTask.created_at)
-    where = and_(Order.created_at >= lo, Order.created_at < hi,
+    first, last = id_range(session, period, tz)
+    # each task's last shipment, from the shipments of the period's orders only (an index range, not every shipment)
+    last_at = (select(Shipment.task_id.label("task_id"), func.max(Shipment.shipped_at).label("at"))
+               .where(Shipment.order_id.between(first, last)).group_by(Shipment.task_id).subquery())
+    where = and_(Order.created_at >= lo, Order.created_at < hi, Order.id.between(first, last),
+                 ShippingTask.order_id.between(first, last),
                  ShippingTask.warehouse_id == scope.warehouse_id if scope.kind == ScopeKind.WAREHOUSE else scope.orders())
-    q = (select(Warehouse.id, Warehouse.code, Warehouse.name, func.count(case((done, 1))),
-                func.avg(case((done, took))), func.max(case((done, took))), func.count(case((is_open, 1))),
-                func.min(case((is_open, ShippingTask.created_at))))
-         .select_from(ShippingTask).join(Order, Order.id == ShippingTask.order_id)
-         .join(Warehouse, Warehouse.id == ShippingTask.warehouse_id)
-         .outerjoin(last, last.c.task_id == ShippingTask.id).where(where)
-         .group_by(Warehouse.id, Warehouse.code, Warehouse.name).order_by(Warehouse.code))
+    task = (select(ShippingTask.warehouse_id.label("wid"), ShippingTask.status.label("status"),
+                   ShippingTask.created_at.label("created_at"),
+                   seconds_between(last_at.c.at, ShippingTask.created_at).label("took"))
+            .select_from(ShippingTask).join(Order, Order.id == ShippingTask.order_id)
+            .outerjoin(last_at, last_at.c.task_id == ShippingTask.id).where(where).subquery())
+    done = task.c.status == TaskStatus.SHIPPED.value
+    is_open = task.c.status.in_(OPEN_TASK)
+    q = (select(task.c.wid, func.count(case((done, 1))), func.avg(case((done, task.c.took))),
+                func.max(case((done, task.c.took))), func.count(case((is_open, 1))),
+                func.min(case((is_open, task.c.created_at))))
+         .group_by(task.c.wid))
+    names = {wid: (code, name) for wid, code, name in session.execute(select(Warehouse.id, Warehouse.code, Warehouse.name))}
     rows = []
-    for wid, code, name, n, avg, longest, open_, oldest in session.execute(q):
+    for wid, n, avg, longest, open_, oldest in session.execute(q):
         oldest_at = _aware(oldest)
+        code, name = names[wid]
         rows.append(WarehouseRow(wid, code, name, n, _per(avg, 86400), _per(longest, 86400), open_,
                                  _per((now - oldest_at).total_seconds(), 86400) if oldest_at is not None else None))
+    rows.sort(key=lambda r: r.code)
     return LeadTime(period, tuple(rows))

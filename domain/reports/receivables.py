@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import case, func, select, type_coerce
 from sqlalchemy.orm import Session
@@ -40,7 +41,7 @@ class AgeingRow:
     name_en: str | None
     buckets: tuple[Decimal, Decimal, Decimal, Decimal]
 
-    @property
+    @cached_property
     def total(self) -> Decimal:
         return sum(self.buckets, ZERO)
 
