@@ -97,10 +97,14 @@ BARE: dict[str, list[str]] = {
                       WHERE o.status IN {SALE} AND o.created_at >= :lo AND o.created_at < :hi
                       GROUP BY c.id, c.code, c.name, c.name_en, c.province, c.city ORDER BY sum(o.total) DESC, c.code
                       LIMIT 10"""],
-    "ageing": ["""SELECT c.id, c.name, c.name_en, CASE WHEN r.due_date >= :d30 THEN 0 WHEN r.due_date >= :d60 THEN 1
-                         WHEN r.due_date >= :d90 THEN 2 ELSE 3 END AS b, sum(r.amount - r.paid)
+    "ageing": ["""SELECT c.id, c.name, c.name_en,
+                         sum(CASE WHEN r.due_date >= :d30 THEN r.amount - r.paid END),
+                         sum(CASE WHEN r.due_date < :d30 AND r.due_date >= :d60 THEN r.amount - r.paid END),
+                         sum(CASE WHEN r.due_date < :d60 AND r.due_date >= :d90 THEN r.amount - r.paid END),
+                         sum(CASE WHEN r.due_date < :d90 THEN r.amount - r.paid END)
                   FROM receivables r JOIN customers c ON c.id = r.customer_id LEFT JOIN orders o ON o.id = r.order_id
-                  WHERE NOT r.settled AND r.amount > r.paid GROUP BY c.id, c.name, c.name_en, b"""],
+                  WHERE NOT r.settled AND r.amount > r.paid GROUP BY c.id, c.name, c.name_en
+                  ORDER BY sum(r.amount - r.paid) DESC, c.name"""],
     "approvals": ["""SELECT min(a.seq), a.name, a.name_en,
                             count(CASE WHEN a.status IN ('approved', 'rejected') THEN 1 END),
                             avg(CASE WHEN a.status IN ('approved', 'rejected') THEN EXTRACT(EPOCH FROM (a.decided_at - a.opened_at)) END),
@@ -115,7 +119,8 @@ BARE: dict[str, list[str]] = {
                              count(CASE WHEN t.status IN ('open', 'claimed', 'partially_shipped') THEN 1 END),
                              min(CASE WHEN t.status IN ('open', 'claimed', 'partially_shipped') THEN t.created_at END)
                       FROM shipping_tasks t JOIN orders o ON o.id = t.order_id JOIN warehouses w ON w.id = t.warehouse_id
-                      LEFT JOIN (SELECT task_id, max(shipped_at) AS at FROM shipments GROUP BY task_id) l ON l.task_id = t.id
+                      LEFT JOIN (SELECT s.task_id, max(s.shipped_at) AS at FROM shipments s JOIN orders o2 ON o2.id = s.order_id
+                                 WHERE o2.created_at >= :lo AND o2.created_at < :hi GROUP BY s.task_id) l ON l.task_id = t.id
                       WHERE o.created_at >= :lo AND o.created_at < :hi GROUP BY w.id, w.code, w.name ORDER BY w.code"""],
 }
 

@@ -65,31 +65,24 @@ def ageing(session: Session, scope: Scope, as_of: date, by: str = "customer") ->
     scope.require(ReportKind.AGEING)
     if by not in ("customer", "sales"):
         raise ValueError(by)
-    # Past due by at most 30 days ⇔ due on or after as_of − 30, and so on: the buckets as date bounds.
-    bucket = case((Receivable.due_date >= as_of - timedelta(days=30), 0),
-                  (Receivable.due_date >= as_of - timedelta(days=60), 1),
-                  (Receivable.due_date >= as_of - timedelta(days=90), 2), else_=3)
+    # Past due by at most 30 days ⇔ due on or after as_of − 30, and so on: the buckets as date bounds, one column
+    # each, so the database hands back one row per customer (or sales person), largest open amount first.
+    bounds = (as_of - timedelta(days=30), as_of - timedelta(days=60), as_of - timedelta(days=90))
+    bucket = case((Receivable.due_date >= bounds[0], 0), (Receivable.due_date >= bounds[1], 1),
+                  (Receivable.due_date >= bounds[2], 2), else_=3)
+    open_ = Receivable.amount - Receivable.paid
+    columns = [type_coerce(func.coalesce(func.sum(case((bucket == i, open_))), 0), Money) for i in range(4)]
     owner = func.coalesce(Order.sales_user_id, Customer.sales_user_id)
-    open_amount = type_coerce(func.sum(Receivable.amount - Receivable.paid), Money)
-    if by == "customer":
-        key: tuple = (Customer.id, Customer.name, Customer.name_en)
-    else:
-        key = (User.id, User.display_name, None)
-    q = (select(*(k for k in key if k is not None), bucket, open_amount).select_from(Receivable)
+    key = (Customer.id, Customer.name, Customer.name_en) if by == "customer" else (User.id, User.display_name)
+    q = (select(*key, *columns).select_from(Receivable)
          .join(Customer, Customer.id == Receivable.customer_id).outerjoin(Order, Order.id == Receivable.order_id)
          .where(Receivable.settled.is_(False), Receivable.amount > Receivable.paid, scope.people(owner)))
     if by == "sales":
         q = q.outerjoin(User, User.id == owner)
-    q = q.group_by(*(k for k in key if k is not None), bucket)
-    found: dict[int | None, tuple[str, str | None, list[Decimal]]] = {}
+    q = q.group_by(*key).order_by(func.sum(open_).desc(), key[1])
+    rows = []
     for r in session.execute(q):
-        if by == "customer":
-            rid, name, name_en, b, amount = r
-        else:
-            rid, name, b, amount = r
-            name_en = None
-        entry = found.setdefault(rid, (name or "—", name_en, [ZERO, ZERO, ZERO, ZERO]))
-        entry[2][b] += amount
-    rows = [AgeingRow(rid or 0, name, name_en, tuple(b)) for rid, (name, name_en, b) in found.items()]  # type: ignore[arg-type]
-    rows.sort(key=lambda r: (-r.total, r.name))
+        rid, name = r[0], r[1]
+        name_en = r[2] if by == "customer" else None
+        rows.append(AgeingRow(rid or 0, name or "—", name_en, tuple(r[len(key):])))  # type: ignore[arg-type]
     return Ageing(as_of, by, tuple(rows))
