@@ -157,6 +157,57 @@ def users_link(username: str, platform: str, external_id: str) -> None:
     click.echo(f"linked {username} ↔ {platform}:{external_id}")
 
 
+@users.command("sync")
+@click.argument("platform", type=click.Choice(["slack", "dingtalk", "wecom"]))
+@click.option("--dry-run", is_flag=True, help="Show what would be linked; link nothing.")
+def users_sync(platform: str, dry_run: bool) -> None:
+    """Read PLATFORM's directory and link users by e-mail, mobile or exact name; list what could not be matched.
+    Nobody is linked on a guess: several candidates, or one person wanted by several accounts, are only listed."""
+    from bot.i18n import texts
+    from domain.audit import Actor
+    from domain.db import make_engine, make_session_factory
+    from domain.errors import DomainError
+    from domain.linking import apply_sync, plan_sync
+    from domain.uow import UnitOfWork
+
+    s = _settings()
+    if not getattr(s, f"{platform}_enabled"):
+        raise click.ClickException(f"{platform} is not configured (see adapters/{platform}/README.md)")
+    reader = __import__(f"adapters.{platform}.directory", fromlist=["read_directory", "DirectoryError"])
+    try:
+        entries = reader.read_directory(s)
+    except reader.DirectoryError as e:
+        raise click.ClickException(f"cannot read the {platform} directory: {e}") from e
+    uow = UnitOfWork(make_session_factory(make_engine(s.database_url)))
+    with uow:
+        plan = plan_sync(uow.session, platform, entries)
+        verb = "would link" if dry_run else "linked"
+        try:
+            if not dry_run:
+                apply_sync(uow, plan, None, Actor(None, "cli"))
+                uow.commit()
+        except DomainError as e:
+            raise click.ClickException(texts("en").render(e.message)) from e
+
+        def who(e) -> str:  # type: ignore[no-untyped-def]
+            return " ".join(x for x in (e.external_id, e.name, e.email, e.mobile) if x)
+
+        for m in plan.link:
+            click.echo(f"{verb:>12}  {m.user.username:<12} ↔ {who(m.entry)}  (by {m.by})")
+        for x in plan.ambiguous:
+            users = ", ".join(u.username for u in x.users)
+            why = "several users match" if x.reason == "ambiguous" else "several accounts match this user"
+            click.echo(f"{'ambiguous':>12}  {who(x.entry)}  — {why} by {x.by}: {users}; link by hand")
+        for x in plan.conflicts:
+            why = (f"already linked to {x.users[0].username}" if x.reason == "id_linked"
+                   else f"matches {x.users[0].username} (by {x.by}), who is linked to another {platform} account")
+            click.echo(f"{'conflict':>12}  {who(x.entry)}  — {why}")
+        for e in plan.unmatched:
+            click.echo(f"{'unmatched':>12}  {who(e)}")
+        click.echo(f"{len(plan.link)} {verb}, {len(plan.already)} already linked, {len(plan.ambiguous)} ambiguous, "
+                   f"{len(plan.conflicts)} conflicts, {len(plan.unmatched)} unmatched ({len(entries)} in the directory)")
+
+
 @main.group()
 def rules() -> None:
     """Approval rules."""

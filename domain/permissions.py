@@ -78,3 +78,8 @@ def may_move_stock(user: User, warehouse_id: int) -> bool:
 def may_import(user: User) -> bool:
     """Moving master data, stock, people and balances in from files is an admin's job."""
     return user.has_role(Role.ADMIN)
+
+
+def may_link_people(user: User) -> bool:
+    """Linking a chat account to a user decides who acts as that user: an admin's job."""
+    return user.has_role(Role.ADMIN)
