@@ -34,6 +34,8 @@ class ImportReport:
     already: list[BankLine] = field(default_factory=list)  # lines imported before
     refused: list[tuple[Match, str]] = field(default_factory=list)  # the domain said no (e.g. paid meanwhile)
     unmatched: list[Unmatched] = field(default_factory=list)
+    digest: str = ""  # names the lines found and what each would pay (a check's, compared when applying)
+    changed: bool = False  # applied with an expected digest that no longer holds: nothing was recorded
 
     @property
     def total(self) -> Decimal:
@@ -61,8 +63,22 @@ def _line_keys(lines: list[BankLine]) -> dict[int, str]:
     return out
 
 
+def _digest(result_matched: list[Match], keys: dict[int, str], already: list[BankLine], unmatched: list[Unmatched]) -> str:
+    h = hashlib.sha256()
+    for m in result_matched:
+        h.update(f"m|{keys[m.line.row]}|{m.order_number}|{m.amount}\n".encode())
+    for line in already:
+        h.update(f"a|{keys[line.row]}\n".encode())
+    for u in unmatched:
+        h.update(f"u|{keys[u.line.row]}\n".encode())
+    return h.hexdigest()
+
+
 def import_bank_statement(sessions: sessionmaker[Session], ctx: BotContext, data: bytes, filename: str,
-                          user: User | None, actor: Actor, *, dry_run: bool = False) -> ImportReport:
+                          user: User | None, actor: Actor, *, dry_run: bool = False,
+                          expected_digest: str | None = None) -> ImportReport:
+    """`expected_digest` (from a dry run): record only if the statement still matches exactly as it did then —
+    the same lines to the same orders and amounts; otherwise `changed` is set and nothing is recorded."""
     lines = parse_bank_statement(data, filename, ctx.settings.max_amount)
     keys = _line_keys(lines)
     report = ImportReport()
@@ -77,6 +93,10 @@ def import_bank_statement(sessions: sessionmaker[Session], ctx: BotContext, data
                 fresh.append(line)
     result = match_payments(fresh, items, ctx.settings.order_prefix)
     report.unmatched = list(result.unmatched)
+    report.digest = _digest(list(result.matched), keys, report.already, report.unmatched)
+    if expected_digest is not None and not dry_run and expected_digest != report.digest:
+        report.changed = True
+        return report
     for m in result.matched:
         reference = f"bank:{keys[m.line.row]}:{m.order_number}"
         uow = ctx.unit_of_work(sessions)

@@ -90,6 +90,10 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     app.register_blueprint(documents_blueprint(ctx, sessions))
     receivers = Receivers(sessions, clock)
     _install_adapters(app, core, settings, sessions, registry, {"dingtalk": {"receiver_mode": lambda: receivers.mode("dingtalk")}})
+    for name in ADAPTERS:  # how files people send the bot are downloaded, per platform
+        source = getattr(__import__(f"adapters.{name}", fromlist=["file_source"]), "file_source", None)
+        if source is not None and (found := source(settings)) is not None:
+            ctx.file_sources[name] = found
     for platform, chat in (("slack", settings.slack_warehouse_channel), ("dingtalk", settings.dingtalk_warehouse_group),
                            ("wecom", settings.wecom_warehouse_chat)):
         if chat and platform in registry:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,6 +14,7 @@ from bot.cards.context import Viewer
 from bot.i18n import Texts, texts
 from bot.links import LinkSigner
 from bot.outbox import Outbox
+from bot.ports import FileSource
 from bot.settings import Settings
 from bot.tokens import TokenSigner
 from domain.models import User
@@ -20,6 +22,9 @@ from domain.orders import Policy
 from domain.rules import RuleSet
 from domain.types import utcnow
 from domain.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.chat_imports import ChatImports
 
 
 @dataclass
@@ -30,7 +35,9 @@ class BotContext:
     rules: RuleSet
     clock: Callable[[], datetime] = utcnow
     group_chats: dict[str, str] = field(default_factory=dict)  # platform → warehouse group chat id
+    file_sources: dict[str, FileSource] = field(default_factory=dict)  # platform → how to download a file sent in
     links: LinkSigner | None = None
+    imports: ChatImports | None = None  # files sent in to import (set by the bot core)
 
     def __post_init__(self) -> None:
         if self.links is None:

@@ -18,6 +18,7 @@ from bot import intents as it
 from bot import order_lines
 from bot.cards.common import error_card, help_card
 from bot.cards.model import Card, Option, Reply
+from bot.chat_imports import ChatImports
 from bot.context import BotContext
 from bot.handlers import approvals as ap
 from bot.handlers import conversation as cv
@@ -94,7 +95,14 @@ ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] =
     "tasks_page": lambda t, tok, inp: ff.my_tasks(t, tok.version),
     "receive_goods": lambda t, tok, inp: sk.submit_receipt(t, inp),
     "orders_page": lambda t, tok, inp: rp.search_page(t, tok.target, tok.version),
+    "import_as": lambda t, tok, inp: _imports(t).check_as(t, tok.target, tok.arg),
+    "import_apply": lambda t, tok, inp: _imports(t).apply(t, tok.target),
 }
+
+
+def _imports(turn: Turn) -> ChatImports:
+    assert turn.ctx.imports is not None
+    return turn.ctx.imports
 
 
 def _order(turn: Turn, order_id: int) -> Order:
@@ -123,12 +131,15 @@ class BotCore:
         self.sessions = sessions
         self.ctx = ctx
         self.wake = wake
+        self.imports = ctx.imports = ChatImports(sessions, ctx, wake)
 
     # ------------------------------------------------------------------ inbound
     def handle_message(self, msg: InboundMessage, *, deliver_replies: Deliver = True) -> list[Reply]:
         def work(turn: Turn | None, uow: UnitOfWork) -> list[Reply]:
             if turn is None:
                 return self._not_linked(msg.platform, msg.external_user_id)
+            if msg.file is not None:  # a file sent in: checked as an import, off this thread
+                return self.imports.receive(turn, msg.file, msg.reply_to)
             notice: list[Reply] = []
             prompt = uow.session.get(PendingPrompt, turn.user.id)
             if prompt is not None and prompt.kind in ap.PROMPT_KINDS:
@@ -207,6 +218,7 @@ class BotCore:
         uow = self.ctx.unit_of_work(self.sessions)
         error: DomainError | None = None
         recipient = reply_to.recipient if reply_to else None
+        turn: Turn | None = None
         try:
             with uow:
                 if uow.session.get(InboundEvent, key) is not None:
@@ -216,7 +228,7 @@ class BotCore:
                 if ticket is not None:  # with the click, so the updates it causes can use it
                     self.ctx.outbox.note_ticket(uow.session, platform, recipient, ticket, uow.now())
                 user = identify(uow.session, platform, external_id)
-                turn = Turn(uow, self.ctx, user, platform) if user is not None else None
+                turn = Turn(uow, self.ctx, user, platform, reply_to) if user is not None else None
                 replies = work(turn, uow)
                 self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
                 publish(uow, self.ctx)
@@ -228,6 +240,8 @@ class BotCore:
             error = e
         if error is None:
             self.wake()
+            for job in turn.later if turn is not None else []:
+                self.imports.run(job)
             return replies
         # The change rolled back; record the event and the explanation so a retry gets the same answer.
         with uow:

@@ -83,6 +83,15 @@ class ReplyTarget(BaseModel):
     one_message: bool = False
 
 
+class InboundFile(BaseModel):
+    """A file someone sent the bot, not yet downloaded: its name, the size the platform declared (if it did), and
+    what that platform's `FileSource` needs to fetch it (Slack url_private, DingTalk downloadCode, WeCom MediaId)."""
+
+    name: Annotated[CleanText, Field(min_length=1, max_length=200)]
+    size: Annotated[int, Field(ge=0)] | None = None
+    ref: Annotated[dict[CleanText, Annotated[CleanText, Field(max_length=2000)]], Field(max_length=8)]
+
+
 class InboundMessage(BaseModel):
     platform: str  # "slack" | "dingtalk" | "wecom" | "console"
     external_user_id: PlatformId
@@ -90,6 +99,8 @@ class InboundMessage(BaseModel):
     event_id: EventKey
     reply_to: ReplyTarget | None = None
     display_name: str | None = None
+    file: InboundFile | None = None  # a file sent with (or as) the message
+    locale: str | None = None  # the sender's language, when the platform says (e.g. Slack's "en-US")
 
 
 class CopyTicket(BaseModel):
@@ -165,6 +176,20 @@ class Deliverer(Protocol):
 # Whether the core queues its replies in the outbox: all (True), none (False: the adapter shows them itself, e.g. as
 # a modal's field errors), or those a function picks from the replies, inside the same transaction.
 Deliver = bool | Callable[[list[Reply]], list[Reply]]
+
+
+class FileTooLarge(Exception):
+    """The file is larger than the bot takes; nothing more is downloaded."""
+
+
+class FileUnavailable(Exception):
+    """The platform would not hand the file over (expired, no permission, unreachable)."""
+
+
+class FileSource(Protocol):
+    """Downloads a file someone sent the bot, with the platform's own API (one per platform, in its adapter)."""
+
+    def fetch(self, file: InboundFile, max_bytes: int) -> bytes: ...
 
 
 class BotCorePort(Protocol):

@@ -1,5 +1,5 @@
 """Tables the bot layer owns: the outbox, inbound idempotency keys, card copies, sent reminders, prompts, stored
-files (report charts and spreadsheets) and saved order searches (their pages)."""
+files (report charts and spreadsheets), saved order searches (their pages) and files sent in to import."""
 
 from __future__ import annotations
 
@@ -140,3 +140,27 @@ class SavedSearch(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     query: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportCheck(Base):
+    """A file someone sent the bot to import, and what its check found: the file is kept in stored_files under a
+    key naming its bytes (`file_key`), the check's `digest` names exactly what it would write. The card's Import
+    button applies it once (status checked → applying → applied) while it is valid, and only if the file and the
+    data still mean that digest."""
+
+    __tablename__ = "import_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(200))
+    file_key: Mapped[str] = mapped_column(String(80))
+    sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str | None] = mapped_column(String(20))  # an import kind, or "bank" (a bank statement)
+    digest: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default="received")  # received|checked|failed|applying|applied
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     digest_time: time = time(9, 30)
     overdue_escalate_days: list[int] = [7, 30]
 
+    # files sent to the bot to import (XLSX / CSV, bank statements)
+    chat_import_max_bytes: int = 10 * 1024 * 1024
+    chat_import_valid_hours: float = 24  # how long a check's Import button works
+
     # Slack
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -10,13 +10,22 @@ from collections.abc import Callable
 
 import flask
 
-from bot.ports import BotCorePort, Deliverer
+from bot.ports import BotCorePort, Deliverer, FileSource
 from bot.settings import Settings
 
 from .deliverer import DingTalkDeliverer
 from .http_callbacks import create_blueprint
 
 __all__ = ["DingTalkDeliverer", "install"]
+
+
+def file_source(settings: Settings) -> FileSource | None:
+    """Downloads files people send the robot (downloadCode → messageFiles/download), or None when DingTalk is off."""
+    if not settings.dingtalk_enabled:
+        return None
+    from .files import DingTalkFiles
+
+    return DingTalkFiles(settings)
 
 
 def install(app: flask.Flask, core: BotCorePort, settings: Settings, *,

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from adapters.dingtalk.files import inbound_file
 from bot.ports import InboundAction, InboundMessage, ReplyTarget
 from bot.tokens import BadToken, TokenSigner
 
@@ -88,7 +89,8 @@ def parse_robot_message(body: Any) -> InboundMessage:
         raise MalformedPayload("robot message without msgId")
     conversation_type = str(body.get("conversationType", "1"))  # documented as the strings "1" / "2"
     is_group = conversation_type == "2"
-    text = _clean(_message_text(body)).strip()
+    file = inbound_file(body)  # a file message: no text, the file to fetch
+    text = "" if file is not None else _clean(_message_text(body)).strip()
     if is_group:
         text = _LEADING_MENTIONS.sub("", text)
 
@@ -122,6 +124,7 @@ def parse_robot_message(body: Any) -> InboundMessage:
         event_id=f"dingtalk:msg:{msg_id}",
         reply_to=reply_to,
         display_name=_str(body, "senderNick") or None,
+        file=file,
     )
 
 

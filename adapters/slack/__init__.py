@@ -7,8 +7,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import flask
 
-    from bot.ports import BotCorePort, Deliverer
+    from bot.ports import BotCorePort, Deliverer, FileSource
     from bot.settings import Settings
+
+
+def file_source(settings: Settings) -> FileSource | None:
+    """Downloads files people send the bot (url_private with the bot token), or None when Slack is off."""
+    if not settings.slack_enabled:
+        return None
+    from adapters.slack.files import SlackFiles
+
+    return SlackFiles(settings)
 
 
 def install(app: flask.Flask, core: BotCorePort, settings: Settings) -> Deliverer | None:

@@ -58,6 +58,8 @@ def register(app: App, listeners: SlackListeners) -> None:
     """Order matters: Bolt runs only the first matching listener."""
     app.event("app_mention")(listeners.on_mention)
     app.event("app_home_opened")(listeners.on_home_opened)
+    # A file shared in a DM also arrives as a message (subtype file_share, with its files): that one is read.
+    app.event("file_shared")(lambda: None)
     # Catch-all for message events: DMs go to the core, other subtypes are acked (an unhandled event
     # would answer 404 and Slack would retry it).
     app.event("message")(listeners.on_message)

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import card_key_of_block, render_home
 from adapters.slack.buttons import unpack_button_value
+from adapters.slack.files import inbound_file
 from adapters.slack.modals import (
     SUGGEST_PREFIX,
     ModalOrigin,
@@ -102,6 +103,7 @@ class SlackListeners:
             text=unescape(event.get("text") or "").strip(),
             event_id=envelope_event_id(body, event),
             reply_to=ReplyTarget(recipient=event["channel"], kind="user", thread=event.get("thread_ts")),
+            file=inbound_file(event),
         )
         self.core.handle_message(msg, deliver_replies=True)
 

@@ -7,10 +7,19 @@ import flask
 from adapters.wecom.callback import make_blueprint
 from adapters.wecom.client import WeComClient
 from adapters.wecom.deliverer import WeComDeliverer
-from bot.ports import BotCorePort, Deliverer
+from bot.ports import BotCorePort, Deliverer, FileSource
 from bot.settings import Settings
 
 __all__ = ["install", "WeComClient", "WeComDeliverer", "make_blueprint"]
+
+
+def file_source(settings: Settings) -> FileSource | None:
+    """Downloads files people send the app (MediaId → media/get), or None when WeCom is off."""
+    if not settings.wecom_enabled or settings.wecom_agent_id is None:
+        return None
+    from adapters.wecom.files import WeComFiles
+
+    return WeComFiles(settings)
 
 
 def install(app: flask.Flask, core: BotCorePort, settings: Settings) -> Deliverer | None:

@@ -12,6 +12,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from adapters.wecom.files import inbound_file
 from adapters.wecom.render import DONE_KEY
 from bot.ports import CopyTicket, InboundAction, InboundMessage, ReplyTarget
 
@@ -92,6 +93,13 @@ def parse_message(xml: str) -> tuple[Parsed, str | None]:
                 event_id=f"wecom:msg:{_required(root, 'MsgId')}",
                 reply_to=ReplyTarget(recipient=user),
             ),
+            agent_id,
+        )
+
+    if msg_type == "file" and (file := inbound_file(root)) is not None:
+        return (
+            InboundMessage(platform=PLATFORM, external_user_id=user, text="", file=file,
+                           event_id=f"wecom:msg:{_required(root, 'MsgId')}", reply_to=ReplyTarget(recipient=user)),
             agent_id,
         )
 

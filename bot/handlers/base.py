@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.cards.common import error_card
@@ -10,6 +11,7 @@ from bot.cards.context import Viewer
 from bot.cards.model import Reply
 from bot.context import BotContext
 from bot.i18n import Texts
+from bot.ports import ReplyTarget
 from domain.audit import Actor
 from domain.messages import Message
 from domain.models import User
@@ -22,6 +24,10 @@ class Turn:
     ctx: BotContext
     user: User
     platform: str
+    reply_to: ReplyTarget | None = None  # where this turn's answers go
+    # Work that must wait for this turn's commit and may take long (checking a file sent in): run after the commit,
+    # off the caller's thread, and only if the turn committed.
+    later: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def viewer(self) -> Viewer:

@@ -79,7 +79,9 @@ class ImportResult:
 def run_import(sessions: sessionmaker[Session], kind: str, source: bytes | Path, filename: str, *, user: User | None,
                actor: Actor, today: date, tz: ZoneInfo, dry_run: bool, expected_digest: str | None = None,
                clock: Callable[[], Any] | None = None, progress: Progress | None = None, batch_size: int = BATCH,
-               locale: str = "zh-CN") -> ImportResult:
+               locale: str = "zh-CN", on_apply: Callable[[UnitOfWork], None] | None = None) -> ImportResult:
+    """`on_apply` runs in the import's transaction just before it commits (a chat front end marks its check used
+    there, so the check is spent exactly when the rows are written); a DomainError from it writes nothing."""
     plan = PLANS[kind]
     result = ImportResult(kind, dry_run=dry_run)
     try:
@@ -109,6 +111,13 @@ def run_import(sessions: sessionmaker[Session], kind: str, source: bytes | Path,
             return result
         record(uow, None, actor, "imported", subject=f"import:{kind}", file=Path(filename).name[:100], rows=result.rows,
                created=result.created, updated=result.updated, unchanged=result.unchanged, digest=result.digest)
+        if on_apply is not None:
+            try:
+                on_apply(uow)
+            except DomainError as e:
+                uow.rollback()
+                result.problems.append(Problem(rows.sheet, 0, "", "", e.message))
+                return result
         uow.commit()
         result.applied = True
     return result
