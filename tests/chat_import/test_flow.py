@@ -12,8 +12,8 @@ from bot.ports import FileTooLarge, InboundFile, InboundMessage, ReplyTarget
 from bot.records import ImportCheck
 from domain.models import AuditEntry, Customer, Payment
 from tests.documents.test_imports import CUSTOMERS, sheet
-from tests.test_payments_import import FIRST, SECOND, STATEMENT, _paid, _two_shipped_orders
 from tests.sandbox import Chat, button, text_of
+from tests.test_payments_import import FIRST, SECOND, STATEMENT, _paid, _two_shipped_orders
 from tests.world import build_world
 
 _ids = itertools.count(1)
