@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from pydantic import ValidationError
 
 from adapters.dingtalk.client import DingTalkClient
 from adapters.fetch import download
@@ -21,7 +22,10 @@ def inbound_file(body: dict[str, Any]) -> InboundFile | None:
     code, name = content.get("downloadCode"), content.get("fileName")
     if not isinstance(code, str) or not code or not isinstance(name, str) or not name.strip():
         return None
-    return InboundFile(name=name.strip()[:200], ref={"downloadCode": code[:2000]})
+    try:
+        return InboundFile(name=name.strip()[:200], ref={"downloadCode": code[:2000]})
+    except ValidationError:  # a name of control characters only, say: not a file we can take
+        return None
 
 
 class DingTalkFiles:

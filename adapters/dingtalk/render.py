@@ -20,7 +20,8 @@ from bot.settings import Settings
 from .inbound import TOKEN_PARAM
 
 # Which template setting serves which card kind (the approval template is generic enough for digests).
-APPROVAL_KINDS = frozenset({"approval_request", "approval_decided", "reminder_digest"})
+APPROVAL_KINDS = frozenset({"approval_request", "approval_decided", "reminder_digest",
+                            "import_check", "import_kind", "import_done"})  # a file's check: Import on the card
 TASK_KINDS = frozenset({"shipping_task"})
 
 MAX_BUTTONS = 3  # button slots btn1..btn3 in both templates

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import requests
+from pydantic import ValidationError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -36,7 +37,10 @@ def inbound_file(event: dict[str, Any]) -> InboundFile | None:
     if isinstance(url, str):
         ref["url"] = url[:2000]
     size = f.get("size")
-    return InboundFile(name=name, size=size if isinstance(size, int) and size >= 0 else None, ref=ref)
+    try:
+        return InboundFile(name=name, size=size if isinstance(size, int) and size >= 0 else None, ref=ref)
+    except ValidationError:  # a name of control characters only, say: not a file we can take
+        return None
 
 
 class SlackFiles:

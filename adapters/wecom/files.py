@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element
 
+from pydantic import ValidationError
+
 from adapters.fetch import download
 from adapters.wecom.client import TOKEN_ERRORS, WeComClient
 from bot.ports import FileUnavailable, InboundFile, PermanentFailure, RetryLater
@@ -21,7 +23,11 @@ def inbound_file(root: Element) -> InboundFile | None:
     media, name, size = text("MediaId"), text("FileName"), text("FileSize")
     if not media or not name:
         return None
-    return InboundFile(name=name[:200], size=int(size) if size.isdigit() else None, ref={"media_id": media[:2000]})
+    try:
+        return InboundFile(name=name[:200], size=int(size) if size.isascii() and size.isdigit() and len(size) < 16 else None,
+                           ref={"media_id": media[:2000]})
+    except ValidationError:  # a name of control characters only, say: not a file we can take
+        return None
 
 
 class WeComFiles:
