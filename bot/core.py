@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import intents as it
 from bot import order_lines
+from bot import unknown_people as up
 from bot.cards.common import error_card, help_card
 from bot.cards.model import Card, Option, Reply
 from bot.chat_imports import ChatImports
@@ -33,6 +34,7 @@ from bot.notifications import publish
 from bot.ports import CopyTicket, Deliver, InboundAction, InboundMessage, ReplyTarget
 from bot.records import InboundEvent, PendingPrompt
 from bot.tokens import ActionToken, BadToken
+from bot.unknown_people import on_unknown, polite_answer
 from domain.audit import Actor, record
 from domain.catalog import product_units
 from domain.db_guard import interactive
@@ -97,6 +99,8 @@ ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] =
     "orders_page": lambda t, tok, inp: rp.search_page(t, tok.target, tok.version),
     "import_as": lambda t, tok, inp: _imports(t).check_as(t, tok.target, tok.arg),
     "import_apply": lambda t, tok, inp: _imports(t).apply(t, tok.target),
+    "link_person": lambda t, tok, inp: up.link_person(t, tok, inp),
+    "ignore_person": lambda t, tok, inp: up.ignore_person(t, tok),
 }
 
 
@@ -137,7 +141,8 @@ class BotCore:
     def handle_message(self, msg: InboundMessage, *, deliver_replies: Deliver = True) -> list[Reply]:
         def work(turn: Turn | None, uow: UnitOfWork) -> list[Reply]:
             if turn is None:
-                return self._not_linked(msg.platform, msg.external_user_id)
+                return on_unknown(uow, self.ctx, msg.platform, msg.external_user_id, display_name=msg.display_name,
+                                  locale=msg.locale, text=msg.text)
             if msg.file is not None:  # a file sent in: checked as an import, off this thread
                 return self.imports.receive(turn, msg.file, msg.reply_to)
             notice: list[Reply] = []
@@ -154,7 +159,8 @@ class BotCore:
     def handle_action(self, action: InboundAction, *, deliver_replies: Deliver = True) -> list[Reply]:
         def work(turn: Turn | None, uow: UnitOfWork) -> list[Reply]:
             if turn is None:
-                return self._not_linked(action.platform, action.external_user_id)
+                return on_unknown(uow, self.ctx, action.platform, action.external_user_id, display_name=None,
+                                  locale=None, text="")
             try:
                 tok = self.ctx.signer.verify(action.token)
             except BadToken:
@@ -198,10 +204,7 @@ class BotCore:
 
     def _not_linked(self, platform: str, external_id: str) -> list[Reply]:
         # Nobody is identified, so nobody's language is known: the deployment's default language.
-        text = self.ctx.texts().t("Your account is not linked to an OrderTalk user yet. Send this ID to an admin: "
-                                  "{platform} / {external_id}\nThe admin runs: ordertalk users link <username> "
-                                  "{platform} {external_id}", platform=platform, external_id=external_id)
-        return [Reply(text=text, ephemeral=True)]
+        return polite_answer(self.ctx, platform, external_id, self.ctx.settings.default_locale)
 
     def _handle(self, platform: str, external_id: str, event_id: str, reply_to: ReplyTarget | None,
                 deliver_replies: Deliver, work: Callable[[Turn | None, UnitOfWork], list[Reply]],

@@ -151,6 +151,22 @@ def plan_sync(session: Session, platform: str, entries: Sequence[DirectoryEntry]
     return plan
 
 
+def admins(session: Session) -> list[User]:
+    """Active admins: who is asked to link a stranger, or to look at a file sent in."""
+    return [u for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))
+            if may_link_people(u)]
+
+
+def unlinked_users(session: Session, platform: str, name: str | None = None) -> list[User]:
+    """Active users with no account on `platform` yet — the people a new account could be — those whose name is
+    `name` first."""
+    taken = select(PlatformIdentity.user_id).where(PlatformIdentity.platform == platform)
+    users = list(session.scalars(select(User).where(User.active.is_(True), User.id.not_in(taken))
+                                 .order_by(User.display_name, User.id)))
+    wanted = norm_name(name or "")
+    return sorted(users, key=lambda u: 0 if wanted and norm_name(u.display_name) == wanted else 1)
+
+
 def link_identity(uow: UnitOfWork, by: User | None, actor: Actor, user_id: int, platform: str, external_id: str,
                   *, how: str = "manual") -> PlatformIdentity:
     """Link `user_id` to `external_id` on `platform`. `by` None is the operator at the command line. Refused when the

@@ -1,0 +1,124 @@
+"""Someone writes to the bot from an account no user is linked to: they get a polite answer in their language (the
+platform's locale when it says, else the language they wrote in), and the admins get one card per person — the
+first time only — to link the account to a user (a domain command, audited) or to ignore it."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.cards.model import Reply
+from bot.cards.people import decided_card, unknown_person_card
+from bot.context import BotContext
+from bot.handlers.base import Turn
+from bot.i18n import is_zh
+from bot.records import UnknownPerson
+from bot.tokens import ActionToken
+from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
+from domain.linking import admins, link_identity, unlinked_users
+from domain.models import User
+from domain.permissions import may_link_people
+from domain.uow import UnitOfWork
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def guess_locale(platform_locale: str | None, text: str, default: str) -> str:
+    """'zh-CN' / 'en': the platform's word for the person's language first, else the script they wrote in."""
+    if platform_locale:
+        return "zh-CN" if is_zh(platform_locale) else "en"
+    if _CJK.search(text):
+        return "zh-CN"
+    if _LATIN.search(text):
+        return "en"
+    return default
+
+
+def polite_answer(ctx: BotContext, platform: str, external_id: str, locale: str) -> list[Reply]:
+    t = ctx.texts(locale)
+    return [Reply(text=t.t("Hello! I do not know your account yet, so I cannot help you for now. An admin has been "
+                           "asked to link it to your OrderTalk user. Your ID, if they ask: {platform} / {external_id}",
+                           platform=platform, external_id=external_id), ephemeral=True)]
+
+
+def on_unknown(uow: UnitOfWork, ctx: BotContext, platform: str, external_id: str, *, display_name: str | None,
+               locale: str | None, text: str) -> list[Reply]:
+    """In the inbound event's transaction: remember the person; the first time, a card to every admin."""
+    lang = guess_locale(locale, text, ctx.settings.default_locale)
+    if platform == "console":  # sandbox ids are user ids: nobody to link
+        return polite_answer(ctx, platform, external_id, lang)
+    s = uow.session
+    now = uow.now()
+    person = s.scalar(select(UnknownPerson).where(UnknownPerson.platform == platform,
+                                                  UnknownPerson.external_id == external_id))
+    if person is not None:
+        person.messages += 1
+        person.last_seen = now
+        if display_name and not person.display_name:
+            person.display_name = display_name[:100]
+        return polite_answer(ctx, platform, external_id, lang)
+    person = UnknownPerson(platform=platform, external_id=external_id, display_name=(display_name or "")[:100] or None,
+                           locale=lang, first_text=text.strip()[:200], messages=1, status="pending", first_seen=now,
+                           last_seen=now)
+    try:
+        with s.begin_nested():  # two first messages at once: one row, one card
+            s.add(person)
+    except IntegrityError:
+        return polite_answer(ctx, platform, external_id, lang)
+    candidates = unlinked_users(s, platform, display_name)
+    for admin in admins(s):
+        card = unknown_person_card(ctx.texts(admin.locale), ctx.signer, person, candidates)
+        ctx.outbox.to_user(s, admin, card=card)
+    return polite_answer(ctx, platform, external_id, lang)
+
+
+def _pending(turn: Turn, person_id: int) -> UnknownPerson:
+    if not may_link_people(turn.user):
+        raise PermissionDenied("Only admins can link people to their accounts")
+    person = turn.uow.session.get(UnknownPerson, person_id)
+    if person is None:
+        raise NotFound("No such account")
+    if person.status != "pending":
+        by = turn.uow.session.get(User, person.decided_by_id) if person.decided_by_id else None
+        raise AlreadyDecided("Already decided by {name}", name=by.display_name if by else "—")
+    return person
+
+
+def _decided(turn: Turn, person: UnknownPerson, msgid: str, **params: str) -> None:
+    s = turn.uow.session
+
+    def build(user_id: int | None) -> object:
+        reader = s.get(User, user_id) if user_id else None
+        t = turn.ctx.texts(reader.locale if reader else None)
+        return decided_card(t, person, t.t(msgid, **params))
+
+    turn.ctx.outbox.update_everywhere(s, f"unknown:{person.id}", build)  # type: ignore[arg-type]
+
+
+def link_person(turn: Turn, tok: ActionToken, inputs: dict[str, str]) -> list[Reply]:
+    person = _pending(turn, tok.target)
+    raw = tok.arg or inputs.get("user", "").strip()
+    if not raw.isascii() or not raw.isdigit():
+        raise ValidationFailed("Choose the user this account belongs to", field="user")
+    link_identity(turn.uow, turn.user, turn.actor, int(raw), person.platform, person.external_id, how="chat")
+    user = turn.uow.session.get(User, int(raw))
+    assert user is not None
+    person.status, person.user_id = "linked", user.id
+    person.decided_by_id, person.decided_at = turn.user.id, turn.uow.now()
+    _decided(turn, person, "Linked to {user} by {admin}", user=user.display_name, admin=turn.user.display_name)
+    welcome = turn.ctx.texts(user.locale).t("Welcome, {name}! Your account is linked now; send 'help' to see what I "
+                                            "can do for you.", name=user.display_name)
+    turn.ctx.outbox.add(turn.uow.session, person.platform, person.external_id, text=welcome, user_id=user.id)
+    return turn.text("Linked {platform} account {external_id} to {user}.", platform=person.platform,
+                     external_id=person.external_id, user=user.display_name)
+
+
+def ignore_person(turn: Turn, tok: ActionToken) -> list[Reply]:
+    person = _pending(turn, tok.target)
+    person.status, person.decided_by_id, person.decided_at = "ignored", turn.user.id, turn.uow.now()
+    _decided(turn, person, "Ignored by {admin}", admin=turn.user.display_name)
+    return turn.text("Ignored; nobody will be asked about this account again. To link it later: ordertalk users "
+                     "link USERNAME {platform} {external_id}", platform=person.platform, external_id=person.external_id)
