@@ -202,13 +202,22 @@ class ChatImports:
 
     def _answer(self, platform: str, reply_to: ReplyTarget | None, user: User, replies: list[Reply],
                 uow: UnitOfWork | None = None) -> None:
-        if reply_to is None:
-            return
+        """Where the message or click came from; a click answered inline (no reply target) gets the answer in the
+        person's chat with the bot on that platform."""
+        def queue(session: Session) -> None:
+            if reply_to is not None:
+                self.ctx.outbox.replies(session, platform, reply_to, user.id, replies)
+                return
+            for p, recipient in self.ctx.outbox.addresses(session, user):
+                if p == platform:
+                    for r in replies:
+                        self.ctx.outbox.add(session, p, recipient, card=r.card, text=r.text, user_id=user.id)
+
         if uow is not None:
-            self.ctx.outbox.replies(uow.session, platform, reply_to, user.id, replies)
+            queue(uow.session)
             return
         with self._uow() as u:
-            self.ctx.outbox.replies(u.session, platform, reply_to, user.id, replies)
+            queue(u.session)
             u.commit()
         self.wake()
 

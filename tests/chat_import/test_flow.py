@@ -152,3 +152,31 @@ def test_bank_statement_checked_then_recorded(ot, clock) -> None:  # type: ignor
     ot.core.imports.wait()
     assert _paid(ot) == {FIRST: Decimal("500.00"), SECOND: Decimal("710.00")}
     assert "已入账 2 笔回款" in text_of(chat.inbox("admin"))
+
+
+def test_kind_from_the_sheet_name_or_the_headers_or_asked(ot) -> None:
+    from bot.chat_imports import guess_kind
+    from tests.documents.test_imports import CUSTOMERS as rows
+
+    assert guess_kind(sheet(rows, template="customers"), "x.xlsx") == ["customers"]  # the template's sheet name
+    headers = [["SKU", "Product name", "List price"], ["SKU-9", "Widget", "1.00"]]
+    assert guess_kind(sheet(headers), "Sheet1.xlsx") == ["products"]  # no telling name: the columns
+    assert guess_kind(STATEMENT.encode(), "bank.csv") == ["bank"]
+    both = guess_kind("code,name\nX1,某某\n".encode(), "list.csv")  # customers and warehouses alike
+    assert set(both) == {"customers", "warehouses"}
+    assert guess_kind(b"\x00\x01 not a sheet", "a.xlsx") == []
+
+    chat, store = setup(ot)
+    inbox = send(ot, chat, store, "admin", "list.csv", "code,name\nW9,北京仓\n".encode())
+    [question] = [i["card"] for i in inbox if i.get("card") and i["card"]["kind"] == "import_kind"]
+    assert {b["label"] for b in question["buttons"]} == {"客户", "仓库"}
+    chat.click("admin", next(b for b in question["buttons"] if b["label"] == "仓库")["token"])
+    ot.core.imports.wait()
+    card = [i["card"] for i in chat.inbox("admin") if i.get("card") and i["card"]["kind"] == "import_check"][-1]
+    assert card["subtitle"] == "仓库" and "新增: 1" in text_of([{"card": card}])
+    chat.click("admin", button(card, "import_apply")["token"])
+    ot.core.imports.wait()
+    from domain.models import Warehouse
+
+    with ot.sessions() as s:
+        assert s.scalar(select(Warehouse.name).where(Warehouse.code == "W9")) == "北京仓"
