@@ -274,6 +274,16 @@ class ChatImports:
         return found[1]
 
     def _check(self, check_id: int, kind: str, platform: str, reply_to: ReplyTarget | None) -> None:
+        try:
+            self._check_file(check_id, kind, platform, reply_to)
+        except Exception:
+            log.exception("check %s failed", check_id)
+            with self.sessions() as s:
+                user_id = s.get(ImportCheck, check_id).user_id  # type: ignore[union-attr]
+            self._error(platform, reply_to, self._user(user_id),
+                        "Something went wrong while checking the file; please send it again.")
+
+    def _check_file(self, check_id: int, kind: str, platform: str, reply_to: ReplyTarget | None) -> None:
         with self.sessions() as s:
             check = s.get(ImportCheck, check_id)
             assert check is not None
@@ -333,6 +343,18 @@ class ChatImports:
         self.wake()
 
     def _apply(self, check_id: int, platform: str, user_id: int, reply_to: ReplyTarget | None) -> None:
+        try:
+            self._apply_checked(check_id, platform, user_id, reply_to)
+        except Exception:
+            log.exception("import of check %s failed", check_id)
+            with self._uow() as uow:  # not left "applying" for ever: the file can be sent again
+                uow.session.execute(update(ImportCheck).where(ImportCheck.id == check_id,
+                                                              ImportCheck.status == "applying").values(status="failed"))
+                uow.commit()
+            user = self._user(user_id)
+            self._error(platform, reply_to, user, "Something went wrong while importing; please send the file again.")
+
+    def _apply_checked(self, check_id: int, platform: str, user_id: int, reply_to: ReplyTarget | None) -> None:
         with self.sessions() as s:
             check = s.get(ImportCheck, check_id)
             assert check is not None and check.kind is not None and check.digest is not None
