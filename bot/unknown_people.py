@@ -100,12 +100,15 @@ def _decided(turn: Turn, person: UnknownPerson, msgid: str, **params: str) -> No
 
 def link_person(turn: Turn, tok: ActionToken, inputs: dict[str, str]) -> list[Reply]:
     person = _pending(turn, tok.target)
-    raw = tok.arg or inputs.get("user", "").strip()
-    if not raw.isascii() or not raw.isdigit():
+    s = turn.uow.session
+    # A preset carries the user's id in its token; the select sends the username (readable where a platform shows
+    # the value, as DingTalk's form does).
+    chosen = s.get(User, int(tok.arg)) if tok.arg.isdigit() else s.scalar(
+        select(User).where(User.username == inputs.get("user", "").strip()))
+    if chosen is None:
         raise ValidationFailed("Choose the user this account belongs to", field="user")
-    link_identity(turn.uow, turn.user, turn.actor, int(raw), person.platform, person.external_id, how="chat")
-    user = turn.uow.session.get(User, int(raw))
-    assert user is not None
+    link_identity(turn.uow, turn.user, turn.actor, chosen.id, person.platform, person.external_id, how="chat")
+    user = chosen
     person.status, person.user_id = "linked", user.id
     person.decided_by_id, person.decided_at = turn.user.id, turn.uow.now()
     _decided(turn, person, "Linked to {user} by {admin}", user=user.display_name, admin=turn.user.display_name)

@@ -21,7 +21,8 @@ from .inbound import TOKEN_PARAM
 
 # Which template setting serves which card kind (the approval template is generic enough for digests).
 APPROVAL_KINDS = frozenset({"approval_request", "approval_decided", "reminder_digest",
-                            "import_check", "import_kind", "import_done"})  # a file's check: Import on the card
+                            "import_check", "import_kind", "import_done",  # a file's check: Import on the card
+                            "unknown_person"})  # someone new: link or ignore
 TASK_KINDS = frozenset({"shipping_task"})
 
 MAX_BUTTONS = 3  # button slots btn1..btn3 in both templates

@@ -44,12 +44,12 @@ def test_stranger_answered_in_their_language_admins_asked_once(engine: Engine, d
         view = d.open_modal("admin", card, "link_person")
         options = [o["value"] for b in view["blocks"] if b.get("block_id") == "user"
                    for o in b["element"].get("options", [])]
-        assert str(chen) in options and str(d.world["sales"]) not in options  # li is linked on Slack already
-        d.submit("li", view, {"user": str(chen)})
+        assert "chen" in options and "li" not in options  # li is linked on Slack already
+        d.submit("li", view, {"user": "chen"})
         with d.ot.sessions() as s:
             assert s.scalar(select(func.count()).select_from(PlatformIdentity)
                             .where(PlatformIdentity.external_id == "U0CHEN")) == 0
-        d.submit("admin", d.open_modal("admin", card, "link_person"), {"user": str(chen)})
+        d.submit("admin", d.open_modal("admin", card, "link_person"), {"user": "chen"})
         d.drain()
         with d.ot.sessions() as s:
             ident = s.scalars(select(PlatformIdentity).where(PlatformIdentity.external_id == "U0CHEN")).one()
@@ -79,8 +79,64 @@ def test_link_refused_when_the_user_has_another_account(engine: Engine, db_url: 
         d.say("U0LI2", "李四的新账号")
         [card] = unknown_cards(d, "admin")
         view = d.open_modal("admin", card, "link_person")
-        d.submit("admin", view, {"user": str(d.world["sales"])})  # li is linked to U_LI: one account per platform
+        d.submit("admin", view, {"user": "li"})  # li is linked to U_LI: one account per platform
         d.drain()
         with d.ot.sessions() as s:
             assert s.scalar(select(PlatformIdentity.user_id).where(PlatformIdentity.external_id == "U0LI2")) is None
             assert s.scalar(select(UnknownPerson.status).where(UnknownPerson.external_id == "U0LI2")) == "pending"
+
+
+def _new_user(ot, username: str, name: str) -> int:  # type: ignore[no-untyped-def]
+    with ot.sessions() as s:
+        u = User(username=username, display_name=name, locale="zh-CN")
+        u.roles = {Role.WAREHOUSE}
+        u.warehouse_id = s.scalar(select(User.warehouse_id).where(User.username == "sun"))
+        s.add(u)
+        s.commit()
+        return u.id
+
+
+def test_wecom_admin_links_with_a_preset(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> None:
+    from tests.wecom.harness import running as wecom_running
+
+    with wecom_running(engine, db_url, clock, tmp_path) as wx:
+        chen = _new_user(wx.ot, "chen", "陈静")
+        wx.fake.users.add("ChenJing")
+        wx.say("ChenJing", "你好")
+        wx.drain()
+        [told] = wx.texts_to("ChenJing")
+        assert "wecom / ChenJing" in told and "管理员" in told
+        [card] = wx.cards("admin", "有新人")
+        wx.click("admin", card, card.key("link_person", str(chen)))  # WeCom has no select: a button per candidate
+        wx.drain()
+        with wx.ot.sessions() as s:
+            assert s.scalar(select(PlatformIdentity.user_id).where(PlatformIdentity.platform == "wecom",
+                                                                   PlatformIdentity.external_id == "ChenJing")) == chen
+        assert any("欢迎，陈静" in t for t in wx.texts_to("ChenJing"))
+
+
+def test_dingtalk_admin_links_with_the_form(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> None:
+    from tests.dingtalk.fake_dingtalk import FakeDingTalk
+    from tests.dingtalk.harness import ROBOT_PATH, DingTalkDriver, LiveServer, build_app, populate, robot_headers
+    from tests.dingtalk.payloads import robot_message
+
+    fake = FakeDingTalk().start()
+    ot = build_app(fake, engine, db_url, clock, tmp_path)
+    server = LiveServer(ot)
+    try:
+        dt = DingTalkDriver(ot, fake, server, populate(ot))
+        chen = _new_user(ot, "chen", "陈静")
+        body = robot_message("在吗", group=False, msg_id="msgStranger1==", staff_id="staff9001")
+        assert dt.post(ROBOT_PATH, body, robot_headers()).status_code == 200
+        assert dt.post(ROBOT_PATH, {**body, "msgId": "msgStranger2=="}, robot_headers()).status_code == 200
+        dt.drain()
+        [card] = dt.cards("unknown_person", to="admin")  # one card for two messages
+        assert "chen" in card.params["btn1_inputs"]
+        assert dt.click("admin", card, "link_person", {"user": "chen"}).status_code == 200
+        dt.drain()
+        with ot.sessions() as s:
+            assert s.scalar(select(PlatformIdentity.user_id).where(PlatformIdentity.external_id == "staff9001")) == chen
+        assert dt.cards("unknown_person", to="admin")[0].params["btn1_visible"] == "false"  # decided: no buttons
+    finally:
+        server.stop()
+        fake.stop()
