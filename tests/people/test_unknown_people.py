@@ -117,7 +117,14 @@ def test_wecom_admin_links_with_a_preset(engine: Engine, db_url: str, clock: Clo
 
 def test_dingtalk_admin_links_with_the_form(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> None:
     from tests.dingtalk.fake_dingtalk import FakeDingTalk
-    from tests.dingtalk.harness import ROBOT_PATH, DingTalkDriver, LiveServer, build_app, populate, robot_headers
+    from tests.dingtalk.harness import (
+        ROBOT_PATH,
+        DingTalkDriver,
+        LiveServer,
+        build_app,
+        populate,
+        robot_headers,
+    )
     from tests.dingtalk.payloads import robot_message
 
     fake = FakeDingTalk().start()
