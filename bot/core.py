@@ -23,6 +23,7 @@ from bot.chat_imports import ChatImports
 from bot.context import BotContext
 from bot.handlers import approvals as ap
 from bot.handlers import conversation as cv
+from bot.handlers import digests as dg
 from bot.handlers import fulfilment as ff
 from bot.handlers import ordering as og
 from bot.handlers import orders as od
@@ -71,6 +72,8 @@ INTENTS: dict[type, Callable[[Turn, Any], list[Reply]]] = {
     it.SearchOrders: lambda t, i: rp.search_orders(t, i),
     it.LowStock: lambda t, i: od.low_stock(t),
     it.Overdue: lambda t, i: ff.overdue(t),
+    it.Subscribe: lambda t, i: dg.choose(t, i.digest, i.subscribed),
+    it.Subscriptions: lambda t, i: dg.show(t),
     it.Help: lambda t, i: [Reply(card=help_card(t.user, t.texts, t.ctx.today()))],
     it.Greeting: lambda t, i: cv.greeting(t),
     it.Partial: lambda t, i: cv.partial(t, i),
@@ -101,6 +104,8 @@ ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] =
     "import_apply": lambda t, tok, inp: _imports(t).apply(t, tok.target),
     "link_person": lambda t, tok, inp: up.link_person(t, tok, inp),
     "ignore_person": lambda t, tok, inp: up.ignore_person(t, tok),
+    "digest_list": lambda t, tok, inp: dg.open_list(t, tok.arg),
+    "digest_sub": lambda t, tok, inp: dg.choose_by_button(t, tok),
 }
 
 

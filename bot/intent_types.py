@@ -142,6 +142,17 @@ class Overdue:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscribe:
+    digest: str  # daily | weekly (domain.subscriptions.DigestKind)
+    subscribed: bool  # 订阅 / subscribe: True; 退订 / unsubscribe: False
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriptions:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     pass
 
@@ -201,5 +212,5 @@ class ReceiptForm:
 Intent = (
     ShowOrder | MyOrders | MyApprovals | MyTasks | ShowCustomer | ShowStock | NewOrderForm | QuickOrder
     | Nudge | Approve | Reject | Cancel | Away | Back | Ship | Claim | Payment | Statement | Report | SearchOrders
-    | LowStock | Overdue | Help | Greeting | Receive | Count | Transfer | ReceiptForm | Partial | Unknown | Invalid
+    | LowStock | Overdue | Subscribe | Subscriptions | Help | Greeting | Receive | Count | Transfer | ReceiptForm | Partial | Unknown | Invalid
 )

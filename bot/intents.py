@@ -55,6 +55,8 @@ from bot.intent_types import (  # noqa: F401  (re-exported: callers use bot.inte
     ShowOrder,
     ShowStock,
     Statement,
+    Subscribe,
+    Subscriptions,
     Transfer,
     Unknown,
 )
@@ -386,6 +388,19 @@ def _report(m: re.Match[str], c: _Ctx) -> Intent:
     return Report(kind, _read(parsing.period, rest, today=c.today), option)
 
 
+_DIGESTS = {"日报": "daily", "每日简报": "daily", "每日": "daily", "每天": "daily", "daily": "daily",
+            "daily digest": "daily", "daily report": "daily", "周报": "weekly", "每周简报": "weekly", "每周": "weekly",
+            "weekly": "weekly", "weekly digest": "weekly", "weekly report": "weekly"}
+_SUBSCRIBES = {"订阅": True, "subscribe": True, "退订": False, "取消订阅": False, "unsubscribe": False}
+
+
+def _subscribe(m: re.Match[str], c: _Ctx) -> Intent:
+    what = " ".join(m["what"].lower().split())
+    if what not in _DIGESTS:
+        raise _Bad("there is a daily and a weekly digest; '{what}' is neither. Try: subscribe daily", what=m["what"])
+    return Subscribe(_DIGESTS[what], _SUBSCRIBES[m["verb"].lower()])
+
+
 # Order search: the words for statuses (Chinese ones may touch a name), amounts compared, and a period.
 _STATUS_WORDS = {
     "草稿": "draft", "待审批": "pending_approval", "审批中": "pending_approval", "已审批": "approved",
@@ -472,6 +487,8 @@ _RULES: list[tuple[str, _Builder]] = [
     (r"逾期|逾期应收款?|逾期账款|逾期款|超期应收|overdue(?:\s+(?:receivables|payments|invoices|list))?",
      lambda m, c: Overdue()),
     (rf"(?P<kw>{_REPORT_RX})(?![a-z])(?:\s*(?P<rest>.+))?", _report),
+    (r"我的订阅|订阅列表|订阅|(?:my\s+)?subscriptions|(?:my\s+)?digests|subscribe", lambda m, c: Subscriptions()),
+    (r"(?P<verb>取消订阅|退订|订阅|unsubscribe\b|subscribe\b)(?:\s*(?:to|from)\b)?\s*(?:the\s+)?(?P<what>.+)", _subscribe),
     (r"(?:(?:订单|查询|查看|查)\s*|(?:status(?:\s+of)?|where\s+is|show|order|check)\s+)?%NUM%"
      r"(?:\s*(?:状态|进度|status))?\s*\??", lambda m, c: ShowOrder(_num(m, c))),
     (r"(?:订单|查订单|找订单|orders\b|search\s+orders?\b|find\s+orders?\b)(?!.*%NUM%)\s*(?P<q>.*)", _search),
@@ -523,6 +540,7 @@ _USAGE: list[tuple[str, str, str, str, str]] = [
     (r"盘点|count", N_("a stock count"), "", N_("the product and the counted quantity"), N_("count SKU-001 95")),
     (r"调拨|transfer", N_("a transfer"), "", N_("the product, the quantity and both warehouses"),
      N_("transfer SKU-001 20 WH-SH WH-GZ")),
+    (r"取消订阅|退订|unsubscribe", N_("unsubscribing"), "", N_("which digest: daily or weekly"), N_("unsubscribe weekly")),
     (r"status|查询|查", N_("an order lookup"), "order", N_("the order number"), N_("status {example}")),
 ]
 

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cards.fulfilment import receivables_digest_card, shipping_task_card
 from bot.context import BotContext
+from bot.digests import Digests
+from bot.digests import schedule as schedule_digests
 from bot.notifications import once, publish
 from bot.settings import Settings
 from domain import approvals, fulfilment
@@ -32,6 +34,13 @@ class Jobs:
         self.sessions = sessions
         self.ctx = ctx
         self.wake = wake
+        self.digests = Digests(sessions, ctx, wake)  # the daily and weekly digests (bot.digests)
+
+    def daily_digest(self) -> int:
+        return self.digests.daily()
+
+    def weekly_digest(self) -> int:
+        return self.digests.weekly()
 
     def _run(self, fn: Callable[[UnitOfWork], int]) -> int:
         uow = self.ctx.unit_of_work(self.sessions)
@@ -167,5 +176,6 @@ def start_scheduler(jobs: Jobs, now: Callable[[], datetime] | None = None):  # t
                                                timezone=st.timezone), id="late_tasks", coalesce=True, max_instances=1)
     for name in missed_today((now or jobs.ctx.clock)(), st):
         sched.add_job(getattr(jobs, name), "date", id=f"{name}_catch_up")
+    schedule_digests(sched, jobs, (now or jobs.ctx.clock)())
     sched.start()
     return sched

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import secret_key as keys
 from domain import parsing
+from domain.calendar import WorkCalendar
 from domain.db_guard import DbTimeouts
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "domain" / "default_rules.yaml"
@@ -72,6 +73,12 @@ class Settings(BaseSettings):
     nudge_interval_minutes: int = 60
     digest_time: time = time(9, 30)
     overdue_escalate_days: list[int] = [7, 30]
+    # The managers' digests (bot.digests): the daily one on every work day at this local time, the weekly one at the
+    # same time on the first work day of the week. Holidays and make-up days (调休) as ISO dates, e.g.
+    # ORDERTALK_HOLIDAYS='["2027-01-01"]'; work_days, holidays and make-up days make the work calendar.
+    daily_digest_time: time = time(9, 0)
+    holidays: list[date] = []
+    make_up_work_days: list[date] = []
 
     # files sent to the bot to import (XLSX / CSV, bank statements)
     chat_import_max_bytes: int = 10 * 1024 * 1024
@@ -121,6 +128,10 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar(frozenset(self.work_days), frozenset(self.holidays), frozenset(self.make_up_work_days))
 
     @property
     def db_timeouts(self) -> DbTimeouts:

@@ -556,3 +556,16 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()
+
+
+# ---------------------------------------------------------------- digests
+class DigestSubscription(Base):
+    """Someone's own choice about a digest (daily | weekly): `subscribed` true or false. Without a row the default
+    holds (domain.subscriptions: sales managers and admins receive both, everyone else neither)."""
+
+    __tablename__ = "digest_subscriptions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -35,7 +35,7 @@ LATIN_OK = re.compile(r"SO-[\d-]*…?|T-\d+|SKU(?:-\d+)?|\bPDF\b|\bXLSX\b|\bEMS\
                       r"\bID\b|[A-Z]{2}\d+|\d")
 KINDS = {"help", "form", "confirm", "approval_list", "approval_request", "approval_decided", "list", "order_status",
          "customer", "stock", "shipping_task", "more", "info", "statement", "report", "error", "reminder_digest",
-         "order_list"}
+         "order_list", "daily_digest", "subscriptions"}
 
 ENGLISH_NAMES = {"c1": "Huaxing Electronics", "p1": "Stainless screw M6", "p2": "Bearing 6204"}  # p3 has none
 
@@ -117,6 +117,10 @@ def _scenario(ot, clock, locale: str) -> tuple[list[Card], list[str]]:
     ot.jobs.overdue_digest()
     cards.extend(i["card"] for i in chat.inbox("li") if i.get("card"))
     got(chat.say("qian", "overdue"))
+    ot.jobs.daily_digest()  # the managers' digests: the daily card, the weekly report cards
+    ot.jobs.weekly_digest()
+    cards.extend(i["card"] for i in chat.inbox("wang") if i.get("card") and i["card"]["data"].get("digest"))
+    got(chat.say("wang", "my subscriptions"))
     with ot.sessions() as s:
         data = [c.name for c in s.query(Customer) if not c.name_en] + [p.name for p in s.query(Product) if not p.name_en]
         data += [x for c in s.query(Customer) for x in (c.province, c.city, c.address, c.contact_name) if x]

@@ -34,6 +34,8 @@ HELP = [
     ((Role.SALES, Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN),
      N_("'report', 'sales trend last month', 'product ranking', 'leaderboard', 'ageing': reports with a chart")),
     (None, N_("'away until {away} delegate Tom' / 'back': out of office")),
+    ((Role.SALES, Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN),
+     N_("'subscribe daily' / 'unsubscribe weekly': the morning digests; 'my subscriptions': which you receive")),
 ]
 
 
