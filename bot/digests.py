@@ -33,7 +33,6 @@ from bot.context import BotContext
 from bot.notifications import once
 from bot.settings import Settings
 from domain import fulfilment
-from domain.approvals import pending_for
 from domain.models import User
 from domain.parsing import named_period
 from domain.reports import Grain, Scope, ScopeKind, scope_for
@@ -111,7 +110,7 @@ class Digests:
     def _has_list(s: Session, user: User, which: str, figures: Any) -> bool:
         """Whether the daily card offers this list's button: something in it, and the reader's command shows it."""
         if which == "approvals":
-            return bool(figures.approvals_mine) and bool(pending_for(s, user.id))
+            return bool(figures.approvals_mine)  # `待审批` lists what waits for the reader
         if which == "overdue":
             return bool(figures.overdue)
         if which == "low_stock":
@@ -127,10 +126,10 @@ class Digests:
             try:
                 with uow:
                     user = uow.session.get(User, uid)
-                    if user is None or not once(uow.session, key.format(user=uid), uow.now()):
+                    scope = scope_for(uow.session, user) if user is not None else None
+                    if scope is None or scope.kind == ScopeKind.WAREHOUSE:
                         continue
-                    scope = scope_for(uow.session, user)
-                    if scope.kind == ScopeKind.WAREHOUSE:
+                    if not once(uow.session, key.format(user=uid), uow.now()):
                         continue
                     send(uow, user, scope)
                     uow.commit()
