@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.cards.digests import LISTS, daily_card, daily_line, quiet_line, weekly_title
 from bot.cards.model import Card
 from bot.cards.report_sales import leaderboard_view, trend_view
-from bot.cards.reports import report_card, scope_line
+from bot.cards.reports import ReportView, report_card, scope_line
 from bot.context import BotContext
 from bot.notifications import once
 from bot.settings import Settings
@@ -36,7 +36,7 @@ from domain import fulfilment
 from domain.models import User
 from domain.parsing import named_period
 from domain.reports import Grain, Scope, ScopeKind, scope_for
-from domain.reports.digest import covered_days, daily
+from domain.reports.digest import Daily, covered_days, daily
 from domain.reports.sales import leaderboard, trend
 from domain.subscriptions import DigestKind, recipients
 from domain.uow import UnitOfWork
@@ -97,7 +97,7 @@ class Digests:
         return self._each(DigestKind.WEEKLY, f"digest-weekly:{{user}}:{year}-W{number:02d}", send)
 
     # ------------------------------------------------------------ plumbing
-    def _report(self, uow: UnitOfWork, user: User, view: Any, scope: Scope) -> Card:
+    def _report(self, uow: UnitOfWork, user: User, view: ReportView, scope: Scope) -> Card:
         v = self.ctx.viewer(user)
         card = report_card(uow.session, view, v, uow.now(), lambda key, ext: self.ctx.file_url(key, ext, user.locale),
                            scope_line(v.texts, scope))
@@ -107,7 +107,7 @@ class Digests:
         return card
 
     @staticmethod
-    def _has_list(s: Session, user: User, which: str, figures: Any) -> bool:
+    def _has_list(s: Session, user: User, which: str, figures: Daily) -> bool:
         """Whether the daily card offers this list's button: something in it, and the reader's command shows it."""
         if which == "approvals":
             return bool(figures.approvals_mine)  # `待审批` lists what waits for the reader

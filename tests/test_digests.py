@@ -341,6 +341,28 @@ def test_two_schedulers_racing_send_one_digest_each(ot, clock):
     assert len(_daily(chat, "wang")) == 1 and len(_lines(chat, "li")) == 1
 
 
+def test_a_key_claimed_by_an_open_transaction_holds_off_the_other_scheduler(ot, clock):
+    """Scheduler A has claimed 王经理's key and not committed yet; scheduler B, running meanwhile, must not send him a
+    digest of its own — it waits for A's transaction (PostgreSQL: the key's unique index; SQLite: the write lock) and
+    then finds the key taken."""
+    from bot.notifications import once
+
+    w = _digest_world(ot)
+    chat = Chat(ot)
+    _at(clock, 2026, 11, 23, 9, 0)
+    result: list[int] = []
+    other = threading.Thread(target=lambda: result.append(Jobs(ot.sessions, ot.ctx).daily_digest()))
+    uow = ot.ctx.unit_of_work(ot.sessions)
+    with uow:
+        assert once(uow.session, f"digest-daily:{w['boss']}:2026-11-23", uow.now())
+        other.start()
+        other.join(1.5)
+        uow.commit()  # A's digest for him would be in this transaction; here it holds only the key
+    other.join(60)
+    assert result == [2]  # admin and 赵经理
+    assert _daily(chat, "wang") == [] and len(_daily(chat, "zhao")) == 1
+
+
 # ---------------------------------------------------------------- the scheduler
 
 
