@@ -23,7 +23,7 @@ from bot.notifications import once, publish
 from bot.settings import Settings
 from domain import approvals, fulfilment
 from domain.audit import SYSTEM, record
-from domain.calendar import business_hours_between, is_work_day
+from domain.calendar import business_hours_between
 from domain.events import ApprovalNudged
 from domain.models import ApprovalStep, Order, Role, ShippingTask, StepStatus, User
 from domain.uow import UnitOfWork
@@ -87,7 +87,7 @@ class Jobs:
     def overdue_digest(self) -> int:
         st = self.ctx.settings
         today = self.ctx.today()
-        if not is_work_day(self.ctx.clock(), st.tz, st.work_days):
+        if not st.calendar.is_work_day(today):  # weekends and holidays off, make-up days on
             return 0
 
         def work(uow: UnitOfWork) -> int:
@@ -131,6 +131,8 @@ class Jobs:
     # ------------------------------------------------------------ warehouse
     def late_tasks(self) -> int:
         today = self.ctx.today()
+        if not self.ctx.settings.calendar.is_work_day(today):
+            return 0
 
         def work(uow: UnitOfWork) -> int:
             s = uow.session
@@ -156,7 +158,7 @@ def missed_today(now: datetime, st: Settings) -> list[str]:
     """Daily jobs whose time has passed today. A process that was down at that time runs them when it starts
     (the once-per-day keys make that safe): a crash delays the reminders, it does not skip a day."""
     local = now.astimezone(st.tz)
-    if local.isoweekday() not in st.work_days:
+    if not st.calendar.is_work_day(local.date()):
         return []
     return [name for name, at in (("overdue_digest", st.digest_time), ("late_tasks", st.work_start)) if local.time() >= at]
 
@@ -169,10 +171,10 @@ def start_scheduler(jobs: Jobs, now: Callable[[], datetime] | None = None):  # t
     st = jobs.ctx.settings
     sched = BackgroundScheduler(timezone=st.timezone)
     sched.add_job(jobs.approval_reminders, "interval", minutes=5, id="approval_reminders", coalesce=True, max_instances=1)
-    days = ",".join(["mon", "tue", "wed", "thu", "fri", "sat", "sun"][d - 1] for d in st.work_days)
-    sched.add_job(jobs.overdue_digest, CronTrigger(day_of_week=days, hour=st.digest_time.hour, minute=st.digest_time.minute,
+    # Every day: the jobs skip days off by the work calendar (Settings.calendar), so a make-up Saturday has them too.
+    sched.add_job(jobs.overdue_digest, CronTrigger(hour=st.digest_time.hour, minute=st.digest_time.minute,
                                                    timezone=st.timezone), id="overdue_digest", coalesce=True, max_instances=1)
-    sched.add_job(jobs.late_tasks, CronTrigger(day_of_week=days, hour=st.work_start.hour, minute=st.work_start.minute,
+    sched.add_job(jobs.late_tasks, CronTrigger(hour=st.work_start.hour, minute=st.work_start.minute,
                                                timezone=st.timezone), id="late_tasks", coalesce=True, max_instances=1)
     for name in missed_today((now or jobs.ctx.clock)(), st):
         sched.add_job(getattr(jobs, name), "date", id=f"{name}_catch_up")

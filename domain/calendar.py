@@ -26,10 +26,6 @@ def business_hours_between(start: datetime, end: datetime, tz: ZoneInfo, work_da
     return total
 
 
-def is_work_day(d: datetime, tz: ZoneInfo, work_days: list[int]) -> bool:
-    return d.astimezone(tz).isoweekday() in work_days
-
-
 @dataclass(frozen=True)
 class WorkCalendar:
     """Which local dates are work days: the ISO weekdays worked (Settings.work_days), less the public holidays, plus

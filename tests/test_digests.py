@@ -203,8 +203,9 @@ def test_weekly_digest_on_monday_has_the_trend_chart_and_the_leaderboard(ot, clo
     chat = Chat(ot)
     _at(clock, 2026, 11, 24, 9, 0)
     assert ot.jobs.weekly_digest() == 0  # Tuesday: not the first work day of the week
+    assert "已订阅周报" in text_of(chat.say("li", "订阅 周报"))
     _at(clock, 2026, 11, 23, 9, 0)
-    assert ot.jobs.weekly_digest() == 3
+    assert ot.jobs.weekly_digest() == 4
     reports = chat.cards("admin", "report")
     assert [c["data"]["report"] for c in reports] == ["trend", "leaderboard"]
     trend, board = reports
@@ -220,6 +221,9 @@ def test_weekly_digest_on_monday_has_the_trend_chart_and_the_leaderboard(ot, clo
     assert [c["data"]["report"] for c in wang] == ["trend", "leaderboard"]
     assert wang[0]["text"][0] == "销售额 ¥5,950.00，2 笔订单，平均每单 ¥2,975.00" and "+75%" in wang[0]["text"][1]
     assert [row[1] for row in wang[1]["table"]["rows"]] == ["Amy Chen", "李四"]
+    li = chat.cards("li", "report")  # subscribed: the trend of their own orders, no leaderboard of one
+    assert [c["data"]["report"] for c in li] == ["trend"] and li[0]["context"] == "数据范围：您本人"
+    assert li[0]["text"][0] == "销售额 ¥2,400.00，1 笔订单，平均每单 ¥2,400.00"
     assert ot.jobs.weekly_digest() == 0
     assert len(chat.cards("admin", "report")) == 2
 
@@ -310,6 +314,24 @@ def test_no_digest_on_weekends_and_holidays_but_on_make_up_days(ot, clock):
     ot.settings.make_up_work_days = [date(2026, 11, 28)]
     _at(clock, 2026, 11, 28, 9, 0)  # the same Saturday, now worked
     assert ot.jobs.daily_digest() == 3
+
+
+def test_the_overdue_digest_and_late_tasks_keep_the_same_calendar(ot, clock):
+    from bot.jobs import missed_today
+
+    _digest_world(ot)
+    chat = Chat(ot)
+    ot.settings.holidays = [date(2026, 11, 26)]
+    ot.settings.make_up_work_days = [date(2026, 11, 28)]
+    _at(clock, 2026, 11, 26, 9, 30)  # the holiday
+    assert ot.jobs.overdue_digest() == 0 and ot.jobs.late_tasks() == 0
+    assert missed_today(datetime(2026, 11, 26, 11, 0, tzinfo=SH), ot.settings) == []
+    _at(clock, 2026, 11, 28, 9, 30)  # the make-up Saturday: 李四 and Amy are reminded, 上海仓 hears of the late task
+    assert missed_today(datetime(2026, 11, 28, 11, 0, tzinfo=SH), ot.settings) == ["overdue_digest", "late_tasks"]
+    assert ot.jobs.overdue_digest() >= 2 and ot.jobs.late_tasks() == 1
+    assert chat.cards("li", "reminder_digest") and chat.cards("sun", "shipping_task")
+    _at(clock, 2026, 11, 29, 9, 30)  # Sunday
+    assert ot.jobs.overdue_digest() == 0 and ot.jobs.late_tasks() == 0
 
 
 def test_two_schedulers_racing_send_one_digest_each(ot, clock):
