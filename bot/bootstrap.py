@@ -20,6 +20,7 @@ from bot import redaction
 from bot.context import BotContext
 from bot.core import BotCore
 from bot.dispatcher import Dispatcher
+from bot.inbox import Inbox, InboxCore
 from bot.jobs import Jobs
 from bot.outbox import Outbox
 from bot.ports import Deliverer
@@ -42,6 +43,8 @@ class OrderTalk:
     jobs: Jobs
     flask: Flask
     receivers: Receivers
+    inbox: Inbox
+    inbound: InboxCore  # what the adapters call: stores each event, then processes it (inline) or leaves it to the worker
     deliverers: dict[str, Deliverer] = field(default_factory=dict)
     scheduler: Any = None
 
@@ -54,6 +57,8 @@ class OrderTalk:
 
         if self.settings.run_dispatcher:
             self.dispatcher.start(self.settings.outbox_poll_seconds)
+        if self.settings.run_inbox:
+            self.inbox.start(self.settings.inbox_poll_seconds)
         if self.settings.run_scheduler and self.scheduler is None:
             self.scheduler = start_scheduler(self.jobs)
         from bot.documents.fonts import warm
@@ -61,6 +66,7 @@ class OrderTalk:
         threading.Thread(target=warm, name="ordertalk-fonts", daemon=True).start()  # documents ready for the first click
 
     def stop_background(self) -> None:
+        self.inbox.stop()
         self.dispatcher.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
@@ -85,11 +91,13 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
                             backoff_base=settings.outbox_backoff_base, backoff_max=settings.outbox_backoff_max,
                             lease_seconds=settings.outbox_lease_seconds, clock=clock)
     core = BotCore(sessions, ctx, wake=dispatcher.wake)
+    inbox = Inbox(sessions, core, clock=clock, lease_seconds=settings.inbox_lease_seconds, threads=settings.inbox_threads)
+    inbound = InboxCore(inbox, inline=settings.inbox_inline)
     jobs = Jobs(sessions, ctx, wake=dispatcher.wake)
     app = create_app(settings, engine)
     app.register_blueprint(documents_blueprint(ctx, sessions))
     receivers = Receivers(sessions, clock)
-    _install_adapters(app, core, settings, sessions, registry, {"dingtalk": {"receiver_mode": lambda: receivers.mode("dingtalk")}})
+    _install_adapters(app, inbound, settings, sessions, registry, {"dingtalk": {"receiver_mode": lambda: receivers.mode("dingtalk")}})
     for name in ADAPTERS:  # how files people send the bot are downloaded, per platform
         source = getattr(__import__(f"adapters.{name}", fromlist=["file_source"]), "file_source", None)
         if source is not None and (found := source(settings)) is not None:
@@ -98,16 +106,18 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
                            ("wecom", settings.wecom_warehouse_chat)):
         if chat and platform in registry:
             ctx.group_chats[platform] = chat
-    ot = OrderTalk(settings, engine, sessions, ctx, core, dispatcher, jobs, app, receivers, registry)
+    ot = OrderTalk(settings, engine, sessions, ctx, core, dispatcher, jobs, app, receivers, inbox, inbound, registry)
     app.extensions["ordertalk"] = ot
     return ot
 
 
-def _install_adapters(app: Flask, core: BotCore, settings: Settings, sessions: sessionmaker[Session],
+def _install_adapters(app: Flask, core: InboxCore, settings: Settings, sessions: sessionmaker[Session],
                       registry: dict[str, Deliverer], extras: dict[str, dict[str, Any]]) -> None:
     import adapters.console
 
-    console = adapters.console.install(app, core, settings, sessions)
+    # The sandbox answers in the request (someone is looking at the page): its events are stored, then processed
+    # right away in the request that received them, whatever the other platforms do.
+    console = adapters.console.install(app, InboxCore(core.inbox, inline=True), settings, sessions)
     if console is not None:
         registry.setdefault("console", console)
     for name in ADAPTERS:

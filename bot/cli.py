@@ -484,7 +484,7 @@ def slack_socket() -> None:
     if not s.slack_app_token:
         raise click.ClickException("set ORDERTALK_SLACK_APP_TOKEN (xapp-…) for Socket Mode")
     ot = _started(s)
-    run_socket_mode(ot.core, s)
+    run_socket_mode(ot.inbound, s)
 
 
 @main.command("dingtalk-stream")
@@ -503,7 +503,7 @@ def dingtalk_stream() -> None:
     ot = _build(s)
     ot.receivers.record("dingtalk", "stream", f"ordertalk dingtalk-stream on {who()}")  # senders follow this
     _start(ot)
-    run_stream(ot.core, s)
+    run_stream(ot.inbound, s)
 
 
 @main.group()

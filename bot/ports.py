@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -202,3 +202,25 @@ class BotCorePort(Protocol):
     def suggest(self, platform: str, external_user_id: str, source: str, query: str) -> list[Option]: ...
 
     def home(self, platform: str, external_user_id: str) -> list[Card]: ...
+
+
+@runtime_checkable
+class InboxPort(Protocol):
+    """What the composition root hands adapters when callbacks go through the durable inbox (bot.inbox.InboxCore):
+    the BotCorePort calls store the event before they return; adapters that need more use these. `core` is the bot
+    core itself, for what must be answered in the request (read-only calls, a modal's field errors)."""
+
+    inline: bool
+    core: BotCorePort
+
+    def handle_message(self, msg: InboundMessage, *, deliver_replies: Deliver = True) -> list[Reply]: ...
+
+    def handle_action(self, action: InboundAction, *, deliver_replies: Deliver = True) -> list[Reply]: ...
+
+    def store_raw(self, platform: str, key: str, conversation: str, kind: str, payload: dict[str, Any]) -> Any: ...
+
+    def store_action(self, action: InboundAction) -> Any: ...
+
+    def process_now(self, stored: Any, deliver_replies: Deliver = True) -> list[Reply] | None: ...
+
+    def register_raw(self, kind: str, handler: Callable[[dict[str, Any]], None]) -> None: ...

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     run_dispatcher: bool = True  # outbox dispatcher + scheduler inside the server process
     run_scheduler: bool = True
 
+    # inbox (bot.inbox): every callback is stored before it is acknowledged, then processed by a worker thread
+    run_inbox: bool = True  # process the inbox in this process (ordertalk worker / serve); web workers need not
+    inbox_inline: bool = False  # process each event in the request that received it, before answering (tests)
+    inbox_poll_seconds: float = Field(default=0.2, gt=0)  # a worker in another process looks this often
+    inbox_threads: int = Field(default=4, ge=1)
+    inbox_lease_seconds: float = Field(default=30.0, gt=0)
+
     # outbox
     outbox_max_attempts: int = 8
     outbox_backoff_base: float = 2.0  # seconds; doubled each try, with jitter

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 import adapters.console.models  # noqa: F401  (registers the sandbox table)
+import bot.inbox  # noqa: F401  (registers the inbox table)
 import bot.records  # noqa: F401  (registers the bot tables)
 from domain.db import make_engine
 from domain.models import Base

@@ -20,6 +20,10 @@ from tests.world import Clock
 PG_URL = os.environ.get("ORDERTALK_TEST_PG_URL")
 # A text without a translation fails the test that shows it (in production it falls back to English).
 os.environ.setdefault("ORDERTALK_I18N_STRICT", "1")
+# Apps built by tests process each stored inbound event in the request that received it, so a test can look at the
+# effect as soon as the response is back. The asynchronous path (store, ack, worker) has its own tests
+# (tests/test_inbox.py, the kill -9 fault tests), which build with inbox_inline=False.
+os.environ.setdefault("ORDERTALK_INBOX_INLINE", "1")
 TEST_SECRET_KEY = "ordertalk-test-secret-key-0123456789abcdef"  # >= 32 bytes, as Settings demands
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
 

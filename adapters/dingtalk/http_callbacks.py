@@ -1,4 +1,4 @@
-"""HTTP-mode DingTalk callbacks: verify, parse, call the core, answer at once. No business rules here.
+"""HTTP-mode DingTalk callbacks: verify, parse, store in the inbox, answer at once. No business rules here.
 
 POST /dingtalk/callback       robot messages   (headers timestamp + sign, §1.4)
 POST /dingtalk/card-callback  card clicks      (headers x-ddpaas-signature*, §5.7; apiSecret = app secret)
@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from bot.ports import BotCorePort
+from bot.ports import BotCorePort, InboxPort
 from bot.settings import Settings
 from bot.tokens import TokenSigner
 
@@ -97,7 +97,15 @@ def create_blueprint(core: BotCorePort, settings: Settings, *, clock: Callable[[
         except MalformedPayload as exc:
             log.warning("dingtalk card callback refused: %s", exc)
             return _error(400, str(exc))
-        future = clicks.submit(core.handle_action, action, deliver_replies=True)
+        if isinstance(core, InboxPort):
+            # Stored before DingTalk hears anything (a database error is a 503, and the click shows as failed);
+            # the worker decides and the card update follows through the outbox, so the answer is "processing".
+            stored = core.store_action(action)
+            if stored is None or not core.inline:
+                return jsonify(click_answer(core_finished=stored is None))
+            future = clicks.submit(core.process_now, stored)
+        else:
+            future = clicks.submit(core.handle_action, action, deliver_replies=True)
         try:
             future.result(timeout=click_budget)
         except FutureTimeout:

@@ -15,7 +15,7 @@ from typing import Any
 import dingtalk_stream
 from dingtalk_stream import AckMessage, CallbackMessage
 
-from bot.ports import BotCorePort
+from bot.ports import BotCorePort, InboxPort
 from bot.settings import Settings
 from bot.tokens import TokenSigner
 
@@ -52,8 +52,8 @@ class RobotMessageHandler(dingtalk_stream.ChatbotHandler):
             log.warning("dingtalk stream message malformed: %s", exc)
             return AckMessage.STATUS_BAD_REQUEST, str(exc)
         try:
-            # The core only records the message and queues replies, so awaiting it keeps the ack well inside
-            # the ~60 s redelivery window; a redelivery would carry the same event_id anyway.
+            # Through the inbox this only stores the message (the worker answers), so the ack means it is kept;
+            # a redelivery carries the same event_id anyway.
             await asyncio.to_thread(self._core.handle_message, msg, deliver_replies=True)
         except Exception:
             log.exception("dingtalk stream message %s failed in the core", msg.event_id)
@@ -77,7 +77,19 @@ class CardCallbackHandler(dingtalk_stream.CallbackHandler):
         except MalformedPayload as exc:
             log.warning("dingtalk card callback malformed: %s", exc)
             return AckMessage.STATUS_BAD_REQUEST, str(exc)
-        task = asyncio.ensure_future(asyncio.to_thread(self._core.handle_action, action, deliver_replies=True))
+        core = self._core
+        if isinstance(core, InboxPort):
+            # Stored before the ack; a database error is a 500 ack, so DingTalk delivers the click again.
+            try:
+                stored = await asyncio.to_thread(core.store_action, action)
+            except Exception:
+                log.exception("dingtalk card action %s could not be stored", action.event_id)
+                return AckMessage.STATUS_SYSTEM_EXCEPTION, "error"
+            if stored is None or not core.inline:
+                return AckMessage.STATUS_OK, click_answer(core_finished=stored is None)
+            task = asyncio.ensure_future(asyncio.to_thread(core.process_now, stored))
+        else:
+            task = asyncio.ensure_future(asyncio.to_thread(core.handle_action, action, deliver_replies=True))
         done, _ = await asyncio.wait({task}, timeout=self._budget)
         if not done:
             task.add_done_callback(_log_late_failure)

@@ -28,8 +28,17 @@ def install(app: flask.Flask, core: BotCorePort, settings: Settings) -> Delivere
     from adapters.slack.app import build_app
     from adapters.slack.deliverer import SlackDeliverer
     from adapters.slack.http import slack_blueprint
+    from adapters.slack.inbox import KIND, FailureWatch, replayer
+    from bot.ports import InboxPort
 
     deliverer = SlackDeliverer(settings)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app.register_blueprint(slack_blueprint(build_app(core, settings), signing_secret=secret))
+    inbox = core if isinstance(core, InboxPort) else None
+    if inbox is not None:
+        # Stored requests are replayed through an app of their own (in whichever process runs the inbox); what
+        # Bolt answers in the request (options, modal submissions, modal-opening buttons) calls the core directly.
+        watch = FailureWatch(inbox.core)
+        inbox.register_raw(KIND, replayer(build_app(watch, settings, replay=True), watch))
+        core = inbox.core
+    app.register_blueprint(slack_blueprint(build_app(core, settings), signing_secret=secret, inbox=inbox))
     return deliverer

@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from adapters.slack.deliverer import make_client
 from adapters.slack.listeners import SlackListeners
 from adapters.slack.modals import CALLBACK_ID, SUGGEST_PREFIX
-from bot.ports import BotCorePort
+from bot.ports import BotCorePort, InboxPort
 from bot.settings import Settings
 
 COMMAND = "/order"
@@ -32,19 +32,25 @@ def build_app(
     *,
     client: WebClient | None = None,
     socket_mode: bool = False,
+    replay: bool = False,
 ) -> App:
-    """A Bolt App wired to the core. `client` defaults to one for settings.slack_api_url with retries."""
+    """A Bolt App wired to the core. `client` defaults to one for settings.slack_api_url with retries.
+
+    `replay`: the inbox worker's app for stored requests (adapters/slack/inbox.py): their signature was checked when
+    they were received, and the listener runs before Bolt's answer, so the worker knows it ran. Socket Mode runs the
+    listener before the ack too: the ack over the socket then means the event is in the database."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    if not secret and not socket_mode:
+    if not secret and not (socket_mode or replay):
         raise ValueError("ORDERTALK_SLACK_SIGNING_SECRET is required for the HTTP endpoint")
     client = client or make_client(settings)
     app = App(
         client=client,
         signing_secret=secret,  # never None: Bolt would fall back to the SLACK_SIGNING_SECRET env var
+        request_verification_enabled=not replay,
         # No auth.test inside the constructor: the app starts offline and in tests. Bolt calls auth.test
         # on the first request instead (that is how it learns the bot's own user id).
         token_verification_enabled=False,
-        process_before_response=False,
+        process_before_response=replay or socket_mode,
         # Listeners call the core synchronously; more workers than Bolt's 5 keeps acks in time under load.
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-listener"),
         name="ordertalk-slack",
@@ -73,7 +79,9 @@ def register(app: App, listeners: SlackListeners) -> None:
 def socket_mode_handler(core: BotCorePort, settings: Settings) -> SocketModeHandler:
     if not settings.slack_app_token:
         raise ValueError("ORDERTALK_SLACK_APP_TOKEN (xapp-…, scope connections:write) is required for Socket Mode")
-    app = build_app(core, settings, socket_mode=True)
+    # Over the socket the listener runs before the ack (process_before_response): the bot core itself, not the inbox
+    # port, so a modal's field errors and a command's form still come back in time.
+    app = build_app(core.core if isinstance(core, InboxPort) else core, settings, socket_mode=True)
     return SocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())
 
 

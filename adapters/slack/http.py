@@ -15,6 +15,9 @@ from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 
+from adapters.slack import inbox as durable
+from bot.ports import InboxPort
+
 EVENTS_PATH = "/slack/events"
 
 
@@ -97,7 +100,8 @@ def _signed(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) -
         return False
 
 
-def slack_blueprint(app: App, *, name: str = "slack", signing_secret: str | None = None) -> Blueprint:
+def slack_blueprint(app: App, *, name: str = "slack", signing_secret: str | None = None,
+                    inbox: InboxPort | None = None) -> Blueprint:
     handler = SlackRequestHandler(app)
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
     bp = Blueprint(name, __name__)
@@ -111,6 +115,14 @@ def slack_blueprint(app: App, *, name: str = "slack", signing_secret: str | None
             return jsonify({"error": "invalid or stale Slack signature"}), 401
         if not _looks_like_slack(body, request.content_type or ""):
             return jsonify({"error": "malformed Slack payload"}), 400
+        routed = durable.route(body, request.content_type or "") if inbox is not None else None
+        if inbox is not None and routed is not None:
+            # Stored before the ack (a database error is a 503 from the app's handler: Slack retries events and
+            # people see the click fail), processed by the inbox worker — or here first, when inline.
+            stored = durable.store(inbox, body, request.content_type or "", *routed)
+            if inbox.inline:
+                inbox.process_now(stored)
+            return Response("", status=200)
         try:
             return handler.handle(request)
         except (ValueError, TypeError, AttributeError, KeyError, IndexError):

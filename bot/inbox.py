@@ -1,0 +1,395 @@
+"""The durable inbox: an inbound event is stored before the platform hears anything back, and processed from here.
+
+A callback is verified by its adapter, then `Inbox.store` writes the event (parsed, or the platform's raw body for
+an adapter that replays it) with its dedup key in one short transaction; only then does the adapter acknowledge. If
+that transaction fails (database down) the adapter answers 5xx and the platform retries: nothing is acknowledged
+that was not stored. A redelivery finds its key and is acknowledged without a second row.
+
+The work (decision, cards, outbox rows) runs from the inbox: in a worker thread (`start`, in `ordertalk worker` and
+`ordertalk serve`), or right away in the receiving request (`inline`: the sandbox, tests). Events of one
+conversation (one person on one platform) are processed one at a time in the order they arrived: a row is claimed
+only while no earlier row of its conversation is pending, under a lease (owner + expiry) so a crashed process's rows
+come back. Exactly once: the bot core records the event key in the same transaction as the change
+(`bot.core`), so an event processed again after a crash between that commit and `done` has no second effect.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Index, Integer, String, Text, and_, exists, or_, select, text, update
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, sessionmaker
+
+from bot.cards.model import Card, Option, Reply
+from bot.ports import BotCorePort, Deliver, InboundAction, InboundMessage
+from domain.db_guard import DatabaseUnavailable
+from domain.models import Base
+from domain.types import UTCDateTime, utcnow
+
+log = logging.getLogger("ordertalk.inbox")
+
+PENDING = "pending"
+_pending = text("status = 'pending'")
+
+# Database trouble is worth waiting out; anything else is a bug that a few more tries will not fix.
+TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, DatabaseUnavailable)
+
+
+class InboxEvent(Base):
+    """One inbound event as received, until it has been processed (then kept a while for the record, and pruned)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        # Only pending rows are in these: claiming never reads a processed row, however many there are.
+        Index("ix_inbox_pending", "id", postgresql_where=_pending, sqlite_where=_pending),
+        Index("ix_inbox_pending_conversation", "conversation", "id", postgresql_where=_pending, sqlite_where=_pending),
+        Index("ix_inbox_processed", "processed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # platform:event id, as the core dedups on
+    platform: Mapped[str] = mapped_column(String(20))
+    conversation: Mapped[str] = mapped_column(String(200))  # events of one conversation are processed in order
+    kind: Mapped[str] = mapped_column(String(20))  # "message" | "action" | an adapter's raw kind ("slack")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default=PENDING)  # pending | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+RawHandler = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored event: its row id, and whether it was leased to the caller (who may then process it at once)."""
+
+    id: int
+    claimed: bool
+
+
+class NotProcessed(Exception):
+    """A raw handler could not do the work this time (the platform API refused, the database failed underneath):
+    the event stays in the inbox and is tried again."""
+
+
+class Inbox:
+    def __init__(self, sessions: sessionmaker[Session], core: BotCorePort, *, clock: Callable[[], datetime] = utcnow,
+                 lease_seconds: float = 30.0, max_attempts: int = 10, backoff_max: float = 60.0,
+                 keep_days: float = 7.0, threads: int = 4, batch: int = 16, owner: str | None = None) -> None:
+        self.sessions = sessions
+        self.core = core
+        self.clock = clock
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
+        self.backoff_max = backoff_max
+        self.keep = timedelta(days=keep_days)
+        self.threads = threads
+        self.batch = batch
+        self.owner = owner or "inbox-" + uuid.uuid4().hex[:12]
+        self.raw: dict[str, RawHandler] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.on_stored: Callable[[], None] = lambda: None  # e.g. NOTIFY, so a worker in another process wakes
+
+    def register_raw(self, kind: str, handler: RawHandler) -> None:
+        """An adapter that stores the platform's raw request (kind) and replays it here in the worker."""
+        self.raw[kind] = handler
+
+    # ------------------------------------------------------------------ storing
+    def store(self, platform: str, key: str, conversation: str, kind: str, payload: dict[str, Any], *,
+              claim: bool = False) -> Stored | None:
+        """Write the event in one short transaction. None when the key is already stored (a redelivery: acknowledge
+        it, nothing more). With `claim`, the row is leased to the caller at once when no earlier event of its
+        conversation is pending, so the caller may process it right away (`process(id, claimed=True)`).
+        Database errors propagate: the adapter must then answer 5xx, never acknowledge."""
+        now = self.clock()
+        with self.sessions() as s:
+            if s.scalar(select(InboxEvent.id).where(InboxEvent.key == key)) is not None:
+                return None
+            row = InboxEvent(key=key[:300], platform=platform, conversation=conversation[:200], kind=kind,
+                             payload=payload, status=PENDING, attempts=0, next_attempt_at=now, received_at=now)
+            if claim and not self._earlier_pending(s, conversation):
+                row.lease_owner, row.lease_until = self.owner, now + self.lease
+            s.add(row)
+            try:
+                s.commit()
+            except IntegrityError:  # the same event arrived twice at once: the other one stored it
+                return None
+            stored = Stored(row.id, row.lease_owner == self.owner)
+        self.on_stored()
+        if not stored.claimed:
+            self._wake.set()
+        return stored
+
+    def _earlier_pending(self, s: Session, conversation: str) -> bool:
+        return s.scalar(select(InboxEvent.id).where(InboxEvent.conversation == conversation,
+                                                    InboxEvent.status == PENDING).limit(1)) is not None
+
+    def store_message(self, msg: InboundMessage, *, claim: bool = False) -> Stored | None:
+        return self.store(msg.platform, f"{msg.platform}:{msg.event_id}", conversation_of(msg.platform, msg.external_user_id),
+                          "message", {"event": msg.model_dump(mode="json")}, claim=claim)
+
+    def store_action(self, action: InboundAction, *, claim: bool = False) -> Stored | None:
+        return self.store(action.platform, f"{action.platform}:{action.event_id}",
+                          conversation_of(action.platform, action.external_user_id), "action",
+                          {"event": action.model_dump(mode="json")}, claim=claim)
+
+    # ------------------------------------------------------------------ claiming
+    def claim(self, limit: int | None = None) -> list[int]:
+        """The next due rows, each the head of its conversation (so they may run in parallel), leased to us."""
+        now = self.clock()
+        earlier = aliased(InboxEvent)
+        with self.sessions() as s:
+            q = (
+                select(InboxEvent.id)
+                .where(
+                    InboxEvent.status == PENDING,
+                    InboxEvent.next_attempt_at <= now,
+                    or_(InboxEvent.lease_until.is_(None), InboxEvent.lease_until < now),
+                    ~exists().where(and_(earlier.conversation == InboxEvent.conversation, earlier.status == PENDING,
+                                         earlier.id < InboxEvent.id)),
+                )
+                .order_by(InboxEvent.id)
+                .limit(limit or self.batch)
+            )
+            if s.get_bind().dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True, of=InboxEvent)
+            ids = list(s.scalars(q))
+            if ids:
+                s.execute(update(InboxEvent).where(InboxEvent.id.in_(ids))
+                          .values(lease_owner=self.owner, lease_until=now + self.lease))
+            s.commit()
+            return ids
+
+    def _claim_one(self, s: Session, row_id: int, now: datetime) -> bool:
+        """Lease one given row when it is due, unleased (or ours) and the head of its conversation."""
+        earlier = aliased(InboxEvent)
+        res = s.execute(
+            update(InboxEvent)
+            .where(InboxEvent.id == row_id, InboxEvent.status == PENDING,
+                   or_(InboxEvent.lease_until.is_(None), InboxEvent.lease_until < now,
+                       InboxEvent.lease_owner == self.owner),
+                   ~exists().where(and_(earlier.conversation == InboxEvent.conversation, earlier.status == PENDING,
+                                        earlier.id < row_id)))
+            .values(lease_owner=self.owner, lease_until=now + self.lease)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(res, "rowcount", 0))
+
+    # ------------------------------------------------------------------ processing
+    def process(self, row_id: int, *, claimed: bool = False, deliver_replies: Deliver = True) -> list[Reply] | None:
+        """Process one row now (the receiving request, or a worker thread). Returns the core's replies, or None when
+        the row was not ours to process (another process holds it, or an earlier event of its conversation is still
+        pending: the worker takes it in turn). Then follows the conversation: the next pending row of it, if due and
+        free, is processed by the same thread (no round trip through the claim query)."""
+        first = True
+        result: list[Reply] | None = None
+        while row_id:
+            with self.sessions() as s:
+                if not claimed:
+                    if not self._claim_one(s, row_id, self.clock()):
+                        s.rollback()
+                        return result
+                    s.commit()
+                row = s.get(InboxEvent, row_id)
+                if row is None or row.status != PENDING:
+                    return result
+                kind, payload, conversation = row.kind, dict(row.payload), row.conversation
+            replies = self._run(row_id, kind, payload, deliver_replies if first else True)
+            if replies is None:
+                return result  # failed this time: left (or given up) for a later try
+            if first:
+                result = replies
+            first, claimed = False, False
+            row_id = self._done(row_id, conversation)
+        return result
+
+    def _run(self, row_id: int, kind: str, payload: dict[str, Any], deliver: Deliver) -> list[Reply] | None:
+        try:
+            if kind == "message":
+                return self.core.handle_message(InboundMessage.model_validate(payload["event"]), deliver_replies=deliver)
+            if kind == "action":
+                return self.core.handle_action(InboundAction.model_validate(payload["event"]), deliver_replies=deliver)
+            handler = self.raw.get(kind)
+            if handler is None:
+                raise NotProcessed(f"no handler for inbox events of kind {kind!r} in this process")
+            handler(payload)
+            return []
+        except TRANSIENT as e:
+            self._retry(row_id, f"{type(e).__name__}: {e}", give_up=False)
+        except NotProcessed as e:
+            self._retry(row_id, str(e), give_up=True)
+        except Exception as e:  # a bug: tried a few more times, then set aside (logged) so the conversation goes on
+            log.exception("inbox event %s failed", row_id)
+            self._retry(row_id, f"{type(e).__name__}: {e}", give_up=True)
+        return None
+
+    def _done(self, row_id: int, conversation: str) -> int:
+        """Mark the row processed; lease the next row of its conversation to us when it is due and free (0 if none)."""
+        now = self.clock()
+        with self.sessions() as s:
+            s.execute(update(InboxEvent).where(InboxEvent.id == row_id)
+                      .values(status="done", processed_at=now, lease_owner=None, lease_until=None)
+                      .execution_options(synchronize_session=False))
+            nxt = s.scalar(select(InboxEvent.id).where(InboxEvent.conversation == conversation,
+                                                       InboxEvent.status == PENDING)
+                           .order_by(InboxEvent.id).limit(1))
+            taken = nxt is not None and self._claim_one(s, nxt, now)
+            s.commit()
+        return nxt if nxt is not None and taken else 0
+
+    def _retry(self, row_id: int, reason: str, *, give_up: bool) -> None:
+        try:
+            with self.sessions() as s:
+                row = s.get(InboxEvent, row_id)
+                if row is None or row.status != PENDING:
+                    return
+                row.attempts += 1
+                row.last_error = reason[:2000]
+                row.lease_owner = row.lease_until = None
+                if give_up and row.attempts >= self.max_attempts:
+                    row.status = "failed"
+                    log.error("inbox event %s (%s) set aside after %s tries: %s", row_id, row.key, row.attempts, reason)
+                else:
+                    delay = min(self.backoff_max, 0.5 * 2 ** min(row.attempts, 10)) * random.uniform(0.8, 1.2)
+                    row.next_attempt_at = self.clock() + timedelta(seconds=delay)
+                    log.warning("inbox event %s not processed (try %s), again in %.1f s: %s", row_id, row.attempts,
+                                delay, reason)
+                s.commit()
+        except TRANSIENT:
+            log.warning("inbox event %s: could not record the failure (database down); the lease will run out", row_id)
+
+    def run_once(self, pool: ThreadPoolExecutor | None = None) -> int:
+        ids = self.claim()
+        if pool is None or len(ids) <= 1:
+            for rid in ids:
+                self.process(rid, claimed=True)
+        else:
+            list(pool.map(lambda rid: self.process(rid, claimed=True), ids))
+        return len(ids)
+
+    def drain(self, max_rounds: int = 1000) -> int:
+        """Process everything that is due now (tests and the CLI)."""
+        total = 0
+        for _ in range(max_rounds):
+            n = self.run_once()
+            total += n
+            if n == 0:
+                break
+        return total
+
+    def prune(self) -> int:
+        """Forget processed events older than `keep_days` (the core keeps the dedup keys themselves)."""
+        with self.sessions() as s:
+            res = s.execute(InboxEvent.__table__.delete().where(InboxEvent.status == "done",
+                                                                InboxEvent.processed_at < self.clock() - self.keep))
+            s.commit()
+            return int(getattr(res, "rowcount", 0) or 0)
+
+    def pending(self) -> int:
+        from sqlalchemy import func
+
+        with self.sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(InboxEvent).where(InboxEvent.status == PENDING)) or 0)
+
+    # ------------------------------------------------------------------ background worker
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self, poll_seconds: float = 0.2) -> None:
+        if self._thread is not None:
+            return
+        pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="inbox")
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    busy = self.run_once(pool)
+                except Exception:  # database down: keep the loop alive and try again
+                    log.exception("inbox round failed")
+                    busy = 0
+                if not busy:
+                    self._wake.wait(poll_seconds)
+                    self._wake.clear()
+            pool.shutdown(wait=True)
+
+        self._thread = threading.Thread(target=loop, name="inbox-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+
+def conversation_of(platform: str, external_user_id: str) -> str:
+    """One person on one platform: their messages and clicks are processed in the order they sent them (a rejection
+    reason after the reject click, a correction after the order)."""
+    return f"{platform}:{external_user_id}"
+
+
+class InboxCore:
+    """What adapters are handed instead of the bot core: the same port (`BotCorePort`), but `handle_message` and
+    `handle_action` store the event first and then process it right here (`inline`) or leave it to the worker.
+    Read-only calls (`suggest`, `home`) go straight to the core. `core` is the real one, for replayed raw events."""
+
+    def __init__(self, inbox: Inbox, *, inline: bool) -> None:
+        self.inbox = inbox
+        self.core = inbox.core
+        self.inline = inline
+
+    def handle_message(self, msg: InboundMessage, *, deliver_replies: Deliver = True) -> list[Reply]:
+        return self._after(self.inbox.store_message(msg, claim=self.inline), deliver_replies)
+
+    def handle_action(self, action: InboundAction, *, deliver_replies: Deliver = True) -> list[Reply]:
+        return self._after(self.store_action(action), deliver_replies)
+
+    def store_action(self, action: InboundAction) -> Stored | None:
+        """Store only (leased to the caller when inline); `process_now` then runs it."""
+        return self.inbox.store_action(action, claim=self.inline)
+
+    def store_raw(self, platform: str, key: str, conversation: str, kind: str, payload: dict[str, Any]) -> Stored | None:
+        return self.inbox.store(platform, key, conversation, kind, payload, claim=self.inline)
+
+    def register_raw(self, kind: str, handler: RawHandler) -> None:
+        self.inbox.register_raw(kind, handler)
+
+    def process_now(self, stored: Stored | None, deliver_replies: Deliver = True) -> list[Reply] | None:
+        """Process a row stored with claim=True when it was leased to us. None: not processed here (a redelivery,
+        or an earlier event of the conversation is still pending: the worker takes it in turn)."""
+        if stored is None or not stored.claimed:
+            return None
+        return self.inbox.process(stored.id, claimed=True, deliver_replies=deliver_replies)
+
+    def _after(self, rid: Stored | None, deliver_replies: Deliver) -> list[Reply]:
+        if not self.inline:
+            return []
+        return self.process_now(rid, deliver_replies) or []
+
+    def suggest(self, platform: str, external_user_id: str, source: str, query: str) -> list[Option]:
+        return self.core.suggest(platform, external_user_id, source, query)
+
+    def home(self, platform: str, external_user_id: str) -> list[Card]:
+        return self.core.home(platform, external_user_id)
+
+
+__all__ = ["Inbox", "InboxCore", "InboxEvent", "NotProcessed", "Stored", "TRANSIENT", "conversation_of"]
