@@ -1,0 +1,123 @@
+"""The inbox's own rules, against the real bot core and database: stored once per key, processed in order per
+person, exactly once across a crash between the core's commit and `done`, retried while the database fails, and a
+crashed process's lease runs out. The sandbox answers in the request; the async path answers nothing until the
+worker ran."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from bot.bootstrap import OrderTalk, build
+from bot.inbox import InboxEvent
+from bot.ports import InboundMessage
+from bot.records import InboundEvent
+from bot.settings import Settings
+from domain.models import Order
+from tests.conftest import TEST_SECRET_KEY
+from tests.world import Clock, build_world
+
+
+@pytest.fixture
+def ot(engine: Any, clock: Clock, tmp_path: Any) -> OrderTalk:
+    settings = Settings(_env_file=None, database_url=str(engine.url.render_as_string(hide_password=False)), sandbox=True,
+                        run_dispatcher=False, run_scheduler=False, run_inbox=False, inbox_inline=False,
+                        secret_key=TEST_SECRET_KEY, data_dir=tmp_path)
+    app = build(settings, clock=clock, engine=engine)
+    app.flask.config["world"] = build_world(app.sessions)
+    return app
+
+
+def _id(ot: OrderTalk, who: str) -> int:
+    return int(ot.flask.config["world"][who])
+
+
+def _msg(user: int, text: str, event_id: str) -> InboundMessage:
+    return InboundMessage(platform="console", external_user_id=str(user), text=text, event_id=event_id)
+
+
+def _rows(ot: OrderTalk) -> list[tuple[str, str]]:
+    with ot.sessions() as s:
+        return [(r.key, r.status) for r in s.scalars(select(InboxEvent).order_by(InboxEvent.id))]
+
+
+def _orders(ot: OrderTalk) -> list[str]:
+    with ot.sessions() as s:
+        return list(s.scalars(select(Order.number).order_by(Order.id)))
+
+
+def test_stored_once_answered_nothing_until_the_worker_ran(ot: OrderTalk) -> None:
+    li = _id(ot, "sales")
+    assert ot.inbound.handle_message(_msg(li, "下单 华兴 SKU-001 x10", "e1")) == []  # acknowledged, not processed
+    assert ot.inbound.handle_message(_msg(li, "下单 华兴 SKU-001 x10", "e1")) == []  # a redelivery
+    assert _rows(ot) == [("console:e1", "pending")] and _orders(ot) == []
+    assert ot.inbox.drain() == 1
+    assert _rows(ot) == [("console:e1", "done")] and len(_orders(ot)) == 1
+
+
+def test_one_person_in_order_others_in_parallel(ot: OrderTalk) -> None:
+    li, amy = _id(ot, "sales"), _id(ot, "sales2")
+    for i in range(3):
+        ot.inbound.handle_message(_msg(li, "我的订单", f"li{i}"))
+    ot.inbound.handle_message(_msg(amy, "我的订单", "amy0"))
+    first = ot.inbox.claim()
+    with ot.sessions() as s:
+        keys = [s.get(InboxEvent, i).key for i in first]  # type: ignore[union-attr]
+    assert keys == ["console:li0", "console:amy0"]  # the head of each person's conversation only
+    assert ot.inbox.claim() == []  # both heads are leased, li's later messages wait for theirs
+    for rid in first:
+        ot.inbox.process(rid, claimed=True)  # li's thread goes on with li1, li2 in order
+    assert [k for k, st in _rows(ot) if st == "done"] == ["console:li0", "console:li1", "console:li2", "console:amy0"]
+
+
+def test_a_crash_after_the_core_committed_has_no_second_effect(ot: OrderTalk) -> None:
+    li = _id(ot, "sales")
+    ot.inbound.handle_message(_msg(li, "下单 华兴 SKU-001 x10", "crash1"))
+    [rid] = ot.inbox.claim()
+    ot.core.handle_message(_msg(li, "下单 华兴 SKU-001 x10", "crash1"))  # the core ran and committed, then: kill -9
+    assert _rows(ot) == [("console:crash1", "pending")]
+    ot.ctx.clock.advance(seconds=ot.inbox.lease.total_seconds() + 1)  # type: ignore[attr-defined]
+    assert ot.inbox.drain() == 1  # the lease ran out: processed again…
+    assert len(_orders(ot)) == 1 and _rows(ot) == [("console:crash1", "done")]  # …with no second order
+    with ot.sessions() as s:
+        assert s.scalars(select(InboundEvent.key)).all() == ["console:crash1"]
+
+
+def test_database_errors_leave_the_event_for_later_and_keep_the_order(ot: OrderTalk, monkeypatch: Any) -> None:
+    li = _id(ot, "sales")
+    ot.inbound.handle_message(_msg(li, "下单 华兴 SKU-001 x10", "db1"))
+    ot.inbound.handle_message(_msg(li, "我的订单", "db2"))
+    real = ot.core.handle_message
+
+    def down(*a: Any, **k: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(ot.core, "handle_message", down)
+    assert ot.inbox.drain() == 1  # tried once, then backed off
+    with ot.sessions() as s:
+        row = s.scalars(select(InboxEvent).where(InboxEvent.key == "console:db1")).one()
+        assert row.status == "pending" and row.attempts == 1 and "connection refused" in (row.last_error or "")
+    assert ot.inbox.claim() == []  # db1 waits for its retry, and db2 waits behind it
+    monkeypatch.setattr(ot.core, "handle_message", real)
+    ot.ctx.clock.advance(seconds=120)  # type: ignore[attr-defined]
+    ot.inbox.drain()
+    assert _rows(ot) == [("console:db1", "done"), ("console:db2", "done")] and len(_orders(ot)) == 1
+
+
+def test_the_sandbox_answers_in_the_request_through_the_inbox(ot: OrderTalk) -> None:
+    client = ot.flask.test_client()
+    resp = client.post("/sandbox/api/messages", json={"user": _id(ot, "sales"), "text": "帮助", "event_id": "sb1"})
+    assert resp.status_code == 200 and resp.get_json()["replies"]
+    assert _rows(ot) == [("console:sb1", "done")]
+
+
+def test_processed_events_are_pruned_after_the_keep_period(ot: OrderTalk) -> None:
+    ot.inbound.handle_message(_msg(_id(ot, "sales"), "帮助", "old"))
+    ot.inbox.drain()
+    assert ot.inbox.prune() == 0
+    ot.ctx.clock.advance(seconds=ot.inbox.keep.total_seconds() + timedelta(hours=1).total_seconds())  # type: ignore[attr-defined]
+    assert ot.inbox.prune() == 1 and _rows(ot) == []
