@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -56,7 +56,8 @@ class OrderTalk:
         from bot.jobs import start_scheduler
 
         if self.settings.run_dispatcher:
-            self.dispatcher.start(self.settings.outbox_poll_seconds)
+            self.dispatcher.start(self.settings.outbox_poll_seconds, keep=timedelta(days=self.settings.outbox_keep_days),
+                                  also=self.inbox.prune)
         if self.settings.run_inbox:
             self.inbox.start(self.settings.inbox_poll_seconds)
         if self.settings.run_scheduler and self.scheduler is None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Select, and_, delete, exists, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.ports import Deliverer, Delivery, DeliveryReceipt, PermanentFailure, RetryLater
@@ -55,27 +56,44 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ claiming
+    def _claim_query(self, now: datetime, postgresql: bool) -> Select[tuple[OutboxMessage]]:
+        """Due rows at the head of their conversation, oldest first. Both the rows and the "no earlier pending row"
+        check are read from the partial indexes of pending rows (ix_outbox_pending, ix_outbox_pending_conversation):
+        delivered rows are never read, however many there are."""
+        earlier = aliased(OutboxMessage)
+        q = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+                ~exists().where(
+                    and_(earlier.conversation == OutboxMessage.conversation, earlier.status == "pending",
+                         earlier.id < OutboxMessage.id)
+                ),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(self.batch)
+        )
+        if postgresql:  # several workers claim side by side without waiting on each other's rows
+            q = q.with_for_update(skip_locked=True, of=OutboxMessage)
+        return q
+
+    def claim_statement(self) -> str:
+        """The claim as PostgreSQL runs it, with its values inlined (for EXPLAIN in tests and benchmarks)."""
+        from sqlalchemy.dialects import postgresql
+
+        q = self._claim_query(self.clock(), True)
+        compiled = q.compile(dialect=postgresql.dialect())
+        sql = str(compiled)
+        for name, value in compiled.params.items():
+            sql = sql.replace(f"%({name})s", f"'{value.isoformat()}'" if isinstance(value, datetime) else repr(value))
+        return sql
+
     def claim(self) -> list[OutboxMessage]:
         now = self.clock()
-        earlier = aliased(OutboxMessage)
         with self.sessions() as s:
-            q = (
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.next_attempt_at <= now,
-                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-                    ~exists().where(
-                        and_(earlier.conversation == OutboxMessage.conversation, earlier.status == "pending",
-                             earlier.id < OutboxMessage.id)
-                    ),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(self.batch)
-            )
-            if s.get_bind().dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True, of=OutboxMessage)
-            rows = list(s.scalars(q))
+            rows = list(s.scalars(self._claim_query(now, s.get_bind().dialect.name == "postgresql")))
             for r in rows:
                 r.lease_owner = self.owner
                 r.lease_until = now + self.lease
@@ -106,7 +124,8 @@ class Dispatcher:
         if op == "update":
             copies = s.scalars(
                 select(CardCopy).where(CardCopy.card_key == row.card_key, CardCopy.platform == row.platform,
-                                       CardCopy.recipient == row.recipient).order_by(CardCopy.id.desc())
+                                       CardCopy.recipient == row.recipient, CardCopy.delivered_at.is_not(None))
+                .order_by(CardCopy.id.desc())
             ).all()
             if not copies:
                 op = "send"  # the original never arrived: show the current version instead
@@ -161,10 +180,15 @@ class Dispatcher:
                             CardCopy.card_key == cur.card_key, CardCopy.platform == cur.platform,
                             CardCopy.recipient == cur.recipient, CardCopy.ticket == delivery.ticket)):
                         used.ticket = used.ticket_at = None
-                s.add(CardCopy(card_key=cur.card_key, platform=cur.platform, recipient=cur.recipient,
-                               recipient_kind=delivery.recipient_kind, ref=receipt.ref, outbox_id=cur.id,
-                               handle=receipt.handle, ticket=receipt.ticket,
-                               ticket_at=self.clock() if receipt.ticket else None))
+                now = self.clock()
+                copy = s.scalars(select(CardCopy).where(CardCopy.outbox_id == cur.id)).first() if row.op == "send" else None
+                if copy is None:  # an update (it may have landed as a new message), or a send from before 0008
+                    copy = CardCopy(card_key=cur.card_key, platform=cur.platform, recipient=cur.recipient,
+                                    recipient_kind=delivery.recipient_kind, outbox_id=cur.id, created_at=now,
+                                    user_id=cur.payload.get("user_id"))
+                    s.add(copy)
+                copy.ref, copy.handle, copy.delivered_at = receipt.ref, receipt.handle, now
+                copy.ticket, copy.ticket_at = receipt.ticket, now if receipt.ticket else None
             s.commit()
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
@@ -184,6 +208,7 @@ class Dispatcher:
             cur.lease_owner = cur.lease_until = None
             if cur.attempts >= self.max_attempts:
                 cur.status = "failed"
+                self._no_copy(s, cur)
                 self._alert(s, cur, f"gave up after {cur.attempts} tries: {reason}")
             else:
                 cur.next_attempt_at = self.clock() + timedelta(seconds=self.backoff(cur.attempts, retry_after))
@@ -199,8 +224,15 @@ class Dispatcher:
             cur.status = "failed"
             cur.last_error = reason[:2000]
             cur.lease_owner = cur.lease_until = None
+            self._no_copy(s, cur)
             self._alert(s, cur, reason)
             s.commit()
+
+    @staticmethod
+    def _no_copy(s: Session, row: OutboxMessage) -> None:
+        """A send that never arrived leaves no copy for later updates to go to."""
+        if row.op == "send" and row.card_key:
+            s.execute(delete(CardCopy).where(CardCopy.outbox_id == row.id, CardCopy.delivered_at.is_(None)))
 
     def _alert(self, s: Session, row: OutboxMessage, reason: str) -> None:
         log.error("delivery %s to %s:%s failed for good: %s", row.id, row.platform, row.recipient, reason)
@@ -218,16 +250,46 @@ class Dispatcher:
                     f"⚠️ 消息投递失败 / Delivery failed — {row.platform} → {row.recipient}: {reason[:300]}"
                 ))
 
+    # ------------------------------------------------------------ pruning
+    def prune(self, older_than: timedelta = timedelta(days=7), batch: int = 5000) -> int:
+        """Delete delivered rows older than `older_than` (the outbox is only a queue: card copies live in their own
+        table). Failed rows are kept for the operator. In batches, so no statement holds many locks for long."""
+        cutoff = self.clock() - older_than
+        total = 0
+        while True:
+            with self.sessions() as s:
+                ids = list(s.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "delivered",
+                                                                    OutboxMessage.delivered_at < cutoff).limit(batch)))
+                if not ids:
+                    return total
+                s.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+                s.commit()
+                total += len(ids)
+
     # ------------------------------------------------------------ background loop
     def wake(self) -> None:
         self._wake.set()
 
-    def start(self, poll_seconds: float = 1.0) -> None:
+    def start(self, poll_seconds: float = 1.0, prune_every: float = 3600.0,
+              keep: timedelta = timedelta(days=7), also: Callable[[], object] | None = None) -> None:
+        """The delivery loop; every `prune_every` seconds (and at start) delivered rows older than `keep` are pruned,
+        and `also` runs (the inbox's pruning) — on a schedule of its own, without the scheduler."""
         if self._thread is not None:
             return
 
         def loop() -> None:
+            next_prune = 0.0
             while not self._stop.is_set():
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + prune_every
+                    try:
+                        pruned = self.prune(keep)
+                        if also is not None:
+                            also()
+                        if pruned:
+                            log.info("pruned %s delivered outbox rows", pruned)
+                    except Exception:
+                        log.exception("pruning failed")
                 try:
                     busy = self.run_once()
                 except Exception:  # database down: keep the loop alive and try again

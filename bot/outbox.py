@@ -52,6 +52,10 @@ class Outbox:
             card_key=card.key if card else None, payload=payload, next_attempt_at=now, created_at=now,
         )
         session.add(row)
+        if op == "send" and card is not None and card.key:
+            # Who holds a copy is recorded with the send: an update made before it is delivered reaches it too.
+            session.add(CardCopy(card_key=card.key, platform=platform, recipient=recipient, recipient_kind=kind,
+                                 user_id=user_id, send=row, created_at=now))
         return row
 
     def to_user(self, session: Session, user: User, card: Card | None = None, text: str | None = None,
@@ -81,24 +85,29 @@ class Outbox:
         return [self.reply(session, platform, target, user_id, card=r.card, text=r.text) for r in replies]
 
     def update_everywhere(self, session: Session, card_key: str, build: Callable[[int | None], Card | None]) -> int:
-        """Replace every copy of a card (every platform, every recipient) with what `build(user_id)` returns."""
-        sent = session.execute(
-            select(OutboxMessage.platform, OutboxMessage.recipient, OutboxMessage.payload)
-            .where(OutboxMessage.card_key == card_key, OutboxMessage.op == "send")
-            .order_by(OutboxMessage.id)
+        """Replace every copy of a card (every platform, every recipient) with what `build(user_id)` returns. The
+        card is built once per person (their language and view), not once per copy."""
+        copies = session.execute(
+            select(CardCopy.platform, CardCopy.recipient, CardCopy.recipient_kind, CardCopy.user_id)
+            .where(CardCopy.card_key == card_key)
+            .order_by(CardCopy.id)
         ).all()
         seen: set[tuple[str, str]] = set()
+        built: dict[int | None, Card | None] = {}
         n = 0
-        for platform, recipient, payload in sent:
+        for platform, recipient, kind, user_id in copies:
             if (platform, recipient) in seen:
                 continue
             seen.add((platform, recipient))
-            card = build(payload.get("user_id"))
+            if user_id not in built:
+                card = build(user_id)
+                if card is not None:
+                    card.key = card_key
+                built[user_id] = card
+            card = built[user_id]
             if card is None:
                 continue
-            card.key = card_key
-            self.add(session, platform, recipient, kind=payload.get("recipient_kind", "user"), op="update",
-                     card=card, user_id=payload.get("user_id"))
+            self.add(session, platform, recipient, kind=kind or "user", op="update", card=card, user_id=user_id)
             n += 1
         return n
 
@@ -107,7 +116,7 @@ class Outbox:
         """Keep a click's single-use update permission with the copy it belongs to, in the database so the web
         process that received the click and the worker that delivers the update both see it. An unused earlier
         ticket of the copy is kept too (a row of its own): each one is good for one update."""
-        q = select(CardCopy).where(CardCopy.platform == platform)
+        q = select(CardCopy).where(CardCopy.platform == platform, CardCopy.delivered_at.is_not(None))
         if ticket.handle:
             q = q.where(CardCopy.handle == ticket.handle)
         elif ticket.card_key and recipient:
@@ -122,5 +131,6 @@ class Outbox:
         elif latest.ticket != ticket.code:
             session.add(CardCopy(card_key=latest.card_key, platform=latest.platform, recipient=latest.recipient,
                                  recipient_kind=latest.recipient_kind, ref=latest.ref, outbox_id=latest.outbox_id,
-                                 handle=latest.handle, ticket=ticket.code, ticket_at=now, created_at=now))
+                                 handle=latest.handle, ticket=ticket.code, ticket_at=now, created_at=now,
+                                 user_id=latest.user_id, delivered_at=latest.delivered_at))
         return True

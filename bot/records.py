@@ -6,20 +6,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from domain.models import Base
 from domain.types import UTCDateTime, utcnow
 
+_PENDING = text("status = 'pending'")
+
 
 class OutboxMessage(Base):
-    """A message or card operation waiting for delivery; written in the same transaction as the change."""
+    """A message or card operation waiting for delivery; written in the same transaction as the change.
+
+    Only a queue: who holds a copy of a card is `CardCopy`'s to answer, so delivered rows are pruned on a schedule
+    (`Dispatcher.prune`). The claim reads the partial indexes of pending rows only, never a delivered one."""
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "next_attempt_at"),
-        Index("ix_outbox_conversation", "conversation", "id"),
+        Index("ix_outbox_pending", "id", postgresql_where=_PENDING, sqlite_where=_PENDING),
+        Index("ix_outbox_pending_conversation", "conversation", "id", postgresql_where=_PENDING, sqlite_where=_PENDING),
+        Index("ix_outbox_delivered", "delivered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,7 +33,7 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(128))
     conversation: Mapped[str] = mapped_column(String(160))  # deliveries of one conversation keep their order
     op: Mapped[str] = mapped_column(String(10), default="send")
-    card_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    card_key: Mapped[str | None] = mapped_column(String(120))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | delivered | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -70,11 +76,16 @@ class CardCopy(Base):
     recipient: Mapped[str] = mapped_column(String(128))
     recipient_kind: Mapped[str] = mapped_column(String(8), default="user")
     ref: Mapped[str | None] = mapped_column(String(300))
-    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    outbox_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     handle: Mapped[str | None] = mapped_column(String(160))
     ticket: Mapped[str | None] = mapped_column(Text)
     ticket_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(Integer)  # whose copy (their language, their view of the card)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: the send is still on its way
+
+    send: Mapped[OutboxMessage | None] = relationship(
+        primaryjoin="foreign(CardCopy.outbox_id) == OutboxMessage.id", viewonly=False)
 
 
 class Receiver(Base):

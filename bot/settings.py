@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     outbox_backoff_max: float = 600.0
     outbox_lease_seconds: float = 60.0
     outbox_poll_seconds: float = 1.0
+    outbox_keep_days: float = Field(default=7.0, gt=0)  # delivered rows (and processed inbox events) are pruned after
 
     # working time, reminders, escalation
     work_days: list[int] = [1, 2, 3, 4, 5]  # ISO weekdays
