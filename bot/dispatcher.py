@@ -21,6 +21,7 @@ from sqlalchemy import Select, and_, delete, exists, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.ports import Deliverer, Delivery, DeliveryReceipt, PermanentFailure, RetryLater
+from bot.ratelimit import RateLimiter
 from bot.records import CardCopy, OutboxMessage
 from domain.models import Role, User
 from domain.types import utcnow
@@ -41,6 +42,8 @@ class Dispatcher:
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
         batch: int = 20,
+        limiter: RateLimiter | None = None,
+        max_wait: float = 5.0,
     ) -> None:
         self.sessions = session_factory
         self.deliverers = deliverers
@@ -51,6 +54,8 @@ class Dispatcher:
         self.clock = clock
         self.owner = owner or uuid.uuid4().hex[:16]
         self.batch = batch
+        self.limiter = limiter  # client-side token buckets (bot.ratelimit): send at the rate, not into 429s
+        self.max_wait = max_wait  # longer than this for a token: the row goes back to the queue until then
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -144,6 +149,17 @@ class Dispatcher:
         with self.sessions() as s:
             delivery = self._delivery(s, row)
         deliverer = self.deliverers.get(row.platform)
+        if deliverer is not None and self.limiter is not None:
+            try:
+                wait = self.limiter.reserve(delivery)
+            except Exception:  # the database is down: so is everything else; the lease brings the row back
+                log.exception("rate limit bucket unavailable for delivery %s", row.id)
+                return
+            if wait > self.max_wait:
+                self._postpone(row, wait)
+                return
+            if wait > 0:
+                time.sleep(wait)
         try:
             if deliverer is None:
                 raise PermanentFailure(f"no adapter configured for platform {row.platform}")
@@ -213,6 +229,16 @@ class Dispatcher:
             else:
                 cur.next_attempt_at = self.clock() + timedelta(seconds=self.backoff(cur.attempts, retry_after))
                 log.warning("delivery %s to %s failed (try %s): %s", cur.id, cur.platform, cur.attempts, reason)
+            s.commit()
+
+    def _postpone(self, row: OutboxMessage, seconds: float) -> None:
+        """Not a failure: the platform's rate would be exceeded, so the row waits for its turn (no try counted)."""
+        with self.sessions() as s:
+            cur = self._mine(s, row)
+            if cur is None:
+                return
+            cur.lease_owner = cur.lease_until = None
+            cur.next_attempt_at = self.clock() + timedelta(seconds=seconds)
             s.commit()
 
     def _fail(self, row: OutboxMessage, reason: str) -> None:

@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     outbox_backoff_max: float = 600.0
     outbox_lease_seconds: float = 60.0
     outbox_poll_seconds: float = 1.0
+    # client-side rate limits per platform and API method (bot.ratelimit); 0 turns one off
+    rate_limits: bool = True
+    slack_post_per_second: float = Field(default=10.0, ge=0)  # chat.postMessage: ~1/s per channel + workspace limit
+    slack_tier3_per_minute: float = Field(default=50.0, ge=0)  # chat.update
+    slack_tier4_per_minute: float = Field(default=100.0, ge=0)  # views.publish
+    dingtalk_per_second: float = Field(default=20.0, ge=0)  # ~20 QPS per app per API
+    wecom_per_second: float = Field(default=150.0, ge=0)  # 10,000/min per API per company
+    wecom_member_per_minute: float = Field(default=20.0, ge=0)  # 30/min to one member, beyond it silently dropped
     outbox_keep_days: float = Field(default=7.0, gt=0)  # delivered rows (and processed inbox events) are pruned after
 
     # working time, reminders, escalation

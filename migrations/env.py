@@ -7,6 +7,7 @@ from sqlalchemy import pool
 
 import adapters.console.models  # noqa: F401  (registers the sandbox table)
 import bot.inbox  # noqa: F401  (registers the inbox table)
+import bot.ratelimit  # noqa: F401  (registers the rate buckets)
 import bot.records  # noqa: F401  (registers the bot tables)
 from domain.db import make_engine
 from domain.models import Base

@@ -24,6 +24,8 @@ os.environ.setdefault("ORDERTALK_I18N_STRICT", "1")
 # effect as soon as the response is back. The asynchronous path (store, ack, worker) has its own tests
 # (tests/test_inbox.py, the kill -9 fault tests), which build with inbox_inline=False.
 os.environ.setdefault("ORDERTALK_INBOX_INLINE", "1")
+# Client-side rate limits pace real deliveries (seconds per update on Slack's Tier 3); tests of them turn them on.
+os.environ.setdefault("ORDERTALK_RATE_LIMITS", "0")
 TEST_SECRET_KEY = "ordertalk-test-secret-key-0123456789abcdef"  # >= 32 bytes, as Settings demands
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
 

@@ -1,7 +1,7 @@
 """The durable inbox: every inbound event stored (with its dedup key) before it is acknowledged, processed from there.
 The outbox only a queue: partial indexes of pending rows for the claim (no delivered row is read), delivered rows
 prunable because card copies answer who holds a copy on their own (user_id, delivered_at; no foreign key to the
-outbox row of the send)
+outbox row of the send). Token buckets per platform and API method, shared by every dispatcher process
 
 Revision ID: 0008
 Revises: 0007
@@ -49,6 +49,14 @@ def upgrade() -> None:
                     sqlite_where=PENDING)
     op.create_index("ix_inbox_processed", "inbox", ["processed_at"])
 
+    op.create_table(
+        "rate_buckets",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("tokens", sa.Float(), nullable=False),
+        sa.Column("at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_buckets")),
+    )
+
     with op.batch_alter_table("outbox") as b:
         b.drop_index("ix_outbox_due")
         b.drop_index("ix_outbox_conversation")
@@ -84,6 +92,7 @@ def downgrade() -> None:
         b.drop_column("user_id")
         b.alter_column("outbox_id", existing_type=sa.Integer(), nullable=False)
         b.create_foreign_key("fk_card_copies_outbox_id_outbox", "outbox", ["outbox_id"], ["id"])
+    op.drop_table("rate_buckets")
     op.drop_index("ix_outbox_delivered", table_name="outbox")
     op.drop_index("ix_outbox_pending_conversation", table_name="outbox")
     op.drop_index("ix_outbox_pending", table_name="outbox")

@@ -1,0 +1,111 @@
+"""Client-side rate limits: a token bucket per platform and API method (and per recipient where the platform limits
+that), so the dispatcher sends at the documented rate instead of bouncing off 429s (or, on WeCom, having messages
+silently dropped).
+
+The buckets live in the database (`rate_buckets`), so every dispatcher process — several `ordertalk worker`s —
+shares one bucket per key. `reserve` takes a token and returns how long to wait before using it (0 when one was
+there); a caller that would wait longer than it wants gives the row back to the queue with that delay instead.
+chat.postMessage and the per-second limits hold one token (pacing, no burst): a sliding one-second window of the
+platform then never sees more than the rate; Slack's per-minute tiers allow a short burst. On PostgreSQL the bucket row is locked while it is read and written; SQLite serializes writers anyway.
+
+Rates (defaults in bot/settings.py; /work/shared/platforms):
+- Slack: chat.postMessage has a special limit (about 1 per second per channel, bursts tolerated, plus a workspace
+  limit of several hundred a minute): `slack_post_per_second`; chat.update Tier 3 (50+/min), views.publish Tier 4
+  (100+/min).
+- DingTalk: about 20 QPS per app per API (403 QpsLimitForAppkeyAndApi above it).
+- WeCom: any single API 10,000/min per company; app messages to one member 30/min (beyond that silently
+  dropped): 20/min per member, as the platform notes advise.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Float, String
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from bot.ports import Delivery
+from domain.models import Base
+
+
+class RateBucket(Base):
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    at: Mapped[float] = mapped_column(Float)  # epoch seconds of the last refill (wall clock: shared by processes)
+
+
+@dataclass(frozen=True)
+class Limit:
+    key: str
+    per_second: float
+    burst: float = 1.0  # tokens the bucket holds: 1 is pure pacing; Slack's tiers tolerate short bursts
+
+
+Limits = Callable[[Delivery], list[Limit]]
+
+
+def platform_limits(slack_post_per_second: float = 10.0, slack_tier3_per_minute: float = 50.0,
+                    slack_tier4_per_minute: float = 100.0, dingtalk_per_second: float = 20.0,
+                    wecom_per_second: float = 150.0, wecom_member_per_minute: float = 20.0) -> Limits:
+    """Which buckets a delivery draws from, by platform and the API method its operation calls."""
+
+    def limits(d: Delivery) -> list[Limit]:
+        if d.platform == "slack":
+            if d.op == "home":
+                return [Limit("slack:views.publish", slack_tier4_per_minute / 60, 10)]
+            if d.extra.get("response_url"):
+                return []  # a response_url post is not a Web API method (5 per URL; the deliverer keeps to it)
+            if d.op == "update" and d.ref:
+                return [Limit("slack:chat.update", slack_tier3_per_minute / 60, 10)]
+            return [Limit("slack:chat.postMessage", slack_post_per_second)]
+        if d.platform == "dingtalk":
+            return [Limit(f"dingtalk:{d.op}", dingtalk_per_second)]
+        if d.platform == "wecom":
+            found = [Limit(f"wecom:{d.op}", wecom_per_second)]
+            if d.op == "send" and d.recipient_kind == "user":
+                found.append(Limit(f"wecom:member:{d.recipient}", wecom_member_per_minute / 60, 5))
+            return found
+        return []  # the sandbox: no limit
+
+    return limits
+
+
+class RateLimiter:
+    def __init__(self, sessions: sessionmaker[Session], limits: Limits, clock: Callable[[], float] = time.time) -> None:
+        self.sessions = sessions
+        self.limits = limits
+        self.clock = clock
+
+    def reserve(self, delivery: Delivery) -> float:
+        """Take a token from each bucket the delivery draws from; seconds to wait before sending (the longest)."""
+        wait = 0.0
+        for limit in self.limits(delivery):
+            if limit.per_second > 0:
+                wait = max(wait, self._take(limit))
+        return wait
+
+    def _take(self, limit: Limit) -> float:
+        for _ in range(3):
+            now = self.clock()
+            with self.sessions() as s:
+                row = s.get(RateBucket, limit.key, with_for_update=True)
+                if row is None:
+                    s.add(RateBucket(key=limit.key, tokens=limit.burst - 1.0, at=now))
+                    try:
+                        s.commit()
+                    except IntegrityError:
+                        continue  # another process made it first: take from theirs
+                    return 0.0
+                tokens = min(limit.burst, row.tokens + max(0.0, now - row.at) * limit.per_second) - 1.0
+                row.tokens, row.at = tokens, now
+                s.commit()
+                return max(0.0, -tokens / limit.per_second)
+        return 0.0
+
+
+__all__ = ["Limit", "RateBucket", "RateLimiter", "platform_limits"]
