@@ -152,8 +152,10 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
     fake = RateLimitedSlack(args.rate)
     # Production settings (backoff, attempts, poll interval) and the production Slack client (its one in-client 429
     # retry included): only the URL, token and the process roles differ.
+    # The client-side token bucket is set to the rate the workspace allows (what an operator configures).
     settings = Settings(_env_file=None, database_url=url, run_dispatcher=True, run_scheduler=False, secret_key="fanout-bench-secret-key-0123456789abcdef",
-                        slack_bot_token="xoxb-fanout", slack_signing_secret="s", slack_api_url=fake.api_url)
+                        slack_bot_token="xoxb-fanout", slack_signing_secret="s", slack_api_url=fake.api_url,
+                        run_inbox=False, rate_limits=args.rate_limits, slack_post_per_second=args.rate)
     # The digest must run on a Monday 09:30; the clock then moves in real time, so backoffs and Retry-After elapse.
     t0 = time.monotonic()
 
@@ -203,6 +205,81 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
             "load_1m": os.getloadavg()[0]}
 
 
+def claim_case(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """`pending` rows already in the outbox (10 per recipient, beside as many delivered ones), then drained by the
+    real dispatcher loops against a Slack without a limit: how long each claim takes while the backlog shrinks
+    from `pending` to 0, and messages delivered per second."""
+    print(f"[{name}] claim: {args.pending} pending outbox rows…", flush=True)
+    upgrade(url)
+    from domain.db import make_engine
+
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    recipients = max(1, args.pending // 10)
+    with engine.begin() as c:
+        for status in ("delivered", "pending"):
+            rows = [{"platform": "slack", "recipient": f"U{k % recipients:06d}", "conversation":
+                     f"slack:user:U{k % recipients:06d}", "op": "send", "card_key": None,
+                     "payload": {"recipient_kind": "user", "user_id": None, "text": f"{status} {k}", "thread": None,
+                                 "ephemeral_user": None, "extra": {}, "alert": False, "card": None, "cards": []},
+                     "status": status, "attempts": 1 if status == "delivered" else 0, "next_attempt_at": now,
+                     "created_at": now, "delivered_at": now if status == "delivered" else None}
+                    for k in range(args.pending)]
+            for start in range(0, len(rows), 2000):
+                c.execute(insert(OutboxMessage), rows[start:start + 2000])
+    engine.dispose()
+    fake = RateLimitedSlack(10**9)
+    settings = Settings(_env_file=None, database_url=url, run_dispatcher=True, run_scheduler=False, run_inbox=False,
+                        secret_key="fanout-bench-secret-key-0123456789abcdef", slack_bot_token="xoxb-fanout",
+                        slack_signing_secret="s", slack_api_url=fake.api_url, rate_limits=False, outbox_poll_seconds=0.05)
+    workers = [build(settings) for _ in range(args.workers)]
+    timings: list[tuple[float, int]] = []  # (seconds, rows claimed)
+    lock = threading.Lock()
+    for w in workers:
+        real = w.dispatcher.claim
+
+        def timed(real=real):  # type: ignore[no-untyped-def]
+            t = time.perf_counter()
+            rows = real()
+            with lock:
+                timings.append((time.perf_counter() - t, len(rows)))
+            return rows
+
+        w.dispatcher.claim = timed  # type: ignore[method-assign]
+    try:
+        t0 = time.perf_counter()
+        for w in workers:
+            w.start_background()
+        deadline = t0 + args.timeout
+        ot = workers[0]
+        while time.perf_counter() < deadline:
+            with ot.sessions() as s:
+                if not s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")):
+                    break
+            time.sleep(0.1)
+        drain_s = time.perf_counter() - t0
+        for w in workers:
+            w.stop_background()
+        with ot.sessions() as s:
+            statuses = Counter(s.scalars(select(OutboxMessage.status)))
+    finally:
+        fake.close()
+        for w in workers:
+            w.engine.dispose()
+    busy = sorted(t for t, n in timings if n)
+    first, last = [t for t, n in timings if n][:50], [t for t, n in timings if n][-50:]
+
+    def pct(xs: list[float], p: float) -> float:
+        return sorted(xs)[min(len(xs) - 1, int(len(xs) * p))] * 1000 if xs else float("nan")
+
+    delivered = sum(fake.delivered.values())
+    return {"backend": name, "pending": args.pending, "delivered_rows_beside": args.pending, "claims": len(busy),
+            "claim_p50_ms": pct(busy, 0.5), "claim_p99_ms": pct(busy, 0.99), "first50_p50_ms": pct(first, 0.5),
+            "last50_p50_ms": pct(last, 0.5), "drain_s": drain_s, "per_s": delivered / drain_s if drain_s else 0,
+            "delivered": delivered, "duplicates": sum(n - 1 for n in fake.delivered.values() if n > 1),
+            "losses": args.pending - len(fake.delivered), "outbox": dict(statuses), "load_1m": os.getloadavg()[0]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--receivables", type=int, default=10_000)
@@ -213,17 +290,27 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get("ORDERTALK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--pending", type=int, default=50_000, help="claim case: pending rows (0: skip the case)")
+    ap.add_argument("--no-rate-limits", dest="rate_limits", action="store_false",
+                    help="digest case without the client-side token bucket (as before it existed)")
     args = ap.parse_args()
     # every 429 would log a warning line; they are counted in the table instead
     logging.getLogger().setLevel(logging.ERROR)
     load_start = os.getloadavg()
     rows = []
+    claims = []
     if not args.no_sqlite:
         with sqlite_db() as url:
             rows.append(run_backend("sqlite", url, args))
+        if args.pending:
+            with sqlite_db() as url:
+                claims.append(claim_case("sqlite", url, args))
     if not args.no_pg:
         with pg_db(args.pg) as url:
             rows.append(run_backend("postgresql", url, args))
+        if args.pending:
+            with pg_db(args.pg) as url:
+                claims.append(claim_case("postgresql", url, args))
     print(f"\nFan-out: {args.receivables} overdue receivables, {args.sales} sales people, limit {args.rate} msg/s, "
           f"{args.workers} dispatcher workers (production settings); load {load_start[0]:.2f} at start, "
           f"{os.getloadavg()[0]:.2f} now; {os.cpu_count()} CPUs")
@@ -237,9 +324,20 @@ def main() -> None:
         print(f"{r['backend']}: {r['digests_sent']} cards = {kinds.get('digest', 0)} own digests (one per sales person with "
               f"overdue items) + {kinds.get('digest-escalated', 0)} team digests ({r['managers']} managers: items > 7 days; "
               f"admin: items > 30 days); outbox {r['outbox']}; tries per message {r['attempts_histogram']}")
+    if claims:
+        print(f"\nClaim under a backlog: {args.pending} pending rows (10 per recipient) beside {args.pending} delivered "
+              f"ones, {args.workers} dispatcher loops, Slack without a limit; load {os.getloadavg()[0]:.2f}")
+        print(f"{'backend':<11}{'claims':>7}{'p50 ms':>8}{'p99 ms':>8}{'first50':>8}{'last50':>8}{'drain s':>9}"
+              f"{'msg/s':>8}{'dups':>6}{'losses':>7}")
+        for c in claims:
+            print(f"{c['backend']:<11}{c['claims']:>7}{c['claim_p50_ms']:>8.1f}{c['claim_p99_ms']:>8.1f}"
+                  f"{c['first50_p50_ms']:>8.1f}{c['last50_p50_ms']:>8.1f}{c['drain_s']:>9.1f}{c['per_s']:>8.1f}"
+                  f"{c['duplicates']:>6}{c['losses']:>7}")
+        print("(first50 / last50: median claim while the backlog is full / nearly empty)")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "fanout.json").write_text(json.dumps({"at": datetime.now(UTC).isoformat(), "cpus": os.cpu_count(),
-                                                     "load_at_start": load_start, "load_at_end": os.getloadavg(), "args": vars(args), "rows": rows}, indent=2, default=str))
+                                                     "load_at_start": load_start, "load_at_end": os.getloadavg(), "args": vars(args), "rows": rows,
+                                                     "claims": claims}, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ The buckets live in the database (`rate_buckets`), so every dispatcher process â
 shares one bucket per key. `reserve` takes a token and returns how long to wait before using it (0 when one was
 there); a caller that would wait longer than it wants gives the row back to the queue with that delay instead.
 chat.postMessage and the per-second limits hold one token (pacing, no burst): a sliding one-second window of the
-platform then never sees more than the rate; Slack's per-minute tiers allow a short burst. On PostgreSQL the bucket row is locked while it is read and written; SQLite serializes writers anyway.
+platform then never sees more than the rate; Slack's per-minute tiers allow a short burst. The bucket row is written before it is read, so it stays locked (PostgreSQL: the row; SQLite: the database) until
+the token is taken: two processes never take the same one.
 
 Rates (defaults in bot/settings.py; /work/shared/platforms):
 - Slack: chat.postMessage has a special limit (about 1 per second per channel, bursts tolerated, plus a workspace
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Float, String
+from sqlalchemy import Float, String, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -76,24 +77,32 @@ def platform_limits(slack_post_per_second: float = 10.0, slack_tier3_per_minute:
 
 
 class RateLimiter:
-    def __init__(self, sessions: sessionmaker[Session], limits: Limits, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, sessions: sessionmaker[Session], limits: Limits, clock: Callable[[], float] = time.time,
+                 margin: float = 0.95) -> None:
         self.sessions = sessions
         self.limits = limits
         self.clock = clock
+        # Requests leave evenly spaced but do not arrive so (threads, the network): a little under the rate keeps a
+        # platform's sliding window from seeing one too many.
+        self.margin = margin
 
     def reserve(self, delivery: Delivery) -> float:
         """Take a token from each bucket the delivery draws from; seconds to wait before sending (the longest)."""
         wait = 0.0
         for limit in self.limits(delivery):
             if limit.per_second > 0:
-                wait = max(wait, self._take(limit))
+                wait = max(wait, self._take(Limit(limit.key, limit.per_second * self.margin, limit.burst)))
         return wait
 
     def _take(self, limit: Limit) -> float:
         for _ in range(3):
             now = self.clock()
             with self.sessions() as s:
-                row = s.get(RateBucket, limit.key, with_for_update=True)
+                # Write first: the bucket row is then locked (PostgreSQL) or the database write-locked (SQLite,
+                # where a read first would let two processes take the same token) until the commit.
+                locked = s.execute(update(RateBucket).where(RateBucket.key == limit.key)
+                                   .values(tokens=RateBucket.tokens).execution_options(synchronize_session=False))
+                row = s.get(RateBucket, limit.key) if getattr(locked, "rowcount", 0) else None
                 if row is None:
                     s.add(RateBucket(key=limit.key, tokens=limit.burst - 1.0, at=now))
                     try:

@@ -25,7 +25,7 @@ def _post(n: int) -> Delivery:
 def test_two_workers_share_one_bucket_and_keep_to_the_rate(engine: Any) -> None:
     wall = Wall()
     limits = platform_limits(slack_post_per_second=20)
-    a, b = (RateLimiter(make_session_factory(engine), limits, clock=wall) for _ in range(2))
+    a, b = (RateLimiter(make_session_factory(engine), limits, clock=wall, margin=1.0) for _ in range(2))
     # 40 messages reserved at the same instant by two workers: the n-th may go n/20 s later, whoever took it
     waits = [(a if n % 2 else b).reserve(_post(n)) for n in range(40)]
     assert waits[0] == 0
@@ -36,7 +36,8 @@ def test_two_workers_share_one_bucket_and_keep_to_the_rate(engine: Any) -> None:
 
 def test_tiers_burst_then_pace_and_other_platforms_have_their_own(engine: Any) -> None:
     wall = Wall()
-    lim = RateLimiter(make_session_factory(engine), platform_limits(slack_tier3_per_minute=60), clock=wall)
+    lim = RateLimiter(make_session_factory(engine), platform_limits(slack_tier3_per_minute=60), clock=wall,
+                      margin=1.0)
     update = Delivery(id=1, platform="slack", recipient="C1", op="update", ref="C1:1.0")
     waits = [lim.reserve(update) for _ in range(12)]
     assert waits[:10] == [0.0] * 10 and [round(w, 6) for w in waits[10:]] == [1.0, 2.0]  # burst of 10, then 1/s
