@@ -96,7 +96,8 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     )) if settings.rate_limits else None
     dispatcher = Dispatcher(sessions, registry, max_attempts=settings.outbox_max_attempts,
                             backoff_base=settings.outbox_backoff_base, backoff_max=settings.outbox_backoff_max,
-                            lease_seconds=settings.outbox_lease_seconds, clock=clock, limiter=limiter)
+                            lease_seconds=settings.outbox_lease_seconds, clock=clock, limiter=limiter,
+                            give_up_after=timedelta(hours=settings.outbox_give_up_hours))
     core = BotCore(sessions, ctx, wake=dispatcher.wake)
     inbox = Inbox(sessions, core, clock=clock, lease_seconds=settings.inbox_lease_seconds, threads=settings.inbox_threads)
     inbound = InboxCore(inbox, inline=settings.inbox_inline)

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, delete, exists, or_, select
+from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.ports import Deliverer, Delivery, DeliveryReceipt, PermanentFailure, RetryLater
@@ -44,6 +44,8 @@ class Dispatcher:
         batch: int = 20,
         limiter: RateLimiter | None = None,
         max_wait: float = 5.0,
+        give_up_after: timedelta = timedelta(0),
+        probe_every: timedelta = timedelta(seconds=10),
     ) -> None:
         self.sessions = session_factory
         self.deliverers = deliverers
@@ -56,6 +58,11 @@ class Dispatcher:
         self.batch = batch
         self.limiter = limiter  # client-side token buckets (bot.ratelimit): send at the rate, not into 429s
         self.max_wait = max_wait  # longer than this for a token: the row goes back to the queue until then
+        # Tries alone do not give up on a message: a platform down for an hour would otherwise cost every message
+        # queued meanwhile (8 tries with backoff are over in four minutes). Given up when both are spent.
+        self.give_up_after = give_up_after
+        self.probe_every = probe_every
+        self._failing: dict[str, datetime] = {}  # platform → when last tried while it fails
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -107,6 +114,7 @@ class Dispatcher:
 
     # ------------------------------------------------------------ delivering
     def run_once(self) -> int:
+        self._probe()
         rows = self.claim()
         for row in rows:
             self._deliver(row)
@@ -173,6 +181,8 @@ class Dispatcher:
             self._retry(row, f"{type(e).__name__}: {e}", None)
         else:
             self._done(row, delivery, receipt)
+            if self._failing:
+                self._back(row.platform)
 
     def _mine(self, s: Session, row: OutboxMessage) -> OutboxMessage | None:
         current = s.get(OutboxMessage, row.id, with_for_update=True)
@@ -222,7 +232,7 @@ class Dispatcher:
             cur.attempts += 1
             cur.last_error = reason[:2000]
             cur.lease_owner = cur.lease_until = None
-            if cur.attempts >= self.max_attempts:
+            if cur.attempts >= self.max_attempts and self.clock() - cur.created_at >= self.give_up_after:
                 cur.status = "failed"
                 self._no_copy(s, cur)
                 self._alert(s, cur, f"gave up after {cur.attempts} tries: {reason}")
@@ -230,6 +240,43 @@ class Dispatcher:
                 cur.next_attempt_at = self.clock() + timedelta(seconds=self.backoff(cur.attempts, retry_after))
                 log.warning("delivery %s to %s failed (try %s): %s", cur.id, cur.platform, cur.attempts, reason)
             s.commit()
+        if retry_after is None:  # not a rate limit: the platform may be down
+            self._failing.setdefault(row.platform, self.clock())
+
+    # ------------------------------------------------------------ a platform down, and back
+    def _probe(self) -> None:
+        """While a platform fails, every `probe_every` the oldest of its waiting rows (always the head of its
+        conversation) is tried at once, whatever its backoff: the first success is noticed within seconds, not
+        when the longest backoff runs out."""
+        now = self.clock()
+        for platform, since in list(self._failing.items()):
+            if now - since < self.probe_every:
+                continue
+            self._failing[platform] = now
+            with self.sessions() as s:
+                oldest = s.scalar(select(OutboxMessage.id).where(OutboxMessage.status == "pending",
+                                                                 OutboxMessage.platform == platform)
+                                  .order_by(OutboxMessage.id).limit(1))
+                if oldest is None:
+                    self._failing.pop(platform, None)
+                    continue
+                s.execute(update(OutboxMessage).where(OutboxMessage.id == oldest, OutboxMessage.next_attempt_at > now)
+                          .values(next_attempt_at=now))
+                s.commit()
+
+    def _back(self, platform: str) -> None:
+        """A delivery to a failing platform went through: everything of it that waits in backoff is due now (the
+        token bucket paces the catch-up; per-conversation order is the claim's)."""
+        if self._failing.pop(platform, None) is None:
+            return
+        now = self.clock()
+        with self.sessions() as s:
+            res = s.execute(update(OutboxMessage).where(OutboxMessage.status == "pending",
+                                                        OutboxMessage.platform == platform,
+                                                        OutboxMessage.next_attempt_at > now)
+                            .values(next_attempt_at=now))
+            s.commit()
+        log.warning("%s answers again: %s waiting deliveries are due now", platform, getattr(res, "rowcount", "?"))
 
     def _postpone(self, row: OutboxMessage, seconds: float) -> None:
         """Not a failure: the platform's rate would be exceeded, so the row waits for its turn (no try counted)."""

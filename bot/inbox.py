@@ -83,6 +83,10 @@ class Stored:
     claimed: bool
 
 
+class TryAgain(Exception):
+    """A raw handler met a passing condition (the platform's API down underneath): tried again, never given up."""
+
+
 class NotProcessed(Exception):
     """A raw handler could not do the work this time (the platform API refused, the database failed underneath):
     the event stays in the inbox and is tried again."""
@@ -232,7 +236,7 @@ class Inbox:
                 raise NotProcessed(f"no handler for inbox events of kind {kind!r} in this process")
             handler(payload)
             return []
-        except TRANSIENT as e:
+        except (*TRANSIENT, TryAgain) as e:
             self._retry(row_id, f"{type(e).__name__}: {e}", give_up=False)
         except NotProcessed as e:
             self._retry(row_id, str(e), give_up=True)
@@ -392,4 +396,4 @@ class InboxCore:
         return self.core.home(platform, external_user_id)
 
 
-__all__ = ["Inbox", "InboxCore", "InboxEvent", "NotProcessed", "Stored", "TRANSIENT", "conversation_of"]
+__all__ = ["Inbox", "InboxCore", "InboxEvent", "NotProcessed", "Stored", "TRANSIENT", "TryAgain", "conversation_of"]

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
 
     # outbox
     outbox_max_attempts: int = 8
+    outbox_give_up_hours: float = Field(default=24.0, ge=0)  # and at least this old: an outage costs no message
     outbox_backoff_base: float = 2.0  # seconds; doubled each try, with jitter
     outbox_backoff_max: float = 600.0
     outbox_lease_seconds: float = 60.0

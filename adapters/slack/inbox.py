@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 from slack_bolt import App, BoltRequest
 
 from adapters.slack.buttons import PACKED, REGISTERED
+from bot.inbox import TryAgain
 from bot.ports import BotCorePort, InboundAction, InboundMessage, InboxPort
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,15 @@ class FailureWatch:
 
     def reset(self) -> None:
         self._local.error = None
+        self._local.reached = False
+
+    def reached(self) -> None:
+        """Bolt's own checks (authorization: auth.test on the first request) passed and listeners may run."""
+        self._local.reached = True
+
+    @property
+    def was_reached(self) -> bool:
+        return bool(getattr(self._local, "reached", False))
 
     @property
     def error(self) -> BaseException | None:
@@ -111,15 +121,20 @@ class FailureWatch:
 def replayer(app: App, watch: FailureWatch):  # type: ignore[no-untyped-def]
     """The inbox handler for stored Slack requests: dispatch through the replay app, listener before the answer."""
 
+    @app.middleware
+    def reached(next: Any) -> Any:  # noqa: A002 - Bolt passes it by this name
+        watch.reached()
+        return next()
+
     def replay(payload: dict[str, Any]) -> None:
         watch.reset()
         resp = app.dispatch(BoltRequest(body=payload["body"], headers={"content-type": [payload["content_type"]]}))
         if watch.error is not None:
             raise watch.error
-        if resp.status == 401 or resp.status >= 500:  # e.g. auth.test failed: Slack's API is down, try later
-            from bot.inbox import NotProcessed
-
-            raise NotProcessed(f"Slack replay answered {resp.status}: {resp.body[:200]}")
+        # Bolt answers a failed authorization (auth.test while Slack's API is down) with a 200 and no listener run:
+        # the event stays in the inbox until Bolt lets it through.
+        if not watch.was_reached or resp.status >= 500:
+            raise TryAgain(f"Slack replay stopped before the listeners ({resp.status}: {resp.body[:200]})")
 
     return replay
 
