@@ -152,7 +152,7 @@ class Inbox:
 
     def store_action(self, action: InboundAction, *, claim: bool = False) -> Stored | None:
         return self.store(action.platform, f"{action.platform}:{action.event_id}",
-                          conversation_of(action.platform, action.external_user_id), "action",
+                          conversation_of(action.platform, action.external_user_id, action.token), "action",
                           {"event": action.model_dump(mode="json")}, claim=claim)
 
     # ------------------------------------------------------------------ claiming
@@ -361,10 +361,16 @@ class Inbox:
             self._thread = None
 
 
-def conversation_of(platform: str, external_user_id: str) -> str:
-    """One person on one platform: their messages and clicks are processed in the order they sent them (a rejection
-    reason after the reject click, a correction after the order)."""
-    return f"{platform}:{external_user_id}"
+def conversation_of(platform: str, external_user_id: str, token: str | None = None) -> str:
+    """The order that matters: one person's messages on one platform, in the order they sent them; their clicks on
+    one thing (the approval step, task, order… a button's token names), in order. Clicks on different cards are
+    independent and run side by side — a manager approving twenty orders in a row is not one queue — and a click is
+    always answered before the next message it leads to can be written (the reject prompt, then the reason)."""
+    if token is None:
+        return f"{platform}:{external_user_id}"
+    parts = token.split("@")  # bot.tokens: action@target@version@arg@sig; only the target is used, unverified
+    target = parts[1] if len(parts) == 5 and parts[1].isdigit() else "?"
+    return f"{platform}:{external_user_id}:{target}"
 
 
 class InboxCore:

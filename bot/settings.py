@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     run_inbox: bool = True  # process the inbox in this process (ordertalk worker / serve); web workers need not
     inbox_inline: bool = False  # process each event in the request that received it, before answering (tests)
     inbox_poll_seconds: float = Field(default=0.2, gt=0)  # a worker in another process looks this often
-    inbox_threads: int = Field(default=4, ge=1)
+    inbox_threads: int = Field(default=8, ge=1)  # conversations processed side by side
     inbox_lease_seconds: float = Field(default=30.0, gt=0)
 
     # outbox

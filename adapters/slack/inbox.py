@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 from slack_bolt import App, BoltRequest
 
 from adapters.slack.buttons import PACKED, REGISTERED
-from bot.inbox import TryAgain
+from bot.inbox import TryAgain, conversation_of
 from bot.ports import BotCorePort, InboundAction, InboundMessage, InboxPort
 
 log = logging.getLogger(__name__)
@@ -64,13 +64,14 @@ def route(body: bytes, content_type: str) -> tuple[str, str] | None:
         container = payload.get("container") or {}
         anchor = container.get("message_ts") or container.get("view_id") or ""
         user = str((payload.get("user") or {}).get("id") or "")
-        return f"{PLATFORM}:{PLATFORM}:action:{anchor}:{action.get('action_ts', '')}", _conversation(user, body)
+        key = f"{PLATFORM}:{PLATFORM}:action:{anchor}:{action.get('action_ts', '')}"
+        return key, conversation_of(PLATFORM, user, value) if user else _conversation(user, body)
     except (ValueError, UnicodeDecodeError, AttributeError, TypeError, RecursionError):
         return None  # not a shape we route: Bolt (and the checks before it) answer it as before
 
 
 def _conversation(user: str, body: bytes) -> str:
-    return f"{PLATFORM}:{user}" if user else f"{PLATFORM}:?{hashlib.sha256(body).hexdigest()[:16]}"
+    return conversation_of(PLATFORM, user) if user else f"{PLATFORM}:?{hashlib.sha256(body).hexdigest()[:16]}"
 
 
 class FailureWatch:
