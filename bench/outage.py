@@ -5,7 +5,8 @@ then back. Time to drain, and every message delivered once, in order per convers
 
 Time is compressed: the app's clock (backoff, Retry-After, the dispatcher's probes, leases) runs `speed` times faster
 than the wall clock, so 10 minutes down take 10 × 60 / speed seconds; the token bucket and the fake's rate limit run
-on the wall clock, so the drain after the outage is real time at the real rate. The queued messages are text
+on the wall clock, so the drain after the outage is real time at the real rate, and leases are stretched by `speed` so they last as long
+in real time as in production. The queued messages are text
 messages to 10 per person (500 people), numbered within each conversation; the clicks are signed Slack block_actions
 (bench.interactive) on real pending orders, through the durable inbox, whose decisions queue their own answers and
 card updates behind the outage. The fake Slack answers 503 while down and 429 above `rate` per second; it records
@@ -91,7 +92,9 @@ def run(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     data_dir = tempfile.mkdtemp(prefix="ordertalk-outage-")
     base = dict(_env_file=None, database_url=url, secret_key=SECRET, data_dir=data_dir, run_scheduler=False,
                 slack_bot_token="xoxb-outage", slack_signing_secret=SLACK_SECRET, slack_api_url=fake.api_url,
-                inbox_inline=False, slack_post_per_second=float(args.rate), outbox_poll_seconds=0.2)
+                inbox_inline=False, slack_post_per_second=float(args.rate), outbox_poll_seconds=0.2,
+                # leases are on the app's clock: 60 s and 30 s of real time, as in production
+                outbox_lease_seconds=60 * args.speed, inbox_lease_seconds=30 * args.speed)
     fake.down = True
     # the web process with its inbox worker and a dispatcher, and a second `ordertalk worker` (dispatcher only)
     web = build(Settings(**base, run_inbox=True, run_dispatcher=True), clock=clock)

@@ -117,6 +117,10 @@ class Dispatcher:
         self._probe()
         rows = self.claim()
         for row in rows:
+            # Paced by the token bucket, a batch takes a while: a row whose lease ran out meanwhile may already be
+            # another worker's, so it is left to them rather than sent twice.
+            if row.lease_until is not None and self.clock() >= row.lease_until - self.lease * 0.1:
+                continue
             self._deliver(row)
         return len(rows)
 
