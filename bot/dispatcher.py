@@ -212,7 +212,7 @@ class Dispatcher:
                         used.ticket = used.ticket_at = None
                 now = self.clock()
                 copy = s.scalars(select(CardCopy).where(CardCopy.outbox_id == cur.id)).first() if row.op == "send" else None
-                if copy is None:  # an update (it may have landed as a new message), or a send from before 0008
+                if copy is None:  # an update (it may have landed as a new message), or a send from before 0011
                     copy = CardCopy(card_key=cur.card_key, platform=cur.platform, recipient=cur.recipient,
                                     recipient_kind=delivery.recipient_kind, outbox_id=cur.id, created_at=now,
                                     user_id=cur.payload.get("user_id"))
