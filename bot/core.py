@@ -36,7 +36,7 @@ from bot.ports import CopyTicket, Deliver, InboundAction, InboundMessage, ReplyT
 from bot.records import InboundEvent, PendingPrompt
 from bot.tokens import ActionToken, BadToken
 from bot.unknown_people import on_unknown, polite_answer
-from domain.audit import Actor, record
+from domain.audit import Actor, record, record_refusal
 from domain.catalog import product_units
 from domain.db_guard import interactive
 from domain.directory import identify
@@ -224,58 +224,60 @@ class BotCore:
                       ticket: CopyTicket | None = None) -> list[Reply]:
         key = f"{platform}:{event_id}"
         uow = self.ctx.unit_of_work(self.sessions)
-        error: DomainError | None = None
         recipient = reply_to.recipient if reply_to else None
         turn: Turn | None = None
+        who: tuple[int, str] | None = None  # (user id, locale), for the answer to a refusal
         try:
             with uow:
                 if uow.session.get(InboundEvent, key) is not None:
                     return []  # a redelivery: acknowledged, no second effect
-                uow.session.add(InboundEvent(key=key, received_at=uow.now(), replies=[]))
+                inbound = InboundEvent(key=key, received_at=uow.now(), replies=[])
+                uow.session.add(inbound)
                 uow.session.flush()  # concurrent duplicates collide here, before doing anything
                 if ticket is not None:  # with the click, so the updates it causes can use it
                     self.ctx.outbox.note_ticket(uow.session, platform, recipient, ticket, uow.now())
                 user = identify(uow.session, platform, external_id)
+                who = (user.id, user.locale) if user is not None else None
                 turn = Turn(uow, self.ctx, user, platform, reply_to) if user is not None else None
                 replies = work(turn, uow)
-                self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
+                self._finish(uow, inbound, platform, reply_to, user.id if user else None, replies, deliver_replies)
                 publish(uow, self.ctx)
                 uow.commit()
         except IntegrityError:
             log.info("duplicate inbound event %s ignored", key)
             return []
-        except DomainError as e:
-            error = e
-        if error is None:
-            self.wake()
-            for job in turn.later if turn is not None else []:
-                self.imports.run(job)
-            return replies
-        # The change rolled back; record the event and the explanation so a retry gets the same answer.
-        with uow:
-            user = identify(uow.session, platform, external_id)
-            texts = self.ctx.texts(user.locale if user else None)
-            replies = [Reply(card=error_card(texts, texts.render(error.message), error.field), ephemeral=True)]
-            existing = uow.session.get(InboundEvent, key)
-            if existing is not None and existing.replies:
-                return []  # a true duplicate that was already answered
-            if existing is None:  # (it exists when the service committed a refusal to the audit trail)
-                uow.session.add(InboundEvent(key=key, received_at=uow.now(), replies=[]))
-                uow.session.flush()
-            if ticket is not None:  # a refused click still hands over a fresh ticket for its copy
-                self.ctx.outbox.note_ticket(uow.session, platform, recipient, ticket, uow.now())
-            self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
-            try:
+        except DomainError as error:
+            # The one error path: the change rolled back (domain code never commits); in one new transaction, the
+            # event key, the refusal's audit entry and the explanation, so a retry gets the same answer.
+            return self._refused(uow, key, platform, reply_to, who, error, deliver_replies, ticket)
+        self.wake()
+        for job in turn.later if turn is not None else []:
+            self.imports.run(job)
+        return replies
+
+    def _refused(self, uow: UnitOfWork, key: str, platform: str, reply_to: ReplyTarget | None,
+                 who: tuple[int, str] | None, error: DomainError, deliver_replies: Deliver,
+                 ticket: CopyTicket | None) -> list[Reply]:
+        user_id, locale = who if who is not None else (None, None)
+        texts = self.ctx.texts(locale)
+        replies = [Reply(card=error_card(texts, texts.render(error.message), error.field), ephemeral=True)]
+        try:
+            with uow:
+                inbound = InboundEvent(key=key, received_at=uow.now(), replies=[])
+                uow.session.add(inbound)
+                record_refusal(uow, error)
+                if ticket is not None:  # a refused click still hands over a fresh ticket for its copy
+                    self.ctx.outbox.note_ticket(uow.session, platform, reply_to.recipient if reply_to else None,
+                                                ticket, uow.now())
+                self._finish(uow, inbound, platform, reply_to, user_id, replies, deliver_replies)
                 uow.commit()
-            except IntegrityError:
-                return []
+        except IntegrityError:
+            return []  # a concurrent duplicate of this event was answered first
         self.wake()
         return replies
 
-    def _finish(self, uow: UnitOfWork, key: str, platform: str, reply_to: ReplyTarget | None, user_id: int | None,
-                replies: list[Reply], deliver: Deliver) -> None:
-        event = uow.session.get(InboundEvent, key)
-        assert event is not None
+    def _finish(self, uow: UnitOfWork, event: InboundEvent, platform: str, reply_to: ReplyTarget | None,
+                user_id: int | None, replies: list[Reply], deliver: Deliver) -> None:
         event.replies = [r.model_dump(mode="json") for r in replies]
         queued = replies if deliver is True else deliver(replies) if callable(deliver) else []
         if reply_to is not None and queued:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from domain import lifecycle, stock
-from domain.audit import Actor, record
+from domain.audit import Actor, record, refused
 from domain.eligibility import (
     ApproverSpec,
     active_users,
@@ -24,6 +24,8 @@ from domain.eligibility import (
 )
 from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
 from domain.events import ApprovalDecided, ApprovalRequested, NoEligibleApprover, OrderApproved, OrderRejected
+from domain.fulfilment import create_tasks
+from domain.locking import lock_order
 from domain.messages import Message, Name
 from domain.models import (
     ApprovalAssignment,
@@ -92,9 +94,7 @@ def _activate_next(uow: UnitOfWork, order: Order, actor: Actor) -> None:
     if not waiting:
         lifecycle.transition(uow, order, OrderStatus.APPROVED, actor, "approved")
         uow.emit(OrderApproved(order.id))
-        from domain.fulfilment import create_tasks  # approval hands the order to the warehouses
-
-        create_tasks(uow, order, actor)
+        create_tasks(uow, order, actor)  # approval hands the order to the warehouses
         return
     step = waiting[0]
     step.status = StepStatus.PENDING.value
@@ -109,15 +109,6 @@ def _activate_next(uow: UnitOfWork, order: Order, actor: Actor) -> None:
         return
     record(uow, order, actor, "approval_requested", step=step.name, approvers=",".join(a.user.display_name for a in step.assignments))
     uow.emit(ApprovalRequested(order.id, step.id, tuple(a.user_id for a in step.assignments)))
-
-
-def lock_order(uow: UnitOfWork, order_id: int) -> Order:
-    order = uow.session.scalars(
-        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
-    ).one_or_none()
-    if order is None:
-        raise NotFound("No such order")
-    return order
 
 
 def decide(
@@ -139,13 +130,13 @@ def decide(
     mine = next((a for a in step.assignments if a.user_id == user.id), None)
     refusal = _not_eligible(order, step, user, mine)
     if refusal is not None or mine is None:
-        record(uow, order, actor, "refused", action_tried="approve" if approve else "reject", step=step.name,
-               why=str(refusal) if refusal else "not an approver of this step")
-        uow.commit()  # the refusal itself is part of the audit trail
-        if refusal is None:
-            raise PermissionDenied("You are not an approver of '{name}' and cannot decide order {number}",
-                                   name=Name.of(step), number=order.number)
-        raise PermissionDenied("You cannot decide order {number}: {why}", number=order.number, why=refusal)
+        denied = (PermissionDenied("You cannot decide order {number}: {why}", number=order.number, why=refusal)
+                  if refusal is not None else
+                  PermissionDenied("You are not an approver of '{name}' and cannot decide order {number}",
+                                   name=Name.of(step), number=order.number))
+        # the refusal itself is part of the audit trail: the caller's error path records it after the rollback
+        raise refused(denied, order, actor, action_tried="approve" if approve else "reject", step=step.name,
+                      why=str(refusal) if refusal else "not an approver of this step")
     if mine.status != StepStatus.PENDING.value:
         raise AlreadyDecided("You already decided order {number} ({decision}); waiting for the other approvers",
                              number=order.number, decision=StepStatus(mine.status))

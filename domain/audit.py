@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.errors import DomainError, Refusal
 from domain.models import AuditEntry, Order, OrderStatus
 
 if TYPE_CHECKING:
@@ -48,6 +49,25 @@ def record(
         to_status=to_status.value if to_status else None,
         details={k: (str(v) if not isinstance(v, str | int | bool | None) else v) for k, v in details.items()},
     )
+    uow.session.add(entry)
+    return entry
+
+
+def refused(error: DomainError, order: Order | None, actor: Actor, **details: Any) -> DomainError:
+    """Mark `error` as a refusal the audit trail keeps ("refused", with what was tried and why); the caller's error
+    path records it after the rollback (`record_refusal`). Returns the error, to be raised."""
+    error.refusal = Refusal(actor.user_id, actor.platform, order.id if order is not None else None,
+                            {k: (str(v) if not isinstance(v, str | int | bool | None) else v) for k, v in details.items()})
+    return error
+
+
+def record_refusal(uow: UnitOfWork, error: DomainError) -> AuditEntry | None:
+    """The audit entry of a refused command, in the caller's own (new) transaction; None when nothing is audited."""
+    r = error.refusal
+    if r is None:
+        return None
+    entry = AuditEntry(order_id=r.order_id, actor_id=r.actor_id, platform=r.platform, at=uow.now(), action="refused",
+                       details=dict(r.details))
     uow.session.add(entry)
     return entry
 

@@ -12,8 +12,7 @@ from sqlalchemy import case, false, func, select
 from sqlalchemy.orm import Session
 
 from domain import carriers, lifecycle, stock
-from domain.approvals import lock_order
-from domain.audit import Actor, record
+from domain.audit import Actor, record, refused
 from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
 from domain.events import (
     OrderCompleted,
@@ -23,6 +22,7 @@ from domain.events import (
     ShippingTaskCreated,
     ShippingTasksClosed,
 )
+from domain.locking import lock_order
 from domain.messages import N_
 from domain.models import (
     Customer,
@@ -93,10 +93,9 @@ def claim(uow: UnitOfWork, task_id: int, user: User, actor: Actor) -> ShippingTa
     uow.session.refresh(task)
     try:
         _staff_check(user, task, N_("You are not staff of {warehouse} and cannot claim task {ref}"))
-    except PermissionDenied:
-        record(uow, task.order, actor, "refused", action_tried="claim", task=task.ref, why="not staff of the warehouse")
-        uow.commit()
-        raise
+    except PermissionDenied as denied:
+        raise refused(denied, task.order, actor, action_tried="claim", task=task.ref,
+                      why="not staff of the warehouse") from None
     _still_open(task)
     if task.claimed_by_id is not None and task.claimed_by_id != user.id:
         who = task.claimed_by.display_name if task.claimed_by else "?"

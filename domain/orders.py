@@ -13,6 +13,7 @@ from domain import approvals, fulfilment, lifecycle, stock
 from domain.audit import Actor, record
 from domain.errors import NotFound, PermissionDenied, ValidationFailed
 from domain.events import OrderCancelled, OrderSubmitted
+from domain.locking import lock_order
 from domain.messages import Name
 from domain.models import (
     Channel,
@@ -196,7 +197,7 @@ def oldest_open_receivable(session: Session, customer_id: int) -> datetime | Non
 
 def cancel_order(uow: UnitOfWork, user: User, number: str, reason: str | None, actor: Actor) -> Order:
     order = get_order(uow.session, number)
-    order = approvals.lock_order(uow, order.id)
+    order = lock_order(uow, order.id)
     if not may_cancel(user, order):
         raise PermissionDenied(
             "Only the order's salesperson or a sales manager may cancel {number}", number=order.number)
