@@ -49,7 +49,7 @@ from domain.uow import UnitOfWork
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SECRET = "bench-secret-key"
+SECRET = "bench-secret-key-0123456789abcdef"  # Settings refuses keys under 32 bytes
 SLACK_SECRET = "bench-slack-signing"
 DT_KEY, DT_SECRET = "dingbench", "bench-dingtalk-secret"
 WC_CORP, WC_TOKEN, WC_AES = "ww1436e0e65a779aee", "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"

@@ -15,7 +15,6 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-import bot.notifications_fulfilment  # noqa: F401  (registers the fulfilment notifications)
 from bot import redaction
 from bot.context import BotContext
 from bot.core import BotCore

@@ -7,12 +7,12 @@ the first decides, the second is told who decided and when.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from domain import lifecycle, stock
+from domain import lifecycle, recipients, stock
 from domain.audit import Actor, record, refused
 from domain.eligibility import (
     ApproverSpec,
@@ -23,7 +23,14 @@ from domain.eligibility import (
     may_act,
 )
 from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
-from domain.events import ApprovalDecided, ApprovalRequested, NoEligibleApprover, OrderApproved, OrderRejected
+from domain.events import (
+    ApprovalDecided,
+    ApprovalNudged,
+    ApprovalRequested,
+    NoEligibleApprover,
+    OrderApproved,
+    OrderRejected,
+)
 from domain.fulfilment import create_tasks
 from domain.locking import lock_order
 from domain.messages import Message, Name
@@ -31,6 +38,7 @@ from domain.models import (
     ApprovalAssignment,
     ApprovalStep,
     AssignedVia,
+    AuditEntry,
     Order,
     OrderStatus,
     StepMode,
@@ -236,9 +244,22 @@ def pending_approvers(step: ApprovalStep) -> list[User]:
     return [a.user for a in step.assignments if a.status == StepStatus.PENDING.value]
 
 
-def last_nudge_at(session: Session, order_id: int):  # type: ignore[no-untyped-def]
-    from domain.models import AuditEntry
+def steps_to_watch(session: Session) -> list[ApprovalStep]:
+    """Every pending step, oldest first, with its order, assignments and their people (the reminder scan)."""
+    return list(session.scalars(
+        select(ApprovalStep).where(ApprovalStep.status == StepStatus.PENDING.value).order_by(ApprovalStep.id)
+        .options(joinedload(ApprovalStep.order), selectinload(ApprovalStep.assignments).joinedload(ApprovalAssignment.user))))
 
+
+def remind(uow: UnitOfWork, step: ApprovalStep, actor: Actor) -> tuple[int, ...]:
+    """A step has waited long: its active approvers are reminded (once per step: the caller keeps the key)."""
+    people = tuple(u.id for u in recipients.approvers(step))
+    record(uow, step.order, actor, "reminder", step=step.name)
+    uow.emit(ApprovalNudged(step.order_id, step.id, None, people, kind="reminder"))
+    return people
+
+
+def last_nudge_at(session: Session, order_id: int) -> datetime | None:
     return session.scalar(
         select(AuditEntry.at).where(AuditEntry.order_id == order_id, AuditEntry.action == "nudge")
         .order_by(AuditEntry.id.desc()).limit(1)
@@ -247,10 +268,6 @@ def last_nudge_at(session: Session, order_id: int):  # type: ignore[no-untyped-d
 
 def nudge(uow: UnitOfWork, order: Order, by: User, actor: Actor, min_interval_minutes: int) -> ApprovalStep:
     """催办: remind the pending approvers — at most once per interval per order."""
-    from datetime import timedelta
-
-    from domain.events import ApprovalNudged
-
     step = current_step(order)
     if step is None:
         raise ValidationFailed("Order {number} has no pending approval", number=order.number)
@@ -258,7 +275,7 @@ def nudge(uow: UnitOfWork, order: Order, by: User, actor: Actor, min_interval_mi
     if last is not None and uow.now() - last < timedelta(minutes=min_interval_minutes):
         wait = int((last + timedelta(minutes=min_interval_minutes) - uow.now()).total_seconds() // 60) + 1
         raise ValidationFailed("Already nudged recently; try again in {wait} min", wait=wait)
-    approvers = pending_approvers(step)
+    approvers = recipients.approvers(step)
     record(uow, order, actor, "nudge", step=step.name, approvers=",".join(u.display_name for u in approvers))
     uow.emit(ApprovalNudged(order.id, step.id, by.id, tuple(u.id for u in approvers)))
     return step
@@ -267,8 +284,6 @@ def nudge(uow: UnitOfWork, order: Order, by: User, actor: Actor, min_interval_mi
 def escalate(uow: UnitOfWork, step: ApprovalStep, actor: Actor, today: date) -> tuple[int, ...]:
     """Pending too long: for each pending approver, the first manager up their chain who may act on this order joins
     the step and can decide it; a step nobody holds goes to whoever may decide it now (see `restaff`)."""
-    from domain.events import ApprovalNudged
-
     order = step.order
     pending = [a.user for a in step.assignments if a.status == StepStatus.PENDING.value]
     if not pending:

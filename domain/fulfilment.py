@@ -317,6 +317,20 @@ def overdue_receivables(session: Session, as_of: date, sales_user_id: int | None
     return [OverdueItem(*row) for row in session.execute(q)]
 
 
+def receivables_to_chase(session: Session, today: date) -> list[OverdueItem]:
+    """The past-due receivables a reminder may name today: the promised day itself still belongs to the customer,
+    and a snooze ends on its day."""
+    return [r for r in overdue_receivables(session, today)
+            if not (r.promised_date and r.promised_date >= today) and not (r.snoozed_until and r.snoozed_until > today)]
+
+
+def late_tasks(session: Session, today: date) -> list[ShippingTask]:
+    """Open shipping tasks whose order's requested date has passed."""
+    return list(session.scalars(select(ShippingTask).join(Order).where(
+        ShippingTask.status.in_(OPEN_TASK), Order.requested_date.is_not(None), Order.requested_date < today)
+        .order_by(ShippingTask.id)))
+
+
 @dataclass(frozen=True)
 class Balance:
     """Receivables summed: what was billed (shipped), paid, is still open, and of that is past due."""

@@ -178,3 +178,32 @@ def test_a_process_started_after_the_digest_time_catches_up(ot):
     assert missed_today(monday.replace(hour=9, minute=10), st) == ["late_tasks"]
     assert missed_today(monday.replace(hour=10, minute=15), st) == ["overdue_digest", "late_tasks"]
     assert missed_today(datetime(2027, 1, 2, 11, tzinfo=st.tz), st) == []  # Saturday
+
+
+def test_late_task_reminders_go_to_the_active_staff_of_its_warehouse_only(ot, clock):
+    from bot.records import OutboxMessage as Row
+    from domain.models import Role, User
+
+    w = build_world(ot.sessions)
+    with ot.sessions() as s:
+        for name, warehouse, active in (("mike", "east", True), ("gone", "east", False), ("zhou", "south", True)):
+            u = User(username=name, display_name=name, locale="en", warehouse_id=w[warehouse], active=active)
+            u.roles = {Role.WAREHOUSE}
+            s.add(u)
+        s.commit()
+        gone = s.scalars(select(User.id).where(User.username == "gone")).one()
+    chat = Chat(ot)
+    chat.say("li", "下单 华兴 SKU-001 x10 交期 11-25")  # 浙江: the Shanghai warehouse ships it
+    chat.click("wang", button(chat.cards("wang", "approval_request")[0], "approve")["token"])
+    assert len(chat.cards("sun", "shipping_task")) == len(chat.cards("mike", "shipping_task")) == 1
+    _at(clock, 2026, 11, 25, 10, 0)
+    assert ot.jobs.late_tasks() == 0  # the requested day itself is not late
+    _at(clock, 2026, 11, 26, 10, 0)
+    assert ot.jobs.late_tasks() == 1
+    assert ot.jobs.late_tasks() == 0  # once a day
+    for who in ("sun", "mike"):
+        late = [c for c in chat.cards(who, "shipping_task") if c["subtitle"] and "2026" in c["subtitle"]]
+        assert len(late) == 1, who
+    assert chat.cards("zhou", "shipping_task") == []  # another warehouse's staff
+    with ot.sessions() as s:  # the deactivated account got neither the task nor the reminder
+        assert [r.id for r in s.scalars(select(Row)) if r.payload.get("user_id") == gone] == []

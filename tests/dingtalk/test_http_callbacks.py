@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -45,15 +46,15 @@ def test_redelivered_message_same_event_id(core: RecordingCore) -> None:
     assert core.messages[0].event_id == core.messages[1].event_id == "dingtalk:msg:msgQk3r9bT1xHn2Yd0aLq=="
 
 
-@pytest.mark.parametrize("headers", [
-    {},  # missing
-    {"timestamp": str(int(time.time() * 1000))},  # sign missing
-    robot_headers(secret="wrong-secret"),  # tampered / forged
-    robot_headers(ts=int(time.time() * 1000) - 3_700_000),  # outside the one-hour window
-    robot_headers(ts=int(time.time() * 1000) + 3_700_000),
+@pytest.mark.parametrize("headers", [  # made when the test runs: made at collection, the window moved under load
+    lambda: {},  # missing
+    lambda: {"timestamp": str(int(time.time() * 1000))},  # sign missing
+    lambda: robot_headers(secret="wrong-secret"),  # tampered / forged
+    lambda: robot_headers(ts=int(time.time() * 1000) - 3_700_000),  # outside the one-hour window
+    lambda: robot_headers(ts=int(time.time() * 1000) + 3_700_000),
 ])
-def test_bad_signature_401_core_not_called(core: RecordingCore, headers: dict[str, str]) -> None:
-    resp = make_app(core).test_client().post("/dingtalk/callback", json=robot_message(), headers=headers)
+def test_bad_signature_401_core_not_called(core: RecordingCore, headers: Callable[[], dict[str, str]]) -> None:
+    resp = make_app(core).test_client().post("/dingtalk/callback", json=robot_message(), headers=headers())
     assert resp.status_code == 401
     assert len(resp.data) < 100 and resp.get_json()["error"]
     assert core.messages == []
