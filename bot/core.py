@@ -23,11 +23,13 @@ from bot.chat_imports import ChatImports
 from bot.context import BotContext
 from bot.handlers import approvals as ap
 from bot.handlers import conversation as cv
+from bot.handlers import customers as cu
 from bot.handlers import digests as dg
 from bot.handlers import fulfilment as ff
 from bot.handlers import ordering as og
 from bot.handlers import orders as od
 from bot.handlers import presence as pr
+from bot.handlers import products as pd
 from bot.handlers import reports as rp
 from bot.handlers import stock as sk
 from bot.handlers.base import Turn
@@ -51,7 +53,11 @@ INTENTS: dict[type, Callable[[Turn, Any], list[Reply]]] = {
     it.MyOrders: lambda t, i: od.my_orders(t),
     it.MyApprovals: lambda t, i: ap.my_approvals(t),
     it.MyTasks: lambda t, i: ff.my_tasks(t, 0),
-    it.ShowCustomer: lambda t, i: od.show_customer(t, i.query),
+    it.ShowCustomer: lambda t, i: cu.show_customer(t, i.query),
+    it.CustomerForm: lambda t, i: cu.form(t, i.query),
+    it.SaveCustomer: lambda t, i: cu.save_by_text(t, i),
+    it.ProductForm: lambda t, i: pd.form(t, i.query),
+    it.SaveProduct: lambda t, i: pd.save_by_text(t, i),
     it.ShowStock: lambda t, i: sk.show_stock(t, i.query),
     it.Receive: lambda t, i: sk.receive_by_text(t, i),
     it.Count: lambda t, i: sk.count_by_text(t, i),
@@ -99,6 +105,10 @@ ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] =
     "open_approval": lambda t, tok, inp: ap.open_approval(t, tok.target),
     "tasks_page": lambda t, tok, inp: ff.my_tasks(t, tok.version),
     "receive_goods": lambda t, tok, inp: sk.submit_receipt(t, inp),
+    "edit_customer": lambda t, tok, inp: cu.edit_form(t, tok.target),
+    "save_customer": lambda t, tok, inp: cu.submit(t, tok, inp),
+    "edit_product": lambda t, tok, inp: pd.edit_form(t, tok.target),
+    "save_product": lambda t, tok, inp: pd.submit(t, tok, inp),
     "orders_page": lambda t, tok, inp: rp.search_page(t, tok.target, tok.version),
     "import_as": lambda t, tok, inp: _imports(t).check_as(t, tok.target, tok.arg),
     "import_apply": lambda t, tok, inp: _imports(t).apply(t, tok.target),

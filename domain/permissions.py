@@ -83,3 +83,23 @@ def may_import(user: User) -> bool:
 def may_link_people(user: User) -> bool:
     """Linking a chat account to a user decides who acts as that user: an admin's job."""
     return user.has_role(Role.ADMIN)
+
+
+def may_create_customers(user: User) -> bool:
+    """Sales people create customers that are their own; sales managers and admins any customer."""
+    return user.has_role(Role.SALES, Role.SALES_MANAGER, Role.ADMIN)
+
+
+def may_edit_customer(user: User, customer: Customer) -> bool:
+    """Sales managers and admins edit every customer; a sales person their own (not its credit terms)."""
+    return user.has_role(Role.SALES_MANAGER, Role.ADMIN) or (user.has_role(Role.SALES) and customer.sales_user_id == user.id)
+
+
+def may_set_credit_terms(user: User) -> bool:
+    """A customer's credit limit, payment terms and tier (which selects its prices): sales managers and admins."""
+    return user.has_role(Role.SALES_MANAGER, Role.ADMIN)
+
+
+def may_edit_products(user: User) -> bool:
+    """Products and their prices: admins."""
+    return user.has_role(Role.ADMIN)
