@@ -76,6 +76,8 @@ def _card(turn: Turn, c: Customer):  # type: ignore[no-untyped-def]
 
 def _target(turn: Turn, query: str) -> Customer:
     """The one customer `query` names among those the person may see; refused otherwise."""
+    if not may_create_customers(turn.user):  # the warehouse and finance: no customer is theirs to change
+        raise PermissionDenied("Customers are edited by sales managers, admins and their own sales person")
     found = find_customers(turn.uow.session, query, among=customers_visible_to(turn.user))
     if not found:
         raise ValidationFailed("No customer matches '{query}'", query=query, field="customer")
