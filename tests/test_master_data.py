@@ -277,3 +277,32 @@ def test_raising_the_safety_stock_raises_the_low_stock_alert(session_factory, cl
     with session_factory() as s:
         low = s.scalars(select(Stock).where(Stock.product_id == w["p1"], Stock.low_since.is_not(None))).all()
         assert [r.warehouse_id for r in low] == [w["south"]]
+
+
+def test_two_people_creating_customers_at_once_get_two_codes(session_factory, clock):
+    """B computes the same next code while A's new customer is not committed yet; B's insert waits for A's, then
+    takes the next number (PostgreSQL: the unique index and a savepoint; SQLite: writers queue)."""
+    import threading
+
+    w = build_world(session_factory)
+    first = UnitOfWork(session_factory, clock)
+    codes: list[str] = []
+    with first:
+        boss = first.session.get(User, w["boss"])
+        codes.append(create_customer(first, boss, Actor(boss.id, "t"), CustomerFields(name="甲")).customer.code)
+
+        def second() -> None:
+            uow = UnitOfWork(session_factory, clock)
+            with uow:
+                other = uow.session.get(User, w["boss2"])
+                codes.append(create_customer(uow, other, Actor(other.id, "t"), CustomerFields(name="乙")).customer.code)
+                uow.commit()
+
+        t = threading.Thread(target=second)
+        t.start()
+        t.join(0.5)  # B is waiting for A (its insert, or its transaction)
+        first.commit()
+    t.join(30)
+    assert sorted(codes) == ["C003", "C004"]
+    with session_factory() as s:
+        assert sorted(s.scalars(select(Customer.code))) == ["C001", "C002", "C003", "C004"]
