@@ -306,3 +306,14 @@ def test_two_people_creating_customers_at_once_get_two_codes(session_factory, cl
     assert sorted(codes) == ["C003", "C004"]
     with session_factory() as s:
         assert sorted(s.scalars(select(Customer.code))) == ["C001", "C002", "C003", "C004"]
+
+
+def test_admins_reach_the_product_form_from_the_stock_card(ot):
+    build_world(ot.sessions)
+    chat = Chat(ot)
+    stock = chat.say("admin", "库存 SKU-001")[0]["card"]
+    form = chat.click("admin", button(stock, "edit_product")["token"])[0]["card"]
+    assert form["kind"] == "form" and form["title"] == "修改 SKU-001 不锈钢螺丝 M6"
+    initial = {i["name"]: i.get("initial") for i in form["inputs"]}
+    assert (initial["list_price"], initial["price_A"], initial["price_B"], initial["active"]) == ("120.00", "110.00", None, "yes")
+    assert chat.say("sun", "库存 SKU-001")[0]["card"]["buttons"] == []  # the warehouse changes stock, not products

@@ -14,7 +14,7 @@ from domain.catalog import find_products, find_warehouse
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.messages import N_
 from domain.models import MovementKind, Product, Role, Stock, StockMovement, Warehouse
-from domain.permissions import may_move_stock
+from domain.permissions import may_edit_products, may_move_stock
 
 FORM_LINES = 5
 MOVEMENT_WORDS = {
@@ -48,8 +48,10 @@ def show_stock(turn: Turn, query: str) -> list[Reply]:
         if turn.viewer.sees_prices:
             fields.append(Field(label=turn.t("Unit price"), value=turn.viewer.money(p.list_price)))
         lines = [_movement_line(turn, mv, w) for mv, w in ledger.last_movements(s, p.id, limit=6)]
+        buttons = [Button(action="edit_product", label=turn.t("Edit product"), token=turn.viewer.token("edit_product", p.id),
+                          command=turn.t("edit product {sku}", sku=p.sku))] if may_edit_products(turn.user) else []
         cards.append(Reply(card=Card(kind="stock", locale=turn.locale, title=f"{p.sku} {turn.viewer.name(p)}", fields=fields, table=table,
-                                     tone=Tone.WARNING if table.note else Tone.NEUTRAL,
+                                     tone=Tone.WARNING if table.note else Tone.NEUTRAL, buttons=buttons,
                                      text=([turn.t("Last movements:")] + lines) if lines else [])))
     return cards
 

@@ -96,3 +96,28 @@ def test_slash_command_opens_the_new_customer_form_and_sales_own_what_they_creat
     with sl.ot.sessions() as s:
         created = s.scalars(select(AuditEntry).where(AuditEntry.id > before, AuditEntry.action == "customer_created")).one()
         assert created.platform == "slack" and created.subject == f"customer:{c.id}"
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_every_master_data_form_is_a_valid_modal(ot, locale: str) -> None:  # type: ignore[no-untyped-def]
+    from adapters.slack.blocks import render_card
+    from adapters.slack.modals import build_modal, form_spec
+    from bot.cards.model import Card
+    from domain.models import User
+    from tests.sandbox import Chat
+    from tests.world import build_world
+
+    build_world(ot.sessions)
+    with ot.sessions() as s:
+        for u in s.scalars(select(User)):
+            u.locale = locale
+        s.commit()
+    chat = Chat(ot)
+    asked = [("wang", "new customer"), ("wang", "edit customer C001"), ("li", "edit customer C001"), ("li", "新建客户"),
+             ("admin", "new product"), ("admin", "edit product SKU-001")]
+    for who, text in asked:
+        card = Card.model_validate(chat.say(who, text)[0]["card"])
+        spec = form_spec(card)
+        assert spec is not None, (who, text)
+        slack_checks(build_modal(spec), view=True)
+        slack_checks(render_card(card), view=False)  # the form card itself, where no modal can open
