@@ -12,7 +12,7 @@ from bot.i18n.labels import status_label
 from domain.customers import Overview
 from domain.masterdata import TIERS
 from domain.messages import N_
-from domain.models import AuditEntry, Customer, User
+from domain.models import AuditEntry, Contact, Customer, User
 
 MONEY_FIELDS = frozenset({"credit_limit", "list_price", "price_A", "price_B", "price_C"})
 DAYS_FIELDS = frozenset({"payment_terms_days"})
@@ -67,7 +67,7 @@ def _credit_used(ov: Overview, v: Viewer) -> str:
                left=v.money(max(ov.credit_left, Decimal("0.00"))))
 
 
-def _contact_line(k) -> str:  # type: ignore[no-untyped-def]
+def _contact_line(k: Contact) -> str:
     return " · ".join(x for x in (k.name, k.role, k.phone, k.email) if x)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from bot import intents as it
 from bot.cards.common import error_card
 from bot.cards.customers import customer_card, customer_form
-from bot.cards.model import Reply
+from bot.cards.model import Card, Reply
 from bot.handlers.base import Turn
 from bot.handlers.inputs import row_id
 from bot.tokens import ActionToken
@@ -62,7 +62,7 @@ def show_customer(turn: Turn, query: str) -> list[Reply]:
     return [Reply(card=_card(turn, found[0]))]
 
 
-def _card(turn: Turn, c: Customer):  # type: ignore[no-untyped-def]
+def _card(turn: Turn, c: Customer) -> Card:
     s = turn.uow.session
     ov = customers.overview(s, turn.user, c, turn.ctx.today())
     ids = {int(v.split(" → ")[i]) for e in ov.history for k, v in (e.details or {}).items()
@@ -109,7 +109,7 @@ def edit_form(turn: Turn, customer_id: int) -> list[Reply]:
     return [Reply(card=_form_card(turn, c))]
 
 
-def _form_card(turn: Turn, c: Customer | None):  # type: ignore[no-untyped-def]
+def _form_card(turn: Turn, c: Customer | None) -> Card:
     u = turn.user
     token = turn.viewer.token("save_customer", c.id if c else 0, 0, customers.fingerprint(c) if c else "")
     return customer_form(turn.viewer, c, customers.sellers(turn.uow.session) if u.has_role(Role.SALES_MANAGER, Role.ADMIN) else [],
@@ -200,7 +200,7 @@ def read_fields(turn: Turn, inputs: Mapping[str, str], *, whole: bool,
             contacts[slot] = ContactFields(**parts)
     tier = (inputs.get("tier") or "").strip()
     if tier:
-        got["tier"] = parsing.text(tier, maximum=10).upper()
+        got["tier"] = attempt("tier", lambda: parsing.text(tier, maximum=10, field="tier").upper())
     credit = (inputs.get("credit_limit") or "").strip()
     if credit:
         got["credit_limit"] = attempt("credit_limit", lambda: parsing.amount(

@@ -9,14 +9,14 @@ from typing import Any
 
 from bot import intents as it
 from bot.cards.common import error_card
-from bot.cards.model import Reply
+from bot.cards.model import Card, Reply
 from bot.cards.products import product_card, product_form
 from bot.handlers.base import Turn
 from bot.tokens import ActionToken
 from domain import parsing, products
 from domain.audit import history
 from domain.catalog import find_products
-from domain.errors import ValidationFailed
+from domain.errors import PermissionDenied, ValidationFailed
 from domain.masterdata import TIERS
 from domain.messages import N_, Message
 from domain.models import Product
@@ -30,8 +30,6 @@ _TEXT = {"sku": (Product.sku, N_("SKU")), "name": (Product.name, N_("Product nam
 
 def _only_admins(turn: Turn) -> None:
     if not may_edit_products(turn.user):
-        from domain.errors import PermissionDenied
-
         raise PermissionDenied("Only admins can create and edit products and prices")
 
 
@@ -63,7 +61,7 @@ def edit_form(turn: Turn, product_id: int) -> list[Reply]:
     return [Reply(card=_form_card(turn, products.product_by_id(turn.uow, product_id)))]
 
 
-def _form_card(turn: Turn, p: Product | None):  # type: ignore[no-untyped-def]
+def _form_card(turn: Turn, p: Product | None) -> Card:
     token = turn.viewer.token("save_product", p.id if p else 0, 0, products.fingerprint(p) if p else "")
     return product_form(turn.viewer, p, token)
 
