@@ -317,3 +317,19 @@ def test_admins_reach_the_product_form_from_the_stock_card(ot):
     initial = {i["name"]: i.get("initial") for i in form["inputs"]}
     assert (initial["list_price"], initial["price_A"], initial["price_B"], initial["active"]) == ("120.00", "110.00", None, "yes")
     assert chat.say("sun", "库存 SKU-001")[0]["card"]["buttons"] == []  # the warehouse changes stock, not products
+
+
+def test_the_history_shows_an_imports_changes_too(ot, clock):
+    from domain.masterdata import CustomerImport, CustomerRecord
+
+    w = build_world(ot.sessions)
+    uow = UnitOfWork(ot.sessions, clock)
+    with uow:
+        admin = uow.session.get(User, w["admin"])
+        run = CustomerImport(uow, admin, Actor(admin.id, "cli"))
+        batch = run.batch([CustomerRecord(row=2, code="C001", credit_limit=Decimal("250000"), payment_terms_days=60,
+                                          sales="wang")], apply=True)
+        assert not batch.problems
+        uow.commit()
+    text = text_of(Chat(ot).say("wang", "客户 C001"))
+    assert "管理员：信用额度 ¥200,000.00 → ¥250,000.00，账期 30 天 → 60 天，负责销售 李四 → 王经理（导入）" in text, text
