@@ -48,3 +48,19 @@ def test_customer_form_and_one_message_edit(wx: WeComDriver) -> None:
     wx.say("sun", "修改客户 C003 电话=1")
     wx.drain()
     assert "客户资料由销售经理、管理员和负责销售修改" in _said(wx, "sun")
+
+
+def test_the_customer_cards_edit_button_answers_with_the_form(wx: WeComDriver) -> None:
+    wx.say("li", "客户 华兴")
+    wx.drain()
+    [card] = wx.cards("li", "杭州华兴电子有限公司")
+    assert "¥200,000.00" in card.text and "陈先生" in card.text
+    wx.click("li", card, card.key("edit_customer"))
+    wx.drain()
+    form = _said(wx, "li")
+    # li's form: his own customer's contacts and address, not its credit terms; the one message that does it
+    assert "修改客户 C001 电话=13800000001" in form and "信用额度、账期和客户等级由销售经理或管理员设置" in form
+    wx.say("li", "修改客户 C001 电话=13800000099 地址=文三路 9 号")
+    wx.drain()
+    c = _customer(wx, "C001")
+    assert (c.address, wx.audit("customer_updated")[-1].platform) == ("文三路 9 号", "wecom")
