@@ -52,7 +52,7 @@ def customer_card(ov: Overview, v: Viewer, people: dict[int, str]) -> Card:
         buttons.append(Button(action="edit_customer", label=v.t("Edit customer"), token=v.token("edit_customer", c.id),
                               command=v.t("edit customer {code}", code=c.code)))
     over = c.credit_limit > 0 and ov.credit_used > c.credit_limit
-    return Card(kind="customer", key=f"customer:{c.id}", locale=v.locale, title=v.customer(c),
+    return Card(kind="customer", locale=v.locale, title=v.customer(c),
                 subtitle=v.t("Tier {tier} · {region}", tier=c.tier, region=region),
                 tone=Tone.WARNING if over or ov.balance.overdue > 0 else Tone.NEUTRAL, fields=fields, table=table,
                 text=text, buttons=buttons, context=v.t("statement {code} · orders {code}", code=c.code))

@@ -35,7 +35,7 @@ def product_card(p: Product, v: Viewer, entries: Sequence[AuditEntry], may_edit:
             lines.append(f"{v.date(e.at)} " + (v.t("{text} (import)", text=text) if e.action == "imported_update" else text))
     buttons = [Button(action="edit_product", label=v.t("Edit product"), token=v.token("edit_product", p.id),
                       command=v.t("edit product {sku}", sku=p.sku))] if may_edit else []
-    return Card(kind="product", key=f"product:{p.id}", locale=v.locale, title=f"{p.sku} {v.name(p)}",
+    return Card(kind="product", locale=v.locale, title=f"{p.sku} {v.name(p)}",
                 tone=Tone.NEUTRAL if p.active else Tone.WARNING, fields=fields,
                 text=([v.t("History:")] + lines[-6:]) if lines else [], buttons=buttons,
                 context=v.t("Orders already placed keep their prices"))
