@@ -20,7 +20,7 @@ import tempfile
 import time
 from typing import Any
 
-from sqlalchemy import delete, text
+from sqlalchemy import create_engine, delete, text
 
 from bench.domain import RESULTS, pg_db
 from bench.reports import generate, timed
@@ -52,8 +52,10 @@ def main() -> None:
         with ot.engine.begin() as c:
             for _label, sql in generate():
                 c.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
-        with ot.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        vacuum = create_engine(url, isolation_level="AUTOCOMMIT")  # (the app's engine pings on checkout, in a transaction)
+        with vacuum.connect() as c:
             c.execute(text("VACUUM ANALYZE"))
+        vacuum.dispose()
         print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
         with ot.engine.connect() as c:
             counts = {t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
