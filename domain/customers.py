@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain.audit import Actor, history, record
+from domain.audit import Actor, history, record, refused
 from domain.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from domain.fulfilment import Balance, customer_balance
 from domain.masterdata import SELLERS, TERMS_MAX, TIERS
@@ -154,14 +154,16 @@ def sellers(session: Session) -> list[User]:
 def create_customer(uow: UnitOfWork, user: User, actor: Actor, wanted: CustomerFields) -> Saved:
     s = uow.session
     if not may_create_customers(user):
-        raise PermissionDenied("Only sales, sales managers and admins can create customers")
+        raise refused(PermissionDenied("Only sales, sales managers and admins can create customers"), None, actor,
+                      action_tried="customer_create", name=wanted.name or "")
     if not wanted.name:
         raise ValidationFailed("A new customer needs a name", field="name")
     owner_id = wanted.sales_user_id if wanted.sales_user_id is not None else user.id
     if not user.has_role(Role.SALES_MANAGER, Role.ADMIN) and owner_id != user.id:
-        raise PermissionDenied("The customers you create are your own; a sales manager can hand one over later",
-                               field="sales")
-    _credit_terms(s, user, wanted, None)
+        raise refused(PermissionDenied("The customers you create are your own; a sales manager can hand one over later",
+                                       field="sales"), None, actor, action_tried="customer_create", name=wanted.name,
+                      sales_user_id=owner_id)
+    _credit_terms(user, actor, wanted, None)
     _rules(s, wanted, owner_id)
     same = s.scalar(select(Customer).where(func.lower(Customer.name) == wanted.name.casefold()))
     if same is not None:
@@ -197,18 +199,20 @@ def update_customer(uow: UnitOfWork, user: User, actor: Actor, customer_id: int,
     if c is None:
         raise NotFound("No such customer")
     if not may_edit_customer(user, c):
-        raise PermissionDenied("Only a sales manager, an admin or its own sales person can edit {name}",
-                               name=Name.of(c))
+        raise refused(PermissionDenied("Only a sales manager, an admin or its own sales person can edit {name}",
+                                       name=Name.of(c)), None, actor, action_tried="customer_edit",
+                      subject=f"customer:{c.id}")
     if seen is not None and seen != fingerprint(c):
         raise StaleVersion("Customer {code} changed since this form was opened; open it again", code=c.code)
     if wanted.code is not None and wanted.code != c.code:
         raise ValidationFailed("A customer's code does not change (it is the key of imports and statements)",
                                field="code")
-    _credit_terms(s, user, wanted, c)
+    _credit_terms(user, actor, wanted, c)
     if wanted.sales_user_id is not None and wanted.sales_user_id != c.sales_user_id \
             and not user.has_role(Role.SALES_MANAGER, Role.ADMIN):
-        raise PermissionDenied("Only a sales manager or an admin can hand a customer to another sales person",
-                               field="sales")
+        raise refused(PermissionDenied("Only a sales manager or an admin can hand a customer to another sales person",
+                                       field="sales"), None, actor, action_tried="customer_hand_over",
+                      subject=f"customer:{c.id}", sales_user_id=wanted.sales_user_id)
     if wanted.name is not None and not wanted.name:
         raise ValidationFailed("The customer name is required", field="name")
     _rules(s, wanted, wanted.sales_user_id)
@@ -240,8 +244,9 @@ def update_customer(uow: UnitOfWork, user: User, actor: Actor, customer_id: int,
     return Saved(c, False, changes)
 
 
-def _credit_terms(s: Session, user: User, wanted: CustomerFields, current: Customer | None) -> None:
-    """Credit limit, payment terms and tier: a sales manager's or an admin's; anyone else is told who can."""
+def _credit_terms(user: User, actor: Actor, wanted: CustomerFields, current: Customer | None) -> None:
+    """Credit limit, payment terms and tier: a sales manager's or an admin's; anyone else is told who can, and the
+    attempt stays in the audit trail."""
     if may_set_credit_terms(user):
         return
     defaults = {"tier": "B", "credit_limit": Decimal("0.00"), "payment_terms_days": 30}
@@ -251,10 +256,14 @@ def _credit_terms(s: Session, user: User, wanted: CustomerFields, current: Custo
         if new is not None and new != old:
             manager = user.manager if user.manager is not None and user.manager.active else None
             if manager is not None:
-                raise PermissionDenied("Credit limit, payment terms and tier are set by a sales manager or an admin; "
-                                       "leave them as they are and ask {manager}", manager=manager.display_name, field=f)
-            raise PermissionDenied("Credit limit, payment terms and tier are set by a sales manager or an admin; "
-                                   "leave them as they are and ask one of them", field=f)
+                denied = PermissionDenied("Credit limit, payment terms and tier are set by a sales manager or an admin; "
+                                          "leave them as they are and ask {manager}", manager=manager.display_name, field=f)
+            else:
+                denied = PermissionDenied("Credit limit, payment terms and tier are set by a sales manager or an admin; "
+                                          "leave them as they are and ask one of them", field=f)
+            raise refused(denied, None, actor, action_tried="customer_credit_terms",
+                          subject=f"customer:{current.id}" if current is not None else "customer:new",
+                          **{f: f"{old} → {new}"})
 
 
 def _rules(s: Session, wanted: CustomerFields, owner_id: int | None) -> None:

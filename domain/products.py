@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from domain import ledger
-from domain.audit import Actor, record
+from domain.audit import Actor, record, refused
 from domain.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from domain.masterdata import TIERS
 from domain.messages import Name
@@ -64,9 +64,11 @@ def product_by_id(uow: UnitOfWork, product_id: int) -> Product:
     return p
 
 
-def _check(user: User) -> None:
+def check_editor(user: User, actor: Actor, sku: str | None) -> None:
+    """Refused (and audited) unless `user` may edit products."""
     if not may_edit_products(user):
-        raise PermissionDenied("Only admins can create and edit products and prices")
+        raise refused(PermissionDenied("Only admins can create and edit products and prices"), None, actor,
+                      action_tried="product_edit", sku=sku or "")
 
 
 def _rules(wanted: ProductFields) -> None:
@@ -87,7 +89,7 @@ def _rules(wanted: ProductFields) -> None:
 
 
 def create_product(uow: UnitOfWork, user: User, actor: Actor, wanted: ProductFields) -> Saved:
-    _check(user)
+    check_editor(user, actor, wanted.sku)
     s = uow.session
     if not wanted.sku:
         raise ValidationFailed("A new product needs a SKU", field="sku")
@@ -117,7 +119,7 @@ def create_product(uow: UnitOfWork, user: User, actor: Actor, wanted: ProductFie
 
 def update_product(uow: UnitOfWork, user: User, actor: Actor, product_id: int, wanted: ProductFields,
                    seen: str | None = None) -> Saved:
-    _check(user)
+    check_editor(user, actor, str(product_id))
     s = uow.session
     p = s.scalars(select(Product).where(Product.id == product_id).with_for_update()
                   .execution_options(populate_existing=True)).one_or_none()

@@ -177,14 +177,22 @@ def test_permission_matrix(ot, who, text, allowed):
         assert _count(ot, AuditEntry) == before[0] + 1
     else:
         assert card.get("kind") == "error", text_of(reply)
-        assert (_count(ot, AuditEntry), _count(ot, Customer), _count(ot, Product)) == before
+        assert (_count(ot, Customer), _count(ot, Product)) == before[1:]
+        with ot.sessions() as s:  # nothing changed; at most the attempt, kept as a refusal
+            added = s.scalars(select(AuditEntry).order_by(AuditEntry.id).offset(before[0])).all()
+            assert {e.action for e in added} <= {"refused"}, [(e.action, e.details) for e in added]
 
 
 def test_a_sales_person_is_told_who_sets_credit_terms(ot):
-    build_world(ot.sessions)
+    w = build_world(ot.sessions)
     chat = Chat(ot)
     said = chat.say("li", "修改客户 C001 信用额度=500000")[0]["card"]
     assert said["data"]["field"] == "credit_limit" and "由销售经理或管理员设置" in said["text"][0] and "王经理" in said["text"][0]
+    with ot.sessions() as s:  # the attempt is in the audit trail, with who tried what
+        [tried] = s.scalars(select(AuditEntry).where(AuditEntry.action == "refused")).all()
+        assert (tried.actor_id, tried.platform) == (w["sales"], "console")
+        assert tried.details == {"action_tried": "customer_credit_terms", "subject": f"customer:{w['c1']}",
+                                 "credit_limit": "200000.00 → 500000.00"}
     english = text_of(chat.say("amy", "edit customer C002 credit limit=99999"))
     assert "set by a sales manager or an admin" in english and "王经理" in english  # amy's manager
     assert "saved" in text_of(chat.say("amy", "edit customer C002 tier=B phone=1"))  # restating the tier is no change

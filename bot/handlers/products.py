@@ -67,13 +67,13 @@ def _form_card(turn: Turn, p: Product | None) -> Card:
 
 
 def submit(turn: Turn, tok: ActionToken, inputs: Mapping[str, str]) -> list[Reply]:
-    _only_admins(turn)
+    products.check_editor(turn.user, turn.actor, inputs.get("sku") or str(tok.target))
     current = products.product_by_id(turn.uow, tok.target) if tok.target else None
     return _save(turn, current, inputs, whole=True, seen=tok.arg or None)
 
 
 def save_by_text(turn: Turn, intent: it.SaveProduct) -> list[Reply]:
-    _only_admins(turn)
+    products.check_editor(turn.user, turn.actor, intent.query or dict(intent.values).get("sku") or intent.head)
     values = dict(intent.values)
     current = _target(turn, intent.query) if intent.query is not None else None
     if current is None and intent.head:

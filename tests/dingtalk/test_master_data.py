@@ -42,7 +42,8 @@ def test_customer_form_by_one_message(dt: DingTalkDriver) -> None:
     dt.say("li", "修改客户 C001 信用额度=50万")
     dt.drain()
     assert "由销售经理或管理员设置" in dt.texts_to("li")[-1] and "王经理" in dt.texts_to("li")[-1]
-    assert dt.snapshot().audit == before.audit + 0 and _customer(dt, "C001").credit_limit == Decimal("300000.00")
+    assert dt.snapshot().audit == before.audit + 1 and dt.audit("refused")[-1].platform == "dingtalk"  # the attempt
+    assert _customer(dt, "C001").credit_limit == Decimal("300000.00")
 
     dt.say("li", "新建客户 名称=宁波新材料 电话=13700000003")
     dt.drain()
