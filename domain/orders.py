@@ -98,6 +98,9 @@ def create_order(uow: UnitOfWork, creator: User, req: OrderRequest, policy: Poli
         product = s.get(Product, lr.product_id)
         if product is None:
             raise NotFound("No such product", field=f"line {n}")
+        if not product.active:  # kept for history, no longer sold
+            raise ValidationFailed("Line {n}: {sku} {name} is no longer sold", n=n, sku=product.sku,
+                                   name=Name.of(product), field=f"line {n}")
         if lr.quantity <= 0:
             raise ValidationFailed("Line {n}: quantity must be above 0", n=n, field=f"line {n}")
         if not (Decimal(0) <= lr.discount_pct < HUNDRED):

@@ -341,3 +341,17 @@ def test_the_history_shows_an_imports_changes_too(ot, clock):
         uow.commit()
     text = text_of(Chat(ot).say("wang", "客户 C001"))
     assert "管理员：信用额度 ¥200,000.00 → ¥250,000.00，账期 30 天 → 60 天，负责销售 李四 → 王经理（导入）" in text, text
+
+
+def test_a_product_made_inactive_is_no_longer_sold_but_its_orders_stay(ot):
+    build_world(ot.sessions)
+    chat = Chat(ot)
+    placed = chat.say("li", "下单 华兴 SKU-002 x2")[0]["text"]
+    assert "SO-" in placed
+    assert "已保存商品" in text_of(chat.say("admin", "修改商品 SKU-002 在售=否"))
+    refused = text_of(chat.say("li", "下单 华兴 SKU-002 x3"))
+    assert "第 1 行：SKU-002 工业轴承 6204 已停售" in refused
+    with ot.sessions() as s:  # the order placed before is untouched
+        assert s.scalar(select(func.count()).select_from(OrderLine)) == 1
+    assert "已保存商品" in text_of(chat.say("admin", "修改商品 SKU-002 在售=是"))
+    assert "SO-" in chat.say("li", "下单 华兴 SKU-002 x3")[0]["text"]
