@@ -49,13 +49,13 @@ def main() -> None:
         params = {"n": args.orders, "days": DAYS, "sales": SALES, "managers": MANAGERS, "customers": CUSTOMERS,
                   "products": PRODUCTS}
         t0 = time.perf_counter()
-        with ot.engine.begin() as c:
+        plain = create_engine(url)  # the app's engine has a 30 s statement timeout and pings in a transaction
+        with plain.begin() as c:
             for _label, sql in generate():
                 c.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
-        vacuum = create_engine(url, isolation_level="AUTOCOMMIT")  # (the app's engine pings on checkout, in a transaction)
-        with vacuum.connect() as c:
+        with plain.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("VACUUM ANALYZE"))
-        vacuum.dispose()
+        plain.dispose()
         print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
         with ot.engine.connect() as c:
             counts = {t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
