@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -253,7 +253,3 @@ def _tasks(sessions: sessionmaker[Session], number: str) -> list[int]:
         if order is None:
             return []
         return list(s.scalars(select(ShippingTask.id).where(ShippingTask.order_id == order.id).order_by(ShippingTask.id)))
-
-
-def today_local(settings: Settings) -> date:
-    return datetime.now(UTC).astimezone(settings.tz).date()

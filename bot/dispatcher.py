@@ -248,10 +248,4 @@ class Dispatcher:
             self._thread = None
 
 
-def pending_count(session: Session) -> int:
-    from sqlalchemy import func
-
-    return int(session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")) or 0)
-
-
-__all__ = ["Dispatcher", "pending_count"]
+__all__ = ["Dispatcher"]

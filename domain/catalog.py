@@ -55,6 +55,21 @@ def _find(session: Session, model: type[T], code_col: object, name_col: object, 
     return [m for _, m in scored[:limit]]
 
 
+def first_customers(session: Session, among: ColumnElement[bool] | None = None, limit: int = 20) -> list[Customer]:
+    """A picker's list before anything is typed: the first customers by code (among those the asker may see)."""
+    return list(session.scalars(select(Customer).where(true() if among is None else among).order_by(Customer.code)
+                                .limit(limit)))
+
+
+def first_products(session: Session, limit: int = 20) -> list[Product]:
+    return list(session.scalars(select(Product).order_by(Product.sku).limit(limit)))
+
+
+def warehouses(session: Session) -> list[Warehouse]:
+    """Every warehouse, by code."""
+    return list(session.scalars(select(Warehouse).order_by(Warehouse.code)))
+
+
 def product_units(session: Session) -> tuple[str, ...]:
     """Every unit the products are sold by (盒, 桶, 台 …), so a typed quantity may carry one."""
     return tuple(sorted(u for u in session.scalars(select(Product.unit).distinct()) if u))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from domain.models import Customer, Order, Reservation, Role, ShippingTask, User
+from domain.models import Customer, Order, Receivable, Reservation, Role, ShippingTask, User
 
 SEE_ALL = (Role.ADMIN, Role.SALES_MANAGER, Role.FINANCE)
 
@@ -51,6 +51,22 @@ def customers_visible_to(user: User) -> ColumnElement[bool]:
     if user.has_role(*SEE_ALL):
         return true()
     return Customer.sales_user_id == user.id if user.has_role(Role.SALES) else false()
+
+
+def may_chase_receivable(user: User, receivable: Receivable) -> bool:
+    """Promise dates and snoozes: managers, finance and admins on any receivable; a sales person on those of their
+    orders, and on an opening balance (no order) of their customer."""
+    owner = receivable.order.sales_user_id if receivable.order is not None else receivable.customer.sales_user_id
+    return user.has_role(*SEE_ALL) or owner == user.id
+
+
+def sees_all_receivables(user: User) -> bool:
+    """Overdue lists and digests: managers, finance and admins see everyone's; a sales person their own."""
+    return user.has_role(*SEE_ALL)
+
+
+def may_see_receivables(user: User) -> bool:
+    return user.has_role(*SEE_ALL, Role.SALES)
 
 
 def may_order_for_any_customer(user: User) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from domain import ledger
@@ -51,6 +51,19 @@ def low_stock(session: Session, warehouse_id: int | None = None) -> list[LowStoc
     if warehouse_id is not None:
         q = q.where(Stock.warehouse_id == warehouse_id)
     return [LowStockItem(*row) for row in session.execute(q)]
+
+
+def levels(session: Session, product_id: int) -> list[tuple[Stock, Warehouse]]:
+    """One product's stock row in each warehouse that holds it, by warehouse code."""
+    rows = session.execute(select(Stock, Warehouse).join(Warehouse).where(Stock.product_id == product_id)
+                           .order_by(Warehouse.code)).all()
+    return [(st, w) for st, w in rows]
+
+
+def available_in_all(session: Session, product_id: int) -> int:
+    """Available (on hand less reserved) in every warehouse together."""
+    return int(session.scalar(select(func.coalesce(func.sum(Stock.on_hand - Stock.reserved), 0))
+                              .where(Stock.product_id == product_id)) or 0)
 
 
 def _regional_first(warehouses: Sequence[Warehouse], customer: Customer) -> list[Warehouse]:

@@ -41,6 +41,3 @@ def low_stock(turn: Turn) -> list[Reply]:
                             title=v.tn("Low stock: {n} below safety stock", "Low stock: {n} below safety stock", len(items)),
                             text=[turn.t("Details: stock SKU-001")]))]
 
-
-def is_staff_of(turn: Turn, warehouse_id: int) -> bool:
-    return turn.user.has_role(Role.ADMIN) or (turn.user.has_role(Role.WAREHOUSE) and turn.user.warehouse_id == warehouse_id)

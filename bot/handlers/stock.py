@@ -3,17 +3,15 @@ and transfers (调拨), each answered with the new available figure; a receipt f
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot import intents as it
 from bot.cards.model import Button, Card, Field, Input, LineTable, Option, Reply, Tone
 from bot.handlers.base import Turn
 from bot.handlers.inputs import Form, row_id
-from domain import ledger
-from domain.catalog import find_products, find_warehouse
+from domain import ledger, stock
+from domain.catalog import find_products, find_warehouse, warehouses
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.messages import N_
-from domain.models import MovementKind, Product, Role, Stock, StockMovement, Warehouse
+from domain.models import MovementKind, Product, Role, StockMovement, Warehouse
 from domain.permissions import may_edit_products, may_move_stock
 
 FORM_LINES = 5
@@ -35,7 +33,7 @@ def show_stock(turn: Turn, query: str) -> list[Reply]:
         return turn.error("No product matches '{query}'", query=query)
     cards: list[Reply] = []
     for p in found[:3]:
-        rows = s.execute(select(Stock, Warehouse).join(Warehouse).where(Stock.product_id == p.id).order_by(Warehouse.code)).all()
+        rows = stock.levels(s, p.id)
         table = LineTable(
             columns=[turn.t("Warehouse"), turn.t("On hand"), turn.t("Reserved"), turn.t("Available")],
             rows=[[w.name + (" ⚠" if st.low_since else ""), str(st.on_hand), str(st.reserved), str(st.available)] for st, w in rows],
@@ -85,7 +83,7 @@ def _product(turn: Turn, query: str) -> Product:
 def _warehouse(turn: Turn, query: str) -> Warehouse:
     w = find_warehouse(turn.uow.session, query)
     if w is None:
-        names = turn.texts.join(f"{x.name} ({x.code})" for x in turn.uow.session.scalars(select(Warehouse).order_by(Warehouse.code)))
+        names = turn.texts.join(f"{x.name} ({x.code})" for x in warehouses(turn.uow.session))
         raise ValidationFailed("No warehouse '{query}'; use one of: {names}", query=query, names=names, field="warehouse")
     return w
 
@@ -106,7 +104,7 @@ def _default_warehouse(turn: Turn) -> Warehouse:
         w = s.get(Warehouse, turn.user.warehouse_id)
         assert w is not None
         return w
-    every = s.scalars(select(Warehouse)).all()
+    every = warehouses(s)
     if len(every) == 1:
         return every[0]
     raise ValidationFailed("Name the warehouse, e.g. receive SKU-001 100 WH-SH", field="warehouse")
@@ -114,7 +112,7 @@ def _default_warehouse(turn: Turn) -> Warehouse:
 
 def _figures(turn: Turn, moved: ledger.Moved) -> str:
     p = moved.product
-    total = sum(st.available for st in turn.uow.session.scalars(select(Stock).where(Stock.product_id == p.id)))
+    total = stock.available_in_all(turn.uow.session, p.id)
     v = turn.viewer
     parts = [turn.t("{name}: {available} available", name=w.name, available=v.qty(st.available, p.unit)) for w, st in moved.rows]
     parts.append(turn.t("{total} available in all warehouses", total=v.qty(total, p.unit)))
@@ -159,7 +157,7 @@ def transfer_by_text(turn: Turn, intent: it.Transfer) -> list[Reply]:
 def receipt_form(turn: Turn) -> list[Reply]:
     _staff_only(turn)
     s = turn.uow.session
-    places = [w for w in s.scalars(select(Warehouse).order_by(Warehouse.code)) if may_move_stock(turn.user, w.id)]
+    places = [w for w in warehouses(s) if may_move_stock(turn.user, w.id)]
     if not places:
         raise PermissionDenied("You have no warehouse yet; ask an admin")
     inputs = [Input(name="warehouse", label=turn.t("Warehouse"), kind="select",
