@@ -49,14 +49,12 @@ OPEN_TASK = (TaskStatus.OPEN.value, TaskStatus.CLAIMED.value, TaskStatus.PARTIAL
 def create_tasks(uow: UnitOfWork, order: Order, actor: Actor) -> list[ShippingTask]:
     """One task per warehouse that holds a reservation of the approved order."""
     warehouses = sorted({r.warehouse_id for r in order.reservations if r.quantity > 0})
-    tasks = []
-    for wid in warehouses:
-        task = ShippingTask(order_id=order.id, warehouse_id=wid, created_at=uow.now())
-        uow.session.add(task)
-        uow.session.flush()
-        record(uow, order, actor, "task_created", task=task.ref, warehouse=str(wid))
+    tasks = [ShippingTask(order=order, warehouse_id=wid, created_at=uow.now()) for wid in warehouses]
+    uow.session.add_all(tasks)
+    uow.session.flush()  # one flush for every task: their numbers (T-12) are their ids
+    for task in tasks:
+        record(uow, order, actor, "task_created", task=task.ref, warehouse=str(task.warehouse_id))
         uow.emit(ShippingTaskCreated(task.id))
-        tasks.append(task)
     return tasks
 
 

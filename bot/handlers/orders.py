@@ -6,17 +6,13 @@ from bot.cards.model import Card, LineTable, Reply, Tone
 from bot.cards.orders import order_list_card, order_status_card
 from bot.handlers.base import Turn
 from domain import orders, stock
-from domain.audit import timeline
-from domain.fulfilment import order_balance
 from domain.models import Role
 from domain.permissions import SEE_ALL
 
 
 def show_order(turn: Turn, number: str) -> list[Reply]:
-    s = turn.uow.session
-    order = orders.view_order(s, turn.user, number)
-    balance = order_balance(s, order.id, turn.ctx.today())
-    return [Reply(card=order_status_card(order, turn.viewer, timeline(s, order.id), balance))]
+    view = orders.status_view(turn.uow.session, turn.user, number, turn.ctx.today())
+    return [Reply(card=order_status_card(view.order, turn.viewer, view.timeline, view.balance))]
 
 
 def my_orders(turn: Turn) -> list[Reply]:
