@@ -141,7 +141,7 @@ def _master_data(sessions: sessionmaker[Session], settings: Settings, now: datet
         result = run_import(sessions, kind, data, f"demo-{kind}.xlsx", user=None, actor=Actor(None, "import"),
                             today=now.astimezone(settings.tz).date(), tz=settings.tz, dry_run=False, clock=lambda: now)
         if not result.applied:
-            raise RuntimeError(f"demo {kind}: " + "; ".join(f"row {p.row} {p.column}: {p.en}" for p in result.problems[:5]))
+            raise RuntimeError(f"demo {kind}: " + "; ".join(f"row {p.row} {p.column}: {p.reason('en')}" for p in result.problems[:5]))
     return len({row[0] for row in sheets["orders"]})
 
 

@@ -15,6 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -102,7 +103,7 @@ class Dispatcher:
     def _delivery(self, s: Session, row: OutboxMessage) -> Delivery:
         p = row.payload
         ref = ticket = None
-        op = row.op
+        op: Literal["send", "update", "home"] = "update" if row.op == "update" else "home" if row.op == "home" else "send"
         if op == "update":
             copies = s.scalars(
                 select(CardCopy).where(CardCopy.card_key == row.card_key, CardCopy.platform == row.platform,

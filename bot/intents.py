@@ -304,8 +304,8 @@ def _statement(m: re.Match[str], c: _Ctx) -> Intent:
     explicit = _STATEMENT_REST.fullmatch(rest)
     if explicit is not None and explicit["start"]:  # "华兴 2026-10-01 2026-10-31": from, and optionally to
         cust = explicit["cust"]
-        start = _date(explicit["start"], c)
-        end = _date(explicit["end"], c, earliest=start, what=N_("the end date")) if explicit["end"] else None
+        start: date | None = _date(explicit["start"], c)
+        end: date | None = _date(explicit["end"], c, earliest=start, what=N_("the end date")) if explicit["end"] else None
     else:
         cust, span = _period_split(rest, c)
         start, end = (span.start, min(span.end, c.today)) if span else (None, None)

@@ -154,7 +154,7 @@ def missed_today(now: datetime, st: Settings) -> list[str]:
     return [name for name, at in (("overdue_digest", st.digest_time), ("late_tasks", st.work_start)) if local.time() >= at]
 
 
-def start_scheduler(jobs: Jobs, now: Callable[[], datetime] | None = None):  # type: ignore[no-untyped-def]
+def start_scheduler(jobs: Jobs, now: Callable[[], datetime] | None = None):
     """APScheduler in the background: reminders every 5 minutes, digest and late tasks at the digest time."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.cron import CronTrigger

@@ -70,7 +70,7 @@ def no_eligible_approver(e: ev.NoEligibleApprover, uow: UnitOfWork, ctx: BotCont
 
 
 def _refresh_copies(s: Session, ctx: BotContext, order: Order, step: ApprovalStep) -> None:
-    def build(uid: int | None):  # type: ignore[no-untyped-def]
+    def build(uid: int | None):
         user = _user(s, uid)
         if user is None:
             return None

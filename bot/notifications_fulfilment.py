@@ -30,7 +30,7 @@ def task_created(e: ev.ShippingTaskCreated, uow: UnitOfWork, ctx: BotContext) ->
 def _refresh_task(uow: UnitOfWork, ctx: BotContext, task: ShippingTask) -> None:
     lines = fulfilment.task_lines(uow.session, task)
 
-    def build(uid: int | None):  # type: ignore[no-untyped-def]
+    def build(uid: int | None):
         u = uow.session.get(User, uid) if uid is not None else None
         if u is None:
             u = User(display_name="group", locale=ctx.settings.default_locale, roles_csv=Role.WAREHOUSE.value)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import Session
 
 from domain.errors import DomainError, Refusal
@@ -33,6 +33,7 @@ def record(
     action: str,
     from_status: OrderStatus | None = None,
     to_status: OrderStatus | None = None,
+    /,
     *,
     subject: str | None = None,
     **details: Any,
@@ -69,7 +70,7 @@ def write_pending(session: Session) -> None:
         return
     if any(order is not None and order.id is None for order, _ in waiting):
         session.flush()
-    session.execute(insert(AuditEntry.__table__), [  # Core: one executemany whatever columns are empty
+    session.execute(insert(cast(Table, AuditEntry.__table__)), [  # Core: one executemany whatever columns are empty
         {"order_id": order.id if order is not None else e.order_id, "subject": e.subject, "actor_id": e.actor_id,
          "platform": e.platform, "at": e.at, "action": e.action, "from_status": e.from_status,
          "to_status": e.to_status, "details": e.details} for order, e in waiting])

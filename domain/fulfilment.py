@@ -255,7 +255,7 @@ def close_open_tasks(uow: UnitOfWork, order: Order) -> None:
         uow.emit(ShippingTasksClosed(order.id, tuple(closed)))
 
 
-def _open_tasks_query(user: User):  # type: ignore[no-untyped-def]
+def _open_tasks_query(user: User):
     q = select(ShippingTask).where(ShippingTask.status.in_(OPEN_TASK))
     if not user.has_role(Role.ADMIN):
         q = q.where(ShippingTask.warehouse_id == user.warehouse_id) if user.warehouse_id is not None else q.where(false())

@@ -3,15 +3,15 @@ a deactivated account gets no task card, reminder, alert or approval request."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from domain.models import ApprovalStep, Role, StepStatus, User
 
 
-def _with_role(session: Session, role: Role, *where: object) -> list[User]:
+def _with_role(session: Session, role: Role, *where: ColumnElement[bool]) -> list[User]:
     # roles are a comma-separated column: narrow in SQL, decide on the parsed set (no "admin" inside another name)
-    q = select(User).where(User.active.is_(True), User.roles_csv.contains(role.value), *where).order_by(User.id)  # type: ignore[arg-type]
+    q = select(User).where(User.active.is_(True), User.roles_csv.contains(role.value), *where).order_by(User.id)
     return [u for u in session.scalars(q) if u.has_role(role)]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -113,7 +114,7 @@ def reserve(uow: UnitOfWork, order: Order) -> list[Reservation]:
     warehouses = _regional_first(list({r.warehouse_id: r.warehouse for r in rows}.values()), order.customer)
     allocation = plan(order.lines, available, warehouses)
     if allocation is None:
-        raise_shortfall(order.lines, available)
+        raise raise_shortfall(order.lines, available)
     by_key = {(r.warehouse_id, r.product_id): r for r in rows}
     made = []
     for line, wh_id, qty in allocation:
@@ -126,16 +127,16 @@ def reserve(uow: UnitOfWork, order: Order) -> list[Reservation]:
     return made
 
 
-def raise_shortfall(lines: Sequence[OrderLine], available: dict[tuple[int, int], int]) -> None:
+def raise_shortfall(lines: Sequence[OrderLine], available: dict[tuple[int, int], int]) -> NoReturn:
     short = []
     for ln in lines:
         total = sum(v for (_, pid), v in available.items() if pid == ln.product_id)
         if total < ln.quantity:
             short.append(Shortfall(ln.product.sku, Name.of(ln.product), ln.quantity, total))
-    lines = [Message("{sku} {name} needs {requested}, available {available}, short by {short}",
-                     {"sku": x.sku, "name": x.name, "requested": x.requested, "available": x.available,
-                      "short": x.requested - x.available}) for x in short]
-    raise InsufficientStock("Not enough stock; nothing was reserved: {lines}", lines=lines, shortfall=short)
+    said = [Message("{sku} {name} needs {requested}, available {available}, short by {short}",
+                    {"sku": x.sku, "name": x.name, "requested": x.requested, "available": x.available,
+                     "short": x.requested - x.available}) for x in short]
+    raise InsufficientStock("Not enough stock; nothing was reserved: {lines}", lines=said, shortfall=short)
 
 
 def _locked(uow: UnitOfWork, warehouse_id: int, product_id: int) -> Stock:

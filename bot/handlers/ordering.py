@@ -84,7 +84,7 @@ def _channel(turn: Turn) -> Channel:
     return Channel.SANDBOX if turn.platform == "console" else Channel.CHAT
 
 
-def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot: int) -> list[Reply]:  # type: ignore[type-arg]
+def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot: int) -> list[Reply]:
     customer = what == "customer"
     if not found:
         return turn.error("No customer matches '{query}'" if customer else "No product matches '{query}'", field=what,
@@ -111,8 +111,7 @@ def choose(turn: Turn, tok: ActionToken) -> list[Reply]:
     parsed = turn.ctx.parse(prompt.token, units=order_lines.unit_words(product_units(s)))
     if not isinstance(parsed, it.QuickOrder):
         return turn.error("This choice has expired; please place the order again")
-    model = Customer if tok.arg == "c" else Product
-    item = s.get(model, tok.target)
+    item: Customer | Product | None = s.get(Customer, tok.target) if tok.arg == "c" else s.get(Product, tok.target)
     if item is None:
         return turn.error("No such option")
     code = item.code if isinstance(item, Customer) else item.sku
@@ -206,6 +205,6 @@ def suggest(turn: Turn, source: str, query: str) -> list[Option]:
         items = find_customers(s, query, among=scope) if query.strip() else first_customers(s, among=scope)
         return [Option(value=str(c.id), label=f"{c.code} {turn.viewer.name(c)}") for c in items[:50]]
     if source == "products":
-        items = find_products(s, query) if query.strip() else first_products(s)
-        return [Option(value=str(p.id), label=f"{p.sku} {turn.viewer.name(p)} {p.spec}".strip()) for p in items[:50]]
+        products = find_products(s, query) if query.strip() else first_products(s)
+        return [Option(value=str(p.id), label=f"{p.sku} {turn.viewer.name(p)} {p.spec}".strip()) for p in products[:50]]
     raise ValidationFailed("Unknown option source")

@@ -54,7 +54,7 @@ def show_stock(turn: Turn, query: str) -> list[Reply]:
     return cards
 
 
-def _movement_line(turn: Turn, mv, w: Warehouse) -> str:  # type: ignore[no-untyped-def]
+def _movement_line(turn: Turn, mv, w: Warehouse) -> str:
     what = turn.t(MOVEMENT_WORDS[MovementKind(mv.kind)])
     who = mv.actor.display_name if mv.actor else turn.t("system")
     why = " · ".join(x for x in (mv.reference, mv.note) if x)

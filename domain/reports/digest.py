@@ -125,7 +125,7 @@ def daily(session: Session, scope: Scope, reader_id: int, covered: Period, today
         covered=covered, previous=sales.previous, orders=now.orders, amount=now.amount or ZERO,
         previous_orders=before.orders, previous_amount=before.amount or ZERO,
         approvals=waiting, approvals_mine=mine,
-        oldest_approval=OldestApproval(first[1], Name(first[2], first[3]), first[0]) if first else None,
+        oldest_approval=OldestApproval(first[1], Name(first[2], first[3]), first[0]) if first and first[0] else None,
         overdue=overdue, overdue_amount=overdue_amount,
         longest_overdue_days=(today - oldest_due).days if oldest_due is not None else 0,
         low_stock=tuple(stock.low_stock(session)) if scope.kind != ScopeKind.OWN else (),

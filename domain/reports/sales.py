@@ -168,7 +168,7 @@ def products(session: Session, scope: Scope, period: Period, tz: ZoneInfo, limit
     if scope.kind == ScopeKind.WAREHOUSE:
         # What this warehouse ships: the quantities held and shipped there (an order may be split across warehouses).
         lo, hi = window(period, tz)
-        per = (select(Reservation.product_id.label("pid"), func.sum(Reservation.quantity + Reservation.shipped).label("qty"),
+        per: Any = (select(Reservation.product_id.label("pid"), func.sum(Reservation.quantity + Reservation.shipped).label("qty"),
                       func.count(Reservation.id).label("lines"), func.count(func.distinct(Reservation.order_id)).label("orders"))
                .join(Order, Order.id == Reservation.order_id)
                .where(Reservation.warehouse_id == scope.warehouse_id, Order.status.in_(SALE_STATUSES),
@@ -293,7 +293,7 @@ def leaderboard(session: Session, scope: Scope, period: Period, tz: ZoneInfo, by
     paid_in = and_(Payment.paid_on >= period.start, Payment.paid_on <= period.end)
     paid_first, paid_last = session.execute(select(func.min(Payment.order_id + 0), func.max(Payment.order_id + 0))
                                             .where(paid_in)).one()
-    collected = dict(session.execute(
+    collected: dict[int | None, Decimal] = dict(session.execute(
         select(owner, _money(Payment.amount)).select_from(Payment)
         .outerjoin(Order, and_(Order.id == Payment.order_id, Order.id.between(paid_first or 0, paid_last or -1)))
         .join(Customer, Customer.id == Payment.customer_id)
