@@ -125,16 +125,19 @@ def _activate_next(uow: UnitOfWork, order: Order, actor: Actor) -> None:
 def decide(
     uow: UnitOfWork, step_id: int, user: User, approve: bool, actor: Actor, reason: str | None = None
 ) -> ApprovalStep:
-    # Lock the step's order and read it afresh with all its steps, their assignments and people, in one statement:
-    # another approver may have decided a moment ago; from here on they wait for us.
+    # Lock the step's order first. Then read it afresh with all its steps, their assignments and people, and its
+    # reservations, in one more statement: another approver may have decided a moment ago. (On PostgreSQL a locking
+    # statement that waited re-reads only the locked row; rows it joins would still be the ones from before the wait.)
+    order_id = uow.session.scalar(
+        select(Order.id).join(ApprovalStep, ApprovalStep.order_id == Order.id).where(ApprovalStep.id == step_id)
+        .with_for_update(of=Order))
+    if order_id is None:
+        raise NotFound("No such approval")
     order = uow.session.scalars(
-        select(Order).join(ApprovalStep, ApprovalStep.order_id == Order.id).where(ApprovalStep.id == step_id)
-        .with_for_update(of=Order).execution_options(populate_existing=True)
+        select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
         .options(joinedload(Order.steps).joinedload(ApprovalStep.assignments).joinedload(ApprovalAssignment.user),
                  joinedload(Order.reservations))  # what the shipping tasks are made from, should this approve it
-    ).unique().one_or_none()
-    if order is None:
-        raise NotFound("No such approval")
+    ).unique().one()
     step = next(s for s in order.steps if s.id == step_id)
     if step.status != StepStatus.PENDING.value:
         raise _already(step, order)
