@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -151,6 +152,13 @@ def sellers(session: Session) -> list[User]:
 # ---------------------------------------------------------------- commands
 
 
+def _saved(uow: UnitOfWork, obj: Any, created: bool, changes: dict[str, Any]) -> Saved:
+    """The command's read model: what was saved, written and read back as the database now holds it."""
+    uow.session.flush()
+    uow.session.refresh(obj)
+    return Saved(obj, created, changes)
+
+
 def create_customer(uow: UnitOfWork, user: User, actor: Actor, wanted: CustomerFields) -> Saved:
     s = uow.session
     if not may_create_customers(user):
@@ -186,7 +194,7 @@ def create_customer(uow: UnitOfWork, user: User, actor: Actor, wanted: CustomerF
     record(uow, None, actor, "customer_created", subject=f"customer:{c.id}", code=c.code, tier=c.tier,
            credit_limit=str(c.credit_limit), payment_terms_days=c.payment_terms_days,
            sales=owner.display_name if owner else "")
-    return Saved(c, True, {})
+    return _saved(uow, c, True, {})
 
 
 def update_customer(uow: UnitOfWork, user: User, actor: Actor, customer_id: int, wanted: CustomerFields,
@@ -241,7 +249,7 @@ def update_customer(uow: UnitOfWork, user: User, actor: Actor, customer_id: int,
         s.flush()
         record(uow, None, actor, "customer_updated", subject=f"customer:{c.id}",
                **{k: f"{a} → {b}" for k, (a, b) in changes.items()})
-    return Saved(c, False, changes)
+    return _saved(uow, c, False, changes)
 
 
 def _credit_terms(user: User, actor: Actor, wanted: CustomerFields, current: Customer | None) -> None:

@@ -14,6 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -88,6 +89,13 @@ def _rules(wanted: ProductFields) -> None:
         raise ValidationFailed("the product name is required", field="name")
 
 
+def _saved(uow: UnitOfWork, obj: Any, created: bool, changes: dict[str, Any]) -> Saved:
+    """The command's read model: what was saved, written and read back as the database now holds it."""
+    uow.session.flush()
+    uow.session.refresh(obj)
+    return Saved(obj, created, changes)
+
+
 def create_product(uow: UnitOfWork, user: User, actor: Actor, wanted: ProductFields) -> Saved:
     check_editor(user, actor, wanted.sku)
     s = uow.session
@@ -114,7 +122,7 @@ def create_product(uow: UnitOfWork, user: User, actor: Actor, wanted: ProductFie
     s.flush()
     record(uow, None, actor, "product_created", subject=f"product:{p.id}", sku=p.sku, list_price=str(p.list_price),
            **{f"price_{t.tier}": str(t.price) for t in p.tier_prices})
-    return Saved(p, True, {})
+    return _saved(uow, p, True, {})
 
 
 def update_product(uow: UnitOfWork, user: User, actor: Actor, product_id: int, wanted: ProductFields,
@@ -154,16 +162,16 @@ def update_product(uow: UnitOfWork, user: User, actor: Actor, product_id: int, w
         else:
             row.price = price
     if not changes:
-        return Saved(p, False, {})
+        return _saved(uow, p, False, {})
     s.flush()
     if "safety_stock" in changes:
         # Lock the rows in one order (as every stock change does), then enter or leave the low-stock state.
-        for row in s.scalars(select(Stock).where(Stock.product_id == p.id).order_by(Stock.warehouse_id)
-                             .with_for_update().execution_options(populate_existing=True)):
-            ledger.level_changed(uow, row, p)
+        for held in s.scalars(select(Stock).where(Stock.product_id == p.id).order_by(Stock.warehouse_id)
+                              .with_for_update().execution_options(populate_existing=True)):
+            ledger.level_changed(uow, held, p)
     record(uow, None, actor, "product_updated", subject=f"product:{p.id}",
            **{k: f"{a} → {b}" for k, (a, b) in changes.items()})
-    return Saved(p, False, changes)
+    return _saved(uow, p, False, changes)
 
 
 def _shown(v: object) -> str:

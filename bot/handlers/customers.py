@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot import intents as it
@@ -21,7 +20,7 @@ from bot.tokens import ActionToken
 from domain import customers, parsing
 from domain.catalog import find_customers
 from domain.customers import ContactFields, CustomerFields
-from domain.directory import find_users
+from domain.directory import find_users, users_by_id
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.masterdata import SELLERS, TERMS_MAX
 from domain.messages import N_, Message
@@ -67,7 +66,7 @@ def _card(turn: Turn, c: Customer) -> Card:
     ov = customers.overview(s, turn.user, c, turn.ctx.today())
     ids = {int(v.split(" → ")[i]) for e in ov.history for k, v in (e.details or {}).items()
            if k == "sales_user_id" and isinstance(v, str) for i in (0, 1) if v.split(" → ")[i].isdigit()}
-    people = {u.id: u.display_name for u in s.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    people = {uid: u.display_name for uid, u in users_by_id(s, ids).items()}
     return customer_card(ov, turn.viewer, people)
 
 
@@ -147,8 +146,6 @@ def _save(turn: Turn, current: Customer | None, inputs: Mapping[str, str], *, wh
         saved = customers.update_customer(turn.uow, turn.user, turn.actor, current.id, wanted, seen)
         said = (turn.t("Customer {name} saved.", name=turn.viewer.customer(saved.customer)) if saved.changes
                 else turn.t("Nothing changed for {name}.", name=turn.viewer.customer(saved.customer)))
-    turn.uow.session.flush()
-    turn.uow.session.refresh(saved.customer)
     return [Reply(text=said, card=_card(turn, saved.customer))]
 
 

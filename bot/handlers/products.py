@@ -95,8 +95,6 @@ def _save(turn: Turn, current: Product | None, inputs: Mapping[str, str], *, who
         saved = products.update_product(turn.uow, turn.user, turn.actor, current.id, wanted, seen)
         said = (turn.t("Product {sku} saved.", sku=saved.product.sku) if saved.changes
                 else turn.t("Nothing changed for {name}.", name=saved.product.sku))
-    turn.uow.session.flush()
-    turn.uow.session.refresh(saved.product)
     reply = _card(turn, saved.product)
     reply.text = said
     return [reply]
