@@ -103,13 +103,13 @@ ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] =
     "confirm_order": lambda t, tok, inp: og.confirm_again(t),
     "show_order": lambda t, tok, inp: od.show_order(t, _order(t, tok.target).number),
     "open_approval": lambda t, tok, inp: ap.open_approval(t, tok.target),
-    "tasks_page": lambda t, tok, inp: ff.my_tasks(t, tok.version),
+    "tasks_page": lambda t, tok, inp: ff.my_tasks(t, tok.page),
     "receive_goods": lambda t, tok, inp: sk.submit_receipt(t, inp),
     "edit_customer": lambda t, tok, inp: cu.edit_form(t, tok.target),
     "save_customer": lambda t, tok, inp: cu.submit(t, tok, inp),
     "edit_product": lambda t, tok, inp: pd.edit_form(t, tok.target),
     "save_product": lambda t, tok, inp: pd.submit(t, tok, inp),
-    "orders_page": lambda t, tok, inp: rp.search_page(t, tok.target, tok.version),
+    "orders_page": lambda t, tok, inp: rp.search_page(t, tok.target, tok.page),
     "import_as": lambda t, tok, inp: _imports(t).check_as(t, tok.target, tok.arg),
     "import_apply": lambda t, tok, inp: _imports(t).apply(t, tok.target),
     "link_person": lambda t, tok, inp: up.link_person(t, tok, inp),
@@ -134,7 +134,7 @@ def _order(turn: Turn, order_id: int) -> Order:
 def _fresh(turn: Turn, tok: ActionToken) -> Order:
     """Order-level buttons carry the order's version; a card older than the order is refused."""
     order = _order(turn, tok.target)
-    if tok.version and tok.version != order.version:
+    if tok.order_version and tok.order_version != order.version:
         raise domain_errors_stale(order)
     return order
 

@@ -116,7 +116,7 @@ def choose(turn: Turn, tok: ActionToken) -> list[Reply]:
         return turn.error("No such option")
     code = item.code if isinstance(item, Customer) else item.sku
     customer_q = code if tok.arg == "c" else parsed.customer_query
-    lines = tuple((code if (tok.arg == "p" and i == tok.version) else q, n) for i, (q, n) in enumerate(parsed.lines, start=1))
+    lines = tuple((code if (tok.arg == "p" and i == tok.slot) else q, n) for i, (q, n) in enumerate(parsed.lines, start=1))
     state.forget(s, prompt)
     chosen = replace(parsed, customer_query=customer_q, lines=lines)
     return quick_order(turn, chosen, it.quick_order_text(chosen))
