@@ -1,7 +1,10 @@
 """Reports (issue 18): every report over 1,000,000 orders on PostgreSQL through its domain query, next to the bare SQL
 that fetches the same rows on the same indexes; the chart of each drawn to PNG; and the chat turn that answers it.
 
-    .venv/bin/python -m bench.reports [--orders 1000000] [--repeat 15] [--charts 10]
+    .venv/bin/python -m bench.reports [--orders 1000000] [--repeat 15] [--charts 10] [--keep NAME]
+
+`--keep NAME` generates the data into database NAME on the first run and keeps it; later runs with the same name
+reuse it (generating a million orders takes minutes), after migrating it to the current schema.
 
 Data: bench.scale's generator (2 years of orders growing towards 2026-11-23, 5,000 customers, 200 sales people
 under 20 managers, 500 products, approvals, tasks, shipments, receivables) with order ids in the order the orders
@@ -26,11 +29,13 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bench.domain import RESULTS, pg_db
 from bench.scale import CUSTOMERS as N_CUSTOMERS
@@ -125,6 +130,26 @@ BARE: dict[str, list[str]] = {
 }
 
 
+@contextmanager
+def kept_db(admin_url: str, name: str) -> Iterator[tuple[str, bool]]:
+    """Database `name`, created when missing and never dropped; True when it already holds the generated orders."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        exists = c.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is not None
+        if not exists:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    filled = False
+    if exists:
+        probe = create_engine(url)
+        with probe.connect() as c:
+            filled = bool(c.execute(text("SELECT to_regclass('payments') IS NOT NULL")).scalar_one()) and \
+                c.execute(text("SELECT EXISTS (SELECT 1 FROM payments)")).scalar_one()
+        probe.dispose()
+    yield url, filled
+
+
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     fn()  # warm: plans, caches, imports
     times, out = [], None
@@ -135,28 +160,36 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
+@contextmanager
+def _fresh(admin_url: str) -> Iterator[tuple[str, bool]]:
+    with pg_db(admin_url) as url:
+        yield url, False
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--orders", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--charts", type=int, default=10, help="renders of each chart to time")
     ap.add_argument("--pg", default=os.environ.get("ORDERTALK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--keep", metavar="NAME", help="generate into database NAME once, keep it, reuse it on later runs")
     args = ap.parse_args()
     load_start = os.getloadavg()
-    with pg_db(args.pg) as url:
+    with (kept_db(args.pg, args.keep) if args.keep else _fresh(args.pg)) as (url, filled):
         upgrade(url)
-        ot = build(Settings(_env_file=None, database_url=url, run_dispatcher=False, run_scheduler=False, secret_key="reports" * 6,
+        ot = build(Settings(_env_file=None, database_url=url, run_dispatcher=False, run_scheduler=False, secret_key="reports" * 6, db_statement_timeout=3600,
                             data_dir=tempfile.mkdtemp(), slack_bot_token="xoxb-reports", slack_signing_secret="s",
                             slack_api_url="http://127.0.0.1:9/api/"), clock=lambda: NOW)
         params = {"n": args.orders, "days": DAYS, "sales": SALES, "managers": MANAGERS, "customers": N_CUSTOMERS,
                   "products": PRODUCTS}
         t0 = time.perf_counter()
-        with ot.engine.begin() as c:
-            for _label, sql in generate():
-                c.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
+        if not filled:
+            with ot.engine.begin() as c:
+                for _label, sql in generate():
+                    c.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
+            print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
         with ot.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("VACUUM ANALYZE"))
-        print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
         with ot.engine.connect() as c:
             counts = {tbl: c.execute(text(f"SELECT count(*) FROM {tbl}")).scalar_one()
                       for tbl in ("orders", "order_lines", "approval_steps", "shipping_tasks", "shipments", "receivables",
