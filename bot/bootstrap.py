@@ -19,6 +19,7 @@ from bot import redaction
 from bot.context import BotContext
 from bot.core import BotCore
 from bot.dispatcher import Dispatcher
+from bot.files import FileStore
 from bot.jobs import Jobs
 from bot.outbox import Outbox
 from bot.ports import Deliverer
@@ -88,7 +89,10 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     app = create_app(settings, engine)
     app.register_blueprint(documents_blueprint(ctx, sessions))
     receivers = Receivers(sessions, clock)
-    _install_adapters(app, core, settings, sessions, registry, {"dingtalk": {"receiver_mode": lambda: receivers.mode("dingtalk")}})
+    files = FileStore(sessions, clock)  # the deliverers upload report charts from here
+    _install_adapters(app, core, settings, sessions, registry, {
+        "slack": {"files": files}, "wecom": {"files": files},
+        "dingtalk": {"receiver_mode": lambda: receivers.mode("dingtalk"), "files": files}})
     for name in ADAPTERS:  # how files people send the bot are downloaded, per platform
         source = getattr(__import__(f"adapters.{name}", fromlist=["file_source"]), "file_source", None)
         if source is not None and (found := source(settings)) is not None:

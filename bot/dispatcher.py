@@ -117,7 +117,7 @@ class Dispatcher:
         return Delivery(
             id=row.id, platform=row.platform, recipient=row.recipient, recipient_kind=p.get("recipient_kind", "user"),
             op=op, card=p.get("card"), text=p.get("text"), cards=p.get("cards") or [], replies=p.get("replies") or [],
-            card_key=row.card_key,
+            attachment=p.get("attachment"), card_key=row.card_key,
             ref=ref, ticket=ticket, thread=p.get("thread"), ephemeral_user=p.get("ephemeral_user"), extra=p.get("extra") or {},
             attempt=row.attempts + 1,
         )

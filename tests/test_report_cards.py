@@ -81,6 +81,22 @@ def test_a_chart_is_drawn_once_per_content_however_many_people_ask(chat, monkeyp
     assert changed["attachments"][0]["key"] != first["attachments"][0]["key"] and len(drawn) == 3
 
 
+def test_a_chart_is_kept_while_its_figures_stand(chat, clock, monkeypatch):
+    import bot.cards.reports as cards
+
+    drawn = []
+    real = cards.render_png
+    monkeypatch.setattr(cards, "render_png", lambda chart: drawn.append(chart.title) or real(chart))
+    first = card_of(chat.say("admin", "销售趋势 上月"))
+    clock.advance(days=1)  # the next day, the same closed month and the same figures: the stored chart
+    again = card_of(chat.say("qian", "销售趋势 上月"))
+    assert again["attachments"][0]["key"] == first["attachments"][0]["key"] and drawn == ["销售额趋势"]
+    this_month = card_of(chat.say("admin", "销售趋势"))  # a month still running has new days: its own chart
+    assert this_month["attachments"][0]["key"] != first["attachments"][0]["key"] and len(drawn) == 2
+    with chat.ot.sessions() as s:  # every copy of each card points at one stored file, however many were sent
+        assert s.scalar(select(func.count()).select_from(StoredFile).where(StoredFile.key.like("chart-%"))) == 2
+
+
 def test_reports_in_english_and_each_report_answers(chat):
     card = card_of(chat.say("amy", "sales trend last month by week"))
     assert card["title"] == "Sales trend" and card["subtitle"] == "Last month (October 2026) · compared with September 2026"
