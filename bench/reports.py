@@ -188,8 +188,10 @@ def main() -> None:
                 for _label, sql in generate():
                     c.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
             print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
-        with ot.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        plain = create_engine(url, isolation_level="AUTOCOMMIT")  # the app's engine opens a transaction on checkout
+        with plain.connect() as c:
             c.execute(text("VACUUM ANALYZE"))
+        plain.dispose()
         with ot.engine.connect() as c:
             counts = {tbl: c.execute(text(f"SELECT count(*) FROM {tbl}")).scalar_one()
                       for tbl in ("orders", "order_lines", "approval_steps", "shipping_tasks", "shipments", "receivables",
