@@ -161,6 +161,7 @@ def ship(uow: UnitOfWork, task_id: int, user: User, carrier: str, tracking: str,
     uow.session.add(Receivable(order_id=order.id, shipment_id=shipment.id, customer_id=c.id, amount=total,
                                due_date=local_today + timedelta(days=c.payment_terms_days), created_at=uow.now()))
     task.claimed_by_id = task.claimed_by_id or user.id
+    task.last_shipped_at = shipment.shipped_at  # the lead time reads it from the task, not from its shipments
     still_here = any(r.quantity > 0 for r in task_lines(uow.session, task))
     task.status = TaskStatus.PARTIALLY_SHIPPED.value if still_here else TaskStatus.SHIPPED.value
     everything = all(ln.shipped_qty >= ln.quantity for ln in order.lines)

@@ -162,7 +162,7 @@ def test_ageing_buckets_at_their_edges_are_the_statements(world, session_factory
                   total=D("100.00"), created_at=NOW)
         s.add(o)
         s.flush()
-        t = ShippingTask(order_id=o.id, warehouse_id=w["east"], status="shipped", created_at=NOW)
+        t = ShippingTask(order_id=o.id, warehouse_id=w["east"], status="shipped", created_at=NOW, last_shipped_at=NOW)
         s.add(t)
         s.flush()
         sh = Shipment(task_id=t.id, order_id=o.id, warehouse_id=w["east"], carrier="顺丰", tracking_no="x", amount=D("100.00"),

@@ -176,7 +176,7 @@ def products(session: Session, scope: Scope, period: Period, tz: ZoneInfo, limit
                .group_by(Reservation.product_id))
     else:
         per = (select(OrderLine.product_id.label("pid"), func.sum(OrderLine.quantity).label("qty"),
-                      func.count(OrderLine.id).label("lines"), func.count(func.distinct(OrderLine.order_id)).label("orders"),
+                      func.count().label("lines"), func.count(func.distinct(OrderLine.order_id)).label("orders"),
                       func.sum(OrderLine.amount).label("amount"))
                .join(Order, Order.id == OrderLine.order_id)
                .where(sales_in(scope, period, tz), OrderLine.order_id.between(first, last), Order.id.between(first, last))
