@@ -119,13 +119,11 @@ BARE: dict[str, list[str]] = {
                      WHERE o.created_at >= :lo AND o.created_at < :hi AND a.opened_at IS NOT NULL
                      GROUP BY a.name, a.name_en"""],
     "fulfilment": ["""SELECT w.id, w.code, w.name, count(CASE WHEN t.status = 'shipped' THEN 1 END),
-                             avg(CASE WHEN t.status = 'shipped' THEN EXTRACT(EPOCH FROM (l.at - t.created_at)) END),
-                             max(CASE WHEN t.status = 'shipped' THEN EXTRACT(EPOCH FROM (l.at - t.created_at)) END),
+                             avg(CASE WHEN t.status = 'shipped' THEN EXTRACT(EPOCH FROM (t.last_shipped_at - t.created_at)) END),
+                             max(CASE WHEN t.status = 'shipped' THEN EXTRACT(EPOCH FROM (t.last_shipped_at - t.created_at)) END),
                              count(CASE WHEN t.status IN ('open', 'claimed', 'partially_shipped') THEN 1 END),
                              min(CASE WHEN t.status IN ('open', 'claimed', 'partially_shipped') THEN t.created_at END)
                       FROM shipping_tasks t JOIN orders o ON o.id = t.order_id JOIN warehouses w ON w.id = t.warehouse_id
-                      LEFT JOIN (SELECT s.task_id, max(s.shipped_at) AS at FROM shipments s JOIN orders o2 ON o2.id = s.order_id
-                                 WHERE o2.created_at >= :lo AND o2.created_at < :hi GROUP BY s.task_id) l ON l.task_id = t.id
                       WHERE o.created_at >= :lo AND o.created_at < :hi GROUP BY w.id, w.code, w.name ORDER BY w.code"""],
 }
 
@@ -150,6 +148,9 @@ def kept_db(admin_url: str, name: str) -> Iterator[tuple[str, bool]]:
     yield url, filled
 
 
+BEST: dict[int, float] = {}  # id(fn) → its fastest run, beside the median (a loaded machine shows in the gap)
+
+
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     fn()  # warm: plans, caches, imports
     times, out = [], None
@@ -157,6 +158,7 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
         t = time.perf_counter()
         out = fn()
         times.append((time.perf_counter() - t) * 1000)
+    BEST[id(fn)] = min(times)
     return statistics.median(times), out
 
 
@@ -271,13 +273,19 @@ def main() -> None:
             chart = view_fn(result).chart
             c_ms, _ = timed(lambda chart=chart: render_png(chart), args.charts)
             first_ms = turn_ms = None
+            turn_error = None
             if said:
-                t = time.perf_counter()
-                turn(said)  # draws and stores the chart
-                first_ms = (time.perf_counter() - t) * 1000
-                turn_ms, _ = timed(lambda said=said: turn(said), max(3, args.repeat // 3))
+                try:
+                    t = time.perf_counter()
+                    turn(said)  # draws and stores the chart
+                    first_ms = (time.perf_counter() - t) * 1000
+                    turn_ms, _ = timed(lambda said=said: turn(said), max(3, args.repeat // 3))
+                except Exception as exc:  # e.g. a statement past the 1.2 s a chat turn may take: recorded, not fatal
+                    turn_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                    print(f"  {name}: the chat turn failed: {turn_error}", flush=True)
             row = {"report": name, "domain_ms": d_ms, "bare_ms": b_ms, "ratio": d_ms / b_ms, "chart_ms": c_ms,
-                   "first_turn_ms": first_ms, "turn_ms": turn_ms, "bare_rows": b_rows}
+                   "domain_best_ms": BEST[id(dom_fn)], "bare_best_ms": BEST[id(bare_fn)],
+                   "first_turn_ms": first_ms, "turn_ms": turn_ms, "turn_error": turn_error, "bare_rows": b_rows}
             rows.append(row)
             print(f"  {name}: domain {d_ms:.1f} ms, bare {b_ms:.1f} ms (×{d_ms / b_ms:.2f}), chart {c_ms:.0f} ms, "
                   f"turn {turn_ms and round(turn_ms)} ms (first {first_ms and round(first_ms)} ms)", flush=True)
@@ -290,14 +298,15 @@ def main() -> None:
     load_end = os.getloadavg()
     print(f"\nReports: {counts['orders']:,} orders on PostgreSQL; median of {args.repeat} (charts {args.charts}) after a "
           f"warm-up; load {load_start[0]:.2f} at start, {load_end[0]:.2f} at end; {os.cpu_count()} CPUs")
-    print(f"{'report':<44}{'domain':>9}{'bare':>9}{'ratio':>7}{'chart':>8}{'turn':>8}{'first':>8}   target")
+    print(f"{'report':<44}{'domain':>9}{'bare':>9}{'ratio':>7}{'best d/b':>12}{'chart':>8}{'turn':>8}{'first':>8}   target")
     for r in rows:
         ok = r["domain_ms"] < 300 and r["ratio"] <= 2 and r["chart_ms"] < 300
-        turn_s = f"{r['turn_ms']:.0f}" if r["turn_ms"] is not None else "—"
+        turn_s = f"{r['turn_ms']:.0f}" if r["turn_ms"] is not None else ("error" if r["turn_error"] else "—")
         first_s = f"{r['first_turn_ms']:.0f}" if r["first_turn_ms"] is not None else "—"
-        print(f"{r['report']:<44}{r['domain_ms']:>9.1f}{r['bare_ms']:>9.1f}{r['ratio']:>7.2f}{r['chart_ms']:>8.0f}"
+        best = f"{r['domain_best_ms']:.0f}/{r['bare_best_ms']:.0f}"
+        print(f"{r['report']:<44}{r['domain_ms']:>9.1f}{r['bare_ms']:>9.1f}{r['ratio']:>7.2f}{best:>12}{r['chart_ms']:>8.0f}"
               f"{turn_s:>8}{first_s:>8}   {'met' if ok else 'MISSED'}")
-    print("(ms; target: domain < 300 and ≤ 2 × bare; chart < 300)")
+    print("(ms, medians; best d/b: the fastest domain and bare run; target: domain < 300 and ≤ 2 × bare; chart < 300)")
     print("\nproduct ranking, bare query plan:\n  " + plan.replace("\n", "\n  "))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "reports.json").write_text(json.dumps({
