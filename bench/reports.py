@@ -29,6 +29,7 @@ import os
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -260,10 +261,11 @@ def main() -> None:
              bare("fulfilment", month), lambda r: report_flow.fulfilment_view(r, viewer), "发货时效 上月"),
         ]
         seq = iter(range(10**9))
+        run = uuid.uuid4().hex[:8]  # event ids new to a kept database (a seen one is answered by nothing)
 
         def turn(said: str) -> Any:
             replies = ot.core.handle_message(InboundMessage(platform="slack", external_user_id="U000001", text=said,
-                                                            event_id=f"rep-{next(seq)}", reply_to=ReplyTarget(recipient="D1")))
+                                                            event_id=f"rep-{run}-{next(seq)}", reply_to=ReplyTarget(recipient="D1")))
             return replies[0].card.title if replies and replies[0].card else replies
 
         rows: list[dict[str, Any]] = []

@@ -108,7 +108,7 @@ class Trend:
 
 def _points(session: Session, scope: Scope, period: Period, tz: ZoneInfo, grain: Grain) -> tuple[TrendPoint, ...]:
     day = local_date(Order.created_at, tz.key)
-    rows = session.execute(select(day, _money(Order.total), func.count(Order.id))
+    rows = session.execute(select(day, _money(Order.total), func.count())
                            .where(sales_in(scope, period, tz)).group_by(day)).all()
     amount: dict[date, Decimal] = {}
     orders: dict[date, int] = {}
@@ -230,7 +230,7 @@ class Regions:
 def regions(session: Session, scope: Scope, period: Period, tz: ZoneInfo) -> Regions:
     """Sales by the customer's province, then city."""
     scope.require(ReportKind.REGIONS)
-    q = (select(Customer.province, Customer.city, _money(Order.total), func.count(Order.id),
+    q = (select(Customer.province, Customer.city, _money(Order.total), func.count(),
                 func.count(func.distinct(Order.customer_id)))
          .join(Customer, Customer.id == Order.customer_id).where(sales_in(scope, period, tz))
          .group_by(Customer.province, Customer.city))
@@ -286,7 +286,7 @@ def leaderboard(session: Session, scope: Scope, period: Period, tz: ZoneInfo, by
         raise ValueError(by)
     where = sales_in(scope, period, tz)
     ordered = {uid: (a, n) for uid, a, n in session.execute(
-        select(Order.sales_user_id, _money(Order.total), func.count(Order.id)).where(where).group_by(Order.sales_user_id))}
+        select(Order.sales_user_id, _money(Order.total), func.count()).where(where).group_by(Order.sales_user_id))}
     # Collections are credited to the order's sales person; a payment without an order (an opening balance) to the
     # customer's.
     owner = func.coalesce(Order.sales_user_id, Customer.sales_user_id)
@@ -350,7 +350,7 @@ def top_customers(session: Session, scope: Scope, period: Period, tz: ZoneInfo, 
     cols = (Customer.id, Customer.code, Customer.name, Customer.name_en, Customer.province, Customer.city)
     everyone = type_coerce(func.sum(func.sum(Order.total)).over(), Money)
     how_many = func.count().over()
-    q = (select(*cols, amount, func.count(Order.id), everyone, how_many)
+    q = (select(*cols, amount, func.count(), everyone, how_many)
          .join(Order, Order.customer_id == Customer.id).where(sales_in(scope, period, tz))
          .group_by(*cols).order_by(func.sum(Order.total).desc(), Customer.code).limit(limit))
     rows, total, customers = [], ZERO, 0
