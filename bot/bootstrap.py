@@ -56,9 +56,13 @@ class OrderTalk:
             self.dispatcher.start(self.settings.outbox_poll_seconds)
         if self.settings.run_scheduler and self.scheduler is None:
             self.scheduler = start_scheduler(self.jobs)
-        from bot.documents.fonts import warm
+        from bot.documents import charts, fonts
 
-        threading.Thread(target=warm, name="ordertalk-fonts", daemon=True).start()  # documents ready for the first click
+        def warm() -> None:  # documents ready for the first click, charts for the first report
+            fonts.warm()
+            charts.warm()
+
+        threading.Thread(target=warm, name="ordertalk-fonts", daemon=True).start()
 
     def stop_background(self) -> None:
         self.dispatcher.stop()

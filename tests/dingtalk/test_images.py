@@ -8,11 +8,17 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from PIL import Image
 
-from bot.documents.charts import SIZE
+from bot.documents.charts import SIZE, warm
 
 from .harness import SALES_GROUP, STAFF, DingTalkDriver
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _charts_warm() -> None:
+    warm()  # matplotlib and the font load once per process, as the server warms them at start: not in a callback
 
 
 def images(sends: list[dict], **where: str) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine, select
 
-from bot.documents.charts import SIZE
+from bot.documents.charts import SIZE, warm
 from bot.records import OutboxMessage
 from tests.slack.harness import SlackDriver, dm_of, running
 from tests.world import Clock
@@ -23,6 +23,11 @@ from tests.world import Clock
 def sl(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> Iterator[SlackDriver]:
     with running(engine, db_url, clock, tmp_path) as driver:
         yield driver
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _charts_warm() -> None:
+    warm()  # matplotlib and the font load once per process, as the server warms them at start: not in a callback
 
 
 def rows(sl: SlackDriver) -> list[tuple[str, str]]:

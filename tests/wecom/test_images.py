@@ -9,12 +9,18 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from PIL import Image
 
-from bot.documents.charts import SIZE
+from bot.documents.charts import SIZE, warm
 from tests.wecom.fake_api import AGENT_ID
 from tests.wecom.harness import USERIDS, WeComDriver
 from tests.world import Clock
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _charts_warm() -> None:
+    warm()  # matplotlib and the font load once per process, as the server warms them at start: not in a callback
 
 
 def images_to(wx: WeComDriver, who: str) -> list[str]:
