@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -106,18 +106,25 @@ class Trend:
         return change(self.total.orders, self.previous_total.orders)
 
 
-def _points(session: Session, scope: Scope, period: Period, tz: ZoneInfo, grain: Grain) -> tuple[TrendPoint, ...]:
+def _days(session: Session, scope: Scope, lo: datetime, hi: datetime, tz: ZoneInfo) -> list[tuple[date, Decimal, int]]:
+    """Sales amount and orders per local day, for orders placed in [lo, hi)."""
     day = local_date(Order.created_at, tz.key)
     rows = session.execute(select(day, _money(Order.total), func.count())
-                           .where(sales_in(scope, period, tz)).group_by(day)).all()
+                           .where(Order.status.in_(SALE_STATUSES), Order.created_at >= lo, Order.created_at < hi,
+                                  scope.orders()).group_by(day)).all()
+    return [(d, a, n) for d, a, n in rows]
+
+
+def _points(days: list[tuple[date, Decimal, int]], period: Period, grain: Grain, money: bool) -> tuple[TrendPoint, ...]:
     amount: dict[date, Decimal] = {}
     orders: dict[date, int] = {}
-    for d, a, n in rows:
+    for d, a, n in days:
+        if not period.start <= d <= period.end:
+            continue  # a day of the other period, read in the same pass
         b = bucket(d, grain)
         amount[b] = amount.get(b, ZERO) + a
         orders[b] = orders.get(b, 0) + n
-    return tuple(TrendPoint(b, amount.get(b, ZERO) if scope.money else None, orders.get(b, 0))
-                 for b in buckets(period, grain))
+    return tuple(TrendPoint(b, amount.get(b, ZERO) if money else None, orders.get(b, 0)) for b in buckets(period, grain))
 
 
 def trend(session: Session, scope: Scope, period: Period, tz: ZoneInfo, grain: Grain | None = None) -> Trend:
@@ -125,8 +132,15 @@ def trend(session: Session, scope: Scope, period: Period, tz: ZoneInfo, grain: G
     scope.require(ReportKind.TREND)
     grain = grain or grain_for(period)
     previous = period.previous()
-    return Trend(period, previous, grain, _points(session, scope, period, tz, grain),
-                 _points(session, scope, previous, tz, grain), scope.money)
+    lo, hi = window(period, tz)
+    before_lo, before_hi = window(previous, tz)
+    if before_hi == lo:  # the period before ends where this one starts (a month, a year, the last 30 days): one pass
+        days = _days(session, scope, before_lo, hi, tz)
+        now_days = before_days = days
+    else:  # e.g. this week so far against the same weekdays of last week: two ranges, each read alone
+        now_days, before_days = _days(session, scope, lo, hi, tz), _days(session, scope, before_lo, before_hi, tz)
+    return Trend(period, previous, grain, _points(now_days, period, grain, scope.money),
+                 _points(before_days, previous, grain, scope.money), scope.money)
 
 
 # ---------------------------------------------------------------- products
