@@ -45,6 +45,7 @@ test: install-dev fonts
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var

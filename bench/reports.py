@@ -1,7 +1,10 @@
 """Reports (issue 18): every report over 1,000,000 orders on PostgreSQL through its domain query, next to the bare SQL
 that fetches the same rows on the same indexes; the chart of each drawn to PNG; and the chat turn that answers it.
 
-    .venv/bin/python -m bench.reports [--orders 1000000] [--repeat 15] [--charts 10]
+    .venv/bin/python -m bench.reports [--orders 1000000] [--repeat 15] [--charts 10] [--keep NAME]
+
+`--keep NAME` generates the data into database NAME on the first run and keeps it; later runs with the same name
+reuse it (generating a million orders takes minutes), after migrating it to the current schema.
 
 Data: bench.scale's generator (2 years of orders growing towards 2026-11-23, 5,000 customers, 200 sales people
 under 20 managers, 500 products, approvals, tasks, shipments, receivables) with order ids in the order the orders
@@ -26,11 +29,14 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bench.domain import RESULTS, pg_db
 from bench.scale import CUSTOMERS as N_CUSTOMERS
@@ -114,15 +120,36 @@ BARE: dict[str, list[str]] = {
                      WHERE o.created_at >= :lo AND o.created_at < :hi AND a.opened_at IS NOT NULL
                      GROUP BY a.name, a.name_en"""],
     "fulfilment": ["""SELECT w.id, w.code, w.name, count(CASE WHEN t.status = 'shipped' THEN 1 END),
-                             avg(CASE WHEN t.status = 'shipped' THEN EXTRACT(EPOCH FROM (l.at - t.created_at)) END),
-                             max(CASE WHEN t.status = 'shipped' THEN EXTRACT(EPOCH FROM (l.at - t.created_at)) END),
+                             avg(CASE WHEN t.status = 'shipped' THEN EXTRACT(EPOCH FROM (t.last_shipped_at - t.created_at)) END),
+                             max(CASE WHEN t.status = 'shipped' THEN EXTRACT(EPOCH FROM (t.last_shipped_at - t.created_at)) END),
                              count(CASE WHEN t.status IN ('open', 'claimed', 'partially_shipped') THEN 1 END),
                              min(CASE WHEN t.status IN ('open', 'claimed', 'partially_shipped') THEN t.created_at END)
                       FROM shipping_tasks t JOIN orders o ON o.id = t.order_id JOIN warehouses w ON w.id = t.warehouse_id
-                      LEFT JOIN (SELECT s.task_id, max(s.shipped_at) AS at FROM shipments s JOIN orders o2 ON o2.id = s.order_id
-                                 WHERE o2.created_at >= :lo AND o2.created_at < :hi GROUP BY s.task_id) l ON l.task_id = t.id
                       WHERE o.created_at >= :lo AND o.created_at < :hi GROUP BY w.id, w.code, w.name ORDER BY w.code"""],
 }
+
+
+@contextmanager
+def kept_db(admin_url: str, name: str) -> Iterator[tuple[str, bool]]:
+    """Database `name`, created when missing and never dropped; True when it already holds the generated orders."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        exists = c.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is not None
+        if not exists:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    filled = False
+    if exists:
+        probe = create_engine(url)
+        with probe.connect() as c:
+            filled = bool(c.execute(text("SELECT to_regclass('payments') IS NOT NULL")).scalar_one()) and \
+                c.execute(text("SELECT EXISTS (SELECT 1 FROM payments)")).scalar_one()
+        probe.dispose()
+    yield url, filled
+
+
+BEST: dict[int, float] = {}  # id(fn) → its fastest run, beside the median (a loaded machine shows in the gap)
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -132,7 +159,14 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
         t = time.perf_counter()
         out = fn()
         times.append((time.perf_counter() - t) * 1000)
+    BEST[id(fn)] = min(times)
     return statistics.median(times), out
+
+
+@contextmanager
+def _fresh(admin_url: str) -> Iterator[tuple[str, bool]]:
+    with pg_db(admin_url) as url:
+        yield url, False
 
 
 def main() -> None:
@@ -141,22 +175,26 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--charts", type=int, default=10, help="renders of each chart to time")
     ap.add_argument("--pg", default=os.environ.get("ORDERTALK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--keep", metavar="NAME", help="generate into database NAME once, keep it, reuse it on later runs")
     args = ap.parse_args()
     load_start = os.getloadavg()
-    with pg_db(args.pg) as url:
+    with (kept_db(args.pg, args.keep) if args.keep else _fresh(args.pg)) as (url, filled):
         upgrade(url)
-        ot = build(Settings(_env_file=None, database_url=url, run_dispatcher=False, run_scheduler=False, secret_key="reports" * 6,
+        ot = build(Settings(_env_file=None, database_url=url, run_dispatcher=False, run_scheduler=False, secret_key="reports" * 6, db_statement_timeout=3600,
                             data_dir=tempfile.mkdtemp(), slack_bot_token="xoxb-reports", slack_signing_secret="s",
                             slack_api_url="http://127.0.0.1:9/api/"), clock=lambda: NOW)
         params = {"n": args.orders, "days": DAYS, "sales": SALES, "managers": MANAGERS, "customers": N_CUSTOMERS,
                   "products": PRODUCTS}
         t0 = time.perf_counter()
-        with ot.engine.begin() as c:
-            for _label, sql in generate():
-                c.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
-        with ot.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        if not filled:
+            with ot.engine.begin() as c:
+                for _label, sql in generate():
+                    c.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
+            print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
+        plain = create_engine(url, isolation_level="AUTOCOMMIT")  # the app's engine opens a transaction on checkout
+        with plain.connect() as c:
             c.execute(text("VACUUM ANALYZE"))
-        print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
+        plain.dispose()
         with ot.engine.connect() as c:
             counts = {tbl: c.execute(text(f"SELECT count(*) FROM {tbl}")).scalar_one()
                       for tbl in ("orders", "order_lines", "approval_steps", "shipping_tasks", "shipments", "receivables",
@@ -223,10 +261,11 @@ def main() -> None:
              bare("fulfilment", month), lambda r: report_flow.fulfilment_view(r, viewer), "发货时效 上月"),
         ]
         seq = iter(range(10**9))
+        run = uuid.uuid4().hex[:8]  # event ids new to a kept database (a seen one is answered by nothing)
 
         def turn(said: str) -> Any:
             replies = ot.core.handle_message(InboundMessage(platform="slack", external_user_id="U000001", text=said,
-                                                            event_id=f"rep-{next(seq)}", reply_to=ReplyTarget(recipient="D1")))
+                                                            event_id=f"rep-{run}-{next(seq)}", reply_to=ReplyTarget(recipient="D1")))
             return replies[0].card.title if replies and replies[0].card else replies
 
         rows: list[dict[str, Any]] = []
@@ -236,13 +275,19 @@ def main() -> None:
             chart = view_fn(result).chart
             c_ms, _ = timed(lambda chart=chart: render_png(chart), args.charts)
             first_ms = turn_ms = None
+            turn_error = None
             if said:
-                t = time.perf_counter()
-                turn(said)  # draws and stores the chart
-                first_ms = (time.perf_counter() - t) * 1000
-                turn_ms, _ = timed(lambda said=said: turn(said), max(3, args.repeat // 3))
+                try:
+                    t = time.perf_counter()
+                    turn(said)  # draws and stores the chart
+                    first_ms = (time.perf_counter() - t) * 1000
+                    turn_ms, _ = timed(lambda said=said: turn(said), max(3, args.repeat // 3))
+                except Exception as exc:  # e.g. a statement past the 1.2 s a chat turn may take: recorded, not fatal
+                    turn_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                    print(f"  {name}: the chat turn failed: {turn_error}", flush=True)
             row = {"report": name, "domain_ms": d_ms, "bare_ms": b_ms, "ratio": d_ms / b_ms, "chart_ms": c_ms,
-                   "first_turn_ms": first_ms, "turn_ms": turn_ms, "bare_rows": b_rows}
+                   "domain_best_ms": BEST[id(dom_fn)], "bare_best_ms": BEST[id(bare_fn)],
+                   "first_turn_ms": first_ms, "turn_ms": turn_ms, "turn_error": turn_error, "bare_rows": b_rows}
             rows.append(row)
             print(f"  {name}: domain {d_ms:.1f} ms, bare {b_ms:.1f} ms (×{d_ms / b_ms:.2f}), chart {c_ms:.0f} ms, "
                   f"turn {turn_ms and round(turn_ms)} ms (first {first_ms and round(first_ms)} ms)", flush=True)
@@ -255,14 +300,15 @@ def main() -> None:
     load_end = os.getloadavg()
     print(f"\nReports: {counts['orders']:,} orders on PostgreSQL; median of {args.repeat} (charts {args.charts}) after a "
           f"warm-up; load {load_start[0]:.2f} at start, {load_end[0]:.2f} at end; {os.cpu_count()} CPUs")
-    print(f"{'report':<44}{'domain':>9}{'bare':>9}{'ratio':>7}{'chart':>8}{'turn':>8}{'first':>8}   target")
+    print(f"{'report':<44}{'domain':>9}{'bare':>9}{'ratio':>7}{'best d/b':>12}{'chart':>8}{'turn':>8}{'first':>8}   target")
     for r in rows:
         ok = r["domain_ms"] < 300 and r["ratio"] <= 2 and r["chart_ms"] < 300
-        turn_s = f"{r['turn_ms']:.0f}" if r["turn_ms"] is not None else "—"
+        turn_s = f"{r['turn_ms']:.0f}" if r["turn_ms"] is not None else ("error" if r["turn_error"] else "—")
         first_s = f"{r['first_turn_ms']:.0f}" if r["first_turn_ms"] is not None else "—"
-        print(f"{r['report']:<44}{r['domain_ms']:>9.1f}{r['bare_ms']:>9.1f}{r['ratio']:>7.2f}{r['chart_ms']:>8.0f}"
+        best = f"{r['domain_best_ms']:.0f}/{r['bare_best_ms']:.0f}"
+        print(f"{r['report']:<44}{r['domain_ms']:>9.1f}{r['bare_ms']:>9.1f}{r['ratio']:>7.2f}{best:>12}{r['chart_ms']:>8.0f}"
               f"{turn_s:>8}{first_s:>8}   {'met' if ok else 'MISSED'}")
-    print("(ms; target: domain < 300 and ≤ 2 × bare; chart < 300)")
+    print("(ms, medians; best d/b: the fastest domain and bare run; target: domain < 300 and ≤ 2 × bare; chart < 300)")
     print("\nproduct ranking, bare query plan:\n  " + plan.replace("\n", "\n  "))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "reports.json").write_text(json.dumps({

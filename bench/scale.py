@@ -122,9 +122,10 @@ GENERATE: list[tuple[str, str]] = [
        UNION ALL
        SELECT g.id, NULL, 'slack', g.at + interval '2 hours', g.status, 'pending_approval', g.status, '{}'::json
        FROM gen g WHERE g.status <> 'pending_approval'"""),
-    ("shipping tasks", """INSERT INTO shipping_tasks (id, order_id, warehouse_id, status, created_at)
+    ("shipping tasks", """INSERT INTO shipping_tasks (id, order_id, warehouse_id, status, created_at, last_shipped_at)
        SELECT g.id, g.id, 1 + (g.cust % 3 = 0)::int,
-              CASE WHEN g.status IN ('shipped', 'completed') THEN 'shipped' ELSE 'open' END, g.at + interval '2 hours'
+              CASE WHEN g.status IN ('shipped', 'completed') THEN 'shipped' ELSE 'open' END, g.at + interval '2 hours',
+              CASE WHEN g.status IN ('shipped', 'completed') THEN g.at + interval '1 day' END
        FROM gen g WHERE g.status IN ('approved', 'shipped', 'completed')"""),
     ("shipments", """INSERT INTO shipments (id, task_id, order_id, warehouse_id, carrier, tracking_no, amount, shipped_at,
                               shipped_by_id)

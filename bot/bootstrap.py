@@ -15,11 +15,11 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-import bot.notifications_fulfilment  # noqa: F401  (registers the fulfilment notifications)
 from bot import redaction
 from bot.context import BotContext
 from bot.core import BotCore
 from bot.dispatcher import Dispatcher
+from bot.files import FileStore
 from bot.inbox import Inbox, InboxCore
 from bot.jobs import Jobs
 from bot.outbox import Outbox
@@ -63,9 +63,13 @@ class OrderTalk:
             self.inbox.start(self.settings.inbox_poll_seconds)
         if self.settings.run_scheduler and self.scheduler is None:
             self.scheduler = start_scheduler(self.jobs)
-        from bot.documents.fonts import warm
+        from bot.documents import charts, fonts
 
-        threading.Thread(target=warm, name="ordertalk-fonts", daemon=True).start()  # documents ready for the first click
+        def warm() -> None:  # documents ready for the first click, charts for the first report
+            fonts.warm()
+            charts.warm()
+
+        threading.Thread(target=warm, name="ordertalk-fonts", daemon=True).start()
 
     def stop_background(self) -> None:
         self.inbox.stop()
@@ -105,7 +109,10 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     app = create_app(settings, engine)
     app.register_blueprint(documents_blueprint(ctx, sessions))
     receivers = Receivers(sessions, clock)
-    _install_adapters(app, inbound, settings, sessions, registry, {"dingtalk": {"receiver_mode": lambda: receivers.mode("dingtalk")}})
+    files = FileStore(sessions, clock)  # the deliverers upload report charts from here
+    _install_adapters(app, inbound, settings, sessions, registry, {
+        "slack": {"files": files}, "wecom": {"files": files},
+        "dingtalk": {"receiver_mode": lambda: receivers.mode("dingtalk"), "files": files}})
     for name in ADAPTERS:  # how files people send the bot are downloaded, per platform
         source = getattr(__import__(f"adapters.{name}", fromlist=["file_source"]), "file_source", None)
         if source is not None and (found := source(settings)) is not None:

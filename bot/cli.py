@@ -8,6 +8,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -24,7 +25,7 @@ def _settings() -> Settings:
                                              f"{err['msg'].removeprefix('Value error, ')}" for err in e.errors())) from e
 
 
-def _build(settings: Settings):  # type: ignore[no-untyped-def]
+def _build(settings: Settings):
     from bot.bootstrap import build
     from bot.secret_key import SecretKeyError
 
@@ -71,7 +72,7 @@ def demo_data(if_empty: bool) -> None:
 
     s = _settings()
     engine = make_engine(s.database_url)
-    bars: list = []  # type: ignore[type-arg]
+    bars: list = []
 
     def progress(done: int, total: int) -> None:
         if not bars:
@@ -189,8 +190,8 @@ def users_sync(platform: str, dry_run: bool) -> None:
         except DomainError as e:
             raise click.ClickException(texts("en").render(e.message)) from e
 
-        def who(e) -> str:  # type: ignore[no-untyped-def]
-            return " ".join(x for x in (e.external_id, e.name, e.email, e.mobile) if x)
+        def who(entry: Any) -> str:
+            return " ".join(x for x in (entry.external_id, entry.name, entry.email, entry.mobile) if x)
 
         for m in plan.link:
             click.echo(f"{verb:>12}  {m.user.username:<12} ↔ {who(m.entry)}  (by {m.by})")
@@ -202,8 +203,8 @@ def users_sync(platform: str, dry_run: bool) -> None:
             why = (f"already linked to {x.users[0].username}" if x.reason == "id_linked"
                    else f"matches {x.users[0].username} (by {x.by}), who is linked to another {platform} account")
             click.echo(f"{'conflict':>12}  {who(x.entry)}  — {why}")
-        for e in plan.unmatched:
-            click.echo(f"{'unmatched':>12}  {who(e)}")
+        for left in plan.unmatched:
+            click.echo(f"{'unmatched':>12}  {who(left)}")
         click.echo(f"{len(plan.link)} {verb}, {len(plan.already)} already linked, {len(plan.ambiguous)} ambiguous, "
                    f"{len(plan.conflicts)} conflicts, {len(plan.unmatched)} unmatched ({len(entries)} in the directory)")
 
@@ -238,7 +239,7 @@ def payments() -> None:
     """Record customer payments (finance)."""
 
 
-def _finance_user(s, username: str | None):  # type: ignore[no-untyped-def]
+def _finance_user(s, username: str | None):
     from sqlalchemy import select
 
     from domain.models import User
@@ -381,7 +382,7 @@ def _run_import(kind: str, file: Path, dry_run: bool, username: str | None, lang
         user = _finance_user(session, username)  # any named user; the import itself checks the admin role
         if user is not None:
             session.expunge(user)
-    bar: list = []  # type: ignore[type-arg]
+    bar: list = []
 
     def progress(done: int, total: int | None) -> None:
         if not bar and total and total > 2000:
@@ -537,7 +538,7 @@ def dingtalk_register_card_callback(url: str | None, force: bool) -> None:
     click.echo(f"card clicks (route key {CARD_CALLBACK_ROUTE_KEY}) now go to {target}")
 
 
-def _start(ot):  # type: ignore[no-untyped-def]
+def _start(ot):
     """Refuse to run with a callback mode the deployment does not receive with, then start the background work."""
     from bot.receivers import ReceiverMismatch
 
@@ -549,12 +550,12 @@ def _start(ot):  # type: ignore[no-untyped-def]
     return ot
 
 
-def _started(s: Settings):  # type: ignore[no-untyped-def]
+def _started(s: Settings):
 
     return _start(_build(s))
 
 
-def _session():  # type: ignore[no-untyped-def]
+def _session():
     from domain.db import make_engine, make_session_factory
 
     return make_session_factory(make_engine(_settings().database_url))()

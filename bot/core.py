@@ -23,11 +23,13 @@ from bot.chat_imports import ChatImports
 from bot.context import BotContext
 from bot.handlers import approvals as ap
 from bot.handlers import conversation as cv
+from bot.handlers import customers as cu
 from bot.handlers import digests as dg
 from bot.handlers import fulfilment as ff
 from bot.handlers import ordering as og
 from bot.handlers import orders as od
 from bot.handlers import presence as pr
+from bot.handlers import products as pd
 from bot.handlers import reports as rp
 from bot.handlers import stock as sk
 from bot.handlers.base import Turn
@@ -36,7 +38,7 @@ from bot.ports import CopyTicket, Deliver, InboundAction, InboundMessage, ReplyT
 from bot.records import InboundEvent, PendingPrompt
 from bot.tokens import ActionToken, BadToken
 from bot.unknown_people import on_unknown, polite_answer
-from domain.audit import Actor, record
+from domain.audit import Actor, record, record_refusal
 from domain.catalog import product_units
 from domain.db_guard import interactive
 from domain.directory import identify
@@ -51,7 +53,11 @@ INTENTS: dict[type, Callable[[Turn, Any], list[Reply]]] = {
     it.MyOrders: lambda t, i: od.my_orders(t),
     it.MyApprovals: lambda t, i: ap.my_approvals(t),
     it.MyTasks: lambda t, i: ff.my_tasks(t, 0),
-    it.ShowCustomer: lambda t, i: od.show_customer(t, i.query),
+    it.ShowCustomer: lambda t, i: cu.show_customer(t, i.query),
+    it.CustomerForm: lambda t, i: cu.form(t, i.query),
+    it.SaveCustomer: lambda t, i: cu.save_by_text(t, i),
+    it.ProductForm: lambda t, i: pd.form(t, i.query),
+    it.SaveProduct: lambda t, i: pd.save_by_text(t, i),
     it.ShowStock: lambda t, i: sk.show_stock(t, i.query),
     it.Receive: lambda t, i: sk.receive_by_text(t, i),
     it.Count: lambda t, i: sk.count_by_text(t, i),
@@ -97,9 +103,13 @@ ACTIONS: dict[str, Callable[[Turn, ActionToken, dict[str, str]], list[Reply]]] =
     "confirm_order": lambda t, tok, inp: og.confirm_again(t),
     "show_order": lambda t, tok, inp: od.show_order(t, _order(t, tok.target).number),
     "open_approval": lambda t, tok, inp: ap.open_approval(t, tok.target),
-    "tasks_page": lambda t, tok, inp: ff.my_tasks(t, tok.version),
+    "tasks_page": lambda t, tok, inp: ff.my_tasks(t, tok.page),
     "receive_goods": lambda t, tok, inp: sk.submit_receipt(t, inp),
-    "orders_page": lambda t, tok, inp: rp.search_page(t, tok.target, tok.version),
+    "edit_customer": lambda t, tok, inp: cu.edit_form(t, tok.target),
+    "save_customer": lambda t, tok, inp: cu.submit(t, tok, inp),
+    "edit_product": lambda t, tok, inp: pd.edit_form(t, tok.target),
+    "save_product": lambda t, tok, inp: pd.submit(t, tok, inp),
+    "orders_page": lambda t, tok, inp: rp.search_page(t, tok.target, tok.page),
     "import_as": lambda t, tok, inp: _imports(t).check_as(t, tok.target, tok.arg),
     "import_apply": lambda t, tok, inp: _imports(t).apply(t, tok.target),
     "link_person": lambda t, tok, inp: up.link_person(t, tok, inp),
@@ -124,7 +134,7 @@ def _order(turn: Turn, order_id: int) -> Order:
 def _fresh(turn: Turn, tok: ActionToken) -> Order:
     """Order-level buttons carry the order's version; a card older than the order is refused."""
     order = _order(turn, tok.target)
-    if tok.version and tok.version != order.version:
+    if tok.order_version and tok.order_version != order.version:
         raise domain_errors_stale(order)
     return order
 
@@ -224,58 +234,60 @@ class BotCore:
                       ticket: CopyTicket | None = None) -> list[Reply]:
         key = f"{platform}:{event_id}"
         uow = self.ctx.unit_of_work(self.sessions)
-        error: DomainError | None = None
         recipient = reply_to.recipient if reply_to else None
         turn: Turn | None = None
+        who: tuple[int, str] | None = None  # (user id, locale), for the answer to a refusal
         try:
             with uow:
                 if uow.session.get(InboundEvent, key) is not None:
                     return []  # a redelivery: acknowledged, no second effect
-                uow.session.add(InboundEvent(key=key, received_at=uow.now(), replies=[]))
+                inbound = InboundEvent(key=key, received_at=uow.now(), replies=[])
+                uow.session.add(inbound)
                 uow.session.flush()  # concurrent duplicates collide here, before doing anything
                 if ticket is not None:  # with the click, so the updates it causes can use it
                     self.ctx.outbox.note_ticket(uow.session, platform, recipient, ticket, uow.now())
                 user = identify(uow.session, platform, external_id)
+                who = (user.id, user.locale) if user is not None else None
                 turn = Turn(uow, self.ctx, user, platform, reply_to) if user is not None else None
                 replies = work(turn, uow)
-                self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
+                self._finish(uow, inbound, platform, reply_to, user.id if user else None, replies, deliver_replies)
                 publish(uow, self.ctx)
                 uow.commit()
         except IntegrityError:
             log.info("duplicate inbound event %s ignored", key)
             return []
-        except DomainError as e:
-            error = e
-        if error is None:
-            self.wake()
-            for job in turn.later if turn is not None else []:
-                self.imports.run(job)
-            return replies
-        # The change rolled back; record the event and the explanation so a retry gets the same answer.
-        with uow:
-            user = identify(uow.session, platform, external_id)
-            texts = self.ctx.texts(user.locale if user else None)
-            replies = [Reply(card=error_card(texts, texts.render(error.message), error.field), ephemeral=True)]
-            existing = uow.session.get(InboundEvent, key)
-            if existing is not None and existing.replies:
-                return []  # a true duplicate that was already answered
-            if existing is None:  # (it exists when the service committed a refusal to the audit trail)
-                uow.session.add(InboundEvent(key=key, received_at=uow.now(), replies=[]))
-                uow.session.flush()
-            if ticket is not None:  # a refused click still hands over a fresh ticket for its copy
-                self.ctx.outbox.note_ticket(uow.session, platform, recipient, ticket, uow.now())
-            self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
-            try:
+        except DomainError as error:
+            # The one error path: the change rolled back (domain code never commits); in one new transaction, the
+            # event key, the refusal's audit entry and the explanation, so a retry gets the same answer.
+            return self._refused(uow, key, platform, reply_to, who, error, deliver_replies, ticket)
+        self.wake()
+        for job in turn.later if turn is not None else []:
+            self.imports.run(job)
+        return replies
+
+    def _refused(self, uow: UnitOfWork, key: str, platform: str, reply_to: ReplyTarget | None,
+                 who: tuple[int, str] | None, error: DomainError, deliver_replies: Deliver,
+                 ticket: CopyTicket | None) -> list[Reply]:
+        user_id, locale = who if who is not None else (None, None)
+        texts = self.ctx.texts(locale)
+        replies = [Reply(card=error_card(texts, texts.render(error.message), error.field), ephemeral=True)]
+        try:
+            with uow:
+                inbound = InboundEvent(key=key, received_at=uow.now(), replies=[])
+                uow.session.add(inbound)
+                record_refusal(uow, error)
+                if ticket is not None:  # a refused click still hands over a fresh ticket for its copy
+                    self.ctx.outbox.note_ticket(uow.session, platform, reply_to.recipient if reply_to else None,
+                                                ticket, uow.now())
+                self._finish(uow, inbound, platform, reply_to, user_id, replies, deliver_replies)
                 uow.commit()
-            except IntegrityError:
-                return []
+        except IntegrityError:
+            return []  # a concurrent duplicate of this event was answered first
         self.wake()
         return replies
 
-    def _finish(self, uow: UnitOfWork, key: str, platform: str, reply_to: ReplyTarget | None, user_id: int | None,
-                replies: list[Reply], deliver: Deliver) -> None:
-        event = uow.session.get(InboundEvent, key)
-        assert event is not None
+    def _finish(self, uow: UnitOfWork, event: InboundEvent, platform: str, reply_to: ReplyTarget | None,
+                user_id: int | None, replies: list[Reply], deliver: Deliver) -> None:
         event.replies = [r.model_dump(mode="json") for r in replies]
         queued = replies if deliver is True else deliver(replies) if callable(deliver) else []
         if reply_to is not None and queued:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -141,7 +141,7 @@ def _master_data(sessions: sessionmaker[Session], settings: Settings, now: datet
         result = run_import(sessions, kind, data, f"demo-{kind}.xlsx", user=None, actor=Actor(None, "import"),
                             today=now.astimezone(settings.tz).date(), tz=settings.tz, dry_run=False, clock=lambda: now)
         if not result.applied:
-            raise RuntimeError(f"demo {kind}: " + "; ".join(f"row {p.row} {p.column}: {p.en}" for p in result.problems[:5]))
+            raise RuntimeError(f"demo {kind}: " + "; ".join(f"row {p.row} {p.column}: {p.reason('en')}" for p in result.problems[:5]))
     return len({row[0] for row in sheets["orders"]})
 
 
@@ -253,7 +253,3 @@ def _tasks(sessions: sessionmaker[Session], number: str) -> list[int]:
         if order is None:
             return []
         return list(s.scalars(select(ShippingTask.id).where(ShippingTask.order_id == order.id).order_by(ShippingTask.id)))
-
-
-def today_local(settings: Settings) -> date:
-    return datetime.now(UTC).astimezone(settings.tz).date()

@@ -127,7 +127,7 @@ class Digests:
                 with uow:
                     user = uow.session.get(User, uid)
                     scope = scope_for(uow.session, user) if user is not None else None
-                    if scope is None or scope.kind == ScopeKind.WAREHOUSE:
+                    if user is None or scope is None or scope.kind == ScopeKind.WAREHOUSE:
                         continue
                     if not once(uow.session, key.format(user=uid), uow.now()):
                         continue

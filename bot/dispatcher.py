@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -137,7 +138,7 @@ class Dispatcher:
     def _delivery(self, s: Session, row: OutboxMessage) -> Delivery:
         p = row.payload
         ref = ticket = None
-        op = row.op
+        op: Literal["send", "update", "home"] = "update" if row.op == "update" else "home" if row.op == "home" else "send"
         if op == "update":
             copies = s.scalars(
                 select(CardCopy).where(CardCopy.card_key == row.card_key, CardCopy.platform == row.platform,
@@ -152,7 +153,7 @@ class Dispatcher:
         return Delivery(
             id=row.id, platform=row.platform, recipient=row.recipient, recipient_kind=p.get("recipient_kind", "user"),
             op=op, card=p.get("card"), text=p.get("text"), cards=p.get("cards") or [], replies=p.get("replies") or [],
-            card_key=row.card_key,
+            attachment=p.get("attachment"), card_key=row.card_key,
             ref=ref, ticket=ticket, thread=p.get("thread"), ephemeral_user=p.get("ephemeral_user"), extra=p.get("extra") or {},
             attempt=row.attempts + 1,
         )
@@ -387,10 +388,4 @@ class Dispatcher:
             self._thread = None
 
 
-def pending_count(session: Session) -> int:
-    from sqlalchemy import func
-
-    return int(session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")) or 0)
-
-
-__all__ = ["Dispatcher", "pending_count"]
+__all__ = ["Dispatcher"]

@@ -96,5 +96,5 @@ def statement(session: Session, customer: Customer, start: date, end: date, comp
                                                           Receivable.created_at < hi)
                                  .order_by(Receivable.due_date, Receivable.id)))
     return Statement(company_name=company, customer=_doc_customer(customer), period_start=start, period_end=end,
-                     opening_balance=Decimal(shipped_before) + Decimal(opened_before) - Decimal(paid_before), entries=tuple(entries),
+                     opening_balance=Decimal(shipped_before or 0) + Decimal(opened_before or 0) - Decimal(paid_before or 0), entries=tuple(entries),
                      open_items=open_items, currency_symbol=_SYMBOLS.get(currency, currency + " "))

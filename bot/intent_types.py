@@ -209,8 +209,35 @@ class ReceiptForm:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerForm:
+    query: str | None  # the customer to edit; None: the form for a new one
+
+
+@dataclass(frozen=True, slots=True)
+class SaveCustomer:
+    """新建客户 名称=… 信用额度=… / 修改客户 C001 账期=45: the fields as typed (read by the form's reader)."""
+
+    query: str | None  # the customer to edit; None: a new one
+    values: tuple[tuple[str, str], ...]  # (field, value as typed); "" clears a text field
+    head: str = ""  # text before the first field of a new customer: its name
+
+
+@dataclass(frozen=True, slots=True)
+class ProductForm:
+    query: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveProduct:
+    query: str | None
+    values: tuple[tuple[str, str], ...]
+    head: str = ""  # text before the first field of a new product: its SKU
+
+
 Intent = (
     ShowOrder | MyOrders | MyApprovals | MyTasks | ShowCustomer | ShowStock | NewOrderForm | QuickOrder
     | Nudge | Approve | Reject | Cancel | Away | Back | Ship | Claim | Payment | Statement | Report | SearchOrders
-    | LowStock | Overdue | Subscribe | Subscriptions | Help | Greeting | Receive | Count | Transfer | ReceiptForm | Partial | Unknown | Invalid
+    | LowStock | Overdue | Subscribe | Subscriptions | Help | Greeting | Receive | Count | Transfer | ReceiptForm
+    | CustomerForm | SaveCustomer | ProductForm | SaveProduct | Partial | Unknown | Invalid
 )

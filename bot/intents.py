@@ -23,7 +23,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from bot import order_lines
+from bot import field_pairs, order_lines
 from bot.intent_types import (  # noqa: F401  (re-exported: callers use bot.intents.X)
     Approve,
     Away,
@@ -31,6 +31,7 @@ from bot.intent_types import (  # noqa: F401  (re-exported: callers use bot.inte
     Cancel,
     Claim,
     Count,
+    CustomerForm,
     Greeting,
     Help,
     Intent,
@@ -44,11 +45,14 @@ from bot.intent_types import (  # noqa: F401  (re-exported: callers use bot.inte
     Overdue,
     Partial,
     Payment,
+    ProductForm,
     QuickOrder,
     ReceiptForm,
     Receive,
     Reject,
     Report,
+    SaveCustomer,
+    SaveProduct,
     SearchOrders,
     Ship,
     ShowCustomer,
@@ -300,8 +304,8 @@ def _statement(m: re.Match[str], c: _Ctx) -> Intent:
     explicit = _STATEMENT_REST.fullmatch(rest)
     if explicit is not None and explicit["start"]:  # "华兴 2026-10-01 2026-10-31": from, and optionally to
         cust = explicit["cust"]
-        start = _date(explicit["start"], c)
-        end = _date(explicit["end"], c, earliest=start, what=N_("the end date")) if explicit["end"] else None
+        start: date | None = _date(explicit["start"], c)
+        end: date | None = _date(explicit["end"], c, earliest=start, what=N_("the end date")) if explicit["end"] else None
     else:
         cust, span = _period_split(rest, c)
         start, end = (span.start, min(span.end, c.today)) if span else (None, None)
@@ -467,6 +471,31 @@ def _search(m: re.Match[str], c: _Ctx) -> Intent:
     return SearchOrders(text, tuple(statuses), shipped, tuple(amounts), period)
 
 
+def _master(which: str, new: bool) -> Callable[[re.Match[str], _Ctx], Intent]:
+    """新建客户 / 修改客户 C001 [field=value …] and the same for products: without fields, the form."""
+    form, save = (CustomerForm, SaveCustomer) if which == "customer" else (ProductForm, SaveProduct)
+    example = (N_("new customer name=ACME contact=Chen phone=13800000001 credit limit=50000 terms=30") if which == "customer"
+               else N_("new product SKU=SKU-100 name=Hex bolt M8 unit=box list price=25 safety stock=50"))
+
+    def build(m: re.Match[str], c: _Ctx) -> Intent:
+        rest = (m["rest"] or "").strip()
+        try:
+            head, pairs = field_pairs.read_pairs(rest, which)
+        except field_pairs.UnknownField as e:
+            raise _Bad("'{word}' is not a field; {usage}", word=e.word, usage=Message(example)) from None
+        except field_pairs.RepeatedField as e:
+            raise _Bad("{field} is given twice", field=Message(field_pairs.label_of(which, e.word))) from None
+        if new:
+            return save(None, tuple(pairs), head) if pairs else (form(None) if not head else save(None, (), head))
+        if not head:
+            raise _Half(Message(N_("an edit")), Message(N_("which one (its code)")),
+                        Message(N_("edit customer C001 credit limit=80000") if which == "customer"
+                                else N_("edit product SKU-001 list price=130")))
+        return save(head, tuple(pairs)) if pairs else form(head)
+
+    return build
+
+
 # ---------------------------------------------------------------- the grammar
 # %NUM% = an order number (groups d8, d4), %TASK% = a task reference, %REASON% = optional free text.
 # Chinese keywords may touch their argument ("订单SO-…"); English ones need a word boundary.
@@ -482,6 +511,13 @@ _RULES: list[tuple[str, _Builder]] = [
     (r"pending|my\s*approvals?|待审批|我的审批", lambda m, c: MyApprovals()),
     (r"(?:my\s*)?tasks?|我的任务|发货任务|任务", lambda m, c: MyTasks()),
     (r"我?回来了|(?:i[’']?m\s*|i\s+am\s+)?back", lambda m, c: Back()),
+    # 新建客户 [名称=… 信用额度=…] / 修改客户 C001 [账期=45] / 新建商品 … / 修改商品 SKU-001 [单价=130]
+    (r"(?:(?:新建|新增|添加|创建)客户|(?:new|add|create)\s+customer\b)(?:\s*(?P<rest>.+))?", _master("customer", True)),
+    (r"(?:(?:修改|编辑|更新)客户(?:资料|信息)?|(?:edit|update|change)\s+customer\b)(?:\s*(?P<rest>.+))?",
+     _master("customer", False)),
+    (r"(?:(?:新建|新增|添加|创建)(?:商品|产品)|(?:new|add|create)\s+product\b)(?:\s*(?P<rest>.+))?", _master("product", True)),
+    (r"(?:(?:修改|编辑|更新)(?:商品|产品)(?:资料|信息)?|(?:edit|update|change)\s+product\b)(?:\s*(?P<rest>.+))?",
+     _master("product", False)),
     (r"new\s*order|new|order|下单|新订单|新建订单|创建订单|开单", lambda m, c: NewOrderForm()),  # "new": /order new
     (r"低库存|库存预警|库存不足|缺货|low[\s-]*stock|low[\s-]*inventory|stock\s+alerts?", lambda m, c: LowStock()),
     (r"逾期|逾期应收款?|逾期账款|逾期款|超期应收|overdue(?:\s+(?:receivables|payments|invoices|list))?",

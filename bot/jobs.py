@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,13 +18,13 @@ from bot.cards.fulfilment import receivables_digest_card, shipping_task_card
 from bot.context import BotContext
 from bot.digests import Digests
 from bot.digests import schedule as schedule_digests
-from bot.notifications import once, publish
+from bot.notifications import publish
 from bot.settings import Settings
-from domain import approvals, fulfilment
-from domain.audit import SYSTEM, record
+from bot.state import once
+from domain import approvals, fulfilment, recipients
+from domain.audit import SYSTEM
 from domain.calendar import business_hours_between
-from domain.events import ApprovalNudged
-from domain.models import ApprovalStep, Order, Role, ShippingTask, StepStatus, User
+from domain.directory import users_by_id
 from domain.uow import UnitOfWork
 
 
@@ -62,12 +61,10 @@ class Jobs:
         def work(uow: UnitOfWork) -> int:
             sent = 0
             now = uow.now()
-            steps = uow.session.scalars(select(ApprovalStep).where(ApprovalStep.status == StepStatus.PENDING.value)
-                                        .order_by(ApprovalStep.id)).all()
-            for step in steps:
+            for step in approvals.steps_to_watch(uow.session):
                 if step.opened_at is None:
                     continue
-                if not approvals.pending_approvers(step) and approvals.restaff(uow, step, SYSTEM, self.ctx.today()):
+                if not recipients.approvers(step) and approvals.restaff(uow, step, SYSTEM, self.ctx.today()):
                     sent += 1  # nobody could decide it; now somebody can (roles or people were fixed)
                     continue
                 waited = business_hours_between(step.opened_at, now, st.tz, st.work_days, st.work_start, st.work_end)
@@ -75,9 +72,7 @@ class Jobs:
                     approvals.escalate(uow, step, SYSTEM, self.ctx.today())
                     sent += 1
                 elif waited >= st.approval_remind_hours and once(uow.session, f"remind:{step.id}", now):
-                    people = tuple(u.id for u in approvals.pending_approvers(step))
-                    record(uow, step.order, SYSTEM, "reminder", step=step.name)
-                    uow.emit(ApprovalNudged(step.order_id, step.id, None, people, kind="reminder"))
+                    approvals.remind(uow, step, SYSTEM)
                     sent += 1
             return sent
 
@@ -92,13 +87,11 @@ class Jobs:
 
         def work(uow: UnitOfWork) -> int:
             s = uow.session
-            # The promised day itself still belongs to the customer; a snooze ends on its day.
-            due = [r for r in fulfilment.overdue_receivables(s, today)
-                   if not (r.promised_date and r.promised_date >= today) and not (r.snoozed_until and r.snoozed_until > today)]
+            due = fulfilment.receivables_to_chase(s, today)
             by_sales: dict[int, list[fulfilment.OverdueItem]] = defaultdict(list)
             by_manager: dict[int, list[fulfilment.OverdueItem]] = defaultdict(list)
             thresholds = sorted(st.overdue_escalate_days)
-            admins = [u.id for u in s.scalars(select(User).where(User.active.is_(True))) if u.has_role(Role.ADMIN)]
+            admins = [u.id for u in recipients.admins(s)]
             for r in due:
                 if r.sales_user_id is not None:  # an opening balance of a customer nobody owns: escalations only
                     by_sales[r.sales_user_id].append(r)
@@ -110,16 +103,15 @@ class Jobs:
                     ):
                         by_manager[m].append(r)
             sent = 0
+            people = users_by_id(s, set(by_sales) | set(by_manager))
             for uid, items in sorted(by_sales.items()):
                 if once(s, f"digest:{uid}:{today.isoformat()}", uow.now()):
-                    user = s.get(User, uid)
-                    assert user is not None
+                    user = people[uid]
                     self.ctx.outbox.to_user(s, user, card=receivables_digest_card(items, today, self.ctx.viewer(user)))
                     sent += 1
             for uid, items in sorted(by_manager.items()):
                 if once(s, f"digest-escalated:{uid}:{today.isoformat()}", uow.now()):
-                    user = s.get(User, uid)
-                    assert user is not None
+                    user = people[uid]
                     v = self.ctx.viewer(user)
                     title = v.t("Team receivables over {thresholds} days ({count})", thresholds=thresholds[0], count=len(items))
                     self.ctx.outbox.to_user(s, user, card=receivables_digest_card(items, today, v, title))
@@ -136,16 +128,15 @@ class Jobs:
 
         def work(uow: UnitOfWork) -> int:
             s = uow.session
-            late = s.scalars(select(ShippingTask).join(Order).where(
-                ShippingTask.status.in_(fulfilment.OPEN_TASK), Order.requested_date.is_not(None), Order.requested_date < today)).all()
             sent = 0
-            for task in late:
+            for task in fulfilment.late_tasks(s, today):
                 if not once(s, f"late-task:{task.id}:{today.isoformat()}", uow.now()):
                     continue
-                staff = [u for u in s.scalars(select(User).where(User.warehouse_id == task.warehouse_id)) if u.has_role(Role.WAREHOUSE)]
-                for u in staff:
-                    card = shipping_task_card(task, fulfilment.task_lines(s, task), self.ctx.viewer(u))
-                    card.subtitle = self.ctx.viewer(u).t("Past the requested date {requested_date}", requested_date=task.order.requested_date)
+                lines = fulfilment.task_lines(s, task)
+                for u in recipients.warehouse_staff(s, task.warehouse_id):  # active staff only
+                    v = self.ctx.viewer(u)
+                    card = shipping_task_card(task, lines, v)
+                    card.subtitle = v.t("Past the requested date {requested_date}", requested_date=task.order.requested_date)
                     card.key = None  # a reminder, not a copy to keep updated
                     self.ctx.outbox.to_user(s, u, card=card)
                 sent += 1
@@ -163,7 +154,7 @@ def missed_today(now: datetime, st: Settings) -> list[str]:
     return [name for name, at in (("overdue_digest", st.digest_time), ("late_tasks", st.work_start)) if local.time() >= at]
 
 
-def start_scheduler(jobs: Jobs, now: Callable[[], datetime] | None = None):  # type: ignore[no-untyped-def]
+def start_scheduler(jobs: Jobs, now: Callable[[], datetime] | None = None):
     """APScheduler in the background: reminders every 5 minutes, digest and late tasks at the digest time."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.cron import CronTrigger

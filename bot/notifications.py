@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import notifications_fulfilment as nf
 from bot.cards.approvals import (
     approval_decided_card,
     approval_key,
@@ -20,23 +20,15 @@ from bot.cards.common import info_card
 from bot.cards.model import Tone
 from bot.context import BotContext
 from bot.i18n.labels import unit_label
-from bot.records import SentReminder
+from bot.state import once
 from domain import events as ev
-from domain.models import ApprovalStep, AssignedVia, Order, Product, Role, StepStatus, User, Warehouse
+from domain import recipients
+from domain.models import ApprovalStep, AssignedVia, Order, Product, StepStatus, User, Warehouse
 from domain.uow import UnitOfWork
 
 
 def _user(s: Session, uid: int | None) -> User | None:
     return s.get(User, uid) if uid is not None else None
-
-
-def once(s: Session, key: str, now) -> bool:  # type: ignore[no-untyped-def]
-    """True the first time a key is seen; the primary key makes this hold across processes."""
-    if s.get(SentReminder, key) is not None:
-        return False
-    s.add(SentReminder(key=key, sent_at=now))
-    s.flush()
-    return True
 
 
 def approval_requested(e: ev.ApprovalRequested, uow: UnitOfWork, ctx: BotContext) -> None:
@@ -62,8 +54,7 @@ def no_eligible_approver(e: ev.NoEligibleApprover, uow: UnitOfWork, ctx: BotCont
     s = uow.session
     order, step = s.get(Order, e.order_id), s.get(ApprovalStep, e.step_id)
     assert order is not None and step is not None
-    admins = [u for u in s.scalars(select(User).where(User.active.is_(True)).order_by(User.id)) if u.has_role(Role.ADMIN)]
-    for admin in admins:
+    for admin in recipients.admins(s):
         v = ctx.viewer(admin)
         ctx.outbox.to_user(s, admin, alert=True, card=info_card(
             v.locale, v.t("Nobody may approve order {number}", number=order.number),
@@ -79,7 +70,7 @@ def no_eligible_approver(e: ev.NoEligibleApprover, uow: UnitOfWork, ctx: BotCont
 
 
 def _refresh_copies(s: Session, ctx: BotContext, order: Order, step: ApprovalStep) -> None:
-    def build(uid: int | None):  # type: ignore[no-untyped-def]
+    def build(uid: int | None):
         user = _user(s, uid)
         if user is None:
             return None
@@ -142,9 +133,7 @@ def stock_low(e: ev.StockLow, uow: UnitOfWork, ctx: BotContext) -> None:
         return
     product, wh = s.get(Product, e.product_id), s.get(Warehouse, e.warehouse_id)
     assert product is not None and wh is not None
-    people = [u for u in s.scalars(select(User).where(User.active.is_(True)))
-              if u.has_role(Role.ADMIN) or (u.has_role(Role.WAREHOUSE) and u.warehouse_id == wh.id)]
-    for u in people:
+    for u in recipients.stock_watchers(s, wh.id):
         v = ctx.viewer(u)
         ctx.outbox.to_user(s, u, card=info_card(
             v.locale, v.t("Low stock: {sku} {name}", sku=product.sku, name=v.name(product)),
@@ -183,10 +172,17 @@ HANDLERS: dict[type[ev.Event], list[Handler]] = {
     ev.OrderCancelled: [order_cancelled],
     ev.StockLow: [stock_low],
     ev.ApprovalNudged: [approval_nudged],
+    ev.ShippingTaskCreated: [nf.task_created],
+    ev.ShippingTasksClosed: [nf.tasks_closed],
+    ev.ShippingTaskClaimed: [nf.task_claimed],
+    ev.Shipped: [nf.shipped],
+    ev.PaymentRecorded: [nf.payment_recorded],
+    ev.OrderCompleted: [nf.order_completed],
 }
 
 
 def register(event_type: type[ev.Event], handler: Handler) -> None:
+    """Add a subscriber at run time (tests); the subscribers of the product are the table above."""
     HANDLERS.setdefault(event_type, []).append(handler)
 
 

@@ -1,24 +1,17 @@
-"""Fulfilment events → outbox: task cards to the warehouse (and its group chat), updates, tracking to sales."""
+"""Fulfilment events → outbox: task cards to the warehouse (and its group chat), updates, tracking to sales.
+(Which event goes where is the table in bot.notifications.)"""
 
 from __future__ import annotations
-
-from sqlalchemy import select
 
 from bot.cards.common import info_card, link_button
 from bot.cards.fulfilment import shipping_task_card, task_key
 from bot.cards.model import Tone
 from bot.context import BotContext
 from bot.i18n.labels import carrier_label
-from bot.notifications import register
 from domain import events as ev
-from domain import fulfilment
+from domain import fulfilment, recipients
 from domain.models import Order, Role, Shipment, ShippingTask, User
 from domain.uow import UnitOfWork
-
-
-def _staff(uow: UnitOfWork, warehouse_id: int) -> list[User]:
-    return [u for u in uow.session.scalars(select(User).where(User.active.is_(True), User.warehouse_id == warehouse_id))
-            if u.has_role(Role.WAREHOUSE)]
 
 
 def task_created(e: ev.ShippingTaskCreated, uow: UnitOfWork, ctx: BotContext) -> None:
@@ -26,7 +19,7 @@ def task_created(e: ev.ShippingTaskCreated, uow: UnitOfWork, ctx: BotContext) ->
     task = s.get(ShippingTask, e.task_id)
     assert task is not None
     lines = fulfilment.task_lines(s, task)
-    for u in _staff(uow, task.warehouse_id):
+    for u in recipients.warehouse_staff(s, task.warehouse_id):
         ctx.outbox.to_user(s, u, card=shipping_task_card(task, lines, ctx.viewer(u)))
     for platform, chat in ctx.group_chats.items():
         # A group has no single viewer: render as a warehouse person would see it (no prices), in the default locale.
@@ -37,7 +30,7 @@ def task_created(e: ev.ShippingTaskCreated, uow: UnitOfWork, ctx: BotContext) ->
 def _refresh_task(uow: UnitOfWork, ctx: BotContext, task: ShippingTask) -> None:
     lines = fulfilment.task_lines(uow.session, task)
 
-    def build(uid: int | None):  # type: ignore[no-untyped-def]
+    def build(uid: int | None):
         u = uow.session.get(User, uid) if uid is not None else None
         if u is None:
             u = User(display_name="group", locale=ctx.settings.default_locale, roles_csv=Role.WAREHOUSE.value)
@@ -92,10 +85,3 @@ def tasks_closed(e: ev.ShippingTasksClosed, uow: UnitOfWork, ctx: BotContext) ->
         assert task is not None
         _refresh_task(uow, ctx, task)
 
-
-register(ev.ShippingTaskCreated, task_created)
-register(ev.ShippingTasksClosed, tasks_closed)
-register(ev.ShippingTaskClaimed, task_claimed)
-register(ev.Shipped, shipped)
-register(ev.PaymentRecorded, payment_recorded)
-register(ev.OrderCompleted, order_completed)

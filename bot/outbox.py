@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cards.model import Card, Reply
+from bot.cards.model import Attachment, Card, Reply
 from bot.ports import CopyTicket, ReplyTarget
 from bot.records import CardCopy, OutboxMessage
 from domain.models import PlatformIdentity, User
@@ -56,6 +56,13 @@ class Outbox:
             # Who holds a copy is recorded with the send: an update made before it is delivered reaches it too.
             session.add(CardCopy(card_key=card.key, platform=platform, recipient=recipient, recipient_kind=kind,
                                  user_id=user_id, send=row, created_at=now))
+        if op == "send":  # a card's pictures follow it, each its own row in the same conversation (Delivery.op)
+            for image in _images(card, replies):
+                session.add(OutboxMessage(
+                    platform=platform, recipient=recipient, conversation=row.conversation, op="image",
+                    payload={**payload, "card": None, "cards": [], "replies": [], "text": None,
+                             "attachment": image.model_dump(mode="json")},
+                    next_attempt_at=now, created_at=now))
         return row
 
     def to_user(self, session: Session, user: User, card: Card | None = None, text: str | None = None,
@@ -134,3 +141,8 @@ class Outbox:
                                  handle=latest.handle, ticket=ticket.code, ticket_at=now, created_at=now,
                                  user_id=latest.user_id, delivered_at=latest.delivered_at))
         return True
+
+
+def _images(card: Card | None, replies: list[Reply] | None) -> list[Attachment]:
+    cards = [card] if card is not None else [r.card for r in replies or [] if r.card is not None]
+    return [a for c in cards for a in c.attachments if a.kind == "image"]

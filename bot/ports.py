@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from bot.cards.model import Card, Option, Reply
+from bot.cards.model import Attachment, Card, Option, Reply
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -124,17 +124,23 @@ class InboundAction(BaseModel):
 
 
 class Delivery(BaseModel):
-    """One outgoing message or card operation, as the dispatcher hands it to an adapter."""
+    """One outgoing message or card operation, as the dispatcher hands it to an adapter.
+
+    op == "image": a card's picture (a report's chart), `attachment`, as the platform's own image message in the
+    conversation the card went to. It is a row of its own, queued right after the card's: the card (its summary,
+    table and links) never waits for an upload or fails with one, and an upload that fails is retried on its own.
+    """
 
     id: int
     platform: str
     recipient: str
     recipient_kind: Literal["user", "group"] = "user"
-    op: Literal["send", "update", "home"] = "send"
+    op: Literal["send", "update", "home", "image"] = "send"
     card: Card | None = None
     text: str | None = None
     cards: list[Card] = Field(default_factory=list)  # op == "home": the user's home tab sections
     replies: list[Reply] = Field(default_factory=list)  # several replies as one message (ReplyTarget.one_message)
+    attachment: Attachment | None = None  # op == "image": the stored file to show
     card_key: str | None = None
     ref: str | None = None  # op == "update": the receipt ref of the copy being replaced
     ticket: str | None = None  # op == "update": the newest unused CopyTicket code for that copy, if any

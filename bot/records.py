@@ -1,5 +1,6 @@
 """Tables the bot layer owns: the outbox, inbound idempotency keys, card copies, sent reminders, prompts, stored
-files (report charts and spreadsheets), saved order searches (their pages), files sent in to import and people who wrote in unlinked."""
+files (report charts and spreadsheets), the platforms' ids for files uploaded to them, saved order searches (their
+pages), files sent in to import and people who wrote in unlinked."""
 
 from __future__ import annotations
 
@@ -139,6 +140,19 @@ class StoredFile(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlatformMedia(Base):
+    """The id a platform gave a stored file we uploaded to it (WeCom and DingTalk media_id), so the same chart sent to
+    several people is uploaded once, until the platform forgets it (`expires_at`: WeCom keeps media three days)."""
+
+    __tablename__ = "platform_media"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    file_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    media_id: Mapped[str] = mapped_column(String(300))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -23,10 +23,28 @@ class BadToken(Exception):
 
 @dataclass(frozen=True)
 class ActionToken:
+    """`number` is the token's second number; what it means depends on the action, and each meaning has its name
+    below (the wire format stays `action@target@number@arg@sig`, so buttons already sent keep working)."""
+
     action: str
     target: int
-    version: int = 0
+    version: int = 0  # the number slot; read it through the name that fits the action
     arg: str = ""
+
+    @property
+    def order_version(self) -> int:
+        """Order-level buttons (cancel): the order's version when the card was drawn; 0 = not checked."""
+        return self.version
+
+    @property
+    def page(self) -> int:
+        """Paging buttons (tasks_page, orders_page): the page to show, from 0."""
+        return self.version
+
+    @property
+    def slot(self) -> int:
+        """The choice button of a one-line order: which product of the command it fills in, from 1."""
+        return self.version
 
 
 class TokenSigner:

@@ -7,13 +7,13 @@ the first decides, the second is told who decided and when.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from domain import lifecycle, stock
-from domain.audit import Actor, record
+from domain import lifecycle, recipients, stock
+from domain.audit import Actor, record, refused, write_pending
 from domain.eligibility import (
     ApproverSpec,
     active_users,
@@ -23,12 +23,21 @@ from domain.eligibility import (
     may_act,
 )
 from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
-from domain.events import ApprovalDecided, ApprovalRequested, NoEligibleApprover, OrderApproved, OrderRejected
+from domain.events import (
+    ApprovalDecided,
+    ApprovalNudged,
+    ApprovalRequested,
+    NoEligibleApprover,
+    OrderApproved,
+    OrderRejected,
+)
+from domain.fulfilment import create_tasks
 from domain.messages import Message, Name
 from domain.models import (
     ApprovalAssignment,
     ApprovalStep,
     AssignedVia,
+    AuditEntry,
     Order,
     OrderStatus,
     StepMode,
@@ -48,12 +57,13 @@ class Staffing:
     via: AssignedVia
 
 
-def resolve_approvers(session: Session, spec: ApproverSpec, order: Order, today: date) -> list[Staffing]:
+def resolve_approvers(session: Session, spec: ApproverSpec, order: Order, today: date,
+                      people: list[User] | None = None) -> list[Staffing]:
     """Who decides a step of `order` under `spec`. Never the order's creator or sales owner (separation of duties);
     an away approver is replaced by their delegate only when the delegate may decide it in their own right,
     otherwise the away approver keeps the step (reminders and escalation follow if they do not act)."""
     result: dict[int, Staffing] = {}
-    for u in active_users(session):
+    for u in active_users(session) if people is None else people:
         if not spec.admits(u) or conflicted(order, u):
             continue
         acting = Staffing(u, None, AssignedVia.RULE)
@@ -66,86 +76,81 @@ def resolve_approvers(session: Session, spec: ApproverSpec, order: Order, today:
     return list(result.values())
 
 
-def _escalated(session: Session, spec: ApproverSpec | None, order: Order, exclude: set[int]) -> list[Staffing]:
+def _escalated(session: Session, spec: ApproverSpec | None, order: Order, exclude: set[int],
+               people: list[User] | None = None) -> list[Staffing]:
     """Nobody the rule names may decide: the next level up from the people it names, else an admin."""
-    named = [u for u in active_users(session) if spec is not None and spec.admits(u)]
+    named = [u for u in (active_users(session) if people is None else people) if spec is not None and spec.admits(u)]
     return [Staffing(u, None, AssignedVia.ESCALATION) for u in escalation_targets(session, order, named, exclude)]
 
 
 def open_steps(uow: UnitOfWork, order: Order, planned: list[PlannedStep], actor: Actor, today: date) -> None:
+    people = active_users(uow.session)  # once for every step
     for seq, p in enumerate(planned, start=1):
         spec = ApproverSpec.of(p.roles, p.users)
-        step = ApprovalStep(order=order, seq=seq, name=p.name, name_en=p.name_en, mode=p.mode, reasons=",".join(p.reasons),
-                            reason_titles=[t.model_dump() for t in p.reason_titles],
-                            approver_roles=spec.roles_csv, approver_users=spec.users_csv)
-        uow.session.add(step)
-        staff = resolve_approvers(uow.session, spec, order, today) or _escalated(uow.session, spec, order, set())
-        for a in staff:
-            step.assignments.append(ApprovalAssignment(user_id=a.user.id, via=a.via.value,
-                                                       on_behalf_of_id=a.on_behalf_of.id if a.on_behalf_of else None))
-    uow.session.flush()
+        staff = resolve_approvers(uow.session, spec, order, today, people) or _escalated(uow.session, spec, order, set(), people)
+        # the step is made whole (its assignments with their people) before it joins the session: no loads, one flush
+        uow.session.add(ApprovalStep(order=order, seq=seq, name=p.name, name_en=p.name_en, mode=p.mode, reasons=",".join(p.reasons),
+                     reason_titles=[t.model_dump() for t in p.reason_titles],
+                     approver_roles=spec.roles_csv, approver_users=spec.users_csv,
+                     assignments=[ApprovalAssignment(user=a.user, via=a.via.value, on_behalf_of=a.on_behalf_of)
+                                  for a in staff]))
     _activate_next(uow, order, actor)
 
 
 def _activate_next(uow: UnitOfWork, order: Order, actor: Actor) -> None:
-    waiting = [s for s in order.steps if s.status == StepStatus.WAITING.value]
+    waiting = [s for s in order.steps if s.status in (None, StepStatus.WAITING.value)]
     if not waiting:
         lifecycle.transition(uow, order, OrderStatus.APPROVED, actor, "approved")
         uow.emit(OrderApproved(order.id))
-        from domain.fulfilment import create_tasks  # approval hands the order to the warehouses
-
-        create_tasks(uow, order, actor)
+        create_tasks(uow, order, actor)  # approval hands the order to the warehouses
         return
     step = waiting[0]
+    for later in waiting[1:]:
+        later.status = StepStatus.WAITING.value
     step.status = StepStatus.PENDING.value
     step.opened_at = uow.now()
     for a in step.assignments:
         a.status = StepStatus.PENDING.value
-    uow.session.flush()
     if not step.assignments:
         # Truly nobody may decide it (no admin is free of the order either): it waits, and admins are told so.
         record(uow, order, actor, "no_eligible_approver", step=step.name)
+        uow.session.flush()  # the event names the step by id
         uow.emit(NoEligibleApprover(order.id, step.id))
         return
     record(uow, order, actor, "approval_requested", step=step.name, approvers=",".join(a.user.display_name for a in step.assignments))
+    uow.session.flush()  # the event names the step by id
     uow.emit(ApprovalRequested(order.id, step.id, tuple(a.user_id for a in step.assignments)))
-
-
-def lock_order(uow: UnitOfWork, order_id: int) -> Order:
-    order = uow.session.scalars(
-        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
-    ).one_or_none()
-    if order is None:
-        raise NotFound("No such order")
-    return order
 
 
 def decide(
     uow: UnitOfWork, step_id: int, user: User, approve: bool, actor: Actor, reason: str | None = None
 ) -> ApprovalStep:
-    step = uow.session.get(ApprovalStep, step_id)
-    if step is None:
+    # Lock the step's order first. Then read it afresh with all its steps, their assignments and people, and its
+    # reservations, in one more statement: another approver may have decided a moment ago. (On PostgreSQL a locking
+    # statement that waited re-reads only the locked row; rows it joins would still be the ones from before the wait.)
+    order_id = uow.session.scalar(
+        select(Order.id).join(ApprovalStep, ApprovalStep.order_id == Order.id).where(ApprovalStep.id == step_id)
+        .with_for_update(of=Order))
+    if order_id is None:
         raise NotFound("No such approval")
-    order = lock_order(uow, step.order_id)
-    # Re-read the step and all its assignments in one go now that the order is locked: another approver may have
-    # decided between our first read and the lock.
-    step = uow.session.scalars(
-        select(ApprovalStep).where(ApprovalStep.id == step_id)
-        .options(selectinload(ApprovalStep.assignments).joinedload(ApprovalAssignment.user))
-        .execution_options(populate_existing=True)
-    ).one()
+    order = uow.session.scalars(
+        select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+        .options(joinedload(Order.steps).joinedload(ApprovalStep.assignments).joinedload(ApprovalAssignment.user),
+                 joinedload(Order.reservations))  # what the shipping tasks are made from, should this approve it
+    ).unique().one()
+    step = next(s for s in order.steps if s.id == step_id)
     if step.status != StepStatus.PENDING.value:
         raise _already(step, order)
     mine = next((a for a in step.assignments if a.user_id == user.id), None)
     refusal = _not_eligible(order, step, user, mine)
     if refusal is not None or mine is None:
-        record(uow, order, actor, "refused", action_tried="approve" if approve else "reject", step=step.name,
-               why=str(refusal) if refusal else "not an approver of this step")
-        uow.commit()  # the refusal itself is part of the audit trail
-        if refusal is None:
-            raise PermissionDenied("You are not an approver of '{name}' and cannot decide order {number}",
-                                   name=Name.of(step), number=order.number)
-        raise PermissionDenied("You cannot decide order {number}: {why}", number=order.number, why=refusal)
+        denied = (PermissionDenied("You cannot decide order {number}: {why}", number=order.number, why=refusal)
+                  if refusal is not None else
+                  PermissionDenied("You are not an approver of '{name}' and cannot decide order {number}",
+                                   name=Name.of(step), number=order.number))
+        # the refusal itself is part of the audit trail: the caller's error path records it after the rollback
+        raise refused(denied, order, actor, action_tried="approve" if approve else "reject", step=step.name,
+                      why=str(refusal) if refusal else "not an approver of this step")
     if mine.status != StepStatus.PENDING.value:
         raise AlreadyDecided("You already decided order {number} ({decision}); waiting for the other approvers",
                              number=order.number, decision=StepStatus(mine.status))
@@ -168,8 +173,8 @@ def decide(
         for a in step.assignments:
             if a.status == StepStatus.PENDING.value:
                 a.status = StepStatus.CANCELLED.value  # 或签: the others no longer need to act
+                a.decided_at = now  # closed for them (and written with the decider's row in one batch)
     order.version += 1
-    uow.session.flush()
     uow.emit(ApprovalDecided(order.id, step.id, user.id, approve, closed, reason))
     if not closed:
         return step
@@ -245,9 +250,23 @@ def pending_approvers(step: ApprovalStep) -> list[User]:
     return [a.user for a in step.assignments if a.status == StepStatus.PENDING.value]
 
 
-def last_nudge_at(session: Session, order_id: int):  # type: ignore[no-untyped-def]
-    from domain.models import AuditEntry
+def steps_to_watch(session: Session) -> list[ApprovalStep]:
+    """Every pending step, oldest first, with its order, assignments and their people (the reminder scan)."""
+    return list(session.scalars(
+        select(ApprovalStep).where(ApprovalStep.status == StepStatus.PENDING.value).order_by(ApprovalStep.id)
+        .options(joinedload(ApprovalStep.order), selectinload(ApprovalStep.assignments).joinedload(ApprovalAssignment.user))))
 
+
+def remind(uow: UnitOfWork, step: ApprovalStep, actor: Actor) -> tuple[int, ...]:
+    """A step has waited long: its active approvers are reminded (once per step: the caller keeps the key)."""
+    people = tuple(u.id for u in recipients.approvers(step))
+    record(uow, step.order, actor, "reminder", step=step.name)
+    uow.emit(ApprovalNudged(step.order_id, step.id, None, people, kind="reminder"))
+    return people
+
+
+def last_nudge_at(session: Session, order_id: int) -> datetime | None:
+    write_pending(session)
     return session.scalar(
         select(AuditEntry.at).where(AuditEntry.order_id == order_id, AuditEntry.action == "nudge")
         .order_by(AuditEntry.id.desc()).limit(1)
@@ -256,10 +275,6 @@ def last_nudge_at(session: Session, order_id: int):  # type: ignore[no-untyped-d
 
 def nudge(uow: UnitOfWork, order: Order, by: User, actor: Actor, min_interval_minutes: int) -> ApprovalStep:
     """催办: remind the pending approvers — at most once per interval per order."""
-    from datetime import timedelta
-
-    from domain.events import ApprovalNudged
-
     step = current_step(order)
     if step is None:
         raise ValidationFailed("Order {number} has no pending approval", number=order.number)
@@ -267,7 +282,7 @@ def nudge(uow: UnitOfWork, order: Order, by: User, actor: Actor, min_interval_mi
     if last is not None and uow.now() - last < timedelta(minutes=min_interval_minutes):
         wait = int((last + timedelta(minutes=min_interval_minutes) - uow.now()).total_seconds() // 60) + 1
         raise ValidationFailed("Already nudged recently; try again in {wait} min", wait=wait)
-    approvers = pending_approvers(step)
+    approvers = recipients.approvers(step)
     record(uow, order, actor, "nudge", step=step.name, approvers=",".join(u.display_name for u in approvers))
     uow.emit(ApprovalNudged(order.id, step.id, by.id, tuple(u.id for u in approvers)))
     return step
@@ -276,8 +291,6 @@ def nudge(uow: UnitOfWork, order: Order, by: User, actor: Actor, min_interval_mi
 def escalate(uow: UnitOfWork, step: ApprovalStep, actor: Actor, today: date) -> tuple[int, ...]:
     """Pending too long: for each pending approver, the first manager up their chain who may act on this order joins
     the step and can decide it; a step nobody holds goes to whoever may decide it now (see `restaff`)."""
-    from domain.events import ApprovalNudged
-
     order = step.order
     pending = [a.user for a in step.assignments if a.status == StepStatus.PENDING.value]
     if not pending:

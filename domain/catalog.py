@@ -34,25 +34,40 @@ def _find(session: Session, model: type[T], code_col: object, name_col: object, 
     if not q:
         return []
     scope = among if among is not None else true()
-    exact = session.scalars(select(model).where(func.lower(code_col) == q, scope)).all()  # type: ignore[arg-type]
+    exact = session.scalars(select(model).where(func.lower(code_col) == q, scope)).all()
     if exact:
         return list(exact)
     like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"  # typed % or _ match only themselves
     hits = session.scalars(
         select(model)
-        .where(or_(func.lower(name_col).like(like, escape="\\"), func.lower(code_col).like(like, escape="\\")),  # type: ignore[arg-type]
+        .where(or_(func.lower(name_col).like(like, escape="\\"), func.lower(code_col).like(like, escape="\\")),
                scope)
-        .order_by(func.length(name_col))  # type: ignore[arg-type]
+        .order_by(func.length(name_col))
         .limit(limit)
     ).all()
     if hits:
         return list(hits)
     # Typos and abbreviations: rank every name by similarity (master data is small: hundreds, not millions).
     everyone = session.scalars(select(model).where(scope)).all()
-    scored = [(difflib.SequenceMatcher(None, q, _norm(m.name)).ratio(), m) for m in everyone]  # type: ignore[attr-defined]
+    scored = [(difflib.SequenceMatcher(None, q, _norm(m.name)).ratio(), m) for m in everyone]
     scored = [s for s in scored if s[0] >= 0.5]
     scored.sort(key=lambda s: -s[0])
     return [m for _, m in scored[:limit]]
+
+
+def first_customers(session: Session, among: ColumnElement[bool] | None = None, limit: int = 20) -> list[Customer]:
+    """A picker's list before anything is typed: the first customers by code (among those the asker may see)."""
+    return list(session.scalars(select(Customer).where(true() if among is None else among).order_by(Customer.code)
+                                .limit(limit)))
+
+
+def first_products(session: Session, limit: int = 20) -> list[Product]:
+    return list(session.scalars(select(Product).order_by(Product.sku).limit(limit)))
+
+
+def warehouses(session: Session) -> list[Warehouse]:
+    """Every warehouse, by code."""
+    return list(session.scalars(select(Warehouse).order_by(Warehouse.code)))
 
 
 def product_units(session: Session) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,12 @@ def find_users(session: Session, query: str) -> list[User]:
         return list(exact)
     return list(session.scalars(select(User).where(or_(func.lower(User.display_name).like(f"%{q}%"),
                                                        func.lower(User.username).like(f"%{q}%"))).limit(10)))
+
+
+def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
+    """The users with these ids, in one query."""
+    wanted = sorted(set(ids))
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))} if wanted else {}
 
 
 def identify(session: Session, platform: str, external_id: str) -> User | None:

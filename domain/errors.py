@@ -3,9 +3,22 @@ translates for the reader, and the field it concerns, if any."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from domain.messages import Message
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What a refused command leaves in the audit trail. Domain code never commits: the command raises, the unit of
+    work rolls back, and the caller's one error path records this in the transaction that records its answer
+    (`domain.audit.record_refusal`)."""
+
+    actor_id: int | None
+    platform: str
+    order_id: int | None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class DomainError(Exception):
@@ -17,6 +30,7 @@ class DomainError(Exception):
         self.field = field
         # `details` keeps every parameter (and the field) for callers that look at them as data.
         self.details: dict[str, Any] = {**params, **({"field": field} if field else {})}
+        self.refusal: Refusal | None = None  # set by `domain.audit.refused` when the attempt itself is audited
 
 
 class NotFound(DomainError):

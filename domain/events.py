@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -123,12 +123,21 @@ class ShippingTasksClosed(Event):
 
 
 @dataclass(frozen=True)
-class Alert(Event):
-    """Something admins must see (a delivery that gave up, a broken configuration)."""
+class PaymentPromised(Event):
+    """The customer promised to pay a receivable by this date (no reminders until then)."""
 
-    zh: str
-    en: str
-    details: dict[str, str] = field(default_factory=dict)
+    receivable_id: int
+    order_id: int | None
+    promised_date: date
+    by_user_id: int
+
+
+@dataclass(frozen=True)
+class ReceivableSnoozed(Event):
+    receivable_id: int
+    order_id: int | None
+    until: date
+    by_user_id: int
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from sqlalchemy import case, false, func, select
 from sqlalchemy.orm import Session
 
 from domain import carriers, lifecycle, stock
-from domain.approvals import lock_order
-from domain.audit import Actor, record
+from domain.audit import Actor, record, refused
 from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
 from domain.events import (
     OrderCompleted,
@@ -23,6 +22,7 @@ from domain.events import (
     ShippingTaskCreated,
     ShippingTasksClosed,
 )
+from domain.locking import lock_order
 from domain.messages import N_
 from domain.models import (
     Customer,
@@ -49,14 +49,12 @@ OPEN_TASK = (TaskStatus.OPEN.value, TaskStatus.CLAIMED.value, TaskStatus.PARTIAL
 def create_tasks(uow: UnitOfWork, order: Order, actor: Actor) -> list[ShippingTask]:
     """One task per warehouse that holds a reservation of the approved order."""
     warehouses = sorted({r.warehouse_id for r in order.reservations if r.quantity > 0})
-    tasks = []
-    for wid in warehouses:
-        task = ShippingTask(order_id=order.id, warehouse_id=wid, created_at=uow.now())
-        uow.session.add(task)
-        uow.session.flush()
-        record(uow, order, actor, "task_created", task=task.ref, warehouse=str(wid))
+    tasks = [ShippingTask(order=order, warehouse_id=wid, created_at=uow.now()) for wid in warehouses]
+    uow.session.add_all(tasks)
+    uow.session.flush()  # one flush for every task: their numbers (T-12) are their ids
+    for task in tasks:
+        record(uow, order, actor, "task_created", task=task.ref, warehouse=str(task.warehouse_id))
         uow.emit(ShippingTaskCreated(task.id))
-        tasks.append(task)
     return tasks
 
 
@@ -93,10 +91,9 @@ def claim(uow: UnitOfWork, task_id: int, user: User, actor: Actor) -> ShippingTa
     uow.session.refresh(task)
     try:
         _staff_check(user, task, N_("You are not staff of {warehouse} and cannot claim task {ref}"))
-    except PermissionDenied:
-        record(uow, task.order, actor, "refused", action_tried="claim", task=task.ref, why="not staff of the warehouse")
-        uow.commit()
-        raise
+    except PermissionDenied as denied:
+        raise refused(denied, task.order, actor, action_tried="claim", task=task.ref,
+                      why="not staff of the warehouse") from None
     _still_open(task)
     if task.claimed_by_id is not None and task.claimed_by_id != user.id:
         who = task.claimed_by.display_name if task.claimed_by else "?"
@@ -164,6 +161,7 @@ def ship(uow: UnitOfWork, task_id: int, user: User, carrier: str, tracking: str,
     uow.session.add(Receivable(order_id=order.id, shipment_id=shipment.id, customer_id=c.id, amount=total,
                                due_date=local_today + timedelta(days=c.payment_terms_days), created_at=uow.now()))
     task.claimed_by_id = task.claimed_by_id or user.id
+    task.last_shipped_at = shipment.shipped_at  # the lead time reads it from the task, not from its shipments
     still_here = any(r.quantity > 0 for r in task_lines(uow.session, task))
     task.status = TaskStatus.PARTIALLY_SHIPPED.value if still_here else TaskStatus.SHIPPED.value
     everything = all(ln.shipped_qty >= ln.quantity for ln in order.lines)
@@ -258,7 +256,7 @@ def close_open_tasks(uow: UnitOfWork, order: Order) -> None:
         uow.emit(ShippingTasksClosed(order.id, tuple(closed)))
 
 
-def _open_tasks_query(user: User):  # type: ignore[no-untyped-def]
+def _open_tasks_query(user: User):
     q = select(ShippingTask).where(ShippingTask.status.in_(OPEN_TASK))
     if not user.has_role(Role.ADMIN):
         q = q.where(ShippingTask.warehouse_id == user.warehouse_id) if user.warehouse_id is not None else q.where(false())
@@ -316,6 +314,20 @@ def overdue_receivables(session: Session, as_of: date, sales_user_id: int | None
     if sales_user_id is not None:
         q = q.where(owner == sales_user_id)
     return [OverdueItem(*row) for row in session.execute(q)]
+
+
+def receivables_to_chase(session: Session, today: date) -> list[OverdueItem]:
+    """The past-due receivables a reminder may name today: the promised day itself still belongs to the customer,
+    and a snooze ends on its day."""
+    return [r for r in overdue_receivables(session, today)
+            if not (r.promised_date and r.promised_date >= today) and not (r.snoozed_until and r.snoozed_until > today)]
+
+
+def late_tasks(session: Session, today: date) -> list[ShippingTask]:
+    """Open shipping tasks whose order's requested date has passed."""
+    return list(session.scalars(select(ShippingTask).join(Order).where(
+        ShippingTask.status.in_(OPEN_TASK), Order.requested_date.is_not(None), Order.requested_date < today)
+        .order_by(ShippingTask.id)))
 
 
 @dataclass(frozen=True)

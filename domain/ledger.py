@@ -124,7 +124,7 @@ def count(uow: UnitOfWork, user: User, actor: Actor, warehouse: Warehouse, produ
     if counted < row.reserved:
         raise ValidationFailed(
             "The count of {counted} is below the {reserved} reserved for orders: settle those orders first (cancel or reduce them), then count again", counted=counted, reserved=row.reserved, field="quantity")
-    movements = ()
+    movements: tuple[StockMovement, ...] = ()
     delta = counted - row.on_hand
     if delta:
         movements = (move(uow, row, delta, MovementKind.COUNT, actor, "", note),)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import Table, and_, delete, insert, select, update
 
 from domain.audit import Actor, record
 from domain.bulk import Action, Batch, check_importer, diff
@@ -23,7 +23,7 @@ from domain.uow import UnitOfWork
 TIERS = ("A", "B", "C")
 TERMS_MAX = 365
 SELLERS = (Role.SALES, Role.SALES_MANAGER, Role.ADMIN)
-_CUSTOMERS, _CONTACTS, _PRODUCTS = Customer.__table__, Contact.__table__, Product.__table__
+_CUSTOMERS, _CONTACTS, _PRODUCTS = (cast(Table, m.__table__) for m in (Customer, Contact, Product))
 
 
 @dataclass(frozen=True)
@@ -280,7 +280,7 @@ class ProductImport:
                 record(self.uow, None, self.actor, "imported_update", subject=f"product:{cur['id']}",
                        **{f: f"{a} → {b}" for f, (a, b) in changed[cur["sku"]].items()})
         if tier_rows:
-            s.execute(insert(TierPrice.__table__), tier_rows)
+            s.execute(insert(cast(Table, TierPrice.__table__)), tier_rows)
 
 
 # ---------------------------------------------------------------- warehouses

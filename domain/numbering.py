@@ -1,14 +1,13 @@
 """Order numbers SO-YYYYMMDD-NNNN: one atomic counter row per prefix and day.
 
-INSERT … ON CONFLICT DO NOTHING creates the day's row once; UPDATE … RETURNING increments it under the
-row lock (PostgreSQL) or the write lock (SQLite), so two transactions can never get the same number.
+One INSERT … ON CONFLICT DO UPDATE … RETURNING creates the day's row at 1 or increments it, under the row lock
+(PostgreSQL) or the write lock (SQLite), so two transactions can never get the same number.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,11 +18,9 @@ from domain.models import OrderSequence
 def next_order_number(session: Session, prefix: str, day: date) -> str:
     key = f"{prefix}-{day:%Y%m%d}"
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(OrderSequence).values(key=key, last=0).on_conflict_do_nothing())
+    stmt = insert(OrderSequence).values(key=key, last=1)
     n = session.execute(
-        update(OrderSequence)
-        .where(OrderSequence.key == key)
-        .values(last=OrderSequence.last + 1)
+        stmt.on_conflict_do_update(index_elements=[OrderSequence.key], set_={"last": OrderSequence.last + 1})
         .returning(OrderSequence.last)
     ).scalar_one()
     return f"{key}-{n:04d}"

@@ -257,13 +257,13 @@ class OrderHistoryImport:
         if len(out.problems) > before or customer is None or sales is None:
             return None
         noon = datetime.combine(o.order_date, time(12), self.tz).astimezone(UTC)
-        lines = [{"product_id": products[ln.sku].id, "quantity": ln.quantity, "unit_price": ln.unit_price,
+        lines: list[dict[str, Any]] = [{"product_id": products[ln.sku].id, "quantity": ln.quantity, "unit_price": ln.unit_price,
                   "list_price": products[ln.sku].list_price, "discount_pct": ln.discount_pct,
                   "amount": line_amount(ln.quantity, ln.unit_price, ln.discount_pct),
                   "shipped_qty": ln.quantity if o.status in (OrderStatus.COMPLETED, OrderStatus.SHIPPED) else 0}
                  for ln in o.lines]
         return {"created_at": noon, "order_date": o.order_date, "customer_id": customer.id, "sales_user_id": sales.id, "status": o.status.value,
-                "notes": o.notes, "total": sum((ln["amount"] for ln in lines), Decimal("0.00")), "line_rows": lines}
+                "notes": o.notes, "total": sum((Decimal(ln["amount"]) for ln in lines), Decimal("0.00")), "line_rows": lines}
 
     def _write(self, creates: list[tuple[HistoricalOrder, dict[str, Any]]],
                replaces: list[tuple[Order, HistoricalOrder, dict[str, Any]]]) -> None:

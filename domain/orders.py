@@ -6,15 +6,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, type_coerce
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from domain import approvals, fulfilment, lifecycle, stock
-from domain.audit import Actor, record
+from domain.audit import Actor, record, write_pending
 from domain.errors import NotFound, PermissionDenied, ValidationFailed
 from domain.events import OrderCancelled, OrderSubmitted
+from domain.fulfilment import Balance, order_balance
+from domain.locking import lock_order
 from domain.messages import Name
 from domain.models import (
+    ApprovalAssignment,
+    ApprovalStep,
+    AuditEntry,
     Channel,
     Customer,
     Order,
@@ -31,9 +36,10 @@ from domain.permissions import (
     may_order_for_any_customer,
     may_override_price,
     may_view_order,
+    orders_visible_to,
 )
 from domain.rules import OrderFacts, PlannedStep, RuleSet, Title, plan_steps
-from domain.types import money
+from domain.types import Money, money
 from domain.uow import UnitOfWork
 
 HUNDRED = Decimal(100)
@@ -81,22 +87,32 @@ def create_order(uow: UnitOfWork, creator: User, req: OrderRequest, policy: Poli
     if customer is None:
         raise NotFound("No such customer")
     owner_id = req.sales_user_id or _owner_for(s, creator, customer, policy)
+    # every product of the order with its tier prices, in one query
+    products = {p.id: p for p in s.scalars(select(Product).where(Product.id.in_({lr.product_id for lr in req.lines}))
+                                             .options(joinedload(Product.tier_prices))).unique()}
     order = Order(
         number=next_order_number(s, policy.order_prefix, policy.local_today),
         customer=customer,
         sales_user_id=owner_id,
         created_by_id=creator.id,
+        created_by=creator,
         requested_date=req.requested_date,
         notes=req.notes,
         channel=req.channel.value,
         status=OrderStatus.DRAFT.value,
+        version=1,
         created_at=uow.now(),
         updated_at=uow.now(),
+        steps=[],  # a new order's collections are known to be empty: no loads for them later in this unit of work
+        reservations=[],
     )
     for n, lr in enumerate(req.lines, start=1):
-        product = s.get(Product, lr.product_id)
+        product = products.get(lr.product_id)
         if product is None:
             raise NotFound("No such product", field=f"line {n}")
+        if not product.active:  # kept for history, no longer sold
+            raise ValidationFailed("Line {n}: {sku} {name} is no longer sold", n=n, sku=product.sku,
+                                   name=Name.of(product), field=f"line {n}")
         if lr.quantity <= 0:
             raise ValidationFailed("Line {n}: quantity must be above 0", n=n, field=f"line {n}")
         if not (Decimal(0) <= lr.discount_pct < HUNDRED):
@@ -109,13 +125,12 @@ def create_order(uow: UnitOfWork, creator: User, req: OrderRequest, policy: Poli
             price = money(lr.unit_price)
         order.lines.append(
             OrderLine(
-                line_no=n, product=product, quantity=lr.quantity, unit_price=price, list_price=product.list_price,
+                line_no=n, product=product, product_id=product.id, quantity=lr.quantity, unit_price=price, list_price=product.list_price,
                 discount_pct=lr.discount_pct, amount=line_amount(lr.quantity, price, lr.discount_pct),
             )
         )
     order.total = sum((ln.amount for ln in order.lines), Decimal("0.00"))
     s.add(order)
-    s.flush()
     record(uow, order, actor, "created", None, OrderStatus.DRAFT, total=str(order.total), lines=len(order.lines))
     if submit:
         submit_order(uow, order, policy, actor)
@@ -162,20 +177,21 @@ def submit_order(uow: UnitOfWork, order: Order, policy: Policy, actor: Actor) ->
 
 def order_facts(session: Session, order: Order) -> OrderFacts:
     c = order.customer
-    earlier = session.scalar(
-        select(func.count(Order.id)).where(
-            Order.customer_id == c.id,
-            Order.id != order.id,
-            Order.status.notin_([OrderStatus.DRAFT.value, OrderStatus.CANCELLED.value, OrderStatus.REJECTED.value]),
-        )
-    )
+    earlier = (select(func.count(Order.id)).where(
+        Order.customer_id == c.id,
+        Order.id != order.id,
+        Order.status.notin_([OrderStatus.DRAFT.value, OrderStatus.CANCELLED.value, OrderStatus.REJECTED.value]),
+    ).scalar_subquery())
+    open_ = (select(type_coerce(func.coalesce(func.sum(Receivable.amount - Receivable.paid), 0), Money))
+             .where(Receivable.customer_id == c.id, Receivable.settled.is_(False)).scalar_subquery())
+    earlier_count, open_sum = session.execute(select(earlier, open_)).one()  # both facts in one round trip
     return OrderFacts(
         total=order.total,
         max_discount=max((ln.discount_pct for ln in order.lines), default=Decimal(0)),
-        open_receivables=open_receivables(session, c.id),
+        open_receivables=open_sum if open_sum is not None else Decimal("0.00"),
         credit_limit=c.credit_limit,
         customer_tier=c.tier,
-        first_order=not earlier,
+        first_order=not earlier_count,
     )
 
 
@@ -196,7 +212,7 @@ def oldest_open_receivable(session: Session, customer_id: int) -> datetime | Non
 
 def cancel_order(uow: UnitOfWork, user: User, number: str, reason: str | None, actor: Actor) -> Order:
     order = get_order(uow.session, number)
-    order = approvals.lock_order(uow, order.id)
+    order = lock_order(uow, order.id)
     if not may_cancel(user, order):
         raise PermissionDenied(
             "Only the order's salesperson or a sales manager may cancel {number}", number=order.number)
@@ -220,6 +236,38 @@ def view_order(session: Session, user: User, number: str) -> Order:
     if not may_view_order(session, user, order):
         raise PermissionDenied("You may not view order {number}", number=order.number)
     return order
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """What an order's status card shows, read in a fixed number of round trips: the order with its customer, sales
+    person, lines and products, steps, assignments and approvers; its audit trail with the actors; its balance."""
+
+    order: Order
+    timeline: list[AuditEntry]
+    balance: Balance
+
+
+def status_view(session: Session, user: User, number: str, as_of: date) -> StatusView:
+    """An order's status for `user` (refused when they may not see it)."""
+    row = session.execute(
+        select(Order, orders_visible_to(user).label("visible")).where(Order.number == number.strip().upper())
+        .options(joinedload(Order.customer), joinedload(Order.sales_user),
+                 selectinload(Order.lines).joinedload(OrderLine.product),
+                 selectinload(Order.steps).options(
+                     joinedload(ApprovalStep.decided_by),
+                     joinedload(ApprovalStep.assignments).options(joinedload(ApprovalAssignment.user),
+                                                                  joinedload(ApprovalAssignment.on_behalf_of))))
+    ).unique().one_or_none()
+    if row is None:
+        raise NotFound("No order {number}", number=number)
+    order, visible = row
+    if not visible:  # may_view_order, asked in the same statement
+        raise PermissionDenied("You may not view order {number}", number=order.number)
+    write_pending(session)
+    trail = list(session.scalars(select(AuditEntry).where(AuditEntry.order_id == order.id)
+                                 .options(joinedload(AuditEntry.actor)).order_by(AuditEntry.id)))
+    return StatusView(order, trail, order_balance(session, order.id, as_of))
 
 
 def orders_of(session: Session, user: User, limit: int = 10) -> list[Order]:

@@ -113,7 +113,8 @@ def amount(text: str | Decimal | int, *, maximum: Decimal = AMOUNT_MAX, allow_ze
     value = Decimal(m["int"].replace(",", "") + ("." + frac if frac else ""))
     if m["wan"]:
         value *= 10000
-    value_frac = -value.normalize().as_tuple().exponent if value else 0  # decimals that matter after 万
+    exponent = value.normalize().as_tuple().exponent if value else 0
+    value_frac = -exponent if isinstance(exponent, int) else 0  # decimals that matter after 万
     if isinstance(value_frac, int) and value_frac > 2:
         raise InputRefused("amount '{raw}' has more than 2 decimals", raw=raw, field=field)
     if m["sign"] == "-" and value:

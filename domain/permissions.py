@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from domain.models import Customer, Order, Reservation, Role, ShippingTask, User
+from domain.models import Customer, Order, Receivable, Reservation, Role, ShippingTask, User
 
 SEE_ALL = (Role.ADMIN, Role.SALES_MANAGER, Role.FINANCE)
 
@@ -53,6 +53,22 @@ def customers_visible_to(user: User) -> ColumnElement[bool]:
     return Customer.sales_user_id == user.id if user.has_role(Role.SALES) else false()
 
 
+def may_chase_receivable(user: User, receivable: Receivable) -> bool:
+    """Promise dates and snoozes: managers, finance and admins on any receivable; a sales person on those of their
+    orders, and on an opening balance (no order) of their customer."""
+    owner = receivable.order.sales_user_id if receivable.order is not None else receivable.customer.sales_user_id
+    return user.has_role(*SEE_ALL) or owner == user.id
+
+
+def sees_all_receivables(user: User) -> bool:
+    """Overdue lists and digests: managers, finance and admins see everyone's; a sales person their own."""
+    return user.has_role(*SEE_ALL)
+
+
+def may_see_receivables(user: User) -> bool:
+    return user.has_role(*SEE_ALL, Role.SALES)
+
+
 def may_order_for_any_customer(user: User) -> bool:
     """Sales managers and admins place orders for any customer; a sales person for their own customers."""
     return user.has_role(Role.SALES_MANAGER, Role.ADMIN)
@@ -82,4 +98,24 @@ def may_import(user: User) -> bool:
 
 def may_link_people(user: User) -> bool:
     """Linking a chat account to a user decides who acts as that user: an admin's job."""
+    return user.has_role(Role.ADMIN)
+
+
+def may_create_customers(user: User) -> bool:
+    """Sales people create customers that are their own; sales managers and admins any customer."""
+    return user.has_role(Role.SALES, Role.SALES_MANAGER, Role.ADMIN)
+
+
+def may_edit_customer(user: User, customer: Customer) -> bool:
+    """Sales managers and admins edit every customer; a sales person their own (not its credit terms)."""
+    return user.has_role(Role.SALES_MANAGER, Role.ADMIN) or (user.has_role(Role.SALES) and customer.sales_user_id == user.id)
+
+
+def may_set_credit_terms(user: User) -> bool:
+    """A customer's credit limit, payment terms and tier (which selects its prices): sales managers and admins."""
+    return user.has_role(Role.SALES_MANAGER, Role.ADMIN)
+
+
+def may_edit_products(user: User) -> bool:
+    """Products and their prices: admins."""
     return user.has_role(Role.ADMIN)

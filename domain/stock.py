@@ -3,16 +3,18 @@
 Allocation: prefer one warehouse that can ship the whole order (the customer's regional warehouse
 first); otherwise take each line from the regional warehouse first and split across others only when
 needed. Stock rows are locked in id order (FOR UPDATE on PostgreSQL; SQLite's write lock serialises
-anyway), and each reservation is a conditional UPDATE, so stock is never oversold nor negative.
+anyway) before availability is read, and the table checks on_hand >= reserved >= 0, so stock is never oversold
+nor negative.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
 
 from domain import ledger
 from domain.audit import Actor
@@ -53,6 +55,19 @@ def low_stock(session: Session, warehouse_id: int | None = None) -> list[LowStoc
     return [LowStockItem(*row) for row in session.execute(q)]
 
 
+def levels(session: Session, product_id: int) -> list[tuple[Stock, Warehouse]]:
+    """One product's stock row in each warehouse that holds it, by warehouse code."""
+    rows = session.execute(select(Stock, Warehouse).join(Warehouse).where(Stock.product_id == product_id)
+                           .order_by(Warehouse.code)).all()
+    return [(st, w) for st, w in rows]
+
+
+def available_in_all(session: Session, product_id: int) -> int:
+    """Available (on hand less reserved) in every warehouse together."""
+    return int(session.scalar(select(func.coalesce(func.sum(Stock.on_hand - Stock.reserved), 0))
+                              .where(Stock.product_id == product_id)) or 0)
+
+
 def _regional_first(warehouses: Sequence[Warehouse], customer: Customer) -> list[Warehouse]:
     def serves(w: Warehouse) -> bool:
         regions = [r.strip() for r in w.region.split(",") if r.strip()]
@@ -86,52 +101,42 @@ def plan(
 
 
 def reserve(uow: UnitOfWork, order: Order) -> list[Reservation]:
+    """Hold the order's quantities. The stock rows are locked (FOR UPDATE on PostgreSQL; SQLite's write lock holds
+    for the whole transaction) and read afresh, so the availability read here cannot change before the commit; the
+    table's CHECK (on_hand >= reserved) stays the last guard. The rows are written in one batch at the next flush."""
     s = uow.session
     product_ids = sorted({ln.product_id for ln in order.lines})
     rows = s.scalars(
-        select(Stock).where(Stock.product_id.in_(product_ids)).order_by(Stock.id).with_for_update()
+        select(Stock).where(Stock.product_id.in_(product_ids)).order_by(Stock.id)
+        .options(joinedload(Stock.warehouse)).with_for_update(of=Stock).execution_options(populate_existing=True)
     ).all()
     available = {(r.warehouse_id, r.product_id): r.on_hand - r.reserved for r in rows}
-    warehouses = _regional_first(s.scalars(select(Warehouse)).all(), order.customer)
+    warehouses = _regional_first(list({r.warehouse_id: r.warehouse for r in rows}.values()), order.customer)
     allocation = plan(order.lines, available, warehouses)
     if allocation is None:
-        raise_shortfall(order.lines, available)
+        raise raise_shortfall(order.lines, available)
     by_key = {(r.warehouse_id, r.product_id): r for r in rows}
     made = []
     for line, wh_id, qty in allocation:
-        _take(uow, by_key[(wh_id, line.product_id)], qty)
-        res = Reservation(
-            order_id=order.id, order_line_id=line.id, warehouse_id=wh_id, product_id=line.product_id, quantity=qty
-        )
+        row = by_key[(wh_id, line.product_id)]
+        row.reserved += qty
+        ledger.level_changed(uow, row, line.product)
+        res = Reservation(order=order, line=line, warehouse_id=wh_id, product_id=line.product_id, quantity=qty)
         s.add(res)
         made.append(res)
-    s.flush()
     return made
 
 
-def raise_shortfall(lines: Sequence[OrderLine], available: dict[tuple[int, int], int]) -> None:
+def raise_shortfall(lines: Sequence[OrderLine], available: dict[tuple[int, int], int]) -> NoReturn:
     short = []
     for ln in lines:
         total = sum(v for (_, pid), v in available.items() if pid == ln.product_id)
         if total < ln.quantity:
             short.append(Shortfall(ln.product.sku, Name.of(ln.product), ln.quantity, total))
-    lines = [Message("{sku} {name} needs {requested}, available {available}, short by {short}",
-                     {"sku": x.sku, "name": x.name, "requested": x.requested, "available": x.available,
-                      "short": x.requested - x.available}) for x in short]
-    raise InsufficientStock("Not enough stock; nothing was reserved: {lines}", lines=lines, shortfall=short)
-
-
-def _take(uow: UnitOfWork, row: Stock, qty: int) -> None:
-    done = uow.session.execute(
-        update(Stock)
-        .where(Stock.id == row.id, Stock.on_hand - Stock.reserved >= qty)
-        .values(reserved=Stock.reserved + qty)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if done != 1:  # cannot happen under the row lock; kept as the last guard against overselling
-        raise InsufficientStock("Stock was taken meanwhile; please retry")
-    uow.session.refresh(row)
-    ledger.level_changed(uow, row)
+    said = [Message("{sku} {name} needs {requested}, available {available}, short by {short}",
+                    {"sku": x.sku, "name": x.name, "requested": x.requested, "available": x.available,
+                     "short": x.requested - x.available}) for x in short]
+    raise InsufficientStock("Not enough stock; nothing was reserved: {lines}", lines=said, shortfall=short)
 
 
 def _locked(uow: UnitOfWork, warehouse_id: int, product_id: int) -> Stock:

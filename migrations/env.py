@@ -10,6 +10,7 @@ import bot.inbox  # noqa: F401  (registers the inbox table)
 import bot.ratelimit  # noqa: F401  (registers the rate buckets)
 import bot.records  # noqa: F401  (registers the bot tables)
 from domain.db import make_engine
+from domain.db_guard import DbTimeouts
 from domain.models import Base
 
 config = context.config
@@ -28,7 +29,10 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
+    # An index build or a backfill over a million rows may take minutes: migrations get an hour per statement, not the
+    # 30 s of an application statement (server-side statement_timeout and the client-side watchdog alike).
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool,
+                         timeouts=DbTimeouts(statement=3600.0))
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

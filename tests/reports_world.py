@@ -142,6 +142,7 @@ def _write(s: Session, w: World, spec: Spec) -> None:
                         amount=Decimal(spec.receivable[0]) if spec.receivable else order.total,
                         shipped_at=spec.at + timedelta(hours=shipped), shipped_by_id=w["wh"])
     s.add(shipment)
+    task.last_shipped_at = shipment.shipped_at  # as domain.fulfilment.ship keeps it
     s.flush()
     if spec.receivable:
         amount, paid, due = spec.receivable

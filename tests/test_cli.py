@@ -135,7 +135,7 @@ def test_document_links_follow_the_port_served_on(fresh: str, monkeypatch: pytes
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        for _ in range(600):  # 60 s: a loaded machine takes its time to import and migrate
             try:
                 users = json.load(urllib.request.urlopen(f"{base}/sandbox/api/users", timeout=2))
                 break

@@ -340,7 +340,8 @@ def test_two_schedulers_racing_send_one_digest_each(ot, clock):
     assert "已订阅" in text_of(chat.say("li", "订阅 日报"))
     _at(clock, 2026, 11, 23, 9, 0)
     with ot.sessions() as s:
-        before = s.scalar(select(func.count()).select_from(OutboxMessage))
+        before = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.op == "send"))
+        images_before = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.op == "image"))
     schedulers = [Jobs(ot.sessions, ot.ctx) for _ in range(2)]
     barrier = threading.Barrier(2)
     results: list[int] = []
@@ -356,9 +357,11 @@ def test_two_schedulers_racing_send_one_digest_each(ot, clock):
         t.join(60)
     assert sum(results) == 4 + 3  # daily: admin, wang, zhao, li (subscribed); weekly: admin, wang, zhao
     with ot.sessions() as s:
-        rows = s.scalar(select(func.count()).select_from(OutboxMessage)) - before
+        rows = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.op == "send")) - before
+        images = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.op == "image")) - images_before
         keys = _digest_keys(s)
     assert rows == 4 + 2 * 3  # one daily each; trend and leaderboard for each of three
+    assert images == 2 * 3  # each weekly card's chart follows it as the platform's own image message
     assert len(keys) == 7
     assert len(_daily(chat, "wang")) == 1 and len(_lines(chat, "li")) == 1
 

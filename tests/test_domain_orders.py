@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.i18n import texts
 from bot.i18n.labels import status_label
 from domain import approvals, lifecycle
-from domain.audit import Actor, timeline
+from domain.audit import Actor, record_refusal, timeline
 from domain.errors import IllegalTransition, InsufficientStock, PermissionDenied
 from domain.events import ApprovalRequested, OrderApproved, StockLow
 from domain.models import Order, OrderStatus, Stock, User
@@ -172,13 +172,18 @@ def test_non_approver_refused_and_audited(session_factory, clock):
     with uow:
         order = get_order(uow.session, number)
         fin = uow.session.get(User, w["fin"])
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied) as denied:
             approvals.decide(uow, order.steps[0].id, fin, True, Actor(fin.id, "dingtalk"))
+    with uow:  # the domain committed nothing: the refusal is in the error, for the caller's error path to record
+        assert [e for e in timeline(uow.session, get_order(uow.session, number).id) if e.action == "refused"] == []
+        record_refusal(uow, denied.value)
+        uow.commit()
     with uow:
         order = get_order(uow.session, number)
         assert order.status == "pending_approval"
         refused = [e for e in timeline(uow.session, order.id) if e.action == "refused"]
         assert len(refused) == 1 and refused[0].actor_id == w["fin"] and refused[0].platform == "dingtalk"
+        assert refused[0].details["action_tried"] == "approve" and refused[0].details["why"] == "not an approver of this step"
 
 
 def test_all_mode_needs_everyone(session_factory, clock, tmp_path):

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.bootstrap import build
+from bot.field_pairs import CUSTOMER_FIELDS, PRODUCT_FIELDS
 from bot.settings import Settings
 from bot.tokens import ActionToken
 from tests.world import build_world
@@ -156,7 +157,8 @@ def hostile(engine, db_url, clock, tmp_path):  # type: ignore[no-untyped-def]
         first = s.scalars(select(Order).order_by(Order.id)).first()
         ids = {"order": first.id, "task": s.scalars(select(ShippingTask.id)).first(),
                "receivable": s.scalars(select(Receivable.id)).first(), "li": w["sales"],
-               "step": s.scalars(select(ApprovalStep.id).where(ApprovalStep.status == "pending")).first()}
+               "step": s.scalars(select(ApprovalStep.id).where(ApprovalStep.status == "pending")).first(),
+               "customer": w["c1"], "product": w["p1"]}
     yield ot, chat, ids, qty
     time.sleep(0.05)  # listeners still running on Bolt's threads
     slack.close()
@@ -171,6 +173,8 @@ def _timed_ok(r_call):  # type: ignore[no-untyped-def]
     return r
 
 
+CUSTOMER_INPUTS = [f.name for f in CUSTOMER_FIELDS]
+PRODUCT_INPUTS = [f.name for f in PRODUCT_FIELDS]
 # who presses which button, which form fields it has, and what its token points at
 FORMS = {
     "submit_order": ("li", "li", ["customer", *(f"product_{i}" for i in range(1, 6)), *(f"qty_{i}" for i in range(1, 6)),
@@ -187,6 +191,10 @@ FORMS = {
     "cancel_prompt": ("wang", "step", []),
     "choose": ("li", "li", []),
     "open_form": ("li", "li", []),
+    "save_customer": ("wang", "customer", [*CUSTOMER_INPUTS]),
+    "edit_customer": ("li", "customer", []),
+    "save_product": ("admin", "product", [*PRODUCT_INPUTS]),
+    "edit_product": ("admin", "product", []),
 }
 
 
@@ -202,7 +210,8 @@ def test_every_form_field_takes_hostile_values(hostile, action, data):
                                                                        "inputs": inputs}))
 
 
-COMMANDS = ["收款 SO-20261123-0001 {x}", "paid SO-20261123-0001 1 {x}", "收款 SO-20261123-0001 {x} 昨天 转账",
+COMMANDS = ["新建客户 名称={x}", "修改客户 C001 信用额度={x} 账期={x}", "修改客户 {x}", "new product SKU={x} name=x list price={x}",
+            "修改商品 SKU-001 单价={x} 安全库存={x}", "收款 SO-20261123-0001 {x}", "paid SO-20261123-0001 1 {x}", "收款 SO-20261123-0001 {x} 昨天 转账",
             "发货 T-1 顺丰 {x}", "发货 T-1 {x} SF1", "发货 T-1 顺丰 SF1 SKU-001={x}", "下单 华兴 SKU-001 x{x}",
             "下单 {x} SKU-001 x1", "下单 华兴 {x}", "对账单 华兴 {x}", "对账单 华兴 2026-11-01 {x}", "外出 至 {x}",
             "外出 至 12-01 转交 {x}", "客户 {x}", "库存 {x}", "驳回 SO-20261123-0002 {x}", "取消 SO-20261123-0002 {x}",

@@ -178,3 +178,91 @@ def test_a_process_started_after_the_digest_time_catches_up(ot):
     assert missed_today(monday.replace(hour=9, minute=10), st) == ["late_tasks"]
     assert missed_today(monday.replace(hour=10, minute=15), st) == ["overdue_digest", "late_tasks"]
     assert missed_today(datetime(2027, 1, 2, 11, tzinfo=st.tz), st) == []  # Saturday
+
+
+def test_late_task_reminders_go_to_the_active_staff_of_its_warehouse_only(ot, clock):
+    from bot.records import OutboxMessage as Row
+    from domain.models import Role, User
+
+    w = build_world(ot.sessions)
+    with ot.sessions() as s:
+        for name, warehouse, active in (("mike", "east", True), ("gone", "east", False), ("zhou", "south", True)):
+            u = User(username=name, display_name=name, locale="en", warehouse_id=w[warehouse], active=active)
+            u.roles = {Role.WAREHOUSE}
+            s.add(u)
+        s.commit()
+        gone = s.scalars(select(User.id).where(User.username == "gone")).one()
+    chat = Chat(ot)
+    chat.say("li", "下单 华兴 SKU-001 x10 交期 11-25")  # 浙江: the Shanghai warehouse ships it
+    chat.click("wang", button(chat.cards("wang", "approval_request")[0], "approve")["token"])
+    assert len(chat.cards("sun", "shipping_task")) == len(chat.cards("mike", "shipping_task")) == 1
+    _at(clock, 2026, 11, 25, 10, 0)
+    assert ot.jobs.late_tasks() == 0  # the requested day itself is not late
+    _at(clock, 2026, 11, 26, 10, 0)
+    assert ot.jobs.late_tasks() == 1
+    assert ot.jobs.late_tasks() == 0  # once a day
+    for who in ("sun", "mike"):
+        late = [c for c in chat.cards(who, "shipping_task") if c["subtitle"] and "2026" in c["subtitle"]]
+        assert len(late) == 1, who
+    assert chat.cards("zhou", "shipping_task") == []  # another warehouse's staff
+    with ot.sessions() as s:  # the deactivated account got neither the task nor the reminder
+        assert [r.id for r in s.scalars(select(Row)) if r.payload.get("user_id") == gone] == []
+
+
+def test_promise_and_snooze_are_commands_with_an_audit_entry_and_an_event(ot, clock):
+    from domain.audit import timeline
+    from domain.models import AuditEntry, Order, User
+
+    build_world(ot.sessions)
+    chat = Chat(ot)
+    _shipped_order(ot, chat)
+    _at(clock, 2026, 12, 28)
+    ot.jobs.overdue_digest()
+    digest = _digests(chat, "li")[0]
+    before = _audit_count(ot)
+    assert "may not change this receivable" in text_of(chat.click("amy", button(digest, "snooze")["token"]))  # not amy's customer: refused
+    with ot.sessions() as s:
+        assert s.scalars(select(Receivable)).one().snoozed_until is None
+    assert _audit_count(ot) == before  # a refusal changes nothing (and this one is not an audited kind)
+    chat.click("li", button(digest, "snooze")["token"])
+    chat.click("li", button(digest, "promise")["token"], {"date": "2027-01-08"})
+    with ot.sessions() as s:
+        r = s.scalars(select(Receivable)).one()
+        order = s.get(Order, r.order_id)
+        li = s.scalars(select(User).where(User.username == "li")).one()
+        entries = [e for e in timeline(s, order.id) if e.action in ("reminder_snoozed", "payment_promised")]
+        assert [(e.action, e.actor_id, e.details["receivable"]) for e in entries] == [
+            ("reminder_snoozed", li.id, r.id), ("payment_promised", li.id, r.id)]
+        assert entries[0].details["until"] == "2026-12-31" and entries[1].details["promised_date"] == "2027-01-08"
+        assert r.snoozed_until.isoformat() == "2026-12-31" and r.promised_date.isoformat() == "2027-01-08"
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == before + 2
+
+
+def test_the_promise_and_snooze_commands_emit_their_events(ot, clock):
+    from datetime import date
+
+    from domain import receivables
+    from domain.audit import Actor
+    from domain.events import PaymentPromised, ReceivableSnoozed
+    from domain.models import User
+    from domain.uow import UnitOfWork
+
+    build_world(ot.sessions)
+    chat = Chat(ot)
+    _shipped_order(ot, chat)
+    uow = UnitOfWork(ot.sessions, clock)
+    with uow:
+        r = uow.session.scalars(select(Receivable)).one()
+        fin = uow.session.scalars(select(User).where(User.username == "qian")).one()  # finance: any receivable
+        receivables.snooze(uow, r.id, fin, Actor(fin.id, "cli"))
+        receivables.promise_payment(uow, r.id, fin, date(2026, 12, 20), Actor(fin.id, "cli"))
+        assert uow.events == [ReceivableSnoozed(r.id, r.order_id, date(2026, 11, 26), fin.id),
+                              PaymentPromised(r.id, r.order_id, date(2026, 12, 20), fin.id)]
+        uow.commit()
+
+
+def _audit_count(ot) -> int:  # type: ignore[no-untyped-def]
+    from domain.models import AuditEntry
+
+    with ot.sessions() as s:
+        return s.scalar(select(func.count()).select_from(AuditEntry)) or 0

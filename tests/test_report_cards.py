@@ -81,6 +81,22 @@ def test_a_chart_is_drawn_once_per_content_however_many_people_ask(chat, monkeyp
     assert changed["attachments"][0]["key"] != first["attachments"][0]["key"] and len(drawn) == 3
 
 
+def test_a_chart_is_kept_while_its_figures_stand(chat, clock, monkeypatch):
+    import bot.cards.reports as cards
+
+    drawn = []
+    real = cards.render_png
+    monkeypatch.setattr(cards, "render_png", lambda chart: drawn.append(chart.title) or real(chart))
+    first = card_of(chat.say("admin", "销售趋势 上月"))
+    clock.advance(days=1)  # the next day, the same closed month and the same figures: the stored chart
+    again = card_of(chat.say("qian", "销售趋势 上月"))
+    assert again["attachments"][0]["key"] == first["attachments"][0]["key"] and drawn == ["销售额趋势"]
+    this_month = card_of(chat.say("admin", "销售趋势"))  # a month still running has new days: its own chart
+    assert this_month["attachments"][0]["key"] != first["attachments"][0]["key"] and len(drawn) == 2
+    with chat.ot.sessions() as s:  # every copy of each card points at one stored file, however many were sent
+        assert s.scalar(select(func.count()).select_from(StoredFile).where(StoredFile.key.like("chart-%"))) == 2
+
+
 def test_reports_in_english_and_each_report_answers(chat):
     card = card_of(chat.say("amy", "sales trend last month by week"))
     assert card["title"] == "Sales trend" and card["subtitle"] == "Last month (October 2026) · compared with September 2026"
@@ -185,3 +201,32 @@ def test_money_in_a_report_is_decimal_to_the_spreadsheet(chat):
     ws = load_workbook(io.BytesIO(fetch(chat, sheet["url"]).data)).active
     values = [r[4] for r in ws.iter_rows(min_row=5, values_only=True) if r[0] is not None and isinstance(r[0], int)]
     assert [Decimal(str(v)) for v in values] == [Decimal("3700"), Decimal("3600"), Decimal("3400"), Decimal("1775")]
+
+
+def test_a_task_shipped_in_chat_counts_in_the_lead_time(chat, clock):
+    from domain.models import ShippingTask, User
+    from domain.parsing import period
+    from domain.reports import scope_for
+    from domain.reports.flow import lead_time
+    from tests.reports_world import SH, TODAY
+
+    def shipped_from_shanghai() -> tuple[int, object]:
+        with chat.ot.sessions() as s:
+            r = lead_time(s, scope_for(s, s.scalars(select(User).where(User.username == "admin")).one()),
+                          period("本月", today=TODAY), SH, clock())
+            return next((x.shipped, x.average_days) for x in r.warehouses if x.code == "WH-SH")
+
+    before = shipped_from_shanghai()
+    chat.say("li", "下单 华兴 SKU-001 x1")
+    chat.click("wang", button(chat.cards("wang", "approval_request")[-1], "approve")["token"])
+    with chat.ot.sessions() as s:
+        task = s.scalars(select(ShippingTask).order_by(ShippingTask.id.desc())).first()
+        assert task is not None and task.last_shipped_at is None
+        ref = f"T-{task.id}"
+    clock.advance(hours=36)
+    chat.say("sun", f"领取 {ref}")
+    assert "顺丰" in text_of(chat.say("sun", f"发货 {ref} 顺丰 SF1234567890"))
+    with chat.ot.sessions() as s:
+        assert s.get(ShippingTask, task.id).last_shipped_at == clock()
+    after = shipped_from_shanghai()
+    assert after[0] == before[0] + 1 and after[1] != before[1]

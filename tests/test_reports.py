@@ -162,7 +162,7 @@ def test_ageing_buckets_at_their_edges_are_the_statements(world, session_factory
                   total=D("100.00"), created_at=NOW)
         s.add(o)
         s.flush()
-        t = ShippingTask(order_id=o.id, warehouse_id=w["east"], status="shipped", created_at=NOW)
+        t = ShippingTask(order_id=o.id, warehouse_id=w["east"], status="shipped", created_at=NOW, last_shipped_at=NOW)
         s.add(t)
         s.flush()
         sh = Shipment(task_id=t.id, order_id=o.id, warehouse_id=w["east"], carrier="顺丰", tracking_no="x", amount=D("100.00"),
@@ -176,3 +176,16 @@ def test_ageing_buckets_at_their_edges_are_the_statements(world, session_factory
     for days in edges:
         expected = tuple(D("100.00") if b == ageing_bucket(days) else D("0.00") for b in AGEING_BUCKETS)
         assert rows[f"边界{days}"] == expected, days
+
+
+@pytest.mark.parametrize("words", ["本月", "上月", "近30天", "今年", "本周", "上周"])
+def test_the_period_before_reads_the_same_figures_as_when_asked_for_itself(world, words):
+    """A period and the one before are read in one pass when they meet (a month, 30 days, a year) and in two when they
+    do not (this week so far against the same weekdays of last week): either way the figures of the period before
+    are the ones it shows when asked for on its own."""
+    w, s = world
+    for who in ("admin", "boss", "sales"):
+        asked = period(words, today=TODAY)
+        r = trend(s, scope(s, w, who), asked, SH)
+        alone = trend(s, scope(s, w, who), r.previous, SH, r.grain)
+        assert r.previous_points == alone.points and r.previous_total == alone.total, (words, who)

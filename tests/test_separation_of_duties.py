@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.jobs import Jobs
 from domain import approvals, presence
-from domain.audit import Actor
-from domain.errors import PermissionDenied, ValidationFailed
+from domain.audit import Actor, record_refusal
+from domain.errors import DomainError, PermissionDenied, ValidationFailed
 from domain.events import ApprovalRequested, NoEligibleApprover
 from domain.models import ApprovalAssignment, AuditEntry, Role, StepStatus, User
 from domain.orders import LineRequest, OrderRequest, Policy, create_order, get_order
@@ -54,7 +54,13 @@ def decide(session_factory, clock, number: str, user_id: int, approve: bool = Tr
     with uow:
         step = get_order(uow.session, number).steps[0]
         user = uow.session.get(User, user_id)
-        approvals.decide(uow, step.id, user, approve, Actor(user_id, "test"), None if approve else "不行")
+        try:
+            approvals.decide(uow, step.id, user, approve, Actor(user_id, "test"), None if approve else "不行")
+        except DomainError as refused:  # what a caller's error path does: the refusal is audited on its own
+            uow.rollback()
+            record_refusal(uow, refused)
+            uow.commit()
+            raise
         uow.commit()
 
 

@@ -23,7 +23,7 @@ from tests.sandbox import Chat, text_of
 README = Path(__file__).resolve().parent.parent / "README.md"
 NOT_UNDERSTOOD = ("没看懂", "Sorry, I did not get that", "格式不对", "Not understood")
 WHO = {"everyone": Role.SALES, "sales": Role.SALES, "managers": Role.SALES_MANAGER, "finance": Role.FINANCE,
-       "warehouse": Role.WAREHOUSE}
+       "warehouse": Role.WAREHOUSE, "admins": Role.ADMIN}
 ORDER_NO = re.compile(r"SO-(?:\d{8}-\d{4}|…)")
 TASK = re.compile(r"\bT-\d+\b")
 

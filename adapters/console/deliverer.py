@@ -1,4 +1,5 @@
-"""Delivers outbox rows into the sandbox inbox (recipient = user id); updates replace the stored copy."""
+"""Delivers outbox rows into the sandbox inbox (recipient = user id); updates replace the stored copy. A card's picture
+needs no message of its own: the sandbox shows it inside the card (its signed link)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ class ConsoleDeliverer:
     def deliver(self, delivery: Delivery) -> DeliveryReceipt:
         if not delivery.recipient.isdigit():
             raise PermanentFailure(f"sandbox recipient must be a user id, got {delivery.recipient!r}")
+        if delivery.op == "image":
+            return DeliveryReceipt(ref=None)  # the sandbox shows a card's pictures inline, from the card itself
         payload = {"text": delivery.text, "card": delivery.card.model_dump(mode="json") if delivery.card else None,
                    "op": delivery.op}
         with self.sessions() as s:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import flask
 
+from bot.files import FileStore
 from bot.ports import BotCorePort, Deliverer, FileSource
 from bot.settings import Settings
 
@@ -29,14 +30,15 @@ def file_source(settings: Settings) -> FileSource | None:
 
 
 def install(app: flask.Flask, core: BotCorePort, settings: Settings, *,
-            receiver_mode: Callable[[], str | None] | None = None) -> Deliverer | None:
+            receiver_mode: Callable[[], str | None] | None = None, files: FileStore | None = None) -> Deliverer | None:
     """Register the HTTP callbacks and return the outbox deliverer, or None when DingTalk is not configured.
 
     The blueprint is registered in both modes: in Stream mode it is simply never called by DingTalk, and
     card clicks on cards created with callbackType HTTP still have somewhere to land. `receiver_mode` tells the
-    deliverer how this deployment receives card clicks ("stream" / "http", recorded by the receiving process).
+    deliverer how this deployment receives card clicks ("stream" / "http", recorded by the receiving process);
+    `files` the stored files (report charts) it uploads.
     """
     if not settings.dingtalk_enabled:
         return None
     app.register_blueprint(create_blueprint(core, settings))
-    return DingTalkDeliverer(settings, receiver_mode=receiver_mode)
+    return DingTalkDeliverer(settings, receiver_mode=receiver_mode, files=files)

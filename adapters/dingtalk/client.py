@@ -81,6 +81,7 @@ class DingTalkClient:
         self._secret = settings.dingtalk_app_secret  # SecretStr: unwrapped only when sent
         self.robot_code = settings.dingtalk_robot_code or settings.dingtalk_app_key  # §0: equals the AppKey
         self._base = settings.dingtalk_api_url.rstrip("/")
+        self._oapi = settings.dingtalk_oapi_url.rstrip("/")  # the old API: media/upload
         self._http = session or requests.Session()
         self._clock = clock
         self._timeout = timeout
@@ -189,6 +190,37 @@ class DingTalkClient:
             raise CardAlreadyExists(what)
         # 403 Forbidden.AccessDenied.*, invalidParameter.robotCode.*, param.*, invalid.openConversationId…
         raise PermanentFailure(what)
+
+    # ------------------------------------------------------------------ media
+
+    def upload_media(self, kind: Literal["image", "file"], filename: str, data: bytes, mime: str) -> str:
+        """POST oapi /media/upload?access_token=… (multipart: form field `type`, file field `media`, as the official
+        SDK's upload_to_dingtalk does, §4.3): the media_id, which a robot message then names (sampleImageMsg
+        photoURL). The old API answers errors as HTTP 200 with a non-zero errcode; the same token rules apply."""
+        path = "/media/upload"
+        for attempt in (1, 2):
+            token = self.access_token()
+            try:
+                resp = self._http.post(self._oapi + path, params={"access_token": token}, data={"type": kind},
+                                       files={"media": (filename, data, mime)}, timeout=self._timeout)
+            except requests.Timeout:
+                raise RetryLater(f"DingTalk {path} timed out") from None
+            except requests.RequestException as exc:  # the URL holds the token: never str(exc)
+                raise RetryLater(f"DingTalk {path} unreachable: {type(exc).__name__}") from None
+            body = self._json_or_none(resp)
+            code = _error_code(body)
+            if resp.status_code == 401 or code in _TOKEN_CODES:
+                self.invalidate_token(token)
+                if attempt == 1:
+                    continue
+                raise RetryLater(f"DingTalk rejected a fresh access token on {path}")
+            if 200 <= resp.status_code < 300 and not code:
+                media_id = self._json(resp).get("media_id")
+                if not isinstance(media_id, str) or not media_id:
+                    raise RetryLater(f"DingTalk {path} answer without media_id")
+                return media_id
+            self._raise_for(path, resp, body, code)
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ robot messages
 

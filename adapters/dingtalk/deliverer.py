@@ -4,7 +4,12 @@ Receipt refs (opaque to the core, read back here on op == "update"):
 - an interactive card: its outTrackId, `ot-<delivery id>-<hash>` (never contains ":");
 - a markdown/text robot message: `md:<processQueryKey>` — such a copy cannot be edited, so its update is
   sent as a new message.
+- a card's picture (Delivery.op "image", a report's chart): `img:<processQueryKey>`.
 RetryLater / PermanentFailure from the client propagate untouched: the dispatcher backs off or alerts.
+
+A picture is uploaded with the old API's media/upload (type image) and sent as the robot's `sampleImageMsg` with the
+media_id as `photoURL`, to the person (oToMessages/batchSend) or the group (groupMessages/send) the card went to.
+DingTalk keeps media without a time limit; the media_id is kept per stored file for as long as the file itself.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import logging
 from collections.abc import Callable
 from typing import Literal
 
+from bot import files as stored
 from bot.cards.model import Card
+from bot.files import FileInfo, FileStore
 from bot.ports import Delivery, DeliveryReceipt, PermanentFailure
 from bot.settings import Settings
 
@@ -24,6 +31,7 @@ from .render import Markdown, NotRenderable, card_markdown, card_params, preview
 log = logging.getLogger(__name__)
 
 MARKDOWN_REF_PREFIX = "md:"
+IMAGE_REF_PREFIX = "img:"
 
 
 def out_track_id(delivery: Delivery) -> str:
@@ -39,9 +47,10 @@ class DingTalkDeliverer:
     platform = "dingtalk"
 
     def __init__(self, settings: Settings, client: DingTalkClient | None = None, *,
-                 receiver_mode: Callable[[], str | None] | None = None) -> None:
+                 receiver_mode: Callable[[], str | None] | None = None, files: FileStore | None = None) -> None:
         self._settings = settings
         self._client = client or DingTalkClient(settings)
+        self._files = files
         self._receiver_mode = receiver_mode or (lambda: None)
         self._warned = False
 
@@ -64,6 +73,8 @@ class DingTalkDeliverer:
             # DingTalk robots have no home tab; the same information is one "帮助"/"help" message away.
             log.debug("delivery %s: DingTalk has no home tab, nothing to do", delivery.id)
             return DeliveryReceipt(ref=None)
+        if delivery.op == "image":
+            return self._image(delivery)
         if delivery.op == "update" and delivery.ref and not delivery.ref.startswith(MARKDOWN_REF_PREFIX):
             receipt = self._update_card(delivery, delivery.ref)
             if receipt is not None:
@@ -95,6 +106,24 @@ class DingTalkDeliverer:
         if delivery.text:
             return self._send_markdown(delivery, text_markdown(delivery.text, self._settings.default_locale))
         raise PermanentFailure(f"delivery {delivery.id} has neither card nor text")
+
+    def _image(self, delivery: Delivery) -> DeliveryReceipt:
+        image = delivery.attachment
+        if image is None or self._files is None:
+            raise PermanentFailure(f"delivery {delivery.id}: no stored file to send as an image")
+
+        def upload(info: FileInfo, data: bytes) -> str:
+            return self._client.upload_media("image", info.filename, data, info.mime)
+
+        def send(media_id: str) -> DeliveryReceipt:
+            param = {"photoURL": media_id}
+            if delivery.recipient_kind == "group":
+                key = self._client.group_send(delivery.recipient, "sampleImageMsg", param)
+            else:
+                key = self._client.send_to_user(delivery.recipient, "sampleImageMsg", param)
+            return DeliveryReceipt(ref=IMAGE_REF_PREFIX + key)
+
+        return self._files.with_media("dingtalk", image.key, stored.KEEP, upload, send)
 
     def _send_markdown(self, delivery: Delivery, md: Markdown) -> DeliveryReceipt:
         if delivery.recipient_kind == "group":

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import flask
 
+    from bot.files import FileStore
     from bot.ports import BotCorePort, Deliverer, FileSource
     from bot.settings import Settings
 
@@ -20,8 +21,9 @@ def file_source(settings: Settings) -> FileSource | None:
     return SlackFiles(settings)
 
 
-def install(app: flask.Flask, core: BotCorePort, settings: Settings) -> Deliverer | None:
-    """Mount /slack/events on the Flask app and return the Slack deliverer, or None when Slack is off."""
+def install(app: flask.Flask, core: BotCorePort, settings: Settings, *, files: FileStore | None = None) -> Deliverer | None:
+    """Mount /slack/events on the Flask app and return the Slack deliverer, or None when Slack is off. `files`: the
+    stored files (report charts) the deliverer uploads."""
     if not settings.slack_enabled:
         return None
     # Imported here so a deployment without Slack never imports slack_bolt.
@@ -31,7 +33,7 @@ def install(app: flask.Flask, core: BotCorePort, settings: Settings) -> Delivere
     from adapters.slack.inbox import KIND, FailureWatch, replayer
     from bot.ports import InboxPort
 
-    deliverer = SlackDeliverer(settings)
+    deliverer = SlackDeliverer(settings, files=files)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     inbox = core if isinstance(core, InboxPort) else None
     if inbox is not None:

@@ -9,6 +9,11 @@ are posted there, ephemerally, which works in any conversation — also where th
 or an ephemeral post is refused for membership, the person gets the answer as a DM from the bot instead. An
 ephemeral copy of a card (ref None) is updated through the response_url of a click on it (Delivery.ticket,
 `replace_original`), else it is left as it is: nothing else can reach it.
+
+A card's picture (Delivery.op "image", a report's chart) is uploaded with `files_upload_v2` (files.getUploadURLExternal,
+the upload, files.completeUploadExternal) into the conversation the card went to, in its thread; an answer only the
+asker sees (ephemeral, response_url) has its chart put in the asker's DM with the bot instead, never in the channel.
+The receipt ref is "file:<file id>".
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 from slack_sdk.webhook import WebhookClient
 
 from adapters.slack.blocks import escape, mrkdwn_section, render_card, render_home, render_replies
+from bot.files import FileStore
 from bot.ports import Delivery, DeliveryReceipt, PermanentFailure, RetryLater
 from bot.settings import Settings
 
@@ -82,8 +88,9 @@ class SlackDeliverer:
 
     platform = "slack"
 
-    def __init__(self, settings: Settings, *, client: WebClient | None = None) -> None:
+    def __init__(self, settings: Settings, *, client: WebClient | None = None, files: FileStore | None = None) -> None:
         self.client = client or make_client(settings)
+        self.files = files
         self._dm_channels: dict[str, str] = {}
         self._lock = Lock()
 
@@ -94,6 +101,8 @@ class SlackDeliverer:
             locale = delivery.cards[0].locale if delivery.cards else "zh-CN"
             self._call("views_publish", user_id=delivery.recipient, view=render_home(delivery.cards, locale))
             return DeliveryReceipt(ref=None)
+        if delivery.op == "image":
+            return self._image(delivery)
         message = self._message(delivery)
         if delivery.op == "update":
             return self._update(delivery, message)
@@ -172,6 +181,27 @@ class SlackDeliverer:
             return DeliveryReceipt(ref=None)  # ephemeral messages cannot be updated later
         resp = self._call("chat_postMessage", channel=channel, text=message["text"], blocks=blocks, thread_ts=thread)
         return DeliveryReceipt(ref=f"{resp['channel']}:{resp['ts']}")
+
+    def _image(self, delivery: Delivery) -> DeliveryReceipt:
+        image = delivery.attachment
+        if image is None:
+            raise PermanentFailure(f"slack delivery {delivery.id}: an image delivery without its image")
+        found = self.files.read(image.key) if self.files is not None else None
+        if found is None:
+            raise PermanentFailure(f"slack: stored file {image.key} is not available to the deliverer")
+        info, data = found
+        if delivery.ephemeral_user or delivery.extra.get("response_url"):
+            person = delivery.ephemeral_user or (delivery.recipient if _is_user_id(delivery.recipient) else None)
+            if person is None:
+                raise PermanentFailure(f"slack: no person to show the picture of ephemeral delivery {delivery.id} to")
+            channel, thread = self.dm_channel(person), None  # only the asker saw the card: the chart stays private
+        else:
+            channel = self.dm_channel(delivery.recipient) if _is_user_id(delivery.recipient) else delivery.recipient
+            thread = delivery.thread
+        resp = self._call("files_upload_v2", channel=channel, file=data, filename=info.filename, title=image.title,
+                          alt_txt="\n".join(image.summary)[:1000] or image.title, thread_ts=thread)
+        uploaded = resp.get("file") or {}
+        return DeliveryReceipt(ref=f"file:{uploaded.get('id', '')}")
 
     def _respond(self, url: str, message: dict[str, Any], *, replace_original: bool) -> bool:
         """POST to a response_url (ephemeral). False when Slack no longer takes it (expired, used up, gone)."""

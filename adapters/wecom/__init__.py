@@ -7,6 +7,7 @@ import flask
 from adapters.wecom.callback import make_blueprint
 from adapters.wecom.client import WeComClient
 from adapters.wecom.deliverer import WeComDeliverer
+from bot.files import FileStore
 from bot.ports import BotCorePort, Deliverer, FileSource
 from bot.settings import Settings
 
@@ -22,11 +23,12 @@ def file_source(settings: Settings) -> FileSource | None:
     return WeComFiles(settings)
 
 
-def install(app: flask.Flask, core: BotCorePort, settings: Settings) -> Deliverer | None:
-    """Register /wecom/callback and return the deliverer, or do nothing when WeCom is not configured."""
+def install(app: flask.Flask, core: BotCorePort, settings: Settings, *, files: FileStore | None = None) -> Deliverer | None:
+    """Register /wecom/callback and return the deliverer, or do nothing when WeCom is not configured. `files`: the
+    stored files (report charts) the deliverer uploads."""
     if not settings.wecom_enabled:
         return None
     # build the client first: a missing agent id fails at start-up, not at the first approval
     client = WeComClient(settings)
     app.register_blueprint(make_blueprint(core, settings))
-    return WeComDeliverer(client)
+    return WeComDeliverer(client, files)

@@ -86,10 +86,13 @@ class WeComClient:
     # -- transport -----------------------------------------------------------------------------------------
 
     def _request(
-        self, method: str, path: str, *, params: dict[str, str], body: dict[str, Any] | None = None
+        self, method: str, path: str, *, params: dict[str, str], body: dict[str, Any] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"params": params, "timeout": self._timeout}
-        if body is not None:
+        if files is not None:
+            kwargs["files"] = files  # multipart/form-data, each part with its filename and content type
+        elif body is not None:
             # raw UTF-8: WeCom rejects \uXXXX escapes (40033)
             kwargs["data"] = json.dumps(body, ensure_ascii=False).encode("utf-8")
             kwargs["headers"] = {"Content-Type": "application/json; charset=utf-8"}
@@ -120,11 +123,14 @@ class WeComClient:
             return RetryLater(reason)  # the token was refreshed once already; try again later, not forever
         return PermanentFailure(reason)
 
-    def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST `body` to `path` with the access token; refresh once on a token error. Returns errcode-0 JSON."""
+    def call(self, path: str, body: dict[str, Any] | None, *, query: dict[str, str] | None = None,
+             files: dict[str, tuple[str, bytes, str]] | None = None) -> dict[str, Any]:
+        """POST `body` (or multipart `files`) to `path` with the access token; refresh once on a token error.
+        Returns errcode-0 JSON."""
         for attempt in (1, 2):
             token = self.access_token()
-            data = self._request("POST", path, params={"access_token": token}, body=body)
+            data = self._request("POST", path, params={"access_token": token, **(query or {})}, body=body,
+                                 files=files)
             code = int(data.get("errcode", 0))
             if code == 0:
                 return data
@@ -151,6 +157,18 @@ class WeComClient:
 
     def send_markdown(self, touser: str, content: str) -> dict[str, Any]:
         return self._send(touser, "markdown", {"content": content})
+
+    def upload_media(self, kind: str, filename: str, data: bytes, mime: str) -> str:
+        """POST /cgi-bin/media/upload?type=`kind` (multipart field "media"): the media_id, good for three days."""
+        answer = self.call("/cgi-bin/media/upload", None, query={"type": kind},
+                           files={"media": (filename, data, mime)})
+        media_id = answer.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise RetryLater("media/upload: answer without media_id")
+        return media_id
+
+    def send_image(self, touser: str, media_id: str) -> dict[str, Any]:
+        return self._send(touser, "image", {"media_id": media_id})
 
     def send_template_card(self, touser: str, template_card: dict[str, Any]) -> dict[str, Any]:
         """Returns the answer with `msgid` and, for interactive cards, the send-time `response_code`."""

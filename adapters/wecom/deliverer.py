@@ -2,6 +2,11 @@
 
 RetryLater / PermanentFailure from the client pass straight through: backoff, give-up and admin alerts are the
 dispatcher's job. The receipt ref is compact JSON, opaque to the core (see `Ref`).
+
+A card's picture (Delivery.op "image", a report's chart) is uploaded with media/upload?type=image and sent as a
+`msgtype: image` message (message/send to a person, appchat/send to a group chat) with its media_id. The media_id is
+kept per stored file for a little less than the three days WeCom keeps media, so one chart sent to many people is
+uploaded once.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 
 from adapters.wecom.client import WeComClient
 from adapters.wecom.render import (
@@ -20,9 +26,12 @@ from adapters.wecom.render import (
     render_update_card,
 )
 from bot.cards.model import Card
+from bot.files import FileInfo, FileStore
 from bot.ports import Delivery, DeliveryReceipt, PermanentFailure
 
 log = logging.getLogger(__name__)
+
+MEDIA_LIFETIME = timedelta(days=3) - timedelta(hours=2)  # media/upload: "该media_id仅三天内有效"; kept a little less
 
 
 @dataclass(frozen=True)
@@ -61,13 +70,16 @@ class Ref:
 class WeComDeliverer:
     platform = "wecom"
 
-    def __init__(self, client: WeComClient) -> None:
+    def __init__(self, client: WeComClient, files: FileStore | None = None) -> None:
         self._client = client
+        self._files = files
 
     def deliver(self, delivery: Delivery) -> DeliveryReceipt:
         if delivery.op == "home":
             log.info("wecom has no home tab; delivery %s skipped", delivery.id)  # nothing to show it in
             return DeliveryReceipt(ref=None)
+        if delivery.op == "image":
+            return self._image(delivery)
         if delivery.card is None and not delivery.text:
             raise PermanentFailure(f"delivery {delivery.id} has neither card nor text")
         try:
@@ -106,6 +118,23 @@ class WeComDeliverer:
         else:
             self._client.appchat_send(d.recipient, "text", {"content": render_text(d.text or "")})
         return DeliveryReceipt(ref=Ref(t="chat", chatid=d.recipient).dump())
+
+    def _image(self, d: Delivery) -> DeliveryReceipt:
+        image = d.attachment
+        if image is None or self._files is None:
+            raise PermanentFailure(f"wecom delivery {d.id}: no stored file to send as an image")
+
+        def upload(info: FileInfo, data: bytes) -> str:
+            return self._client.upload_media("image", info.filename, data, info.mime)
+
+        def send(media_id: str) -> DeliveryReceipt:
+            if d.recipient_kind == "group":
+                self._client.appchat_send(d.recipient, "image", {"media_id": media_id})
+                return DeliveryReceipt(ref=Ref(t="chat", chatid=d.recipient).dump())
+            answer = self._client.send_image(d.recipient, media_id)
+            return DeliveryReceipt(ref=Ref(t="msg", user=d.recipient, msgid=answer.get("msgid")).dump())
+
+        return self._files.with_media("wecom", image.key, MEDIA_LIFETIME, upload, send)
 
     # -- update ----------------------------------------------------------------------------------------------
 

@@ -18,7 +18,12 @@ HELP = [
     (None, N_("'my orders': my recent orders")),
     ((Role.SALES, Role.SALES_MANAGER, Role.ADMIN),
      N_("'new order': order form; 'order ACME SKU-001 x10': one-line order (a requested date may follow)")),
-    ((Role.SALES, Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN), N_("'customer ACME': a customer's open orders and receivables")),
+    ((Role.SALES, Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN),
+     N_("'customer ACME': a customer's contacts, credit, receivables and recent orders")),
+    ((Role.SALES, Role.SALES_MANAGER, Role.ADMIN),
+     N_("'new customer' (form) or 'new customer name=Nova Tech phone=13800000001'; 'edit customer ACME': change a customer")),
+    ((Role.ADMIN,), N_("'new product' (form) or 'new product SKU=SKU-100 name=Hex bolt M8 list price=25'; "
+                       "'edit product SKU-001 list price=130': products and prices")),
     (None, N_("'stock SKU-001': stock levels; 'low stock': what is below its safety stock")),
     (None, N_("'orders ACME last month', 'orders pending', 'orders over 50000': find orders")),
     ((Role.WAREHOUSE,), N_("'product ranking', 'lead time this month': your warehouse's figures")),

@@ -13,10 +13,16 @@ from bot.tokens import ActionToken, TokenSigner
 from domain.models import User
 from domain.permissions import sees_prices
 
+_Date = date  # for annotations inside classes whose methods are named date / datetime
+_DateTime = datetime
+
 
 class Named(Protocol):
-    name: str
-    name_en: str | None
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def name_en(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,10 @@ class Viewer:
     def datetime(self, at: datetime | None) -> str:
         return self.texts.datetime(at)
 
-    def time(self, at: datetime | None) -> str:
+    def time(self, at: _DateTime | None) -> str:
         return self.texts.time(at)
 
-    def when(self, at: datetime | None) -> str:
+    def when(self, at: _DateTime | None) -> str:
         """A moment as a card shows it: the clock for today, the date and clock otherwise."""
         if at is None:
             return "—"

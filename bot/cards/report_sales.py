@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from bot.cards.context import Viewer
 from bot.cards.reports import ReportView, signed_percent, slug
@@ -59,7 +60,7 @@ def trend_view(r: Trend, v: Viewer) -> ReportView:
         line2 = (t.t("{change} against {previous} ({amount})", change=signed_percent(t, change), previous=previous,
                      amount=t.money(before.amount)) if change is not None
                  else t.t("Nothing to compare with in {previous}", previous=previous))
-        columns = (Column(grain), Column(t.t("Amount"), "money"), Column(t.t("Orders"), "count"),
+        columns: tuple[Column, ...] = (Column(grain), Column(t.t("Amount"), "money"), Column(t.t("Orders"), "count"),
                    Column(t.t("Average order"), "money"), Column(t.t("Previous period"), "money"),
                    Column(t.t("Previous orders"), "count"))
         rows = [(label, p.amount, p.orders, p.average, q.amount if q else None, q.orders if q else None)
@@ -67,7 +68,7 @@ def trend_view(r: Trend, v: Viewer) -> ReportView:
         values = tuple(p.amount or ZERO for p in r.points)
         before_values = tuple((q.amount or ZERO) if q else ZERO for q in prev)
         bar_labels = tuple(t.money(a) for a in values) if len(values) <= 6 else ()
-        axis = "money"
+        axis: Literal["money", "count", "quantity", "hours", "days"] = "money"
     else:
         line1 = t.tn("{n} order", "{n} orders", total.orders)
         change = r.orders_change
@@ -107,7 +108,7 @@ def products_view(r: ProductRanking, v: Viewer, by: str = "amount") -> ReportVie
                      quantity=v.qty(top.quantity, top.unit)) if top and top.amount is not None
                  else t.t("Nothing sold in this period"))
         line2 = t.t("Sold per unit: {units}", units=units) if r.by_unit else t.t("Try another period, such as last month")
-        columns = (Column(t.t("Rank"), "count"), Column("SKU"), Column(t.t("Product")), Column(t.t("Quantity"), "quantity"),
+        columns: tuple[Column, ...] = (Column(t.t("Rank"), "count"), Column("SKU"), Column(t.t("Product")), Column(t.t("Quantity"), "quantity"),
                    Column(t.t("Unit")), Column(t.t("Amount"), "money"), Column(t.t("Orders"), "count"))
         table_rows: list[tuple[Cell, ...]] = [
             (i, p.sku, v.name(p), p.quantity, unit_label(t, p.unit, p.quantity), p.amount, p.orders)

@@ -270,7 +270,7 @@ def parse_bank_statement(data: bytes, filename: str, max_amount: Decimal = parsi
     what is missing or wrong (and the row number) for a file that cannot be read."""
     suffix = PurePath(filename).suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
-        rows: list[list[object]] = list(_csv_rows(data, filename))
+        rows: list[list[object]] = [list(r) for r in _csv_rows(data, filename)]
     elif suffix in (".xlsx", ".xlsm"):
         rows = _xlsx_rows(data, filename)
     elif suffix == ".xls":
@@ -393,7 +393,7 @@ def match_payments(lines: Sequence[BankLine], open_items: Sequence[OpenItem | tu
             if line.amount > remaining[number]:
                 unmatched.append(Unmatched(
                     line, UnmatchedReason.OVERPAYMENT,
-                    f"{format_money(line.amount)} is more than the {format_money(max(remaining[number], 0))} "
+                    f"{format_money(line.amount)} is more than the {format_money(max(remaining[number], Decimal(0)))} "
                     f"still open on {number}", (number,)))
             else:
                 add_match(line, number, line.amount, MatchMethod.ORDER_NUMBER)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
-from bot.documents.fonts import find_cjk_font
+from bot.documents.fonts import CjkFontNotFoundError, find_cjk_font
 
 STYLE_VERSION = "1"  # part of every chart's cache key: a new style draws every chart anew
 WIDTH_IN, HEIGHT_IN, DPI = 6.0, 4.5, 200
@@ -86,6 +86,16 @@ def _setup() -> Any:
     from matplotlib.figure import Figure
 
     return Figure
+
+
+def warm() -> None:
+    """Import matplotlib and register the font before the first report is asked for (the server starts this in the
+    background, as it warms the PDF font): the first chart then takes as long as the later ones."""
+    try:
+        with _lock:
+            _setup()
+    except (CjkFontNotFoundError, OSError):
+        pass  # the first chart says what to install
 
 
 def _width(ch: str) -> int:

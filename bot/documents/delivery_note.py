@@ -113,7 +113,7 @@ def render_delivery_note_pdf(note: DeliveryNote, locale: str) -> bytes:
     pdf.ensure_space(18)
     pdf.heading(t["remarks"], size=10)
     pdf.set_font(FONT, size=9)
-    pdf.multi_cell(0, 5.5, remarks or " ", border=1, new_x="LMARGIN", new_y="NEXT", padding=(1.5, 2))
+    pdf.multi_cell(0, 5.5, remarks or " ", border=1, new_x="LMARGIN", new_y="NEXT", padding=(1.5, 2))  # type: ignore[arg-type]  # fpdf2 takes mm as floats; its hint says int
     pdf.set_text_color(90)
     pdf.set_font(FONT, size=8)
     pdf.multi_cell(0, 5, t["receiver_note"], new_x="LMARGIN", new_y="NEXT")

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fontTools import subset, ttLib  # fpdf2 depends on fontTools
 from fpdf.fonts import SubsetMap, TTFFont
@@ -164,8 +164,10 @@ class SharedFont(TTFFont):
     (fpdf2 only needs it then), from the small base when the document's characters are all in it."""
 
     __slots__ = ("_spec", "_program")
+    _spec: Any
+    _program: ttLib.TTFont | None
 
-    @property  # type: ignore[override]
+    @property
     def ttfont(self) -> ttLib.TTFont:
         if self._program is None:
             spec = self._spec

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from bot import intents as it
+from bot import state
 from bot.cards.approvals import REJECT_PRESETS, approval_list_card, approval_request_card, reject_confirm_card
 from bot.cards.model import Reply
 from bot.handlers.base import Turn
@@ -83,13 +84,8 @@ def reject_action(turn: Turn, step_id: int, preset: str, typed: str | None) -> l
         raise NotFound("No such approval")
     if step.status != "pending" or not any(a.user_id == turn.user.id and a.status == "pending" for a in step.assignments):
         return decide(turn, step_id, False, "-")  # decide() refuses with the precise reason
-    s = turn.uow.session
-    prompt = s.get(PendingPrompt, turn.user.id) or PendingPrompt(user_id=turn.user.id)
-    prompt.kind = REASON
-    prompt.token = turn.ctx.signer.sign(ActionToken("reject", step_id))
-    prompt.answer = None
-    prompt.expires_at = turn.uow.now() + PROMPT_TTL
-    s.add(prompt)
+    state.ask(turn.uow.session, turn.user.id, REASON, turn.ctx.signer.sign(ActionToken("reject", step_id)),
+              turn.uow.now() + PROMPT_TTL)
     return turn.text("Reply with your reason for rejecting {number} (within 30 minutes). Sending a command instead cancels the rejection.", number=step.order.number)
 
 
@@ -116,19 +112,19 @@ def on_prompt(turn: Turn, prompt: PendingPrompt, text: str) -> tuple[list[Reply]
     answer = text[explicit.end():].strip() if explicit else text.strip()
     word = answer.lower().rstrip("。.!！")
     if prompt.expires_at < turn.uow.now() or step is None:
-        s.delete(prompt)
+        state.forget(s, prompt)
         if explicit or (prompt.kind == CONFIRM and (word in _YES or word in _NO)) or not _is_command(turn, text):
             return turn.text("The rejection of {number} timed out and nothing was rejected. To reject it, press Reject again or send: reject {number} <reason>", number=number), []
         return None, []
     if prompt.kind == CONFIRM and not explicit and word in _YES:
         reason = prompt.answer or ""
-        s.delete(prompt)
+        state.forget(s, prompt)
         return decide(turn, step_id, False, reason), []
     if prompt.kind == CONFIRM and not explicit and word in _NO:
-        s.delete(prompt)
+        state.forget(s, prompt)
         return turn.text("OK, cancelled: order {number} was not rejected.", number=number), []
     if not explicit and _is_command(turn, text):
-        s.delete(prompt)
+        state.forget(s, prompt)
         return None, turn.text("Rejecting {number} is cancelled (nothing changed).", number=number)
     if not answer:
         return turn.text("Write your reason for rejecting {number}", number=number), []
@@ -152,19 +148,19 @@ def _is_command(turn: Turn, text: str) -> bool:
 
 
 def confirm_reject(turn: Turn, step_id: int) -> list[Reply]:
-    prompt = turn.uow.session.get(PendingPrompt, turn.user.id)
+    prompt = state.prompt_of(turn.uow.session, turn.user.id)
     if (prompt is None or prompt.kind != CONFIRM or prompt.expires_at < turn.uow.now()
             or turn.ctx.signer.verify(prompt.token).target != step_id):
         return turn.error("This confirmation expired or was cancelled; nothing was rejected. Press Reject again.")
     reason = prompt.answer or ""
-    turn.uow.session.delete(prompt)
+    state.forget(turn.uow.session, prompt)
     return decide(turn, step_id, False, reason)
 
 
 def cancel_prompt(turn: Turn, step_id: int) -> list[Reply]:
-    prompt = turn.uow.session.get(PendingPrompt, turn.user.id)
+    prompt = state.prompt_of(turn.uow.session, turn.user.id)
     if prompt is not None and prompt.kind in PROMPT_KINDS and turn.ctx.signer.verify(prompt.token).target == step_id:
-        turn.uow.session.delete(prompt)
+        state.forget(turn.uow.session, prompt)
     step = turn.uow.session.get(ApprovalStep, step_id)
     number = step.order.number if step is not None else "—"
     return turn.text("OK, cancelled: order {number} was not rejected.", number=number)

@@ -13,12 +13,16 @@ from bot.cards.model import Button, Card, Field, Reply, Tone
 from bot.handlers.base import Turn
 from bot.handlers.inputs import Form, bounded, row_id
 from bot.i18n.labels import carrier_label
-from domain import approvals, carriers, fulfilment, orders
+from domain import approvals, carriers, fulfilment, orders, receivables
 from domain.catalog import find_customers
-from domain.errors import NotFound, PermissionDenied
+from domain.errors import NotFound
 from domain.messages import N_
-from domain.models import Order, Payment, Receivable, Role, Shipment
-from domain.permissions import SEE_ALL, customers_visible_to, may_record_payment
+from domain.models import Order, Payment, Shipment
+from domain.permissions import (
+    customers_visible_to,
+    may_see_receivables,
+    sees_all_receivables,
+)
 
 TASK_PAGE = 5
 
@@ -146,29 +150,17 @@ def pay_from_form(turn: Turn, order_id: int, inputs: dict[str, str]) -> list[Rep
     return _pay(turn, order, amount, on, form.raw("method"))
 
 
-def _receivable(turn: Turn, rid: int) -> Receivable:
-    r = turn.uow.session.get(Receivable, rid)
-    if r is None:
-        raise NotFound("No such receivable")
-    owner = r.order.sales_user_id if r.order is not None else r.customer.sales_user_id
-    if not (turn.user.has_role(*SEE_ALL) or owner == turn.user.id):
-        raise PermissionDenied("You may not change this receivable")
-    return r
-
-
 def promise(turn: Turn, rid: int, inputs: dict[str, str]) -> list[Reply]:
-    r = _receivable(turn, rid)
     # the field shows the reader's date format; every format the parser reads is accepted
     d = Form(turn, inputs).date("date", earliest=turn.ctx.today(), what=N_("the promised payment date"))
     if d is None:
         return turn.error("Fill in the promised payment date", field="date")
-    r.promised_date = d
+    r = receivables.promise_payment(turn.uow, rid, turn.user, d, turn.actor)
     return turn.text("Promised date {d} noted; no reminders for {number} until then", d=d, number=r.label)
 
 
 def snooze(turn: Turn, rid: int) -> list[Reply]:
-    r = _receivable(turn, rid)
-    r.snoozed_until = turn.ctx.today() + timedelta(days=3)
+    r = receivables.snooze(turn.uow, rid, turn.user, turn.actor)
     return turn.text("OK, reminding you about {number} on {snoozed_until}", number=r.label, snoozed_until=r.snoozed_until)
 
 
@@ -206,10 +198,10 @@ def _default_start(turn: Turn, customer_id: int, today: date) -> date:
 def overdue(turn: Turn) -> list[Reply]:
     """Overdue receivables on demand: managers, finance and admins see all; sales their own customers' orders."""
     u = turn.user
-    if not u.has_role(*SEE_ALL, Role.SALES):
+    if not may_see_receivables(u):
         return turn.error("Overdue receivables are for sales, finance and managers")
     today = turn.ctx.today()
-    items = fulfilment.overdue_receivables(turn.uow.session, today, None if u.has_role(*SEE_ALL) else u.id)
+    items = fulfilment.overdue_receivables(turn.uow.session, today, None if sees_all_receivables(u) else u.id)
     if not items:
         return turn.text("No overdue receivables.")
     v = turn.viewer
@@ -228,8 +220,8 @@ def home_cards(turn: Turn) -> list[Card]:
                               tone=Tone.NEUTRAL, text=[turn.t("Send 'help' for every command")])]
     cards += [approval_request_card(i.order, i.step, v) for i in approvals.pending_for(s, turn.user.id)[:5]]
     cards += [shipping_task_card(t, fulfilment.task_lines(s, t), v) for t in fulfilment.open_tasks_for(s, turn.user)[:5]]
-    mine = fulfilment.overdue_receivables(s, turn.ctx.today(),
-                                          None if may_record_payment(turn.user) else turn.user.id)
+    mine = (fulfilment.overdue_receivables(s, turn.ctx.today(), None if sees_all_receivables(turn.user) else turn.user.id)
+            if may_see_receivables(turn.user) else [])
     if mine:
         cards.append(receivables_digest_card(mine[:20], turn.ctx.today(), v))
     return cards

@@ -6,17 +6,16 @@ import json
 from dataclasses import replace
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement
 
 from bot import intents as it
-from bot import order_lines
+from bot import order_lines, state
 from bot.cards.model import Button, Card, Input, Option, Reply, Tone
 from bot.handlers.base import Turn
 from bot.handlers.inputs import Form, row_id
 from bot.i18n.labels import unit_label
-from bot.records import PendingPrompt
 from bot.tokens import ActionToken
-from domain.catalog import find_customers, find_products, product_units
+from domain.catalog import find_customers, find_products, first_customers, first_products, product_units
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.messages import N_
 from domain.models import Channel, Customer, Order, Product
@@ -85,18 +84,13 @@ def _channel(turn: Turn) -> Channel:
     return Channel.SANDBOX if turn.platform == "console" else Channel.CHAT
 
 
-def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot: int) -> list[Reply]:  # type: ignore[type-arg]
+def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot: int) -> list[Reply]:
     customer = what == "customer"
     if not found:
         return turn.error("No customer matches '{query}'" if customer else "No product matches '{query}'", field=what,
                           query=query)
     # Remember the command; the chosen button fills in the ambiguous slot and runs it again.
-    s = turn.uow.session
-    prompt = s.get(PendingPrompt, turn.user.id) or PendingPrompt(user_id=turn.user.id)
-    prompt.kind = "quick_order"
-    prompt.token = original[:300]
-    prompt.expires_at = turn.uow.now() + timedelta(minutes=30)
-    s.add(prompt)
+    state.ask(turn.uow.session, turn.user.id, "quick_order", original[:300], turn.uow.now() + timedelta(minutes=30))
     buttons = []
     for item in found[:6]:
         code = item.code if isinstance(item, Customer) else item.sku
@@ -111,20 +105,19 @@ def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot
 
 def choose(turn: Turn, tok: ActionToken) -> list[Reply]:
     s = turn.uow.session
-    prompt = s.get(PendingPrompt, turn.user.id)
+    prompt = state.prompt_of(s, turn.user.id)
     if prompt is None or prompt.kind != "quick_order" or prompt.expires_at < turn.uow.now():
         return turn.error("This choice has expired; please place the order again")
     parsed = turn.ctx.parse(prompt.token, units=order_lines.unit_words(product_units(s)))
     if not isinstance(parsed, it.QuickOrder):
         return turn.error("This choice has expired; please place the order again")
-    model = Customer if tok.arg == "c" else Product
-    item = s.get(model, tok.target)
+    item: Customer | Product | None = s.get(Customer, tok.target) if tok.arg == "c" else s.get(Product, tok.target)
     if item is None:
         return turn.error("No such option")
     code = item.code if isinstance(item, Customer) else item.sku
     customer_q = code if tok.arg == "c" else parsed.customer_query
-    lines = tuple((code if (tok.arg == "p" and i == tok.version) else q, n) for i, (q, n) in enumerate(parsed.lines, start=1))
-    s.delete(prompt)
+    lines = tuple((code if (tok.arg == "p" and i == tok.slot) else q, n) for i, (q, n) in enumerate(parsed.lines, start=1))
+    state.forget(s, prompt)
     chosen = replace(parsed, customer_query=customer_q, lines=lines)
     return quick_order(turn, chosen, it.quick_order_text(chosen))
 
@@ -177,11 +170,7 @@ def _ask_again(turn: Turn, req: OrderRequest, twin: Order) -> list[Reply]:
                         "n": req.notes[:80], "ch": req.channel.value}, separators=(",", ":"))
     if len(saved) > 300:  # too long to keep for the confirmation: place it (this is a warning, not a rule)
         return _place(turn, req, confirmed=True)
-    s = turn.uow.session
-    prompt = s.get(PendingPrompt, turn.user.id) or PendingPrompt(user_id=turn.user.id)
-    prompt.kind, prompt.token = "confirm_order", saved
-    prompt.expires_at = turn.uow.now() + DUPLICATE_WINDOW
-    s.add(prompt)
+    state.ask(turn.uow.session, turn.user.id, "confirm_order", saved, turn.uow.now() + DUPLICATE_WINDOW)
     v = turn.viewer
     minutes = max(1, int((turn.uow.now() - twin.created_at).total_seconds() // 60))
     card = Card(kind="confirm", locale=turn.locale, tone=Tone.WARNING,
@@ -198,11 +187,11 @@ def _ask_again(turn: Turn, req: OrderRequest, twin: Order) -> list[Reply]:
 
 def confirm_again(turn: Turn) -> list[Reply]:
     s = turn.uow.session
-    prompt = s.get(PendingPrompt, turn.user.id)
+    prompt = state.prompt_of(s, turn.user.id)
     if prompt is None or prompt.kind != "confirm_order" or prompt.expires_at < turn.uow.now():
         return turn.error("This confirmation has expired; please place the order again")
     data = json.loads(prompt.token)
-    s.delete(prompt)
+    state.forget(s, prompt)
     req = OrderRequest(customer_id=int(data["c"]), lines=[LineRequest(product_id=int(p), quantity=int(q)) for p, q in data["l"]],
                        requested_date=date.fromisoformat(data["d"]) if data.get("d") else None, notes=data.get("n") or "",
                        channel=Channel(data.get("ch") or Channel.CHAT.value))
@@ -213,10 +202,9 @@ def suggest(turn: Turn, source: str, query: str) -> list[Option]:
     s = turn.uow.session
     if source == "customers":
         scope = _orderable(turn)
-        items = (find_customers(s, query, among=scope) if query.strip() else
-                 list(s.scalars(select(Customer).where(true() if scope is None else scope).order_by(Customer.code).limit(20))))
+        items = find_customers(s, query, among=scope) if query.strip() else first_customers(s, among=scope)
         return [Option(value=str(c.id), label=f"{c.code} {turn.viewer.name(c)}") for c in items[:50]]
     if source == "products":
-        items = find_products(s, query) if query.strip() else list(s.scalars(select(Product).order_by(Product.sku).limit(20)))
-        return [Option(value=str(p.id), label=f"{p.sku} {turn.viewer.name(p)} {p.spec}".strip()) for p in items[:50]]
+        products = find_products(s, query) if query.strip() else first_products(s)
+        return [Option(value=str(p.id), label=f"{p.sku} {turn.viewer.name(p)} {p.spec}".strip()) for p in products[:50]]
     raise ValidationFailed("Unknown option source")

@@ -1,54 +1,24 @@
-"""Looking at orders: one order's status card, my orders, a customer's open orders, stock levels."""
+"""Looking at orders: one order's status card, my orders, stock levels."""
 
 from __future__ import annotations
 
-from bot.cards.model import Card, Field, LineTable, Reply, Tone
+from bot.cards.model import Card, LineTable, Reply, Tone
 from bot.cards.orders import order_list_card, order_status_card
 from bot.handlers.base import Turn
 from domain import orders, stock
-from domain.audit import timeline
-from domain.catalog import find_customers
-from domain.fulfilment import order_balance
 from domain.models import Role
-from domain.permissions import SEE_ALL, customers_visible_to
+from domain.permissions import SEE_ALL
 
 
 def show_order(turn: Turn, number: str) -> list[Reply]:
-    s = turn.uow.session
-    order = orders.view_order(s, turn.user, number)
-    balance = order_balance(s, order.id, turn.ctx.today())
-    return [Reply(card=order_status_card(order, turn.viewer, timeline(s, order.id), balance))]
+    view = orders.status_view(turn.uow.session, turn.user, number, turn.ctx.today())
+    return [Reply(card=order_status_card(view.order, turn.viewer, view.timeline, view.balance))]
 
 
 def my_orders(turn: Turn) -> list[Reply]:
     found = orders.orders_of(turn.uow.session, turn.user)
     return [Reply(card=order_list_card(turn.t("My orders"), found, turn.viewer,
                                        turn.t("No orders yet. Send 'new order' to start.")))]
-
-
-def show_customer(turn: Turn, query: str) -> list[Reply]:
-    s = turn.uow.session
-    if not turn.user.has_role(*SEE_ALL, Role.SALES):
-        return turn.error("Customer details are for sales, managers and finance")
-    found = find_customers(s, query, among=customers_visible_to(turn.user))  # never list what the asker may not see
-    if not found:
-        return turn.error("No customer matches '{query}'", query=query)
-    if len(found) > 1:
-        names = turn.texts.join(turn.viewer.customer(c) for c in found[:8])
-        return turn.text("Several customers match; use the code: {names}", names=names)
-    c = found[0]
-    v = turn.viewer
-    open_orders = orders.open_orders_of_customer(s, c.id)
-    card = order_list_card(v.customer(c), open_orders, v, turn.t("No open orders"))
-    card.kind = "customer"
-    card.fields = [
-        Field(label=turn.t("Region"), value=f"{c.province} {c.city}"),
-        Field(label=turn.t("Credit limit"), value=v.money(c.credit_limit)),
-        Field(label=turn.t("Receivables"), value=v.money(orders.open_receivables(s, c.id))),
-        Field(label=turn.t("Payment terms"), value=turn.t("{payment_terms_days} days", payment_terms_days=c.payment_terms_days)),
-        Field(label=turn.t("Sales"), value=c.sales_user.display_name if c.sales_user else "—"),
-    ]
-    return [Reply(card=card)]
 
 
 def low_stock(turn: Turn) -> list[Reply]:
@@ -67,6 +37,3 @@ def low_stock(turn: Turn) -> list[Reply]:
                             title=v.tn("Low stock: {n} below safety stock", "Low stock: {n} below safety stock", len(items)),
                             text=[turn.t("Details: stock SKU-001")]))]
 
-
-def is_staff_of(turn: Turn, warehouse_id: int) -> bool:
-    return turn.user.has_role(Role.ADMIN) or (turn.user.has_role(Role.WAREHOUSE) and turn.user.warehouse_id == warehouse_id)

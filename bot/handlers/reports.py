@@ -8,13 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from bot import intents as it
+from bot import state
 from bot.cards.model import Reply
 from bot.cards.order_search import PAGE, order_search_card
 from bot.cards.report_flow import ageing_view, approvals_view, fulfilment_view
 from bot.cards.report_sales import customers_view, leaderboard_view, products_view, regions_view, trend_view
 from bot.cards.reports import ReportView, report_card, scope_line
 from bot.handlers.base import Turn
-from bot.records import SavedSearch
 from domain.errors import NotFound
 from domain.models import Warehouse
 from domain.order_search import OrderQuery, search
@@ -90,10 +90,7 @@ def _load(d: dict[str, Any]) -> OrderQuery:
 def _page(turn: Turn, query: OrderQuery, page: int, search_id: int | None) -> list[Reply]:
     result = search(turn.uow.session, turn.user, query, turn.ctx.settings.tz, offset=page * PAGE, limit=PAGE)
     if result.total > PAGE and search_id is None:  # more than one page: keep the query for the page buttons
-        saved = SavedSearch(user_id=turn.user.id, query=_dump(query), created_at=turn.uow.now())
-        turn.uow.session.add(saved)
-        turn.uow.session.flush()
-        search_id = saved.id
+        search_id = state.save_search(turn.uow.session, turn.user.id, _dump(query), turn.uow.now())
     return [Reply(card=order_search_card(query, result, turn.viewer, page, search_id))]
 
 
@@ -103,7 +100,7 @@ def search_orders(turn: Turn, intent: it.SearchOrders) -> list[Reply]:
 
 
 def search_page(turn: Turn, search_id: int, page: int) -> list[Reply]:
-    saved = turn.uow.session.get(SavedSearch, search_id)
-    if saved is None or saved.user_id != turn.user.id:
+    saved = state.saved_search(turn.uow.session, search_id, turn.user.id)
+    if saved is None:
         raise NotFound("This search is no longer available; send it again")
-    return _page(turn, _load(saved.query), max(0, page), saved.id)
+    return _page(turn, _load(saved), max(0, page), search_id)

@@ -3,18 +3,16 @@ and transfers (调拨), each answered with the new available figure; a receipt f
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot import intents as it
 from bot.cards.model import Button, Card, Field, Input, LineTable, Option, Reply, Tone
 from bot.handlers.base import Turn
 from bot.handlers.inputs import Form, row_id
-from domain import ledger
-from domain.catalog import find_products, find_warehouse
+from domain import ledger, stock
+from domain.catalog import find_products, find_warehouse, warehouses
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.messages import N_
-from domain.models import MovementKind, Product, Role, Stock, StockMovement, Warehouse
-from domain.permissions import may_move_stock
+from domain.models import MovementKind, Product, Role, StockMovement, Warehouse
+from domain.permissions import may_edit_products, may_move_stock
 
 FORM_LINES = 5
 MOVEMENT_WORDS = {
@@ -35,7 +33,7 @@ def show_stock(turn: Turn, query: str) -> list[Reply]:
         return turn.error("No product matches '{query}'", query=query)
     cards: list[Reply] = []
     for p in found[:3]:
-        rows = s.execute(select(Stock, Warehouse).join(Warehouse).where(Stock.product_id == p.id).order_by(Warehouse.code)).all()
+        rows = stock.levels(s, p.id)
         table = LineTable(
             columns=[turn.t("Warehouse"), turn.t("On hand"), turn.t("Reserved"), turn.t("Available")],
             rows=[[w.name + (" ⚠" if st.low_since else ""), str(st.on_hand), str(st.reserved), str(st.available)] for st, w in rows],
@@ -48,13 +46,15 @@ def show_stock(turn: Turn, query: str) -> list[Reply]:
         if turn.viewer.sees_prices:
             fields.append(Field(label=turn.t("Unit price"), value=turn.viewer.money(p.list_price)))
         lines = [_movement_line(turn, mv, w) for mv, w in ledger.last_movements(s, p.id, limit=6)]
+        buttons = [Button(action="edit_product", label=turn.t("Edit product"), token=turn.viewer.token("edit_product", p.id),
+                          command=turn.t("edit product {sku}", sku=p.sku))] if may_edit_products(turn.user) else []
         cards.append(Reply(card=Card(kind="stock", locale=turn.locale, title=f"{p.sku} {turn.viewer.name(p)}", fields=fields, table=table,
-                                     tone=Tone.WARNING if table.note else Tone.NEUTRAL,
+                                     tone=Tone.WARNING if table.note else Tone.NEUTRAL, buttons=buttons,
                                      text=([turn.t("Last movements:")] + lines) if lines else [])))
     return cards
 
 
-def _movement_line(turn: Turn, mv, w: Warehouse) -> str:  # type: ignore[no-untyped-def]
+def _movement_line(turn: Turn, mv, w: Warehouse) -> str:
     what = turn.t(MOVEMENT_WORDS[MovementKind(mv.kind)])
     who = mv.actor.display_name if mv.actor else turn.t("system")
     why = " · ".join(x for x in (mv.reference, mv.note) if x)
@@ -83,7 +83,7 @@ def _product(turn: Turn, query: str) -> Product:
 def _warehouse(turn: Turn, query: str) -> Warehouse:
     w = find_warehouse(turn.uow.session, query)
     if w is None:
-        names = turn.texts.join(f"{x.name} ({x.code})" for x in turn.uow.session.scalars(select(Warehouse).order_by(Warehouse.code)))
+        names = turn.texts.join(f"{x.name} ({x.code})" for x in warehouses(turn.uow.session))
         raise ValidationFailed("No warehouse '{query}'; use one of: {names}", query=query, names=names, field="warehouse")
     return w
 
@@ -104,7 +104,7 @@ def _default_warehouse(turn: Turn) -> Warehouse:
         w = s.get(Warehouse, turn.user.warehouse_id)
         assert w is not None
         return w
-    every = s.scalars(select(Warehouse)).all()
+    every = warehouses(s)
     if len(every) == 1:
         return every[0]
     raise ValidationFailed("Name the warehouse, e.g. receive SKU-001 100 WH-SH", field="warehouse")
@@ -112,7 +112,7 @@ def _default_warehouse(turn: Turn) -> Warehouse:
 
 def _figures(turn: Turn, moved: ledger.Moved) -> str:
     p = moved.product
-    total = sum(st.available for st in turn.uow.session.scalars(select(Stock).where(Stock.product_id == p.id)))
+    total = stock.available_in_all(turn.uow.session, p.id)
     v = turn.viewer
     parts = [turn.t("{name}: {available} available", name=w.name, available=v.qty(st.available, p.unit)) for w, st in moved.rows]
     parts.append(turn.t("{total} available in all warehouses", total=v.qty(total, p.unit)))
@@ -157,7 +157,7 @@ def transfer_by_text(turn: Turn, intent: it.Transfer) -> list[Reply]:
 def receipt_form(turn: Turn) -> list[Reply]:
     _staff_only(turn)
     s = turn.uow.session
-    places = [w for w in s.scalars(select(Warehouse).order_by(Warehouse.code)) if may_move_stock(turn.user, w.id)]
+    places = [w for w in warehouses(s) if may_move_stock(turn.user, w.id)]
     if not places:
         raise PermissionDenied("You have no warehouse yet; ask an admin")
     inputs = [Input(name="warehouse", label=turn.t("Warehouse"), kind="select",

@@ -43,6 +43,9 @@ _HOME_SYMBOL = {"CNY"}  # currencies shown with their Chinese symbol to every re
 
 __all__ = ["Message", "MissingTranslation", "N_", "Name", "Texts", "babel_locale", "catalog", "is_zh", "texts", "tr", "trn"]
 
+_Date = date  # for annotations inside classes whose methods are named date / datetime
+_DateTime = datetime
+
 
 # How a named period reads (domain.parsing.PERIOD_NAMES).
 PERIOD_WORDS = {
@@ -83,7 +86,7 @@ def catalog(lang: str) -> Mapping[str, str | tuple[str, ...]]:
         if not m.id or m.fuzzy:
             continue
         if isinstance(m.id, tuple | list):
-            forms = tuple(m.string) if isinstance(m.string, tuple | list) else (m.string,)
+            forms: tuple[str, ...] = tuple(m.string) if isinstance(m.string, tuple | list) else (str(m.string or ""),)
             if all(forms):
                 out[m.id[0]] = forms
         elif m.string:
@@ -214,7 +217,7 @@ class Texts:
         pattern = str(Locale.parse(self.locale).datetime_formats["medium"])
         return pattern.replace("{1}", self.date(local.date())).replace("{0}", self.time(local))
 
-    def time(self, at: datetime | None) -> str:
+    def time(self, at: _DateTime | None) -> str:
         """The clock only: '21:31' / '9:31 PM'."""
         if at is None:
             return "—"
@@ -225,11 +228,11 @@ class Texts:
         seq = [i for i in items if i]
         return format_list(seq, locale=self.locale) if seq else "—"
 
-    def skeleton(self, d: date, pattern: str) -> str:
+    def skeleton(self, d: _Date, pattern: str) -> str:
         """A date in a CLDR skeleton: 'MMMd' → '11月2日' / 'Nov 2'; 'yMMM' → '2026年11月' / 'Nov 2026'."""
         return format_skeleton(pattern, d, locale=self.locale)
 
-    def period(self, p: Period, today: date | None = None) -> str:
+    def period(self, p: Period, today: _Date | None = None) -> str:
         """A period in words and dates: '本月（2026年11月1日 – 23日）' / 'This month (Nov 1 – 23, 2026)';
         '2026年第3季度' / 'Q3 2026'; '近30天（…）' / 'Last 30 days (…)'. The words only when `today` is given."""
         dates = self.period_dates(p)
@@ -257,7 +260,7 @@ class Texts:
             return self.date(p.start)
         return format_interval(p.start, p.end, "yMMMd", locale=self.locale)
 
-    def date_example(self, d: date) -> str:
+    def date_example(self, d: _Date) -> str:
         """How a date field shows a date to this reader (its placeholder)."""
         return self.date(d)
 

@@ -52,7 +52,7 @@ ROLE = {
     Role.ADMIN: N_("Administrator"),
 }
 
-_TABLES: dict[type[Enum], dict] = {  # type: ignore[type-arg]
+_TABLES: dict[type[Enum], dict] = {
     OrderStatus: ORDER_STATUS, TaskStatus: TASK_STATUS, StepStatus: STEP_STATUS, StepMode: STEP_MODE, Role: ROLE,
 }
 

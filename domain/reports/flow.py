@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from domain.fulfilment import OPEN_TASK
-from domain.models import ApprovalStep, Order, Shipment, ShippingTask, StepStatus, TaskStatus, Warehouse
+from domain.models import ApprovalStep, Order, ShippingTask, StepStatus, TaskStatus, Warehouse
 from domain.parsing import Period
 from domain.reports.sales import id_range
 from domain.reports.scope import ReportKind, Scope, ScopeKind
@@ -107,16 +107,13 @@ def lead_time(session: Session, scope: Scope, period: Period, tz: ZoneInfo, now:
     where = and_(Order.created_at >= lo, Order.created_at < hi, Order.id.between(first, last),
                  ShippingTask.order_id.between(first, last),
                  ShippingTask.warehouse_id == scope.warehouse_id if scope.kind == ScopeKind.WAREHOUSE else scope.orders())
-    # A shipped task's last shipment, looked up per task (an index lookup each, whatever the plan); OFFSET 0 keeps
-    # the database from folding the lookup into the outer query, where it would run once per aggregate.
-    shipped_at = (select(func.max(Shipment.shipped_at)).where(Shipment.task_id == ShippingTask.id)
-                  .correlate(ShippingTask).scalar_subquery())
+    # A shipped task's last shipment time is kept on the task (last_shipped_at): one pass over the period's tasks,
+    # read from ix_shipping_tasks_order_times alone.
     task = (select(ShippingTask.warehouse_id.label("wid"), ShippingTask.status.label("status"),
                    ShippingTask.created_at.label("created_at"),
                    case((ShippingTask.status == TaskStatus.SHIPPED.value,
-                         seconds_between(shipped_at, ShippingTask.created_at))).label("took"))
-            .select_from(ShippingTask).join(Order, Order.id == ShippingTask.order_id).where(where)
-            .offset(0).subquery())
+                         seconds_between(ShippingTask.last_shipped_at, ShippingTask.created_at))).label("took"))
+            .select_from(ShippingTask).join(Order, Order.id == ShippingTask.order_id).where(where).subquery())
     done = task.c.status == TaskStatus.SHIPPED.value
     is_open = task.c.status.in_(OPEN_TASK)
     q = (select(task.c.wid, func.count(case((done, 1))), func.avg(case((done, task.c.took))),

@@ -84,5 +84,5 @@ def ageing(session: Session, scope: Scope, as_of: date, by: str = "customer") ->
     for r in session.execute(q):
         rid, name = r[0], r[1]
         name_en = r[2] if by == "customer" else None
-        rows.append(AgeingRow(rid or 0, name or "—", name_en, tuple(r[len(key):])))  # type: ignore[arg-type]
+        rows.append(AgeingRow(rid or 0, name or "—", name_en, tuple(r[len(key):])))
     return Ageing(as_of, by, tuple(rows))

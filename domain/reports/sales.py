@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -106,18 +106,25 @@ class Trend:
         return change(self.total.orders, self.previous_total.orders)
 
 
-def _points(session: Session, scope: Scope, period: Period, tz: ZoneInfo, grain: Grain) -> tuple[TrendPoint, ...]:
+def _days(session: Session, scope: Scope, lo: datetime, hi: datetime, tz: ZoneInfo) -> list[tuple[date, Decimal, int]]:
+    """Sales amount and orders per local day, for orders placed in [lo, hi)."""
     day = local_date(Order.created_at, tz.key)
-    rows = session.execute(select(day, _money(Order.total), func.count(Order.id))
-                           .where(sales_in(scope, period, tz)).group_by(day)).all()
+    rows = session.execute(select(day, _money(Order.total), func.count())
+                           .where(Order.status.in_(SALE_STATUSES), Order.created_at >= lo, Order.created_at < hi,
+                                  scope.orders()).group_by(day)).all()
+    return [(d, a, n) for d, a, n in rows]
+
+
+def _points(days: list[tuple[date, Decimal, int]], period: Period, grain: Grain, money: bool) -> tuple[TrendPoint, ...]:
     amount: dict[date, Decimal] = {}
     orders: dict[date, int] = {}
-    for d, a, n in rows:
+    for d, a, n in days:
+        if not period.start <= d <= period.end:
+            continue  # a day of the other period, read in the same pass
         b = bucket(d, grain)
         amount[b] = amount.get(b, ZERO) + a
         orders[b] = orders.get(b, 0) + n
-    return tuple(TrendPoint(b, amount.get(b, ZERO) if scope.money else None, orders.get(b, 0))
-                 for b in buckets(period, grain))
+    return tuple(TrendPoint(b, amount.get(b, ZERO) if money else None, orders.get(b, 0)) for b in buckets(period, grain))
 
 
 def trend(session: Session, scope: Scope, period: Period, tz: ZoneInfo, grain: Grain | None = None) -> Trend:
@@ -125,8 +132,15 @@ def trend(session: Session, scope: Scope, period: Period, tz: ZoneInfo, grain: G
     scope.require(ReportKind.TREND)
     grain = grain or grain_for(period)
     previous = period.previous()
-    return Trend(period, previous, grain, _points(session, scope, period, tz, grain),
-                 _points(session, scope, previous, tz, grain), scope.money)
+    lo, hi = window(period, tz)
+    before_lo, before_hi = window(previous, tz)
+    if before_hi == lo:  # the period before ends where this one starts (a month, a year, the last 30 days): one pass
+        days = _days(session, scope, before_lo, hi, tz)
+        now_days = before_days = days
+    else:  # e.g. this week so far against the same weekdays of last week: two ranges, each read alone
+        now_days, before_days = _days(session, scope, lo, hi, tz), _days(session, scope, before_lo, before_hi, tz)
+    return Trend(period, previous, grain, _points(now_days, period, grain, scope.money),
+                 _points(before_days, previous, grain, scope.money), scope.money)
 
 
 # ---------------------------------------------------------------- products
@@ -168,7 +182,7 @@ def products(session: Session, scope: Scope, period: Period, tz: ZoneInfo, limit
     if scope.kind == ScopeKind.WAREHOUSE:
         # What this warehouse ships: the quantities held and shipped there (an order may be split across warehouses).
         lo, hi = window(period, tz)
-        per = (select(Reservation.product_id.label("pid"), func.sum(Reservation.quantity + Reservation.shipped).label("qty"),
+        per: Any = (select(Reservation.product_id.label("pid"), func.sum(Reservation.quantity + Reservation.shipped).label("qty"),
                       func.count(Reservation.id).label("lines"), func.count(func.distinct(Reservation.order_id)).label("orders"))
                .join(Order, Order.id == Reservation.order_id)
                .where(Reservation.warehouse_id == scope.warehouse_id, Order.status.in_(SALE_STATUSES),
@@ -176,7 +190,7 @@ def products(session: Session, scope: Scope, period: Period, tz: ZoneInfo, limit
                .group_by(Reservation.product_id))
     else:
         per = (select(OrderLine.product_id.label("pid"), func.sum(OrderLine.quantity).label("qty"),
-                      func.count(OrderLine.id).label("lines"), func.count(func.distinct(OrderLine.order_id)).label("orders"),
+                      func.count().label("lines"), func.count(func.distinct(OrderLine.order_id)).label("orders"),
                       func.sum(OrderLine.amount).label("amount"))
                .join(Order, Order.id == OrderLine.order_id)
                .where(sales_in(scope, period, tz), OrderLine.order_id.between(first, last), Order.id.between(first, last))
@@ -230,7 +244,7 @@ class Regions:
 def regions(session: Session, scope: Scope, period: Period, tz: ZoneInfo) -> Regions:
     """Sales by the customer's province, then city."""
     scope.require(ReportKind.REGIONS)
-    q = (select(Customer.province, Customer.city, _money(Order.total), func.count(Order.id),
+    q = (select(Customer.province, Customer.city, _money(Order.total), func.count(),
                 func.count(func.distinct(Order.customer_id)))
          .join(Customer, Customer.id == Order.customer_id).where(sales_in(scope, period, tz))
          .group_by(Customer.province, Customer.city))
@@ -286,14 +300,14 @@ def leaderboard(session: Session, scope: Scope, period: Period, tz: ZoneInfo, by
         raise ValueError(by)
     where = sales_in(scope, period, tz)
     ordered = {uid: (a, n) for uid, a, n in session.execute(
-        select(Order.sales_user_id, _money(Order.total), func.count(Order.id)).where(where).group_by(Order.sales_user_id))}
+        select(Order.sales_user_id, _money(Order.total), func.count()).where(where).group_by(Order.sales_user_id))}
     # Collections are credited to the order's sales person; a payment without an order (an opening balance) to the
     # customer's.
     owner = func.coalesce(Order.sales_user_id, Customer.sales_user_id)
     paid_in = and_(Payment.paid_on >= period.start, Payment.paid_on <= period.end)
     paid_first, paid_last = session.execute(select(func.min(Payment.order_id + 0), func.max(Payment.order_id + 0))
                                             .where(paid_in)).one()
-    collected = dict(session.execute(
+    collected: dict[int | None, Decimal] = dict(session.execute(
         select(owner, _money(Payment.amount)).select_from(Payment)
         .outerjoin(Order, and_(Order.id == Payment.order_id, Order.id.between(paid_first or 0, paid_last or -1)))
         .join(Customer, Customer.id == Payment.customer_id)
@@ -350,7 +364,7 @@ def top_customers(session: Session, scope: Scope, period: Period, tz: ZoneInfo, 
     cols = (Customer.id, Customer.code, Customer.name, Customer.name_en, Customer.province, Customer.city)
     everyone = type_coerce(func.sum(func.sum(Order.total)).over(), Money)
     how_many = func.count().over()
-    q = (select(*cols, amount, func.count(Order.id), everyone, how_many)
+    q = (select(*cols, amount, func.count(), everyone, how_many)
          .join(Order, Order.customer_id == Customer.id).where(sales_in(scope, period, tz))
          .group_by(*cols).order_by(func.sum(Order.total).desc(), Customer.code).limit(limit))
     rows, total, customers = [], ZERO, 0

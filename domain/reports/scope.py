@@ -92,7 +92,8 @@ def team_of(session: Session, manager_id: int) -> frozenset[int]:
     """The manager and everyone below them through users.manager_id (however deep; a loop in the data stops)."""
     below: dict[int, list[int]] = {}
     for uid, mid in session.execute(select(User.id, User.manager_id).where(User.manager_id.is_not(None))):
-        below.setdefault(mid, []).append(uid)
+        if mid is not None:
+            below.setdefault(mid, []).append(uid)
     team, todo = {manager_id}, [manager_id]
     while todo:
         for uid in below.get(todo.pop(), []):

@@ -312,3 +312,23 @@ def test_wecom_bad_file_and_non_admin(wecom: Any) -> None:
     wecom_send(wc, "li", "MEDIA-LI", "customers.csv", "客户编码,客户名称\nC402,某公司\n".encode())
     assert "MEDIA-LI" not in wc.fetched
     assert any("只有管理员可以导入文件" in str(s) for s in wc.sends_to("li"))
+
+
+def test_slack_bot_token_goes_only_to_slack_hosts(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> None:
+    """A file URL on any other host is not fetched with the bot token (nor at all)."""
+    with slack(engine, db_url, clock, tmp_path) as (d, host):
+        elsewhere = SlackFileHost("xoxb-e2e")
+        try:
+            event = d.dm_event("admin", "")
+            f = elsewhere.put("F0EVIL", "客户.xlsx", sheet(CUSTOMERS, template="customers"))
+            f["url_private"] = f["url_private_download"] = f["url_private"].replace("127.0.0.1", "localhost")
+            event.update(subtype="file_share", files=[f])
+            n = d.calls.finished
+            d.event(event)
+            d.calls.wait(n + 1)
+            d.ot.core.imports.wait()
+            d.drain()
+            assert elsewhere.auth == [] and host.auth == []
+            assert any("无法下载 客户.xlsx" in p.content for p in d.answers("admin"))
+        finally:
+            elsewhere.served.stop()

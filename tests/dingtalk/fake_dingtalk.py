@@ -1,4 +1,6 @@
-"""A fake DingTalk OpenAPI on localhost (dingtalk.md §8.1): token API, robot sends, cards, Stream gateway.
+"""A fake DingTalk OpenAPI on localhost (dingtalk.md §8.1): token API, robot sends, cards, Stream gateway, and the
+old API's media/upload (token in the query, errors as HTTP 200 with an errcode), whose media_ids an image message
+(sampleImageMsg photoURL) must name.
 
 It validates what the real service validates (token, 20-user cap, msgParam as a JSON string, string-only
 cardParamMap, openSpaceId shape, duplicate outTrackId) and can be scripted to fail the way DingTalk fails.
@@ -44,6 +46,10 @@ class FakeState:
     tickets: set[str] = field(default_factory=set)
     gateway_requests: list[dict[str, Any]] = field(default_factory=list)
     callback_routes: dict[str, dict[str, Any]] = field(default_factory=dict)  # routeKey → registration
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)  # media_id → type, filename, mime, data
+    uploads_down: int = 0  # the next N media/upload calls answer HTTP 503
+    uploads_refused: bool = False  # media/upload answers errcode 40005 (file type refused): no retry helps
+    forgotten_media: set[str] = field(default_factory=set)  # media_ids DingTalk no longer knows
 
     def revoke_tokens(self) -> None:
         """DingTalk-side expiry: every issued token stops working."""
@@ -103,6 +109,35 @@ def create_fake_app(state: FakeState) -> Flask:
         except ValueError:
             return False
 
+    def image_ok(body: dict[str, Any]) -> bool:
+        """A sampleImageMsg must name media we hold (or a URL)."""
+        if body.get("msgKey") != "sampleImageMsg":
+            return True
+        photo = str(json.loads(body["msgParam"]).get("photoURL") or "")
+        return photo.startswith("http") or (photo in state.media and photo not in state.forgotten_media)
+
+    @app.post("/media/upload")
+    def media_upload() -> Any:
+        state.api_calls.append(f"{request.method} {request.path}")
+        if state.uploads_down:
+            state.uploads_down -= 1
+            return "upstream unavailable", 503
+        if request.args.get("access_token") not in state.valid_tokens:
+            return jsonify({"errcode": 40014, "errmsg": "不合法的access_token"})
+        if state.uploads_refused:
+            return jsonify({"errcode": 40005, "errmsg": "不合法的文件类型"})
+        upload = request.files.get("media")
+        kind = request.form.get("type")
+        if upload is None or kind not in {"image", "voice", "video", "file"}:
+            return jsonify({"errcode": 40004, "errmsg": "不合法的媒体文件类型"})
+        data = upload.read()
+        if kind == "image" and (upload.mimetype not in {"image/png", "image/jpeg", "image/gif", "image/bmp"}
+                                or len(data) > 20 * 1024 * 1024):
+            return jsonify({"errcode": 40005, "errmsg": "不合法的文件类型"})
+        media_id = f"@lAz{next(counter):04d}"
+        state.media[media_id] = {"type": kind, "filename": upload.filename, "mime": upload.mimetype, "data": data}
+        return jsonify({"errcode": 0, "errmsg": "ok", "type": kind, "media_id": media_id, "created_at": 1795000000000})
+
     @app.post("/v1.0/robot/oToMessages/batchSend")
     def batch_send() -> Any:
         if (e := guard()) is not None:
@@ -115,8 +150,10 @@ def create_fake_app(state: FakeState) -> Flask:
             return _err(400, "invalidParameter.userIds.empty")
         if len(users) > 20:
             return _err(400, "invalidParameter.userIds.overMax")
-        if body.get("msgKey") not in {"sampleText", "sampleMarkdown"} or not msg_param_ok(body):
+        if body.get("msgKey") not in {"sampleText", "sampleMarkdown", "sampleImageMsg"} or not msg_param_ok(body):
             return _err(400, "invalidParameter.msgParam.invalid")
+        if not image_ok(body):
+            return _err(400, "invalidParameter.msgParam.photoURL")
         state.batch_sends.append(body)
         return jsonify({
             "processQueryKey": f"pqk-{next(counter)}",
@@ -136,6 +173,8 @@ def create_fake_app(state: FakeState) -> Flask:
             return _err(400, "invalid.openConversationId")
         if not msg_param_ok(body):
             return _err(400, "invalidParameter.msgParam.invalid")
+        if not image_ok(body):
+            return _err(400, "invalidParameter.msgParam.photoURL")
         state.group_sends.append(body)
         return jsonify({"processQueryKey": f"pqk-{next(counter)}"})
 

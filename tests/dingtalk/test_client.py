@@ -125,3 +125,28 @@ def test_secret_not_in_errors_or_repr(fake_dt: FakeDingTalk) -> None:
     with pytest.raises(PermanentFailure) as info:
         client.access_token()
     assert "wrong-but-secret" not in str(info.value) and "wrong-but-secret" not in repr(vars(client))
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def test_media_upload_on_the_old_api_with_a_token_refresh(fake_dt: FakeDingTalk) -> None:
+    client = make_client(fake_dt, dingtalk_oapi_url=fake_dt.url)
+    client.access_token()
+    fake_dt.state.revoke_tokens()  # the old API answers errcode 40014: refreshed once, uploaded again
+    media_id = client.upload_media("image", "chart.png", PNG, "image/png")
+    assert fake_dt.state.token_calls == 2
+    assert {k: fake_dt.state.media[media_id][k] for k in ("type", "filename", "mime", "data")} == {
+        "type": "image", "filename": "chart.png", "mime": "image/png", "data": PNG}
+    client.send_to_user("sales0107", "sampleImageMsg", {"photoURL": media_id})
+    assert fake_dt.state.batch_sends[-1]["msgKey"] == "sampleImageMsg"
+
+
+def test_media_upload_outage_is_retry_later_and_a_refusal_permanent(fake_dt: FakeDingTalk) -> None:
+    client = make_client(fake_dt, dingtalk_oapi_url=fake_dt.url)
+    fake_dt.state.uploads_down = 1
+    with pytest.raises(RetryLater):
+        client.upload_media("image", "chart.png", PNG, "image/png")
+    fake_dt.state.uploads_refused = True
+    with pytest.raises(PermanentFailure, match="40005"):
+        client.upload_media("image", "chart.png", PNG, "image/png")

@@ -8,6 +8,10 @@ invited to) and in its own DMs (opened by conversations.open, or where a person 
 chat.update also reach any public channel (C…, the manifest's chat:write.public); everything else answers
 `not_in_channel` (public) or `channel_not_found` (private channels, DMs between people), as Slack does.
 
+Files (files_upload_v2): files.getUploadURLExternal hands out an upload URL under /upload/ on the fake, which keeps
+the raw bytes POSTed to it (`uploads`); files.completeUploadExternal shares uploaded files into a conversation the bot
+may post in (`shared`: file id → channel, thread, title), and refuses unknown or never-uploaded file ids.
+
 response_url: `issue_response_url(...)` hands out a URL under /webhook/ for one command or click, good for 5 posts
 within 30 minutes (`expire()` ends it early); posts beyond answer 404 `used_url` / `expired_url`, and a URL that was
 never issued answers 404, like hooks.slack.com.
@@ -52,6 +56,19 @@ RESPONSE_URL_SECONDS = 30 * 60
 
 
 @dataclass
+class Upload:
+    """One file of files_upload_v2: announced (getUploadURLExternal), its bytes, where it was shared."""
+
+    filename: str
+    length: int
+    alt_txt: str | None
+    data: bytes | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    title: str | None = None
+
+
+@dataclass
 class Canned:
     status: int = 200
     body: dict[str, Any] | str = field(default_factory=dict)
@@ -68,6 +85,7 @@ class FakeSlack:
         self.member_of: set[str] = {"C0APPROVE", "C0WAREHOUSE"}  # channels the bot was invited to
         self.bot_dms: set[str] = set()  # the bot's own DM channels
         self.response_urls: dict[str, ResponseUrl] = {}  # path → state
+        self.uploads: dict[str, Upload] = {}  # file id → what was announced and uploaded
         self.now = time.time
         self._urls = itertools.count(1)
         fake = self
@@ -85,6 +103,14 @@ class FakeSlack:
             def _handle(self) -> None:
                 url = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
+                if url.path.startswith("/upload/"):  # files.slack.com: raw bytes, answered in plain text
+                    status, answer = fake._upload(url.path, self.rfile.read(length))
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain; charset=utf-8")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                    return
                 raw = self.rfile.read(length).decode() if length else ""
                 args: dict[str, Any] = dict(parse_qsl(url.query))
                 if raw:
@@ -92,7 +118,7 @@ class FakeSlack:
                         args.update(json.loads(raw))
                     else:
                         args.update(dict(parse_qsl(raw)))
-                for key in ("blocks", "view"):  # form-encoded calls send these as JSON strings
+                for key in ("blocks", "view", "files"):  # form-encoded calls send these as JSON strings
                     if isinstance(args.get(key), str):
                         args[key] = json.loads(args[key])
                 method = url.path.rsplit("/", 1)[-1] if url.path.startswith("/api/") else url.path
@@ -189,6 +215,46 @@ class FakeSlack:
             return Canned(status=404, body="used_url")
         return Canned(body="ok")
 
+    def _upload(self, path: str, data: bytes) -> tuple[int, bytes]:
+        with self._lock:
+            upload = self.uploads.get(path.rsplit("/", 1)[-1])
+            self.calls.append(Call("upload", {"path": path, "bytes": len(data)}, {}, None))
+            if upload is None:
+                return 404, b"not found"
+            if len(data) != upload.length:
+                return 400, b"length mismatch"
+            upload.data = data
+            return 200, f"OK - {len(data)}".encode()
+
+    def shared(self, channel: str | None = None) -> list[Upload]:
+        """Files shared into conversations (all, or `channel`'s), in the order they were completed."""
+        with self._lock:
+            return [u for u in self.uploads.values() if u.channel and (channel is None or u.channel == channel)]
+
+    def _files(self, method: str, args: dict[str, Any]) -> Canned:
+        if method == "files.getUploadURLExternal":
+            filename, length = str(args.get("filename") or ""), int(args.get("length") or 0)
+            if not filename or length <= 0:
+                return Canned(body={"ok": False, "error": "invalid_arguments"})
+            file_id = f"F0{len(self.uploads) + 1:06d}"
+            self.uploads[file_id] = Upload(filename, length, args.get("alt_txt"))
+            return Canned(body={"ok": True, "upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id})
+        files = args.get("files") if isinstance(args.get("files"), list) else []
+        found = [self.uploads.get(str(f.get("id"))) for f in files if isinstance(f, dict)]
+        if not files or any(u is None or u.data is None for u in found):
+            return Canned(body={"ok": False, "error": "file_not_found"})
+        channel = args.get("channel_id")
+        if channel:
+            error = self._reachable(str(channel), ephemeral=False)
+            if error:
+                return Canned(body={"ok": False, "error": error})
+        shared = []
+        for f, upload in zip(files, found, strict=True):
+            assert upload is not None
+            upload.channel, upload.thread_ts, upload.title = channel, args.get("thread_ts"), f.get("title")
+            shared.append({"id": f["id"], "name": upload.filename, "title": upload.title, "mimetype": "image/png"})
+        return Canned(body={"ok": True, "files": shared})
+
     def _canned(self, method: str, args: dict[str, Any]) -> Canned:
         ts = f"1712345678.{next(self._ts):06d}"
         if method.startswith("/webhook/"):
@@ -197,6 +263,8 @@ class FakeSlack:
             error = self._reachable(str(args.get("channel", "")), ephemeral=method == "chat.postEphemeral")
             if error:
                 return Canned(body={"ok": False, "error": error})
+        if method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+            return self._files(method, args)
         if method == "auth.test":
             return Canned(body={"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": "T0ORDERS",
                                 "user": "ordertalk", "team": "orders"})

@@ -1,4 +1,8 @@
-"""A fake WeCom server API on 127.0.0.1 (wecom.md §8.2): real HTTP, token checks, errcodes, fault injection."""
+"""A fake WeCom server API on 127.0.0.1 (wecom.md §8.2): real HTTP, token checks, errcodes, fault injection.
+
+media/upload takes a multipart "media" part (image: JPG/PNG, > 5 bytes, ≤ 10 MB) and answers a media_id good for three
+days on the fake's clock (`now`); an image message naming an unknown or expired media_id answers 40007, as WeCom does.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ SECRET = "fake-corp-secret-DO-NOT-LOG"
 AGENT_ID = 1000002
 TASK_ID_RE = re.compile(r"^[0-9A-Za-z_@-]{1,128}$")
 CODE_TTL = 72 * 3600  # response_code lifetime in the current docs (wecom.md §5.3)
+MEDIA_TTL = 3 * 24 * 3600  # media/upload: "该media_id仅三天内有效"
 
 
 @dataclass
@@ -58,6 +63,8 @@ class FakeWeCom:
     # every answered API call as (api, errcode), faults included: shows retries that left no message behind
     calls: list[tuple[str, int]] = field(default_factory=list)
     now: Callable[[], float] = time.time  # response_code ages are measured on this clock (tests move it)
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)  # media_id -> type, filename, mime, data, at
+    upload_faults: list[int] = field(default_factory=list)  # like `faults`, for media/upload only
     _seq: itertools.count = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -116,6 +123,11 @@ class FakeWeCom:
                 if 500 <= fault < 600:  # an HTTP status, not an errcode
                     return Response("upstream broke", status=fault)
                 return _err(fault, "injected")
+            if api == "media/upload":
+                if self.upload_faults:
+                    fault = self.upload_faults.pop(0)
+                    return Response("upstream broke", status=fault) if 500 <= fault < 600 else _err(fault, "injected")
+                return self._upload()
             try:
                 body = json.loads(request.get_data().decode("utf-8"))
             except ValueError:
@@ -135,8 +147,10 @@ class FakeWeCom:
         if not users:
             return _err(82001, "no recipients")
         msgtype = body.get("msgtype")
-        if msgtype not in {"text", "markdown", "template_card"}:
+        if msgtype not in {"text", "markdown", "template_card", "image"}:
             return _err(40008, "invalid message type")
+        if msgtype == "image" and not self._media_ok(body):
+            return _err(40007, "invalid media_id")
         if msgtype in {"text", "markdown"} and len(body[msgtype]["content"].encode()) > 2048:
             return _err(45002, "content too large")
         invalid = [u.lower() for u in users if u not in self.users]
@@ -195,10 +209,33 @@ class FakeWeCom:
     def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("chatid") not in self.chats:
             return _err(40050, "chatid not found")
-        if body.get("msgtype") not in {"text", "markdown"}:
+        if body.get("msgtype") not in {"text", "markdown", "image"}:
             return _err(40008, "invalid message type")
+        if body["msgtype"] == "image" and not self._media_ok(body):
+            return _err(40007, "invalid media_id")
         self.chat_sends.append(body)
         return {"errcode": 0, "errmsg": "ok"}
+
+    def _media_ok(self, body: dict[str, Any]) -> bool:
+        media = self.media.get(str((body.get("image") or {}).get("media_id")))
+        return media is not None and self.now() - media["at"] <= MEDIA_TTL
+
+    def _upload(self) -> dict[str, Any]:
+        kind = request.args.get("type")
+        part = request.files.get("media")
+        if kind not in {"image", "voice", "video", "file"}:
+            return _err(40004, "invalid media type")
+        if part is None or not part.filename:
+            return _err(41005, "media data missing")
+        data = part.read()
+        if len(data) <= 5:
+            return _err(40006, "invalid media size")
+        if kind == "image" and (part.mimetype not in {"image/png", "image/jpeg"} or len(data) > 10 * 1024 * 1024):
+            return _err(40005, "invalid media file type")
+        media_id = f"3{next(self._seq):04d}mediaFAKE"
+        self.media[media_id] = {"type": kind, "filename": part.filename, "mime": part.mimetype, "data": data,
+                                "at": self.now()}
+        return {"errcode": 0, "errmsg": "", "type": kind, "media_id": media_id, "created_at": str(int(self.now()))}
 
 
 class ServerThread:

@@ -146,3 +146,25 @@ def test_slow_server_times_out_as_retry_later(api_url: str, fake: FakeWeCom) -> 
         with pytest.raises(RetryLater):
             client.access_token()
         assert time.monotonic() - start < 5
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64  # enough of a PNG for the upload's checks
+
+
+def test_media_upload_is_multipart_and_survives_a_token_refresh(client: WeComClient, fake: FakeWeCom) -> None:
+    client.send_text("lisi", "a")
+    fake.expire_all_tokens()  # the upload is answered 42001 first: refreshed once, the same parts sent again
+    media_id = client.upload_media("image", "chart.png", PNG, "image/png")
+    assert fake.token_calls == 2
+    assert fake.media[media_id] | {"at": 0} == {"type": "image", "filename": "chart.png", "mime": "image/png",
+                                                "data": PNG, "at": 0}
+    client.send_image("lisi", media_id)
+    assert fake.sends[-1] == {"touser": "lisi", "msgtype": "image", "agentid": 1000002, "image": {"media_id": media_id},
+                              "safe": 0}
+
+
+def test_media_upload_refused_is_permanent_and_an_unknown_media_id_too(client: WeComClient) -> None:
+    with pytest.raises(PermanentFailure, match="40005"):
+        client.upload_media("image", "chart.gif", PNG, "image/gif")  # WeCom takes JPG and PNG images
+    with pytest.raises(PermanentFailure, match="40007"):
+        client.send_image("lisi", "never-uploaded")

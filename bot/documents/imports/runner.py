@@ -216,7 +216,8 @@ class _Group:
     """The rows of one historical order; its fields must agree across its rows."""
 
     def __init__(self, row: int, head: dict[str, Any]) -> None:
-        self.row, self.head, self.lines = row, head, []
+        self.row, self.head = row, head
+        self.lines: list[Any] = []
 
     def add(self, reader: RowReader, head: dict[str, Any], line: Any, places: dict[str, Place]) -> None:
         for k in ("order_date", "customer", "status"):

@@ -66,7 +66,7 @@ def _example(col: Column, lang: str) -> object:
     return col.example
 
 
-def _notes(ws, kind: Kind, lang: str) -> None:  # type: ignore[no-untyped-def]
+def _notes(ws, kind: Kind, lang: str) -> None:
     t = texts(lang)
     lines = [t.t(kind.intro), *(t.t(n) for n in NOTES)]
     for i, line in enumerate(lines, start=1):

@@ -3,8 +3,8 @@ The outbox only a queue: partial indexes of pending rows for the claim (no deliv
 prunable because card copies answer who holds a copy on their own (user_id, delivered_at; no foreign key to the
 outbox row of the send). Token buckets per platform and API method, shared by every dispatcher process
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from alembic import op
 
 from domain.types import UTCDateTime
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
