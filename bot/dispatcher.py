@@ -138,7 +138,9 @@ class Dispatcher:
     def _delivery(self, s: Session, row: OutboxMessage) -> Delivery:
         p = row.payload
         ref = ticket = None
-        op: Literal["send", "update", "home"] = "update" if row.op == "update" else "home" if row.op == "home" else "send"
+        # A card's picture is a row of its own (op "image"); the typed narrowing must keep it, or it goes out as an empty send.
+        op: Literal["send", "update", "home", "image"] = (
+            "update" if row.op == "update" else "home" if row.op == "home" else "image" if row.op == "image" else "send")
         if op == "update":
             copies = s.scalars(
                 select(CardCopy).where(CardCopy.card_key == row.card_key, CardCopy.platform == row.platform,
