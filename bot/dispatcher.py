@@ -64,6 +64,7 @@ class Dispatcher:
         self.give_up_after = give_up_after
         self.probe_every = probe_every
         self._failing: dict[str, datetime] = {}  # platform → when last tried while it fails
+        self._streak: dict[str, int] = {}  # platform → transient failures since its last success
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -188,7 +189,7 @@ class Dispatcher:
             self._retry(row, f"{type(e).__name__}: {e}", None)
         else:
             self._done(row, delivery, receipt)
-            if self._failing:
+            if self._failing or self._streak:
                 self._back(row.platform)
 
     def _mine(self, s: Session, row: OutboxMessage) -> OutboxMessage | None:
@@ -247,8 +248,10 @@ class Dispatcher:
                 cur.next_attempt_at = self.clock() + timedelta(seconds=self.backoff(cur.attempts, retry_after))
                 log.warning("delivery %s to %s failed (try %s): %s", cur.id, cur.platform, cur.attempts, reason)
             s.commit()
-        if retry_after is None:  # not a rate limit: the platform may be down
-            self._failing.setdefault(row.platform, self.clock())
+        if retry_after is None:  # not a rate limit: the platform may be down (once a few fail in a row)
+            self._streak[row.platform] = self._streak.get(row.platform, 0) + 1
+            if self._streak[row.platform] >= 3:
+                self._failing.setdefault(row.platform, self.clock())
 
     # ------------------------------------------------------------ a platform down, and back
     def _probe(self) -> None:
@@ -274,8 +277,9 @@ class Dispatcher:
     def _back(self, platform: str) -> None:
         """A delivery to a failing platform went through: everything of it that waits in backoff is due now (the
         token bucket paces the catch-up; per-conversation order is the claim's)."""
+        self._streak.pop(platform, None)
         if self._failing.pop(platform, None) is None:
-            return
+            return  # one call that failed is not an outage: its backoff stands
         now = self.clock()
         with self.sessions() as s:
             res = s.execute(update(OutboxMessage).where(OutboxMessage.status == "pending",
