@@ -22,7 +22,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cards.digests import LISTS, daily_card, daily_line, quiet_line, weekly_title
@@ -32,6 +31,7 @@ from bot.cards.reports import ReportView, report_card, scope_line
 from bot.context import BotContext
 from bot.notifications import once
 from bot.settings import Settings
+from bot.unit import run_unit
 from domain import fulfilment
 from domain.models import User
 from domain.parsing import named_period
@@ -122,23 +122,23 @@ class Digests:
             people = [u.id for u in recipients(s, kind)]
         sent = 0
         for uid in people:
-            uow = self.ctx.unit_of_work(self.sessions)
+            def one(uow: UnitOfWork, uid: int = uid) -> bool:
+                user = uow.session.get(User, uid)
+                scope = scope_for(uow.session, user) if user is not None else None
+                if user is None or scope is None or scope.kind == ScopeKind.WAREHOUSE:
+                    return False
+                if not once(uow.session, key.format(user=uid), uow.now()):
+                    return False
+                send(uow, user, scope)
+                return True
+
             try:
-                with uow:
-                    user = uow.session.get(User, uid)
-                    scope = scope_for(uow.session, user) if user is not None else None
-                    if user is None or scope is None or scope.kind == ScopeKind.WAREHOUSE:
-                        continue
-                    if not once(uow.session, key.format(user=uid), uow.now()):
-                        continue
-                    send(uow, user, scope)
-                    uow.commit()
-            except IntegrityError:
-                continue  # another scheduler claimed this person's digest first
+                done = run_unit(self.ctx, self.sessions, one)  # None: another scheduler claimed it first
             except Exception:
                 log.exception("%s digest for user %s failed; the next run tries again", kind.value, uid)
                 continue
-            sent += 1
+            if done:
+                sent += 1
         if sent:
             self.wake()
         return sent

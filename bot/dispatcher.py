@@ -70,7 +70,7 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ claiming
-    def _claim_query(self, now: datetime, postgresql: bool) -> Select[tuple[OutboxMessage]]:
+    def _claim_query(self, now: datetime, postgresql: bool) -> Select[OutboxMessage]:
         """Due rows at the head of their conversation, oldest first. Both the rows and the "no earlier pending row"
         check are read from the partial indexes of pending rows (ix_outbox_pending, ix_outbox_pending_conversation):
         delivered rows are never read, however many there are."""
@@ -128,13 +128,7 @@ class Dispatcher:
 
     def drain(self, max_rounds: int = 100) -> int:
         """Deliver everything that is due now (tests and the CLI use this)."""
-        total = 0
-        for _ in range(max_rounds):
-            n = self.run_once()
-            total += n
-            if n == 0:
-                break
-        return total
+        return until_idle(self.run_once, max_rounds)
 
     def _delivery(self, s: Session, row: OutboxMessage) -> Delivery:
         p = row.payload
@@ -394,4 +388,15 @@ class Dispatcher:
             self._thread = None
 
 
-__all__ = ["Dispatcher"]
+def until_idle(run_once: Callable[[], int], max_rounds: int) -> int:
+    """Run `run_once` until a round finds nothing due (or `max_rounds` ran); how many it handled in all."""
+    total = 0
+    for _ in range(max_rounds):
+        n = run_once()
+        total += n
+        if n == 0:
+            break
+    return total
+
+
+__all__ = ["Dispatcher", "until_idle"]

@@ -25,12 +25,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text, and_, bindparam, exists, or_, select, text, update
+from sqlalchemy import (
+    JSON,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, sessionmaker
 
 from bot.cards.model import Card, Option, Reply
+from bot.dispatcher import until_idle
 from bot.ports import BotCorePort, Deliver, InboundAction, InboundMessage
 from domain.db_guard import DatabaseUnavailable
 from domain.models import Base
@@ -307,19 +322,13 @@ class Inbox:
 
     def drain(self, max_rounds: int = 1000) -> int:
         """Process everything that is due now (tests and the CLI)."""
-        total = 0
-        for _ in range(max_rounds):
-            n = self.run_once()
-            total += n
-            if n == 0:
-                break
-        return total
+        return until_idle(self.run_once, max_rounds)
 
     def prune(self) -> int:
         """Forget processed events older than `keep_days` (the core keeps the dedup keys themselves)."""
         with self.sessions() as s:
-            res = s.execute(InboxEvent.__table__.delete().where(InboxEvent.status == "done",
-                                                                InboxEvent.processed_at < self.clock() - self.keep))
+            res = s.execute(delete(InboxEvent).where(InboxEvent.status == "done",
+                                                    InboxEvent.processed_at < self.clock() - self.keep))
             s.commit()
             return int(getattr(res, "rowcount", 0) or 0)
 

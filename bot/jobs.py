@@ -11,16 +11,15 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cards.fulfilment import receivables_digest_card, shipping_task_card
 from bot.context import BotContext
 from bot.digests import Digests
 from bot.digests import schedule as schedule_digests
-from bot.notifications import publish
 from bot.settings import Settings
 from bot.state import once
+from bot.unit import run_unit
 from domain import approvals, fulfilment, recipients
 from domain.audit import SYSTEM
 from domain.calendar import business_hours_between
@@ -42,14 +41,7 @@ class Jobs:
         return self.digests.weekly()
 
     def _run(self, fn: Callable[[UnitOfWork], int]) -> int:
-        uow = self.ctx.unit_of_work(self.sessions)
-        try:
-            with uow:
-                n = fn(uow)
-                publish(uow, self.ctx)
-                uow.commit()
-        except IntegrityError:
-            return 0  # another scheduler claimed the same reminder key first: nothing to send
+        n = run_unit(self.ctx, self.sessions, fn) or 0  # None: another scheduler claimed the same key first
         if n:
             self.wake()
         return n

@@ -1,6 +1,6 @@
 """bot/ is conversation: intent → domain command → card. The handlers, the jobs and the notifications write nothing
 through the session and write no query of their own (reads are named domain queries, writes are domain commands
-or the bot's own conversation state in bot/state.py); only the core's and the jobs' unit of work commits."""
+or the bot's own conversation state in bot/state.py); only the units of work commit (bot/core.py for a turn, bot/unit.py for jobs and digests)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCANNED = sorted([*(ROOT / "bot" / "handlers").glob("*.py"), ROOT / "bot" / "jobs.py",
+SCANNED = sorted([*(ROOT / "bot" / "handlers").glob("*.py"), ROOT / "bot" / "jobs.py", ROOT / "bot" / "digests.py",
                   *(ROOT / "bot").glob("notifications*.py")])
 # Session methods that write, commit or run a query (`get` by primary key is a lookup, not a query).
 SESSION_CALLS = {"add", "add_all", "commit", "flush", "execute", "scalars", "scalar", "delete", "merge", "refresh",
                  "query", "rollback", "begin", "begin_nested", "bulk_save_objects", "connection"}
 QUERY_BUILDERS = {"select", "insert", "update", "delete", "text", "exists", "union", "func"}
-UNITS_OF_WORK = {("bot/jobs.py", "_run")}  # the jobs' unit of work: commits once, like the core's
+UNITS_OF_WORK: set[tuple[str, str]] = set()  # jobs and digests run through bot/unit.py, which is not scanned
 
 
 def _receiver(node: ast.expr) -> str:
