@@ -15,6 +15,9 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.dingtalk.ratelimits import limits as dingtalk_limits
+from adapters.slack.ratelimits import limits as slack_limits
+from adapters.wecom.ratelimits import limits as wecom_limits
 from bot import redaction
 from bot.context import BotContext
 from bot.core import BotCore
@@ -24,7 +27,7 @@ from bot.inbox import Inbox, InboxCore
 from bot.jobs import Jobs
 from bot.outbox import Outbox
 from bot.ports import Deliverer
-from bot.ratelimit import RateLimiter, platform_limits
+from bot.ratelimit import RateLimiter, by_platform
 from bot.receivers import Receivers
 from bot.settings import Settings
 from bot.tokens import TokenSigner
@@ -93,11 +96,12 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     registry: dict[str, Deliverer] = dict(deliverers or {})
     outbox = Outbox(lambda: registry.keys(), clock)
     ctx = BotContext(settings=settings, signer=TokenSigner(signing_key), outbox=outbox, rules=rules, clock=clock)
-    limiter = RateLimiter(sessions, platform_limits(
-        slack_post_per_second=settings.slack_post_per_second, slack_tier3_per_minute=settings.slack_tier3_per_minute,
-        slack_tier4_per_minute=settings.slack_tier4_per_minute, dingtalk_per_second=settings.dingtalk_per_second,
-        wecom_per_second=settings.wecom_per_second, wecom_member_per_minute=settings.wecom_member_per_minute,
-    )) if settings.rate_limits else None
+    limiter = RateLimiter(sessions, by_platform({
+        "slack": slack_limits(settings.slack_post_per_second, settings.slack_tier3_per_minute,
+                              settings.slack_tier4_per_minute),
+        "dingtalk": dingtalk_limits(settings.dingtalk_per_second),
+        "wecom": wecom_limits(settings.wecom_per_second, settings.wecom_member_per_minute),
+    })) if settings.rate_limits else None
     dispatcher = Dispatcher(sessions, registry, max_attempts=settings.outbox_max_attempts,
                             backoff_base=settings.outbox_backoff_base, backoff_max=settings.outbox_backoff_max,
                             lease_seconds=settings.outbox_lease_seconds, clock=clock, limiter=limiter,

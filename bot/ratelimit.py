@@ -21,7 +21,7 @@ Rates (defaults in bot/settings.py; /work/shared/platforms):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Float, String, update
@@ -50,28 +50,13 @@ class Limit:
 Limits = Callable[[Delivery], list[Limit]]
 
 
-def platform_limits(slack_post_per_second: float = 10.0, slack_tier3_per_minute: float = 50.0,
-                    slack_tier4_per_minute: float = 100.0, dingtalk_per_second: float = 20.0,
-                    wecom_per_second: float = 150.0, wecom_member_per_minute: float = 20.0) -> Limits:
-    """Which buckets a delivery draws from, by platform and the API method its operation calls."""
+def by_platform(table: Mapping[str, Limits]) -> Limits:
+    """Which buckets a delivery draws from: each platform's adapter says so for its own API methods
+    (adapters/<platform>/ratelimits.py); a platform with none in the table (the sandbox) is not limited."""
 
     def limits(d: Delivery) -> list[Limit]:
-        if d.platform == "slack":
-            if d.op == "home":
-                return [Limit("slack:views.publish", slack_tier4_per_minute / 60, 10)]
-            if d.extra.get("response_url"):
-                return []  # a response_url post is not a Web API method (5 per URL; the deliverer keeps to it)
-            if d.op == "update" and d.ref:
-                return [Limit("slack:chat.update", slack_tier3_per_minute / 60, 10)]
-            return [Limit("slack:chat.postMessage", slack_post_per_second)]
-        if d.platform == "dingtalk":
-            return [Limit(f"dingtalk:{d.op}", dingtalk_per_second)]
-        if d.platform == "wecom":
-            found = [Limit(f"wecom:{d.op}", wecom_per_second)]
-            if d.op == "send" and d.recipient_kind == "user":
-                found.append(Limit(f"wecom:member:{d.recipient}", wecom_member_per_minute / 60, 5))
-            return found
-        return []  # the sandbox: no limit
+        found = table.get(d.platform)
+        return found(d) if found is not None else []
 
     return limits
 
@@ -117,4 +102,4 @@ class RateLimiter:
         return 0.0
 
 
-__all__ = ["Limit", "RateBucket", "RateLimiter", "platform_limits"]
+__all__ = ["Limit", "Limits", "RateBucket", "RateLimiter", "by_platform"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.dingtalk.ratelimits import limits as dingtalk_limits
+from adapters.slack.ratelimits import limits as slack_limits
 from bot.ports import Delivery
-from bot.ratelimit import RateLimiter, platform_limits
+from bot.ratelimit import RateLimiter, by_platform
 from domain.db import make_session_factory
 
 
@@ -24,7 +26,7 @@ def _post(n: int) -> Delivery:
 
 def test_two_workers_share_one_bucket_and_keep_to_the_rate(engine: Any) -> None:
     wall = Wall()
-    limits = platform_limits(slack_post_per_second=20)
+    limits = by_platform({"slack": slack_limits(post_per_second=20)})
     a, b = (RateLimiter(make_session_factory(engine), limits, clock=wall, margin=1.0) for _ in range(2))
     # 40 messages reserved at the same instant by two workers: the n-th may go n/20 s later, whoever took it
     waits = [(a if n % 2 else b).reserve(_post(n)) for n in range(40)]
@@ -36,7 +38,7 @@ def test_two_workers_share_one_bucket_and_keep_to_the_rate(engine: Any) -> None:
 
 def test_tiers_burst_then_pace_and_other_platforms_have_their_own(engine: Any) -> None:
     wall = Wall()
-    lim = RateLimiter(make_session_factory(engine), platform_limits(slack_tier3_per_minute=60), clock=wall,
+    lim = RateLimiter(make_session_factory(engine), by_platform({"slack": slack_limits(tier3_per_minute=60), "dingtalk": dingtalk_limits()}), clock=wall,
                       margin=1.0)
     update = Delivery(id=1, platform="slack", recipient="C1", op="update", ref="C1:1.0")
     waits = [lim.reserve(update) for _ in range(12)]
