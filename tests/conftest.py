@@ -22,7 +22,7 @@ PG_URL = os.environ.get("ORDERTALK_TEST_PG_URL")
 os.environ.setdefault("ORDERTALK_I18N_STRICT", "1")
 # Apps built by tests process each stored inbound event in the request that received it, so a test can look at the
 # effect as soon as the response is back. The asynchronous path (store, ack, worker) has its own tests
-# (tests/test_inbox.py, the kill -9 fault tests), which build with inbox_inline=False.
+# (tests/integration/test_inbox.py, the kill -9 fault tests), which build with inbox_inline=False.
 os.environ.setdefault("ORDERTALK_INBOX_INLINE", "1")
 # Client-side rate limits pace real deliveries (seconds per update on Slack's Tier 3); tests of them turn them on.
 os.environ.setdefault("ORDERTALK_RATE_LIMITS", "0")

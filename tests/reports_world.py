@@ -1,5 +1,5 @@
 """A fixed data set for the reports: orders, approvals, shipments, receivables and payments written as rows, so every
-figure a report shows can be worked out by hand (the expected figures are in tests/test_reports.py).
+figure a report shows can be worked out by hand (the expected figures are in tests/integration/test_reports.py).
 
 On top of tests.world: 王经理 (boss) manages 李四 (sales) and Amy (sales2); 赵经理 (boss2) manages 张伟 (sales3, added
 here). Customers: C001 杭州 (李四), C002 深圳 (Amy), C003 宁波 (张伟), C004 广州 (李四). Products: SKU-001 盒, SKU-002 个,

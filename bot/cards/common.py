@@ -12,7 +12,7 @@ from domain.models import Role, User
 
 HELP = [
     # (roles that see it or None for everyone, msgid: the commands as the reader types them in their language).
-    # Every command quoted in a line must work as written: tests/test_walk_docs.py runs each of them in both
+    # Every command quoted in a line must work as written: tests/e2e/console/test_walk_docs.py runs each of them in both
     # languages. {away} is a date a week from today, so the example is never in the past.
     (None, N_("SO-20261122-0007 or 'status SO-…': order status")),
     (None, N_("'my orders': my recent orders")),
