@@ -40,7 +40,9 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, sessionmaker
 
@@ -140,22 +142,35 @@ class Inbox:
         Database errors propagate: the adapter must then answer 5xx, never acknowledge."""
         now = self.clock()
         with self.sessions() as s:
-            if s.scalar(select(InboxEvent.id).where(InboxEvent.key == key)) is not None:
-                return None
-            row = InboxEvent(key=key[:300], platform=platform, conversation=conversation[:200], kind=kind,
-                             payload=payload, status=PENDING, attempts=0, next_attempt_at=now, received_at=now)
+            values: dict[str, Any] = {
+                "key": key[:300], "platform": platform, "conversation": conversation[:200], "kind": kind,
+                "payload": payload, "status": PENDING, "attempts": 0, "next_attempt_at": now, "received_at": now}
             if claim and not self._earlier_pending(s, conversation):
-                row.lease_owner, row.lease_until = self.owner, now + self.lease
-            s.add(row)
-            try:
-                s.commit()
-            except IntegrityError:  # the same event arrived twice at once: the other one stored it
-                return None
-            stored = Stored(row.id, row.lease_owner == self.owner)
+                values.update(lease_owner=self.owner, lease_until=now + self.lease)
+            # One statement: a redelivery (its key stored already, or being stored by a twin right now) inserts
+            # nothing and returns no id, instead of a SELECT for the key first (a round trip on every ack).
+            row_id = s.scalar(self._insert_new(s), values)
+            s.commit()
+        if row_id is None:
+            return None
+        stored = Stored(row_id, "lease_owner" in values)
         self.on_stored()
         if not stored.claimed:
             self._wake.set()
         return stored
+
+    _inserts: dict[str, Any] = {}
+
+    @classmethod
+    def _insert_new(cls, s: Session) -> Any:
+        """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, built once per dialect."""
+        name = s.get_bind().dialect.name
+        stmt = cls._inserts.get(name)
+        if stmt is None:
+            insert = pg_insert if name == "postgresql" else sqlite_insert
+            stmt = cls._inserts[name] = (insert(InboxEvent).on_conflict_do_nothing(index_elements=["key"])
+                                         .returning(InboxEvent.id))
+        return stmt
 
     def _earlier_pending(self, s: Session, conversation: str) -> bool:
         return s.scalar(select(InboxEvent.id).where(InboxEvent.conversation == conversation,
@@ -173,11 +188,16 @@ class Inbox:
     # ------------------------------------------------------------------ claiming
     def claim(self, limit: int | None = None) -> list[int]:
         """The next due rows, each the head of its conversation (so they may run in parallel), leased to us."""
+        return [row.id for row in self._claim_rows(limit)]
+
+    def _claim_rows(self, limit: int | None = None) -> list[Any]:
+        """`claim`, with what processing needs of each row (kind, payload, conversation): read in the claiming
+        transaction, so a claimed row is not read again in a transaction of its own."""
         now = self.clock()
         earlier = aliased(InboxEvent)
         with self.sessions() as s:
             q = (
-                select(InboxEvent.id)
+                select(InboxEvent.id, InboxEvent.kind, InboxEvent.payload, InboxEvent.conversation)
                 .where(
                     InboxEvent.status == PENDING,
                     InboxEvent.next_attempt_at <= now,
@@ -190,12 +210,12 @@ class Inbox:
             )
             if s.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True, of=InboxEvent)
-            ids = list(s.scalars(q))
-            if ids:
-                s.execute(update(InboxEvent).where(InboxEvent.id.in_(ids))
+            rows = list(s.execute(q))
+            if rows:
+                s.execute(update(InboxEvent).where(InboxEvent.id.in_([r.id for r in rows]))
                           .values(lease_owner=self.owner, lease_until=now + self.lease))
             s.commit()
-            return ids
+            return rows
 
     # Built once: constructing these expressions cost more than running them (profile of the worker's path).
     _earlier = aliased(InboxEvent)
@@ -244,7 +264,11 @@ class Inbox:
             s.commit()
         if found is None or found.status != PENDING:
             return None
-        kind, payload, conversation = found.kind, dict(found.payload), found.conversation
+        return self._follow(row_id, found.kind, dict(found.payload), found.conversation, deliver_replies)
+
+    def _follow(self, row_id: int, kind: str, payload: dict[str, Any], conversation: str,
+                deliver_replies: Deliver) -> list[Reply] | None:
+        """Run a row leased to us, then the rows of its conversation that follow it (see `process`)."""
         result: list[Reply] | None = None
         first = True
         while True:
@@ -312,13 +336,17 @@ class Inbox:
             log.warning("inbox event %s: could not record the failure (database down); the lease will run out", row_id)
 
     def run_once(self, pool: ThreadPoolExecutor | None = None) -> int:
-        ids = self.claim()
-        if pool is None or len(ids) <= 1:
-            for rid in ids:
-                self.process(rid, claimed=True)
+        rows = self._claim_rows()
+
+        def run(row: Any) -> None:
+            self._follow(row.id, row.kind, dict(row.payload), row.conversation, True)
+
+        if pool is None or len(rows) <= 1:
+            for row in rows:
+                run(row)
         else:
-            list(pool.map(lambda rid: self.process(rid, claimed=True), ids))
-        return len(ids)
+            list(pool.map(run, rows))
+        return len(rows)
 
     def drain(self, max_rounds: int = 1000) -> int:
         """Process everything that is due now (tests and the CLI)."""

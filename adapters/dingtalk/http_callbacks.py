@@ -66,6 +66,7 @@ def create_blueprint(core: BotCorePort, settings: Settings, *, clock: Callable[[
     bp = Blueprint("dingtalk", __name__)
     # Card clicks run the core here so the answer can leave within DingTalk's 2 seconds even when it is slow.
     clicks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dingtalk-click")
+    inbox = core if isinstance(core, InboxPort) else None  # asked once: a Protocol isinstance check is slow
 
     @bp.post("/dingtalk/callback")
     def robot_callback() -> Response:
@@ -97,13 +98,13 @@ def create_blueprint(core: BotCorePort, settings: Settings, *, clock: Callable[[
         except MalformedPayload as exc:
             log.warning("dingtalk card callback refused: %s", exc)
             return _error(400, str(exc))
-        if isinstance(core, InboxPort):
+        if inbox is not None:
             # Stored before DingTalk hears anything (a database error is a 503, and the click shows as failed);
             # the worker decides and the card update follows through the outbox, so the answer is "processing".
-            stored = core.store_action(action)
-            if stored is None or not core.inline:
+            stored = inbox.store_action(action)
+            if stored is None or not inbox.inline:
                 return jsonify(click_answer(core_finished=stored is None))
-            future = clicks.submit(core.process_now, stored)
+            future = clicks.submit(inbox.process_now, stored)
         else:
             future = clicks.submit(core.handle_action, action, deliver_replies=True)
         try:

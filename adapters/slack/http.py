@@ -16,6 +16,7 @@ from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import inbox as durable
+from adapters.slack.inbox import Parsed
 from bot.ports import InboxPort
 
 EVENTS_PATH = "/slack/events"
@@ -64,31 +65,34 @@ def _interactive_ok(payload: dict[str, Any]) -> bool:
     return _optional(payload.get("callback_id"), str)
 
 
-def _looks_like_slack(body: bytes, content_type: str) -> bool:
+def _looks_like_slack(body: bytes, content_type: str) -> Parsed | None:
     """The shapes Slack sends: an Events API JSON object with a type, an interactivity form with a JSON `payload`
-    object that has a type and a user, or a slash-command form. Anything else is refused before Bolt sees it."""
+    object that has a type and a user, or a slash-command form. Anything else is refused before Bolt sees it (None);
+    what was parsed is handed on, so the body is parsed once per request."""
     try:
         if content_type.startswith("application/json"):
             data = json.loads(body)
             if not (isinstance(data, dict) and isinstance(data.get("type"), str) and _ids_readable(data)):
-                return False
+                return None
             event = data.get("event")
-            return event is None or isinstance(event.get("type"), str)
+            return Parsed(data=data) if event is None or isinstance(event.get("type"), str) else None
         form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested thousands deep
-        return False
+        return None
     if "payload" in form:
         try:
             payload = json.loads(form["payload"][0])
         except (ValueError, RecursionError):
-            return False
-        return (isinstance(payload, dict) and isinstance(payload.get("type"), str) and _ids_readable(payload)
-                and _interactive_ok(payload))
+            return None
+        ok = (isinstance(payload, dict) and isinstance(payload.get("type"), str) and _ids_readable(payload)
+              and _interactive_ok(payload))
+        return Parsed(form=form, payload=payload) if ok else None
     if "command" in form:
         # Slack always says who, where to answer and the trigger (our idempotency key for commands): a form
         # without them is not Slack's, e.g. a body cut short.
-        return _is_id(form.get("user_id", [""])[0]) and all(form.get(k, [""])[0] for k in ("response_url", "trigger_id"))
-    return "ssl_check" in form
+        ok = _is_id(form.get("user_id", [""])[0]) and all(form.get(k, [""])[0] for k in ("response_url", "trigger_id"))
+        return Parsed(form=form) if ok else None
+    return Parsed(form=form) if "ssl_check" in form else None
 
 
 def _signed(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) -> bool:
@@ -113,9 +117,10 @@ def slack_blueprint(app: App, *, name: str = "slack", signing_secret: str | None
         body = request.get_data(cache=True)
         if verifier is not None and not _signed(verifier, body, dict(request.headers)):
             return jsonify({"error": "invalid or stale Slack signature"}), 401
-        if not _looks_like_slack(body, request.content_type or ""):
+        parsed = _looks_like_slack(body, request.content_type or "")
+        if parsed is None:
             return jsonify({"error": "malformed Slack payload"}), 400
-        routed = durable.route(body, request.content_type or "") if inbox is not None else None
+        routed = durable.route(parsed, body) if inbox is not None else None
         if inbox is not None and routed is not None:
             # Stored before the ack (a database error is a 503 from the app's handler: Slack retries events and
             # people see the click fail), processed by the inbox worker — or here first, when inline.

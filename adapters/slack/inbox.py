@@ -12,11 +12,10 @@ the modal is submitted), link buttons and the Home tab (read only).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 from slack_bolt import App, BoltRequest
 
@@ -31,12 +30,22 @@ PLATFORM = "slack"
 _EVENTS = ("message", "app_mention")  # what a person says to the bot; other events are answered by Bolt at once
 
 
-def route(body: bytes, content_type: str) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class Parsed:
+    """A request body as parsed once by the endpoint's shape check: the Events API object (`data`), or the form
+    (`form`) and, for interactivity, its JSON `payload`."""
+
+    data: dict[str, Any] | None = None
+    form: dict[str, list[str]] | None = None
+    payload: dict[str, Any] | None = None
+
+
+def route(parsed: Parsed, body: bytes) -> tuple[str, str] | None:
     """(dedup key, conversation) when this request goes through the inbox, None when Bolt answers it directly.
     The key is the one the listeners hand the core (so the core's own dedup agrees)."""
     try:
-        if content_type.startswith("application/json"):
-            data = json.loads(body)
+        if parsed.data is not None:
+            data = parsed.data
             event = data.get("event") or {}
             if data.get("type") != "event_callback" or event.get("type") not in _EVENTS:
                 return None
@@ -46,15 +55,13 @@ def route(body: bytes, content_type: str) -> tuple[str, str] | None:
             else:
                 key = f"{PLATFORM}:{PLATFORM}:{event.get('channel', '')}:{event.get('ts', '')}"
             return key, _conversation(user, body)
-        form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+        form = parsed.form or {}
         if "command" in form:
             user = form.get("user_id", [""])[0]
             trigger = form.get("trigger_id", [""])[0] or form.get("response_url", [""])[0]
             return f"{PLATFORM}:{PLATFORM}:cmd:{trigger}", _conversation(user, body)
-        if "payload" not in form:
-            return None
-        payload = json.loads(form["payload"][0])
-        if payload.get("type") != "block_actions":
+        payload = parsed.payload
+        if payload is None or payload.get("type") != "block_actions":
             return None
         actions = payload.get("actions") or []
         action = actions[0] if actions else {}
@@ -66,7 +73,7 @@ def route(body: bytes, content_type: str) -> tuple[str, str] | None:
         user = str((payload.get("user") or {}).get("id") or "")
         key = f"{PLATFORM}:{PLATFORM}:action:{anchor}:{action.get('action_ts', '')}"
         return key, conversation_of(PLATFORM, user, value) if user else _conversation(user, body)
-    except (ValueError, UnicodeDecodeError, AttributeError, TypeError, RecursionError):
+    except (AttributeError, TypeError):
         return None  # not a shape we route: Bolt (and the checks before it) answer it as before
 
 
