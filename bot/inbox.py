@@ -200,6 +200,9 @@ class Inbox:
                 select(InboxEvent.id, InboxEvent.kind, InboxEvent.payload, InboxEvent.conversation)
                 .where(
                     InboxEvent.status == PENDING,
+                    # only what this process can process: a raw kind whose adapter is not installed here is left
+                    # to a process that has it, instead of failing here
+                    InboxEvent.kind.in_(["message", "action", *self.raw]),
                     InboxEvent.next_attempt_at <= now,
                     or_(InboxEvent.lease_until.is_(None), InboxEvent.lease_until < now),
                     ~exists().where(and_(earlier.conversation == InboxEvent.conversation, earlier.status == PENDING,

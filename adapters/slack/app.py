@@ -79,10 +79,18 @@ def register(app: App, listeners: SlackListeners) -> None:
 def socket_mode_handler(core: BotCorePort, settings: Settings) -> SocketModeHandler:
     if not settings.slack_app_token:
         raise ValueError("ORDERTALK_SLACK_APP_TOKEN (xapp-…, scope connections:write) is required for Socket Mode")
-    # Over the socket the listener runs before the ack (process_before_response): the bot core itself, not the inbox
-    # port, so a modal's field errors and a command's form still come back in time.
-    app = build_app(core.core if isinstance(core, InboxPort) else core, settings, socket_mode=True)
-    return SocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())
+    token = settings.slack_app_token.get_secret_value()
+    if isinstance(core, InboxPort):
+        # What goes through the inbox over HTTP goes through it over the socket: stored, then acknowledged
+        # (adapters/slack/socket_mode.py). The rest (a modal's field errors, a command's form, options) is answered
+        # by the bot core itself before the ack (process_before_response), so it still comes back in time.
+        from adapters.slack.inbox import KIND, FailureWatch, replayer
+        from adapters.slack.socket_mode import InboxSocketModeHandler
+
+        watch = FailureWatch(core.core)
+        core.register_raw(KIND, replayer(build_app(watch, settings, replay=True), watch))
+        return InboxSocketModeHandler(build_app(core.core, settings, socket_mode=True), core, app_token=token)
+    return SocketModeHandler(build_app(core, settings, socket_mode=True), app_token=token)
 
 
 def run_socket_mode(core: BotCorePort, settings: Settings) -> None:
