@@ -222,35 +222,37 @@ def decided(url: str, steps: list[int]) -> int:
 
 
 @contextmanager
-def inbox_worker(app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
-    """Our app runs as in production: gunicorn web workers store and acknowledge, one `ordertalk worker` processes
-    the inbox (and would deliver the outbox: off here, as before). The baseline has no worker."""
+def inbox_workers(app: str, env: dict[str, str], n: int):  # type: ignore[no-untyped-def]
+    """Our app runs as in production: gunicorn web workers store and acknowledge, `n` `ordertalk worker` processes
+    process the inbox (and would deliver the outbox: off here, as before). The baseline has no worker."""
     if app != "bot.wsgi:app":
-        yield None
+        yield []
         return
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT,
-                            env={**env, "ORDERTALK_RUN_INBOX": "1", "ORDERTALK_RUN_DISPATCHER": "0",
-                                 "ORDERTALK_INBOX_POLL_SECONDS": "0.05"},
-                            stdout=subprocess.DEVNULL)
+    procs = [subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT,
+                              env={**env, "ORDERTALK_RUN_INBOX": "1", "ORDERTALK_RUN_DISPATCHER": "0",
+                                   "ORDERTALK_INBOX_POLL_SECONDS": "0.05"},
+                              stdout=subprocess.DEVNULL) for _ in range(n)]
     try:
-        yield proc.pid
+        yield [p.pid for p in procs]
     finally:
-        proc.terminate()
-        proc.wait(20)
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(20)
 
 
 def measured(app: str, env: dict[str, str], conc: int, warm: list[dict[str, Any]],
              reqs: list[dict[str, Any]], until_done: Callable[[], int] | None = None,
-             warm_done: Callable[[], int] | None = None) -> dict[str, Any]:
+             warm_done: Callable[[], int] | None = None, workers: int = 1) -> dict[str, Any]:
     """Start the app under gunicorn (and our inbox worker), warm both workers up (imports, first connections,
     Bolt's auth.test), then send `reqs` at `conc` clients; server CPU is the gunicorn master + workers over the
     measured part, worker CPU the inbox worker's."""
-    with gunicorn(app, env) as (port, pid), inbox_worker(app, env) as wpid:
+    with gunicorn(app, env) as (port, pid), inbox_workers(app, env, workers) as wpids:
         load(port, 2, warm)
         while warm_done is not None and warm_done() < len(warm):  # the worker is up and has decided the warm-up
             time.sleep(0.1)
         cpu0, started = tree_cpu(pid), time.perf_counter()
-        wcpu0 = tree_cpu(wpid) if wpid else 0.0
+        wcpu0 = sum(tree_cpu(w) for w in wpids)
         out = load(port, conc, reqs)
         if until_done is not None:  # the acknowledgement comes first: wait for the decisions as well
             while until_done() < len(reqs) and time.perf_counter() - started < 180:
@@ -258,12 +260,12 @@ def measured(app: str, env: dict[str, str], conc: int, warm: list[dict[str, Any]
             out["effects"] = until_done()
             out["effects_s"] = time.perf_counter() - started
         out["server_cpu_ms_per_req"] = (tree_cpu(pid) - cpu0) * 1000 / len(reqs)
-        out["worker_cpu_ms_per_req"] = (tree_cpu(wpid) - wcpu0) * 1000 / len(reqs) if wpid else 0.0
+        out["worker_cpu_ms_per_req"] = (sum(tree_cpu(w) for w in wpids) - wcpu0) * 1000 / len(reqs) if wpids else 0.0
     return out
 
 
 def bench_backend(name: str, url: str, levels: list[int], counts: list[int], platforms: list[str],
-                  warmup: int) -> list[dict[str, Any]]:
+                  warmup: int, workers: int = 1) -> list[dict[str, Any]]:
     runs = len(levels) * len(platforms)
     total = (sum(counts) * len(platforms)) + warmup * runs
     print(f"[{name}] preparing {total} pending orders…", flush=True)
@@ -279,11 +281,12 @@ def bench_backend(name: str, url: str, levels: list[int], counts: list[int], pla
                 warm = [click_request(platform, sid, sid) for sid in warm_steps]
                 reqs = [click_request(platform, sid, sid) for sid in batch]
                 ours = measured("bot.wsgi:app", env, conc, warm, reqs, lambda b=batch: decided(url, b),
-                                lambda w=warm_steps: decided(url, w))
+                                lambda w=warm_steps: decided(url, w), workers)
                 # the baseline gets the same bodies, signed anew (timestamps), and only stores a digest of each
                 base = measured("bench.baseline_app:app", env, conc, [click_request(platform, sid, sid) for sid in warm_steps],
                                 [click_request(platform, sid, sid) for sid in batch])
                 row = {"backend": name, "platform": platform, "clients": conc, "requests": count, "ours": ours,
+                       "inbox_workers": workers,
                        "decided": ours["effects"], "decisions_per_s": ours["effects"] / ours["effects_s"], "baseline": base,
                        "ratio": ours["rps"] / base["rps"], "load_1m": os.getloadavg()[0]}
                 rows.append(row)
@@ -304,6 +307,8 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get("ORDERTALK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--inbox-workers", type=int, default=1,
+                    help="`ordertalk worker` processes processing the inbox (one per core is the 2-core layout)")
     args = ap.parse_args()
     levels = [int(x) for x in args.clients.split(",")]
     counts = [int(x) for x in args.requests.split(",")]
@@ -312,11 +317,12 @@ def main() -> None:
     load_start = os.getloadavg()
     if not args.no_sqlite:
         with sqlite_db() as url:
-            rows += bench_backend("sqlite", url, levels, counts, platforms, args.warmup)
+            rows += bench_backend("sqlite", url, levels, counts, platforms, args.warmup, args.inbox_workers)
     if not args.no_pg:
         with pg_db(args.pg) as url:
-            rows += bench_backend("postgresql", url, levels, counts, platforms, args.warmup)
-    print(f"\nSigned approval clicks over HTTP, gunicorn 2 workers × 8 threads (gthread), dispatcher off in the web workers; "
+            rows += bench_backend("postgresql", url, levels, counts, platforms, args.warmup, args.inbox_workers)
+    print(f"\nSigned approval clicks over HTTP, gunicorn 2 workers × 8 threads (gthread), dispatcher off in the web workers, "
+          f"{args.inbox_workers} inbox worker process(es); "
           f"load {load_start[0]:.2f} at start, {os.getloadavg()[0]:.2f} now; {os.cpu_count()} CPUs")
     print(f"{'backend':<11}{'platform':<9}{'clients':>7}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'decided/s':>10}{'CPU ms':>7}"
           f"{'wrk ms':>7}"
@@ -334,7 +340,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "interactive.json").write_text(json.dumps({
         "at": datetime.now(UTC).isoformat(), "cpus": os.cpu_count(), "load_at_start": load_start,
-        "load_at_end": os.getloadavg(), "server": "gunicorn -w 2 -k gthread --threads 8 bot.wsgi:app + ordertalk worker",
+        "load_at_end": os.getloadavg(), "server": f"gunicorn -w 2 -k gthread --threads 8 bot.wsgi:app + {args.inbox_workers} × ordertalk worker",
         "dispatcher_in_web_workers": False, "rows": rows}, indent=2))
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Engine,
     Index,
     Integer,
     String,
@@ -114,6 +115,7 @@ class Inbox:
                  lease_seconds: float = 30.0, max_attempts: int = 10, backoff_max: float = 60.0,
                  keep_days: float = 7.0, threads: int = 4, batch: int = 16, owner: str | None = None) -> None:
         self.sessions = sessions
+        self._engine: Engine = sessions.kw["bind"]
         self.core = core
         self.clock = clock
         self.lease = timedelta(seconds=lease_seconds)
@@ -141,16 +143,16 @@ class Inbox:
         conversation is pending, so the caller may process it right away (`process(id, claimed=True)`).
         Database errors propagate: the adapter must then answer 5xx, never acknowledge."""
         now = self.clock()
-        with self.sessions() as s:
-            values: dict[str, Any] = {
-                "key": key[:300], "platform": platform, "conversation": conversation[:200], "kind": kind,
-                "payload": payload, "status": PENDING, "attempts": 0, "next_attempt_at": now, "received_at": now}
-            if claim and not self._earlier_pending(s, conversation):
+        values: dict[str, Any] = {
+            "key": key[:300], "platform": platform, "conversation": conversation[:200], "kind": kind,
+            "payload": payload, "status": PENDING, "attempts": 0, "next_attempt_at": now, "received_at": now}
+        # A connection, not an ORM session: this transaction runs before every acknowledgement.
+        with self._engine.begin() as c:
+            if claim and c.scalar(self._earlier_pending, {"conv": values["conversation"]}) is None:
                 values.update(lease_owner=self.owner, lease_until=now + self.lease)
             # One statement: a redelivery (its key stored already, or being stored by a twin right now) inserts
             # nothing and returns no id, instead of a SELECT for the key first (a round trip on every ack).
-            row_id = s.scalar(self._insert_new(s), values)
-            s.commit()
+            row_id = c.scalar(self._insert_new(c.dialect.name), values)
         if row_id is None:
             return None
         stored = Stored(row_id, "lease_owner" in values)
@@ -160,21 +162,18 @@ class Inbox:
         return stored
 
     _inserts: dict[str, Any] = {}
+    _earlier_pending = (select(InboxEvent.id)
+                        .where(InboxEvent.conversation == bindparam("conv"), InboxEvent.status == PENDING).limit(1))
 
     @classmethod
-    def _insert_new(cls, s: Session) -> Any:
+    def _insert_new(cls, dialect: str) -> Any:
         """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, built once per dialect."""
-        name = s.get_bind().dialect.name
-        stmt = cls._inserts.get(name)
+        stmt = cls._inserts.get(dialect)
         if stmt is None:
-            insert = pg_insert if name == "postgresql" else sqlite_insert
-            stmt = cls._inserts[name] = (insert(InboxEvent).on_conflict_do_nothing(index_elements=["key"])
-                                         .returning(InboxEvent.id))
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            stmt = cls._inserts[dialect] = (insert(InboxEvent).on_conflict_do_nothing(index_elements=["key"])
+                                            .returning(InboxEvent.id))
         return stmt
-
-    def _earlier_pending(self, s: Session, conversation: str) -> bool:
-        return s.scalar(select(InboxEvent.id).where(InboxEvent.conversation == conversation,
-                                                    InboxEvent.status == PENDING).limit(1)) is not None
 
     def store_message(self, msg: InboundMessage, *, claim: bool = False) -> Stored | None:
         return self.store(msg.platform, f"{msg.platform}:{msg.event_id}", conversation_of(msg.platform, msg.external_user_id),
