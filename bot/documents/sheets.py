@@ -1,5 +1,5 @@
-"""Reading a sheet as a stream of rows: XLSX (python-calamine: the Rust calamine reader, ~20× faster than openpyxl;
-it holds one sheet's cells in memory while its rows are read, ~1.7 KB a row) and CSV (UTF-8 with or without BOM, or GBK/GB18030, which Chinese Excel writes), and finding the header row.
+"""Reading a sheet as a stream of rows: XLSX (bot.documents.xlsx_stream: the sheet's XML read from the zip a
+megabyte at a time, so memory does not grow with the rows) and CSV (UTF-8 with or without BOM, or GBK/GB18030, which Chinese Excel writes), and finding the header row.
 
 Nothing here knows what the columns mean; bot.documents.imports maps headers to fields.
 """
@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import python_calamine as calamine
-
+from bot.documents.xlsx_stream import Workbook, XlsxError
 from domain.messages import Message
 
 HEADER_SCAN_ROWS = 10
@@ -56,48 +55,33 @@ def open_sheet(source: bytes | Path, filename: str, wanted: Sequence[str] = ()) 
 
 
 def _xlsx(source: bytes | Path, wanted: Sequence[str]) -> Rows:
-    handle: IO[bytes] | str = io.BytesIO(source) if isinstance(source, bytes) else str(source)
     try:
-        wb = calamine.load_workbook(handle)
-    except (calamine.CalamineError, OSError, ValueError) as e:
+        wb = Workbook(source)
+    except XlsxError as e:
         raise SheetError("Cannot read this Excel file (damaged or not .xlsx): {error}", error=str(e)) from None
-    names = list(wb.sheet_names)
+    names = [s.name for s in wb.sheets]
     folded = {n.strip().casefold(): i for i, n in enumerate(names)}
     index = next((folded[w.casefold()] for w in wanted if w.casefold() in folded), None)
     if index is None:
         index = next((i for i, n in enumerate(names) if n.strip().casefold() not in NOTES_SHEETS), None)
     if index is None:
+        wb.close()
         raise SheetError("The file has no data sheet")
+    sheet = wb.sheets[index]
+
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         try:
-            sheet = wb.get_sheet_by_index(index)
-            # Row numbers as in Excel: the range starts at the first used cell (an empty first row is skipped).
-            first = (sheet.start or (0, 0))[0] + 1
-            yield from enumerate(sheet.iter_rows(), start=first)
-        except calamine.CalamineError as e:
+            yield from wb.rows(sheet)
+        except XlsxError as e:
             raise SheetError("The Excel file broke off while reading (damaged?): {error}", error=str(e)) from None
         finally:
             wb.close()
 
-    return Rows(names[index], rows(), _xlsx_rows(source, index))
-
-
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]+\d+:[A-Z]+(\d+)"')
-
-
-def _xlsx_rows(source: bytes | Path, index: int) -> int | None:
-    """The row count the sheet declares (its <dimension>), read from the first bytes of its XML; None if absent."""
     try:
-        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as z:
-            sheets = sorted((n for n in z.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)),
-                            key=lambda n: int(re.sub(r"\D", "", n)))
-            if index >= len(sheets):
-                return None
-            with z.open(sheets[index]) as f:
-                m = _DIMENSION.search(f.read(4096))
-            return int(m.group(1)) if m else None
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return None
+        estimate = wb.declared_rows(sheet)
+    except (XlsxError, OSError, zipfile.BadZipFile):
+        estimate = None
+    return Rows(sheet.name, rows(), estimate)
 
 
 def _csv(source: bytes | Path, sheet: str) -> Rows:
