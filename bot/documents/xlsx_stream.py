@@ -188,7 +188,7 @@ _ATTR_R = re.compile(r'\br="(\d+)"')
 _SHEET_DATA = re.compile(r"<([\w.-]+:)?sheetData\b")
 _TOKEN = re.compile(
     rf"(<{_NS}row\b[^>]*>)"  # a row begins (a self-closing one has no cells to follow)
-    r'|<c r="([A-Z]+)\d+"(?: s="(\d+)")?(?: t="(\w+)")?>(?:<v>([^<]*)</v>|<is><t(?: [^>]*)?>([^<]*)</t></is>)</c>'
+    r'|<c r="([A-Z]+)\d+"(?: s="(\d+)")?(?: t="(\w+)")?(?: ?/>|>(?:<v>([^<]*)</v>|<is><t(?: [^>]*)?>([^<]*)</t></is>)</c>)'
     rf"|<{_NS}c\b([^>]*?)(?:/>|>(.*?)</{_NS}c>)",  # any other cell
     re.S)
 
