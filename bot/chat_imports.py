@@ -40,7 +40,7 @@ from bot.cards.imports import (
 )
 from bot.cards.model import Reply, Tone
 from bot.context import BotContext
-from bot.documents.bank_statement import _header_index
+from bot.documents.bank_statement import StatementError, _header_index
 from bot.documents.imports import KINDS, ImportResult, problems_file, run_import
 from bot.documents.sheets import HEADER_SCAN_ROWS, SheetError, find_header, norm_header, open_sheet
 from bot.handlers.base import Turn
@@ -301,8 +301,8 @@ class ChatImports:
         if kind == BANK:
             try:
                 report = import_bank_statement(self.sessions, self.ctx, data, check.filename, user, actor, dry_run=True)
-            except ValueError as e:
-                unreadable = str(e)
+            except StatementError as e:
+                unreadable = t.render(e.message)
         else:
             result = run_import(self.sessions, kind, data, check.filename, user=user, actor=actor,
                                 today=self.ctx.today(), tz=self.ctx.settings.tz, dry_run=True, locale=user.locale,
@@ -372,8 +372,8 @@ class ChatImports:
             try:
                 report = import_bank_statement(self.sessions, self.ctx, data, check.filename, user, actor,
                                                expected_digest=check.digest)
-            except ValueError as e:
-                report, lines = None, [str(e)]
+            except StatementError as e:
+                report, lines = None, [t.render(e.message)]
             if report is not None and report.changed:
                 lines = [t.t("The statement matches differently now (payments were recorded meanwhile); nothing was "
                              "recorded. Send it again to check it again.")]

@@ -302,6 +302,8 @@ def payments_record(order_number: str, amount: str, paid_on: str | None, method:
 def payments_import(file: Path, dry_run: bool, username: str | None) -> None:
     """Import a bank statement (CSV or XLSX): matched by order number in the memo, else customer + exact amount."""
     from bot.bank_import import import_bank_statement
+    from bot.documents.bank_statement import StatementError
+    from bot.i18n import texts
     from domain.audit import Actor
 
     ot = _build(_settings())
@@ -312,8 +314,9 @@ def payments_import(file: Path, dry_run: bool, username: str | None) -> None:
     try:
         report = import_bank_statement(ot.sessions, ot.ctx, file.read_bytes(), file.name, user,
                                        Actor(user.id if user else None, "import"), dry_run=dry_run)
-    except ValueError as e:
-        raise click.ClickException(f"cannot read {file.name}: {e}") from e
+    except StatementError as e:
+        t = texts(user.locale if user is not None else ot.ctx.settings.default_locale)
+        raise click.ClickException(t.t("cannot read {name}: {reason}", name=file.name, reason=e.message)) from e
     verb = "would record" if dry_run else "recorded"
     for m in report.recorded:
         click.echo(f"{verb:>12}  row {m.line.row:>4}  {m.order_number}  {m.amount:>14,.2f}  ({m.method})")

@@ -26,7 +26,7 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 METHODS = {"t", "text", "error", "tn"}
 MARKERS = {"N_", "Message"}
 ERRORS = {"DomainError", "NotFound", "PermissionDenied", "IllegalTransition", "InsufficientStock", "AlreadyDecided",
-          "ValidationFailed", "StaleVersion", "InputRefused", "_Bad"}
+          "ValidationFailed", "StaleVersion", "InputRefused", "_Bad", "SheetError", "StatementError"}
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,16 @@ from bot.documents.model import (
     UnmatchedReason,
 )
 from domain import parsing
+from domain.messages import N_, Message
+
+
+class StatementError(ValueError):
+    """A bank statement (or one of its cells) that cannot be read: the reason as a catalogue message, so the reader
+    gets it in their language; str() is the English text for logs."""
+
+    def __init__(self, message: Message | str, **params: object) -> None:
+        self.message = message if isinstance(message, Message) else Message(message, params)
+        super().__init__(str(self.message))
 
 # Header names, compared after normalisation (NFKC, lower case, no spaces, no "(元)" style suffix).
 DATE_HEADERS = ("交易日期", "日期", "记账日期", "入账日期", "交易时间", "date", "transactiondate",
@@ -77,7 +87,7 @@ def _find(headers: Sequence[str], names: Iterable[str]) -> list[int]:
     return [i for i, h in enumerate(headers) if h in wanted]
 
 
-def _columns(row: Sequence[object]) -> tuple[_Columns | None, list[str]]:
+def _columns(row: Sequence[object]) -> tuple[_Columns | None, list[Message]]:
     """Columns of a candidate header row, or None and the list of what is missing."""
     headers = [_norm_header(v) for v in row]
     dates = _find(headers, DATE_HEADERS)
@@ -87,13 +97,14 @@ def _columns(row: Sequence[object]) -> tuple[_Columns | None, list[str]]:
     direction = _find(headers, DIRECTION_HEADERS)
     memo = _find(headers, MEMO_HEADERS)
     payer = _find(headers, PAYER_HEADERS)
-    missing = []
+    missing: list[Message] = []
     if not dates:
-        missing.append("date (交易日期/日期/date)")
+        missing.append(Message("date ({names})", {"names": "交易日期/日期/date"}))
     if not credit and not amount:
-        missing.append("amount (金额/贷方金额/收入/amount/credit)")
+        missing.append(Message("amount ({names})", {"names": "金额/贷方金额/收入/amount/credit"}))
     if not memo and not payer:
-        missing.append("memo or payer (摘要/备注/用途/附言/memo/description/reference, 对方户名/付款人/payer/counterparty)")
+        missing.append(Message("memo or payer ({names})", {
+            "names": "摘要/备注/用途/附言/memo/description/reference, 对方户名/付款人/payer/counterparty"}))
     if missing:
         return None, missing
     return _Columns(
@@ -114,18 +125,19 @@ def parse_amount(value: object, maximum: Decimal = parsing.AMOUNT_MAX) -> Decima
     """'¥12,800.00' → Decimal('12800.00'); '(1,000.00)' and '-1,000' → negative; blank → None.
 
     The magnitude is read by domain.parsing.amount (at most 2 decimals, at most `maximum`, no exponent, NaN or
-    Infinity, `12.000,50` refused as ambiguous). Raises ValueError with the reason for text that is not an amount."""
+    Infinity, `12.000,50` refused as ambiguous). Raises StatementError with the reason for text that is not an amount."""
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValueError(f"not an amount: {value!r}")
+        raise StatementError("not an amount: {value}", value=str(value))
     if isinstance(value, float):  # an XLSX number: repr() is the shortest exact decimal
         if not math.isfinite(value) or abs(value) > maximum:
-            raise ValueError(f"not an amount, or above the limit of {maximum:,.2f}: {value!r}")
+            raise StatementError("not an amount, or above the limit of {maximum}: {value}", maximum=maximum,
+                                 value=repr(value))
         exact = Decimal(repr(value))
         cents = money(exact)
         if abs(exact - cents) > _FLOAT_NOISE:  # 0.1 + 0.2 is 0.30, but 100.129 is three decimals
-            raise ValueError(f"amount {value!r} has more than 2 decimals")
+            raise StatementError("amount {value} has more than 2 decimals", value=repr(value))
         text = str(cents)
     else:
         text = unicodedata.normalize("NFKC", str(value)).strip()
@@ -141,7 +153,7 @@ def parse_amount(value: object, maximum: Decimal = parsing.AMOUNT_MAX) -> Decima
     try:
         amount = parsing.amount(text, maximum=maximum, allow_zero=True)
     except parsing.InputRefused as e:
-        raise ValueError(str(e)) from None
+        raise StatementError(e.message) from None
     return -amount if negative else amount
 
 
@@ -152,7 +164,7 @@ _COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s*\d{2}:?\d{2}(?::?\d{
 
 def parse_date(value: object) -> date | None:
     """Year-first dates only (2024-03-05, 2024/3/5, 2024.03.05, 2024年3月5日, 20240305, with an optional
-    time); day/month order is never guessed. Returns None when it is not such a date; raises ValueError with
+    time); day/month order is never guessed. Returns None when it is not such a date; raises StatementError with
     the reason for a real date outside the years domain.parsing accepts (0001-01-01 is no bank line)."""
     if isinstance(value, datetime):
         return _bounded_date(value.date())
@@ -181,7 +193,7 @@ def _bounded_date(found: date) -> date:
     try:
         return parsing.calendar_date(found.isoformat(), today=found)
     except parsing.InputRefused as e:
-        raise ValueError(str(e)) from None
+        raise StatementError(e.message) from None
 
 
 def _text(value: object) -> str:
@@ -201,7 +213,7 @@ def _decode(data: bytes, filename: str) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValueError(f"bank statement {filename!r}: cannot decode the file as UTF-8 or GBK text")
+    raise StatementError("bank statement {filename}: cannot decode the file as UTF-8 or GBK text", filename=filename)
 
 
 def _csv_rows(data: bytes, filename: str) -> list[list[str]]:
@@ -223,7 +235,8 @@ def _xlsx_rows(data: bytes, filename: str) -> list[list[object]]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        raise ValueError(f"bank statement {filename!r}: not a readable .xlsx file ({exc})") from None
+        raise StatementError("bank statement {filename}: not a readable .xlsx file ({error})", filename=filename,
+                             error=str(exc)) from None
     try:
         for ws in wb.worksheets:  # the first sheet with a recognisable header wins
             rows = [list(r) for r in ws.iter_rows(values_only=True)]
@@ -234,8 +247,8 @@ def _xlsx_rows(data: bytes, filename: str) -> list[list[object]]:
         wb.close()
 
 
-def _header_index(rows: Sequence[Sequence[object]]) -> tuple[int | None, _Columns | None, list[str]]:
-    best_missing: list[str] | None = None
+def _header_index(rows: Sequence[Sequence[object]]) -> tuple[int | None, _Columns | None, list[Message]]:
+    best_missing: list[Message] | None = None
     for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
         if not any(_text(v) for v in row):
             continue
@@ -244,7 +257,7 @@ def _header_index(rows: Sequence[Sequence[object]]) -> tuple[int | None, _Column
             return i, cols, []
         if best_missing is None or len(missing) < len(best_missing):
             best_missing = missing
-    return None, None, best_missing or ["a header row (the file has no rows)"]
+    return None, None, best_missing or [Message("a header row (the file has no rows)")]
 
 
 def _cell(row: Sequence[object], index: int | None) -> object:
@@ -262,11 +275,14 @@ def _direction(value: object) -> str | None:
     return None
 
 
+_AT_ROW = N_("bank statement {filename}, row {row}: {reason}")
+
+
 def parse_bank_statement(data: bytes, filename: str, max_amount: Decimal = parsing.AMOUNT_MAX) -> list[BankLine]:
     """Read the incoming payments of a bank statement export (.csv/.txt or .xlsx/.xlsm).
 
     Columns are found by header name (Chinese or English); CSV may be UTF-8 (with or without BOM) or
-    GBK. Debit (outgoing) lines, blank rows and 合计/total rows are skipped. Raises ValueError with
+    GBK. Debit (outgoing) lines, blank rows and 合计/total rows are skipped. Raises StatementError with
     what is missing or wrong (and the row number) for a file that cannot be read."""
     suffix = PurePath(filename).suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
@@ -274,15 +290,16 @@ def parse_bank_statement(data: bytes, filename: str, max_amount: Decimal = parsi
     elif suffix in (".xlsx", ".xlsm"):
         rows = _xlsx_rows(data, filename)
     elif suffix == ".xls":
-        raise ValueError(f"bank statement {filename!r}: old .xls files are not supported; "
-                         "save it as .xlsx or .csv and upload again")
+        raise StatementError("bank statement {filename}: old .xls files are not supported; save it as .xlsx or .csv "
+                             "and upload again", filename=filename)
     else:
-        raise ValueError(f"bank statement {filename!r}: unsupported file type; upload a .csv or .xlsx export")
+        raise StatementError("bank statement {filename}: unsupported file type; upload a .csv or .xlsx export",
+                             filename=filename)
 
     head, cols, missing = _header_index(rows)
     if head is None or cols is None:
-        raise ValueError(f"bank statement {filename!r}: no header row found; missing columns: "
-                         + "; ".join(missing))
+        raise StatementError("bank statement {filename}: no header row found; missing columns: {missing}",
+                             filename=filename, missing=missing)
 
     lines: list[BankLine] = []
     for offset, row in enumerate(rows[head + 1:], start=head + 2):
@@ -291,18 +308,18 @@ def parse_bank_statement(data: bytes, filename: str, max_amount: Decimal = parsi
         raw_date = _cell(row, cols.date)
         try:
             txn_date = parse_date(raw_date)
-        except ValueError as exc:
-            raise ValueError(f"bank statement {filename!r}, row {offset}: {exc}") from None
+        except StatementError as exc:
+            raise StatementError(_AT_ROW, filename=filename, row=offset, reason=exc.message) from None
         if txn_date is None:
             joined = " ".join(_text(v) for v in row).lower()
             if any(word in joined for word in _SUMMARY_WORDS) or not _text(raw_date):
                 continue  # 合计 / total rows, notes under the table
-            raise ValueError(f"bank statement {filename!r}, row {offset}: cannot read the date {raw_date!r} "
-                             "(expected year first, e.g. 2024-03-05)")
+            raise StatementError(_AT_ROW, filename=filename, row=offset, reason=Message(
+                "cannot read the date {value} (expected year first, e.g. 2024-03-05)", {"value": repr(raw_date)}))
         try:
             amount = _incoming_amount(row, cols, max_amount)
-        except ValueError as exc:
-            raise ValueError(f"bank statement {filename!r}, row {offset}: {exc}") from None
+        except StatementError as exc:
+            raise StatementError(_AT_ROW, filename=filename, row=offset, reason=exc.message) from None
         if amount is None or amount <= 0:
             continue  # a debit (outgoing) line, or nothing received
         memo = " ".join(t for t in (_text(_cell(row, i)) for i in cols.memo) if t)

@@ -123,7 +123,8 @@ class Workbook:
         strings, styles = self._shared(), self._date_styles()
         epoch = _EPOCH_1904 if self.date1904 else _EPOCH
         columns: dict[str, int] = {}
-        n, cells = 0, []
+        n = 0
+        cells: list[Cell] = []
         try:
             with self._zip.open(sheet.path) as raw:
                 decoder = codecs.getincrementaldecoder("utf-8")()

@@ -7,8 +7,15 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import Workbook
 
-from bot.documents.bank_statement import match_payments, parse_amount, parse_bank_statement, parse_date
+from bot.documents.bank_statement import (
+    StatementError,
+    match_payments,
+    parse_amount,
+    parse_bank_statement,
+    parse_date,
+)
 from bot.documents.model import BankLine, MatchMethod, OpenItem, UnmatchedReason
+from bot.i18n import texts
 
 # --------------------------------------------------------------------------- parsing
 
@@ -120,6 +127,25 @@ def test_xlsx_bank_statement() -> None:
 def test_bad_files_raise_clear_errors(content: bytes, filename: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_bank_statement(content, filename)
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "zh", "en"),
+    [
+        ("交易日期,金额,摘要\n01/02/2024,100,x\n".encode(), "a.csv", "银行流水 a.csv，第 2 行：无法读取日期 '01/02/2024'",
+         "bank statement a.csv, row 2: cannot read the date '01/02/2024'"),
+        ("交易日期,金额,摘要\n2024-01-02,100.123,x\n".encode(), "a.csv", "第 2 行", "row 2"),
+        ("姓名,电话\n张三,1\n".encode(), "a.csv", "找不到表头行；缺少的列：日期（", "no header row found; missing columns: date ("),
+        (b"whatever", "a.xls", "不支持旧版 .xls 文件", "old .xls files are not supported"),
+        (b"\x89PNG....", "a.xlsx", "不是可读取的 .xlsx 文件", "not a readable .xlsx file"),
+    ],
+)
+def test_errors_read_in_the_readers_language(content: bytes, filename: str, zh: str, en: str) -> None:
+    with pytest.raises(StatementError) as err:
+        parse_bank_statement(content, filename)
+    chinese, english = texts("zh-CN").render(err.value.message), texts("en").render(err.value.message)
+    assert zh in chinese and en in english
+    assert not any(word in chinese for word in ("bank statement", "row ", "cannot", "missing"))
 
 
 def test_missing_columns_are_all_listed() -> None:
