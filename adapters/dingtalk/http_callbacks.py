@@ -24,6 +24,7 @@ from .click_answer import CLICK_BUDGET_SECONDS, click_answer
 from .inbound import (
     MalformedPayload,
     UnsupportedMessage,
+    message_click,
     parse_card_callback,
     parse_robot_message,
     verify_action_token,
@@ -82,7 +83,11 @@ def create_blueprint(core: BotCorePort, settings: Settings, *, clock: Callable[[
             return jsonify(_EMPTY_REPLY)
         except MalformedPayload as exc:
             return _error(400, str(exc))
-        core.handle_message(msg, deliver_replies=True)
+        click = message_click(msg, signer)
+        if click is not None:  # a markdown card's button: the click, stored or run like a card callback's
+            core.handle_action(click, deliver_replies=True)
+        else:
+            core.handle_message(msg, deliver_replies=True)
         return jsonify(_EMPTY_REPLY)
 
     @bp.post("/dingtalk/card-callback")

@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 PLATFORM = "dingtalk"
 TOKEN_PARAM = "token"  # the callback parameter our card templates put Button.token in (templates/*.json)
 
+# A markdown card's button (no card template configured): a dtmd:// link that sends "<label> (#<token>)" as the
+# user's own message. The token is one we signed (action@target@version@arg@signature), so the message is that click.
+_CLICK = re.compile(r"\(#([a-z_]{1,20}@\d{1,12}@\d{1,12}@[A-Za-z0-9_-]{0,40}@[A-Za-z0-9_-]{1,40})\)\s*$")
+
 # Leading @mentions left in a group message (DingTalk usually removes the robot's own one already).
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@\S+)+\s*")
 
@@ -211,3 +215,27 @@ def verify_action_token(action: InboundAction, signer: TokenSigner) -> None:
         signer.verify(action.token)
     except BadToken:
         raise MalformedPayload("unknown or tampered action token") from None
+
+
+def click_text(label: str, token: str) -> str:
+    """What a markdown card's button sends as the user's message: its label (what the chat shows), then its token."""
+    return f"{label} (#{token})"
+
+
+def message_click(msg: InboundMessage, signer: TokenSigner) -> InboundAction | None:
+    """The click a message stands for when it is a markdown card's button pressed (see `click_text`), else None.
+
+    Only in a 1:1 chat (the robot hears a group message only when it @-mentions it, so group cards never carry such
+    links); only a token we signed — any other text, or a token we did not sign, stays a message. DingTalk signs the
+    callback and names the sender, so the click is that person's, exactly like a card callback."""
+    if msg.file is not None or msg.reply_to is None or msg.reply_to.kind != "user":
+        return None
+    m = _CLICK.search(msg.text)
+    if m is None:
+        return None
+    try:
+        signer.verify(m.group(1))
+    except BadToken:
+        return None
+    return InboundAction(platform=PLATFORM, external_user_id=msg.external_user_id, token=m.group(1), inputs={},
+                         event_id=msg.event_id.replace(":msg:", ":msgclick:", 1), reply_to=msg.reply_to)

@@ -3,7 +3,8 @@
 Interactive cards need a template built in the card platform (see README.md and templates/*.json); this
 module fills the variables those templates declare. Without a configured template, or for card kinds no
 template covers, the card becomes a `sampleMarkdown` robot message whose buttons are `dtmd://` links that
-send the button's text command back to the robot, so the flow still works from plain chat.
+send the button's text command back to the robot — or, for a button no command does (Import, link someone new),
+its signed token, which the robot callback reads as the click — so the flow still works from plain chat.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bot.cards.model import Button, Card, Input
 from bot.i18n import tr, trn
 from bot.settings import Settings
 
-from .inbound import TOKEN_PARAM
+from .inbound import TOKEN_PARAM, click_text
 
 # Which template setting serves which card kind (the approval template is generic enough for digests).
 APPROVAL_KINDS = frozenset({"approval_request", "approval_decided", "reminder_digest",
@@ -243,7 +244,14 @@ def card_markdown(card: Card, *, intro: str | None = None, group: bool = False) 
             links.append(dtmd_link(b.label, b.command))
         elif b.url:
             links.append(f"[{md_escape(b.label)}]({b.url})")
-        # A button with neither has no way to work from a chat message; leaving it out beats a dead link.
+        elif group or b.confirm:
+            continue  # a link posts to a group unheard, and would skip the confirmation: left out, not dead
+        elif b.presets:  # a choice made in advance (link this account to …): one link each, as on WeCom
+            links += [dtmd_link(f"{b.label}: {p.label}", click_text(f"{b.label}: {p.label}", p.token)) for p in b.presets]
+        elif b.token and not any(x.required for x in b.inputs):
+            # No text command does this (Import a checked file, Ignore someone new): the link sends the signed token
+            # back as the user's message, which the robot callback reads as this click (inbound.message_click).
+            links.append(dtmd_link(b.label, click_text(b.label, b.token)))
     tail = typed + (["  ".join(links)] if links else [])
     return Markdown(title=_clip(card.title, MAX_TITLE_CHARS), text=_fit_md(head, body, tail, card.locale))
 

@@ -23,6 +23,7 @@ from .click_answer import CLICK_BUDGET_SECONDS, click_answer
 from .inbound import (
     MalformedPayload,
     UnsupportedMessage,
+    message_click,
     parse_card_callback,
     parse_robot_message,
     verify_action_token,
@@ -38,9 +39,10 @@ GATEWAY_PATH = "/v1.0/gateway/connections/open"
 class RobotMessageHandler(dingtalk_stream.ChatbotHandler):
     """Robot chat messages. The ack value is ignored by DingTalk; replies go through the outbox."""
 
-    def __init__(self, core: BotCorePort) -> None:
+    def __init__(self, core: BotCorePort, signer: TokenSigner) -> None:
         super().__init__()
         self._core = core
+        self._signer = signer
 
     async def process(self, callback: CallbackMessage) -> tuple[int, Any]:
         try:
@@ -54,7 +56,11 @@ class RobotMessageHandler(dingtalk_stream.ChatbotHandler):
         try:
             # Through the inbox this only stores the message (the worker answers), so the ack means it is kept;
             # a redelivery carries the same event_id anyway.
-            await asyncio.to_thread(self._core.handle_message, msg, deliver_replies=True)
+            click = message_click(msg, self._signer)  # a markdown card's button pressed
+            if click is not None:
+                await asyncio.to_thread(self._core.handle_action, click, deliver_replies=True)
+            else:
+                await asyncio.to_thread(self._core.handle_message, msg, deliver_replies=True)
         except Exception:
             log.exception("dingtalk stream message %s failed in the core", msg.event_id)
             return AckMessage.STATUS_SYSTEM_EXCEPTION, "error"
@@ -117,8 +123,9 @@ def build_stream_client(core: BotCorePort, settings: Settings) -> dingtalk_strea
     credential = dingtalk_stream.Credential(settings.dingtalk_app_key,
                                             settings.dingtalk_app_secret.get_secret_value())
     client = dingtalk_stream.DingTalkStreamClient(credential, logger=logging.getLogger("dingtalk_stream.client"))
-    client.register_callback_handler(ROBOT_TOPIC, RobotMessageHandler(core))
-    client.register_callback_handler(CARD_TOPIC, CardCallbackHandler(core, TokenSigner(settings.token_secret())))
+    signer = TokenSigner(settings.token_secret())
+    client.register_callback_handler(ROBOT_TOPIC, RobotMessageHandler(core, signer))
+    client.register_callback_handler(CARD_TOPIC, CardCallbackHandler(core, signer))
     return client
 
 

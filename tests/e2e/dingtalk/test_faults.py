@@ -265,10 +265,10 @@ def test_random_bodies_to_http_endpoints_never_get_a_5xx(dt: DingTalkDriver, end
 def test_random_stream_frames_never_get_a_500_ack(dt: DingTalkDriver, topic: str) -> None:
     submitted(dt)
     handler: dingtalk_stream.CallbackHandler
+    signer = TokenSigner(dt.ot.settings.token_secret())
     if topic == "robot":
-        handler, shaped = RobotMessageHandler(dt.ot.core), robot_bodies()
+        handler, shaped = RobotMessageHandler(dt.ot.core, signer), robot_bodies()
     else:
-        signer = TokenSigner(dt.ot.settings.token_secret())
         handler, shaped = CardCallbackHandler(dt.ot.core, signer), card_bodies(fuzz_tokens(dt))
 
     @settings(FUZZ, max_examples=50)  # same parsers and core as over HTTP; new here is only the ack mapping

@@ -7,11 +7,13 @@ refused."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from flask import Flask, Response, abort, jsonify, request
@@ -139,6 +141,17 @@ def test_slack_bad_file_and_non_admin(engine: Engine, db_url: str, clock: Clock,
 
 @pytest.fixture
 def dingtalk(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> Iterator[Any]:
+    yield from _dingtalk(engine, db_url, clock, tmp_path)
+
+
+@pytest.fixture
+def dingtalk_plain(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> Iterator[Any]:
+    """DingTalk without card templates: every card arrives as markdown."""
+    yield from _dingtalk(engine, db_url, clock, tmp_path, dingtalk_card_template_approval="",
+                         dingtalk_card_template_task="")
+
+
+def _dingtalk(engine: Engine, db_url: str, clock: Clock, tmp_path: Path, **overrides: Any) -> Iterator[Any]:
     from tests.e2e.dingtalk.fake_dingtalk import FakeDingTalk
     from tests.e2e.dingtalk.harness import DingTalkDriver, LiveServer, build_app, populate
 
@@ -164,7 +177,7 @@ def dingtalk(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> Itera
         return Response(fake.files[code], mimetype="application/octet-stream")  # type: ignore[attr-defined]
 
     fake.start()
-    ot = build_app(fake, engine, db_url, clock, tmp_path)
+    ot = build_app(fake, engine, db_url, clock, tmp_path, **overrides)
     server = LiveServer(ot)
     try:
         yield DingTalkDriver(ot, fake, server, populate(ot))
@@ -226,6 +239,41 @@ def test_dingtalk_bad_file_and_non_admin(dingtalk: Any) -> None:
     dingtalk_send(dt, "li", "dlc-li", "商品.xlsx", sheet(PRODUCTS, template="products"))
     assert len(dt.fake.downloads) == downloads  # nothing fetched for a non-admin
     assert any("只有管理员可以导入文件" in t for t in dt.texts_to("li"))
+
+
+def _links(markdown: str) -> list[str]:
+    """The texts a markdown message's dtmd:// links send when pressed."""
+    return [unquote(m) for m in re.findall(r"\(dtmd://dingtalkclient/sendMessage\?content=([^)]+)\)", markdown)]
+
+
+def test_dingtalk_without_templates_imports_from_the_markdown_card(dingtalk_plain: Any) -> None:
+    dt = dingtalk_plain
+    dingtalk_send(dt, "admin", "dlc-plain", "商品.xlsx", sheet(PRODUCTS, template="products"))
+    assert not dt.cards("import_check", to="admin")  # no template: the check arrives as a markdown message
+    [check] = [m for m in dt.texts_to("admin") if "商品.xlsx" in m and _links(m)]
+    [press] = [c for c in _links(check) if c.startswith("导入 (#import_apply@")]
+    assert count(dt.ot, Product, sku="SKU-501") == 0
+    forged = press[:-3] + ("A" if press[-3] != "A" else "B") + press[-2:]
+    dt.say("admin", forged)  # a token we did not sign is only text
+    dt.ot.core.imports.wait()
+    dt.drain()
+    assert count(dt.ot, Product, sku="SKU-501") == 0
+    dt.say("li", press)  # the same text from someone who may not import
+    dt.ot.core.imports.wait()
+    dt.drain()
+    assert count(dt.ot, Product, sku="SKU-501") == 0
+    dt.say("admin", press)  # pressing the link sends it as the admin's message: that is the click
+    dt.ot.core.imports.wait()
+    dt.drain()
+    with dt.ot.sessions() as s:
+        p = s.scalars(select(Product).where(Product.sku == "SKU-501")).one()
+        assert p.name == "六角螺母 M8" and str(p.list_price) == "12.50"
+    assert any("已导入" in m for m in dt.texts_to("admin"))
+    dt.say("admin", press)  # pressed again later: a message of its own, but the check is spent
+    dt.ot.core.imports.wait()
+    dt.drain()
+    assert count(dt.ot, Product, sku="SKU-501") == 1
+    assert count(dt.ot, AuditEntry, action="imported") == 1
 
 
 # ------------------------------------------------------------------------------------------------------------ WeCom

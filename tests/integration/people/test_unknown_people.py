@@ -147,3 +147,43 @@ def test_dingtalk_admin_links_with_the_form(engine: Engine, db_url: str, clock: 
     finally:
         server.stop()
         fake.stop()
+
+
+def test_dingtalk_without_templates_admin_links_from_the_markdown_card(engine: Engine, db_url: str, clock: Clock,
+                                                                       tmp_path: Path) -> None:
+    import re
+    from urllib.parse import unquote
+
+    from tests.e2e.dingtalk.fake_dingtalk import FakeDingTalk
+    from tests.e2e.dingtalk.harness import (
+        ROBOT_PATH,
+        DingTalkDriver,
+        LiveServer,
+        build_app,
+        populate,
+        robot_headers,
+    )
+    from tests.e2e.dingtalk.payloads import robot_message
+
+    fake = FakeDingTalk().start()
+    ot = build_app(fake, engine, db_url, clock, tmp_path, dingtalk_card_template_approval="",
+                   dingtalk_card_template_task="")
+    server = LiveServer(ot)
+    try:
+        dt = DingTalkDriver(ot, fake, server, populate(ot))
+        chen = _new_user(ot, "chen", "陈静")
+        body = robot_message("在吗", group=False, msg_id="msgStranger1==", staff_id="staff9001")
+        assert dt.post(ROBOT_PATH, body, robot_headers()).status_code == 200
+        dt.drain()
+        assert not dt.cards("unknown_person", to="admin")  # no template: markdown
+        [card] = [m for m in dt.texts_to("admin") if "staff9001" in m]
+        links = [unquote(c) for c in re.findall(r"\(dtmd://dingtalkclient/sendMessage\?content=([^)]+)\)", card)]
+        [press] = [c for c in links if c.startswith("关联到用户: 陈静 (#link_person@")]
+        assert any(c.startswith("忽略 (#ignore_person@") for c in links)
+        dt.say("admin", press)  # the link sends it as the admin's message: that click
+        dt.drain()
+        with ot.sessions() as s:
+            assert s.scalar(select(PlatformIdentity.user_id).where(PlatformIdentity.external_id == "staff9001")) == chen
+    finally:
+        server.stop()
+        fake.stop()
