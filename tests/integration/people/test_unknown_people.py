@@ -3,7 +3,12 @@ message), and the card's Link (a domain command, audited) or Ignore. Through Sla
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import Engine, func, select
 
@@ -115,23 +120,27 @@ def test_wecom_admin_links_with_a_preset(engine: Engine, db_url: str, clock: Clo
         assert any("欢迎，陈静" in t for t in wx.texts_to("ChenJing"))
 
 
-def test_dingtalk_admin_links_with_the_form(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> None:
+@contextmanager
+def dingtalk_running(engine: Engine, db_url: str, clock: Clock, tmp_path: Path, **overrides: Any) -> Iterator[Any]:
     from tests.e2e.dingtalk.fake_dingtalk import FakeDingTalk
-    from tests.e2e.dingtalk.harness import (
-        ROBOT_PATH,
-        DingTalkDriver,
-        LiveServer,
-        build_app,
-        populate,
-        robot_headers,
-    )
-    from tests.e2e.dingtalk.payloads import robot_message
+    from tests.e2e.dingtalk.harness import DingTalkDriver, LiveServer, build_app, populate
 
     fake = FakeDingTalk().start()
-    ot = build_app(fake, engine, db_url, clock, tmp_path)
+    ot = build_app(fake, engine, db_url, clock, tmp_path, **overrides)
     server = LiveServer(ot)
     try:
-        dt = DingTalkDriver(ot, fake, server, populate(ot))
+        yield DingTalkDriver(ot, fake, server, populate(ot))
+    finally:
+        server.stop()
+        fake.stop()
+
+
+def test_dingtalk_admin_links_with_the_form(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> None:
+    from tests.e2e.dingtalk.harness import ROBOT_PATH, robot_headers
+    from tests.e2e.dingtalk.payloads import robot_message
+
+    with dingtalk_running(engine, db_url, clock, tmp_path) as dt:
+        ot = dt.ot
         chen = _new_user(ot, "chen", "陈静")
         body = robot_message("在吗", group=False, msg_id="msgStranger1==", staff_id="staff9001")
         assert dt.post(ROBOT_PATH, body, robot_headers()).status_code == 200
@@ -144,33 +153,16 @@ def test_dingtalk_admin_links_with_the_form(engine: Engine, db_url: str, clock: 
         with ot.sessions() as s:
             assert s.scalar(select(PlatformIdentity.user_id).where(PlatformIdentity.external_id == "staff9001")) == chen
         assert dt.cards("unknown_person", to="admin")[0].params["btn1_visible"] == "false"  # decided: no buttons
-    finally:
-        server.stop()
-        fake.stop()
 
 
 def test_dingtalk_without_templates_admin_links_from_the_markdown_card(engine: Engine, db_url: str, clock: Clock,
                                                                        tmp_path: Path) -> None:
-    import re
-    from urllib.parse import unquote
-
-    from tests.e2e.dingtalk.fake_dingtalk import FakeDingTalk
-    from tests.e2e.dingtalk.harness import (
-        ROBOT_PATH,
-        DingTalkDriver,
-        LiveServer,
-        build_app,
-        populate,
-        robot_headers,
-    )
+    from tests.e2e.dingtalk.harness import ROBOT_PATH, robot_headers
     from tests.e2e.dingtalk.payloads import robot_message
 
-    fake = FakeDingTalk().start()
-    ot = build_app(fake, engine, db_url, clock, tmp_path, dingtalk_card_template_approval="",
-                   dingtalk_card_template_task="")
-    server = LiveServer(ot)
-    try:
-        dt = DingTalkDriver(ot, fake, server, populate(ot))
+    with dingtalk_running(engine, db_url, clock, tmp_path, dingtalk_card_template_approval="",
+                          dingtalk_card_template_task="") as dt:
+        ot = dt.ot
         chen = _new_user(ot, "chen", "陈静")
         body = robot_message("在吗", group=False, msg_id="msgStranger1==", staff_id="staff9001")
         assert dt.post(ROBOT_PATH, body, robot_headers()).status_code == 200
@@ -184,6 +176,3 @@ def test_dingtalk_without_templates_admin_links_from_the_markdown_card(engine: E
         dt.drain()
         with ot.sessions() as s:
             assert s.scalar(select(PlatformIdentity.user_id).where(PlatformIdentity.external_id == "staff9001")) == chen
-    finally:
-        server.stop()
-        fake.stop()
