@@ -582,3 +582,37 @@ class DigestSubscription(Base):
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     subscribed: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderDayVersion(Base):
+    """How often the orders placed on one UTC date changed after that date had closed: bumped by a database trigger
+    (migration 0014) on every insert, delete, or change of status, total, placing time or sales person of an order
+    placed more than a day before. A sales-day total built at one version is stale once the version moves."""
+
+    __tablename__ = "order_day_versions"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the UTC date of orders.created_at
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class SalesDay(Base):
+    """Sales amount and orders per local day (in `zone`) and sales person: what the trend and the leaderboard read
+    for closed days instead of every order (domain.reports.rollup builds and checks them)."""
+
+    __tablename__ = "sales_days"
+
+    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sales_user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    orders: Mapped[int] = mapped_column(Integer)
+
+
+class SalesDayBuild(Base):
+    """A local day whose `sales_days` rows are built, and the sum of the order-day versions it was built from."""
+
+    __tablename__ = "sales_day_builds"
+
+    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)

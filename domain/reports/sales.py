@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,8 +16,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from domain.models import ApprovalStep, Customer, Order, OrderLine, Payment, Product, Reservation, User
+from domain.models import (
+    ApprovalStep,
+    Customer,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    Reservation,
+    SalesDay,
+    User,
+)
 from domain.parsing import Period
+from domain.reports import rollup
 from domain.reports.scope import ReportKind, Scope, ScopeKind
 from domain.reports.sql import local_date, seconds_between
 from domain.reports.window import SALE_STATUSES, Grain, bucket, buckets, grain_for, window
@@ -106,13 +117,28 @@ class Trend:
         return change(self.total.orders, self.previous_total.orders)
 
 
+def _closed(session: Session, scope: Scope, lo: datetime, hi: datetime, tz: ZoneInfo) -> tuple[date, date, datetime]:
+    """Splits [lo, hi) (local midnights) into the closed local days [first, cut) read from domain.reports.rollup and
+    the rest, [live_from, hi), read from the orders. Warehouse scopes are read live (their orders are chosen by
+    shipping task, which the daily totals do not know)."""
+    first, end = lo.astimezone(tz).date(), hi.astimezone(tz).date()
+    if scope.kind == ScopeKind.WAREHOUSE:
+        return first, first, lo
+    cut = max(first, min(end, rollup.first_open_day(session, tz)))
+    return first, cut, datetime.combine(cut, time(0), tz).astimezone(UTC)
+
+
 def _days(session: Session, scope: Scope, lo: datetime, hi: datetime, tz: ZoneInfo) -> list[tuple[date, Decimal, int]]:
     """Sales amount and orders per local day, for orders placed in [lo, hi)."""
-    day = local_date(Order.created_at, tz.key)
-    rows = session.execute(select(day, _money(Order.total), func.count())
-                           .where(Order.status.in_(SALE_STATUSES), Order.created_at >= lo, Order.created_at < hi,
-                                  scope.orders()).group_by(day)).all()
-    return [(d, a, n) for d, a, n in rows]
+    first, cut, live_from = _closed(session, scope, lo, hi, tz)
+    days = rollup.per_day(session, scope.people(SalesDay.sales_user_id), tz, first, cut) if cut > first else []
+    if live_from < hi:
+        day = local_date(Order.created_at, tz.key)
+        days += [(d, a, n) for d, a, n in session.execute(
+            select(day, _money(Order.total), func.count())
+            .where(Order.status.in_(SALE_STATUSES), Order.created_at >= live_from, Order.created_at < hi,
+                   scope.orders()).group_by(day))]
+    return days
 
 
 def _points(days: list[tuple[date, Decimal, int]], period: Period, grain: Grain, money: bool) -> tuple[TrendPoint, ...]:
@@ -299,8 +325,16 @@ def leaderboard(session: Session, scope: Scope, period: Period, tz: ZoneInfo, by
     if by not in LEADERBOARD_ORDER:
         raise ValueError(by)
     where = sales_in(scope, period, tz)
-    ordered = {uid: (a, n) for uid, a, n in session.execute(
-        select(Order.sales_user_id, _money(Order.total), func.count()).where(where).group_by(Order.sales_user_id))}
+    lo, hi = window(period, tz)
+    day_first, cut, live_from = _closed(session, scope, lo, hi, tz)
+    ordered = (rollup.per_person(session, scope.people(SalesDay.sales_user_id), tz, day_first, cut)
+               if cut > day_first else {})
+    if live_from < hi:
+        for uid, a, n in session.execute(
+                select(Order.sales_user_id, _money(Order.total), func.count())
+                .where(where, Order.created_at >= live_from).group_by(Order.sales_user_id)):
+            before = ordered.get(uid, (ZERO, 0))
+            ordered[uid] = (before[0] + a, before[1] + n)
     # Collections are credited to the order's sales person; a payment without an order (an opening balance) to the
     # customer's.
     owner = func.coalesce(Order.sales_user_id, Customer.sales_user_id)
