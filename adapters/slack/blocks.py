@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from adapters.slack.buttons import pack_button_value
-from bot.cards.model import Button, Card, Reply, Tone
+from bot.cards.model import Button, Card, CardKind, Reply, Tone
 from bot.i18n import tr, trn
 
 Surface = Literal["message", "modal", "home"]
@@ -107,7 +107,7 @@ def button_element(button: Button, index: int, card: Card) -> dict[str, Any]:
         }
     else:
         # A form card's submit button collects the card's inputs in a modal, like a button with inputs.
-        inputs = button.inputs or (card.inputs if card.kind == "form" else [])
+        inputs = button.inputs or (card.inputs if card.kind == CardKind.FORM else [])
         element = {
             "type": "button",
             "text": plain(button.label, MAX_BUTTON_TEXT),

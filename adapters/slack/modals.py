@@ -15,7 +15,7 @@ from typing import Any
 
 from adapters.slack.blocks import clip, plain
 from adapters.slack.buttons import ButtonSpec
-from bot.cards.model import Card, Input, Option, Reply
+from bot.cards.model import Card, CardKind, Input, Option, Reply
 from bot.i18n import tr
 
 CALLBACK_ID = "ot_modal"
@@ -144,15 +144,15 @@ def read_inputs(view: dict[str, Any]) -> dict[str, str]:
 def field_errors(replies: list[Reply], view: dict[str, Any]) -> dict[str, str]:
     """Core validation errors as `response_action="errors"` content: {block_id: message}.
 
-    The core reports a field error as a reply whose card has kind "error" and data["field"]; a field the
+    The core reports a field error as a reply whose card names the input in `field_error`; a field the
     modal does not show is put on the first input so the user still sees it."""
     block_ids = input_block_ids(view)
     errors: dict[str, str] = {}
     for reply in replies:
         card = reply.card
-        if card is None or card.kind != "error" or "field" not in card.data:
+        if card is None or card.field_error is None:
             continue
-        field = card.data["field"]
+        field = card.field_error
         block = field if field in block_ids else (block_ids[0] if block_ids else field)
         message = " ".join(card.text) if card.text else (reply.text or card.title)
         errors[block] = clip(f"{errors[block]} {message}" if block in errors else message, 2000)
@@ -161,7 +161,7 @@ def field_errors(replies: list[Reply], view: dict[str, Any]) -> dict[str, str]:
 
 def form_spec(card: Card) -> ButtonSpec | None:
     """A "form" card (e.g. the new-order form) as a modal spec: its inputs plus its submit button's token."""
-    if card.kind != "form" or not card.inputs:
+    if card.kind != CardKind.FORM or not card.inputs:
         return None
     submit = next((b for b in card.buttons if not b.url), None)
     if submit is None:

@@ -201,9 +201,9 @@ def render_template_card(card: Card, task_id: str, *, text: str | None = None) -
 def replace_text_for(card: Card) -> str:
     """The grey label that replaces the buttons of a decided card, e.g. "已同意 · 王经理 · 14:03".
 
-    `data["status"]` is a machine value ("approved") and is not shown; the verdict or the subtitle is.
+    `data["status"]` is a machine value ("approved") and is not shown; the card's verdict or its subtitle is.
     """
-    label = card.data.get("replace_text") or card.data.get("verdict") or card.subtitle
+    label = card.verdict or card.subtitle
     if not label:
         label = tr(card.locale, "Handled")
     return clip(label, REPLACE_CHARS)

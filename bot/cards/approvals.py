@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import object_session
 
 from bot.cards.context import Viewer
-from bot.cards.model import Button, Card, Field, Input, LineTable, Preset, Tone
+from bot.cards.model import Button, Card, CardKind, Field, Input, LineTable, Preset, Tone
 from bot.cards.orders import line_table
 from domain.approvals import PendingItem
 from domain.fulfilment import Balance, customer_balance
@@ -73,7 +73,7 @@ def approval_request_card(order: Order, step: ApprovalStep, v: Viewer, credit: B
     titles = rule_titles(step, v)
     name = step_name(step, v)
     return Card(
-        kind="approval_request",
+        kind=CardKind.APPROVAL_REQUEST,
         key=approval_key(step),
         locale=v.locale,
         title=v.t("Approval needed: order {number}", number=order.number),
@@ -120,7 +120,7 @@ def approval_decided_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
     if step.mode == StepMode.ALL.value and partial:
         text.append(v.t("Approved so far: {names}", names=v.texts.join(a.user.display_name for a in partial)))
     return Card(
-        kind="approval_decided",
+        kind=CardKind.APPROVAL_DECIDED,
         key=approval_key(step),
         locale=v.locale,
         title=v.t("Order {number} approval", number=order.number),
@@ -132,8 +132,8 @@ def approval_decided_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
         context=verdict,
         data={"order_no": order.number, "customer": v.name(order.customer), "total": v.money(order.total),
               "sales": order.sales_user.display_name, "step": step_name(step, v),
-              "status": "approved" if approved else ("rejected" if step.status == "rejected" else "closed"),
-              "verdict": verdict},
+              "status": "approved" if approved else ("rejected" if step.status == "rejected" else "closed")},
+        verdict=verdict,
     )
 
 
@@ -145,7 +145,7 @@ def approval_progress_card(order: Order, step: ApprovalStep, v: Viewer) -> Card:
     card = approval_request_card(order, step, v)
     if mine is not None and mine.status != StepStatus.PENDING.value:
         card.buttons = []
-        card.kind = "approval_decided"
+        card.kind = CardKind.APPROVAL_DECIDED
     card.context = v.t("Approved: {done} · waiting: {waiting}", done=done, waiting=waiting)
     return card
 
@@ -162,7 +162,7 @@ def approval_list_card(items: Sequence[PendingItem], v: Viewer) -> Card:
              v.when(i.step.opened_at)] for i in shown]
     more = len(items) - len(shown)
     return Card(
-        kind="approval_list", locale=v.locale, tone=Tone.INFO,
+        kind=CardKind.APPROVAL_LIST, locale=v.locale, tone=Tone.INFO,
         title=v.tn("{n} order waits for your approval", "{n} orders wait for your approval", len(items)),
         table=LineTable(columns=cols, rows=rows,
                         note=v.tn("…and {n} more: decide these first", "…and {n} more: decide these first", more)
@@ -176,7 +176,7 @@ def approval_list_card(items: Sequence[PendingItem], v: Viewer) -> Card:
 def reject_confirm_card(order: Order, step: ApprovalStep, reason: str, v: Viewer) -> Card:
     """The typed reason, echoed back before anything is rejected: 确认驳回 / 取消 (also by replying 确认 / 取消)."""
     return Card(
-        kind="reject_confirm",
+        kind=CardKind.REJECT_CONFIRM,
         locale=v.locale,
         title=v.t("Reject order {number}?", number=order.number),
         tone=Tone.WARNING,

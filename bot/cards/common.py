@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.cards.model import Button, Card, Tone
+from bot.cards.model import Button, Card, CardKind, Tone
 from bot.i18n import Texts
 from bot.i18n.labels import roles_label
 from domain.messages import N_
@@ -48,17 +48,17 @@ def help_card(user: User, texts: Texts, today: date | None = None) -> Card:
     away = ((today or date.today()) + timedelta(days=7)).strftime("%m-%d")
     lines = [texts.t(msgid, away=away) if "{away}" in msgid else texts.t(msgid)
              for roles, msgid in HELP if roles is None or user.has_role(*roles)]
-    return Card(kind="help", locale=texts.tag, title=texts.t("What I can do for you"), tone=Tone.NEUTRAL, text=lines,
+    return Card(kind=CardKind.HELP, locale=texts.tag, title=texts.t("What I can do for you"), tone=Tone.NEUTRAL, text=lines,
                 context=f"{user.display_name} · {roles_label(texts, user.roles)}")
 
 
 def error_card(texts: Texts, message: str, field: str | None = None) -> Card:
-    return Card(kind="error", locale=texts.tag, title=texts.t("That did not work"), tone=Tone.DANGER, text=[message],
-                data={"field": field} if field else {})
+    return Card(kind=CardKind.ERROR, locale=texts.tag, title=texts.t("That did not work"), tone=Tone.DANGER, text=[message],
+                field_error=field)
 
 
 def info_card(locale: str, title: str, lines: list[str], tone: Tone = Tone.NEUTRAL) -> Card:
-    return Card(kind="info", locale=locale, title=title, tone=tone, text=lines)
+    return Card(kind=CardKind.INFO, locale=locale, title=title, tone=tone, text=lines)
 
 
 def link_button(label: str, url: str) -> Button:

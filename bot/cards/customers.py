@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from bot.cards.context import Viewer
-from bot.cards.model import Button, Card, Field, Input, LineTable, Option, Tone
+from bot.cards.model import Button, Card, CardKind, Field, Input, LineTable, Option, Tone
 from bot.field_pairs import CUSTOMER_FIELDS, label_of
 from bot.i18n.labels import status_label
 from domain.customers import Overview
@@ -52,7 +52,7 @@ def customer_card(ov: Overview, v: Viewer, people: dict[int, str]) -> Card:
         buttons.append(Button(action="edit_customer", label=v.t("Edit customer"), token=v.token("edit_customer", c.id),
                               command=v.t("edit customer {code}", code=c.code)))
     over = c.credit_limit > 0 and ov.credit_used > c.credit_limit
-    return Card(kind="customer", locale=v.locale, title=v.customer(c),
+    return Card(kind=CardKind.CUSTOMER, locale=v.locale, title=v.customer(c),
                 subtitle=v.t("Tier {tier} · {region}", tier=c.tier, region=region),
                 tone=Tone.WARNING if over or ov.balance.overdue > 0 else Tone.NEUTRAL, fields=fields, table=table,
                 text=text, buttons=buttons, context=v.t("statement {code} · orders {code}", code=c.code))
@@ -181,7 +181,7 @@ def customer_form(v: Viewer, customer: Customer | None, sellers: list[User], *, 
     submit = Button(action="save_customer", label=v.t("Save customer"), style="primary", token=token, inputs=inputs,
                     command=example)
     title = v.t("New customer") if c is None else v.t("Edit {name}", name=v.customer(c))
-    return Card(kind="form", locale=v.locale, title=title, tone=Tone.INFO, fields=shown, inputs=inputs, buttons=[submit],
+    return Card(kind=CardKind.FORM, locale=v.locale, title=title, tone=Tone.INFO, fields=shown, inputs=inputs, buttons=[submit],
                 text=text)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 
 from bot.cards.context import Viewer
-from bot.cards.model import Button, Card, Field, Tone
+from bot.cards.model import Button, Card, CardKind, Field, Tone
 from bot.cards.reports import signed_percent
 from domain.reports.digest import Daily
 from domain.subscriptions import DigestKind
@@ -84,7 +84,7 @@ def daily_card(d: Daily, v: Viewer, today: date, context: str, lists: Sequence[s
     }
     warning = bool(d.overdue or d.low_stock or d.late_tasks)
     return Card(
-        kind="daily_digest", locale=v.locale, tone=Tone.WARNING if warning else Tone.INFO,
+        kind=CardKind.DAILY_DIGEST, locale=v.locale, tone=Tone.WARNING if warning else Tone.INFO,
         title=t.t("Daily digest · {date}", date=t.skeleton(today, "MMMd")),
         subtitle=t.t("Sales {period}", period=t.period(d.covered, today)),
         fields=[
@@ -146,5 +146,5 @@ def subscriptions_card(v: Viewer, chosen: dict[DigestKind, bool], at: time, toda
         arg = f"{kind.value}-{'off' if chosen[kind] else 'on'}"
         buttons.append(Button(action="digest_sub", label=text, token=v.token("digest_sub", v.user.id, arg=arg),
                               style="default" if chosen[kind] else "primary", command=command))
-    return Card(kind="subscriptions", locale=v.locale, tone=Tone.NEUTRAL, title=t.t("Your digests"), fields=fields,
+    return Card(kind=CardKind.SUBSCRIPTIONS, locale=v.locale, tone=Tone.NEUTRAL, title=t.t("Your digests"), fields=fields,
                 buttons=buttons, text=[t.t("Days off and holidays have no digest.")])

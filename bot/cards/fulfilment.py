@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from bot.cards.context import Viewer
-from bot.cards.model import Button, Card, Field, Input, LineTable, Option, Tone
+from bot.cards.model import Button, Card, CardKind, Field, Input, LineTable, Option, Tone
 from bot.i18n.labels import CARRIERS, carrier_label
 from domain.fulfilment import OverdueItem
 from domain.models import Reservation, ShippingTask, TaskStatus
@@ -55,7 +55,7 @@ def shipping_task_card(task: ShippingTask, lines: Sequence[Reservation], v: View
                               command=v.t("ship {ref} SF SF0000000000", ref=task.ref)))
     due, late = requested_date(order.requested_date, v, not done)
     return Card(
-        kind="shipping_task", key=task_key(task), locale=v.locale,
+        kind=CardKind.SHIPPING_TASK, key=task_key(task), locale=v.locale,
         title=v.t("Shipping task {ref} · order {number}", ref=task.ref, number=order.number),
         preview=v.both("Shipping task {ref} · order {number}", ref=task.ref, number=order.number),
         tone=Tone.SUCCESS if done else (Tone.WARNING if late else Tone.INFO), subtitle=status,
@@ -107,7 +107,7 @@ def receivables_digest_card(items: Sequence[OverdueItem], as_of: date, v: Viewer
                               token=v.token("promise", r.receivable_id),
                               inputs=[Input(name="date", label=v.t("Promised payment date"), kind="date",
                                             placeholder=v.date(as_of))]))
-    return Card(kind="reminder_digest", locale=v.locale,
+    return Card(kind=CardKind.REMINDER_DIGEST, locale=v.locale,
                 title=title or v.tn("{n} overdue receivable", "{n} overdue receivables", len(items)),
                 preview={} if title else v.both_n("{n} overdue receivable", "{n} overdue receivables", len(items)),
                 tone=Tone.WARNING,

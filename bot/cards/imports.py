@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.bank_import import ImportReport
-from bot.cards.model import Attachment, Button, Card, Field, LineTable, Tone
+from bot.cards.model import Attachment, Button, Card, CardKind, Field, LineTable, Tone
 from bot.documents.imports import KINDS, ImportResult, Problem
 from bot.files import FileInfo
 from bot.i18n import Texts
@@ -59,7 +59,7 @@ def sheet_check_card(t: Texts, check_id: int, filename: str, result: ImportResul
     else:
         text.append(t.t("Fix the rows listed, then send the file again."))
     buttons = [Button(action="import_apply", label=t.t("Import"), token=apply_token, style="primary")] if ok and apply_token else []
-    return Card(kind="import_check", key=f"import:{check_id}", locale=t.tag, title=t.t("Checked: {name}", name=filename),
+    return Card(kind=CardKind.IMPORT_CHECK, key=f"import:{check_id}", locale=t.tag, title=t.t("Checked: {name}", name=filename),
                 subtitle=kind_label(t, result.kind), tone=Tone.INFO if ok else (Tone.NEUTRAL if result.ok else Tone.DANGER),
                 fields=fields, text=text, table=_problem_rows(t, result.problems) if result.problems else None,
                 buttons=buttons + links, attachments=attachments, data={"check": str(check_id), "kind": result.kind})
@@ -85,25 +85,25 @@ def bank_check_card(t: Texts, check_id: int, filename: str, report: ImportReport
     else:
         text.append(t.t("No payment to record from this statement."))
     buttons = [Button(action="import_apply", label=t.t("Import"), token=apply_token, style="primary")] if apply_token else []
-    return Card(kind="import_check", key=f"import:{check_id}", locale=t.tag, title=t.t("Checked: {name}", name=filename),
+    return Card(kind=CardKind.IMPORT_CHECK, key=f"import:{check_id}", locale=t.tag, title=t.t("Checked: {name}", name=filename),
                 subtitle=kind_label(t, BANK), tone=Tone.INFO if ok else Tone.NEUTRAL, fields=fields, table=table,
                 text=text, buttons=buttons, data={"check": str(check_id), "kind": BANK})
 
 
 def unreadable_card(t: Texts, check_id: int, filename: str, kind: str, reason: str) -> Card:
-    return Card(kind="import_check", key=f"import:{check_id}", locale=t.tag, title=t.t("Checked: {name}", name=filename),
+    return Card(kind=CardKind.IMPORT_CHECK, key=f"import:{check_id}", locale=t.tag, title=t.t("Checked: {name}", name=filename),
                 subtitle=kind_label(t, kind), tone=Tone.DANGER, text=[reason, t.t("Nothing was written.")],
                 data={"check": str(check_id), "kind": kind})
 
 
 def kind_question_card(t: Texts, check_id: int, filename: str, choices: Sequence[tuple[str, str]]) -> Card:
     """`choices`: (kind, signed token) for each kind the file could be."""
-    return Card(kind="import_kind", key=f"import:{check_id}", locale=t.tag,
+    return Card(kind=CardKind.IMPORT_KIND, key=f"import:{check_id}", locale=t.tag,
                 title=t.t("What is in {name}?", name=filename), tone=Tone.INFO,
                 text=[t.t("Its headers fit more than one kind of data. Which is it?")],
                 buttons=[Button(action="import_as", label=kind_label(t, kind), token=token) for kind, token in choices])
 
 
 def applied_card(t: Texts, check_id: int, filename: str, lines: list[str], tone: Tone = Tone.SUCCESS) -> Card:
-    return Card(kind="import_done", key=f"import:{check_id}", locale=t.tag, title=t.t("Imported: {name}", name=filename)
+    return Card(kind=CardKind.IMPORT_DONE, key=f"import:{check_id}", locale=t.tag, title=t.t("Imported: {name}", name=filename)
                 if tone == Tone.SUCCESS else t.t("Not imported: {name}", name=filename), tone=tone, text=lines)

@@ -23,6 +23,41 @@ class Tone(StrEnum):
     DANGER = "danger"  # rejected, cancelled, error
 
 
+class CardKind(StrEnum):
+    """What a card is. Renderers choose by it (a DingTalk template, a Slack modal for a form); the values are the
+    strings stored with outbox rows and shown to the sandbox as `data-kind`."""
+
+    APPROVAL_REQUEST = "approval_request"
+    APPROVAL_DECIDED = "approval_decided"
+    APPROVAL_LIST = "approval_list"
+    REJECT_CONFIRM = "reject_confirm"
+    REMINDER_DIGEST = "reminder_digest"
+    DAILY_DIGEST = "daily_digest"
+    ORDER_STATUS = "order_status"
+    ORDER_LIST = "order_list"
+    LIST = "list"
+    MORE = "more"
+    PARTIAL = "partial"
+    CHOICES = "choices"
+    CONFIRM = "confirm"
+    SHIPPING_TASK = "shipping_task"
+    STATEMENT = "statement"
+    STOCK = "stock"
+    LOW_STOCK = "low_stock"
+    CUSTOMER = "customer"
+    PRODUCT = "product"
+    REPORT = "report"
+    SUBSCRIPTIONS = "subscriptions"
+    IMPORT_CHECK = "import_check"
+    IMPORT_DONE = "import_done"
+    IMPORT_KIND = "import_kind"
+    UNKNOWN_PERSON = "unknown_person"
+    HELP = "help"
+    INFO = "info"
+    ERROR = "error"
+    FORM = "form"  # `inputs` and a submit button: a modal on Slack, a form in the sandbox
+
+
 class Field(BaseModel):
     label: str
     value: str
@@ -105,7 +140,7 @@ class Attachment(BaseModel):
 
 
 class Card(BaseModel):
-    kind: str  # order_status | approval_request | approval_decided | shipping_task | reminder_digest | help | error | info | form | list
+    kind: CardKind
     key: str | None = None  # logical identity: every copy of one card shares it, so updates find them all
     locale: str = "zh-CN"
     title: str
@@ -119,6 +154,11 @@ class Card(BaseModel):
     inputs: list[Input] = PField(default_factory=list)  # a form card: inputs + a submit button in `buttons`
     link: str | None = None  # e.g. delivery note PDF
     data: dict[str, str] = PField(default_factory=dict)  # flat string variables for template cards
+    # A refusal about one form input (an ERROR card): that input's name, so a modal shows the message beside it.
+    field_error: str | None = None
+    # A decided card's outcome, "已同意 · 王经理 · 14:03": the grey label that replaces its buttons where the
+    # platform has one (WeCom replace_text); the subtitle stands in when unset.
+    verdict: str | None = None
     # A one-line summary per language ("zh", "en") for chat lists that show the reader's own client language
     # (DingTalk's lastMessageI18n), whatever language the card itself is in; the title when unset.
     preview: dict[str, str] = PField(default_factory=dict)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cards.context import Viewer
-from bot.cards.model import Button, Card, LineTable, Tone
+from bot.cards.model import Button, Card, CardKind, LineTable, Tone
 from bot.i18n.labels import status_label
 from domain.messages import N_
 from domain.order_search import OrderQuery, SearchResult
@@ -52,7 +52,7 @@ def order_search_card(query: OrderQuery, result: SearchResult, v: Viewer, page: 
     note = t.t("Showing {first}–{last} of {total}", first=first + 1, last=last, total=result.total) \
         if result.total > len(result.rows) and result.rows else None
     return Card(
-        kind="order_list", locale=v.locale, tone=Tone.NEUTRAL,
+        kind=CardKind.ORDER_LIST, locale=v.locale, tone=Tone.NEUTRAL,
         title=t.tn("{n} order found", "{n} orders found", result.total), subtitle=describe(query, result, v),
         table=LineTable(columns=cols, rows=rows, note=note) if rows else None,
         text=[] if rows else [t.t("No orders match. Try another period, such as last month, or fewer words.")],

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from bot.cards.context import Viewer
-from bot.cards.model import Button, Card, Field, LineTable, Tone
+from bot.cards.model import Button, Card, CardKind, Field, LineTable, Tone
 from bot.i18n.labels import carrier_label, status_label
 from domain.approvals import current_step, pending_approvers
 from domain.fulfilment import Balance
@@ -171,7 +171,7 @@ def order_status_card(order: Order, v: Viewer, timeline: Sequence[AuditEntry], b
                               confirm=v.t("Cancel order {number}? Its reserved stock is released.", number=order.number),
                               command=v.t("cancel {number}", number=order.number)))
     return Card(
-        kind="order_status",
+        kind=CardKind.ORDER_STATUS,
         key=f"order:{order.id}",
         locale=v.locale,
         title=v.t("Order {number}", number=order.number),
@@ -191,7 +191,7 @@ def order_list_card(title: str, orders: Sequence[Order], v: Viewer, empty: str) 
             for o in orders]
     cols = [v.t("Order"), v.t("Customer"), v.t("Status")] + ([v.t("Total")] if v.sees_prices else [])
     return Card(
-        kind="list",
+        kind=CardKind.LIST,
         locale=v.locale,
         title=title,
         table=LineTable(columns=cols, rows=rows) if rows else None,

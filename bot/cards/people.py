@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cards.model import Button, Card, Field, Input, Option, Preset, Tone
+from bot.cards.model import Button, Card, CardKind, Field, Input, Option, Preset, Tone
 from bot.i18n import Texts
 from bot.records import UnknownPerson
 from bot.tokens import ActionToken, TokenSigner
@@ -24,7 +24,7 @@ def _fields(t: Texts, p: UnknownPerson) -> list[Field]:
 def unknown_person_card(t: Texts, signer: TokenSigner, p: UnknownPerson, candidates: list[User]) -> Card:
     link = signer.sign(ActionToken("link_person", p.id))
     return Card(
-        kind="unknown_person", key=f"unknown:{p.id}", locale=t.tag, tone=Tone.INFO,
+        kind=CardKind.UNKNOWN_PERSON, key=f"unknown:{p.id}", locale=t.tag, tone=Tone.INFO,
         title=t.t("Someone new is writing to OrderTalk"),
         subtitle=t.t("Which user is this? Link the account, or ignore it."),
         fields=_fields(t, p),
@@ -42,7 +42,7 @@ def unknown_person_card(t: Texts, signer: TokenSigner, p: UnknownPerson, candida
 
 
 def decided_card(t: Texts, p: UnknownPerson, line: str) -> Card:
-    return Card(kind="unknown_person", key=f"unknown:{p.id}", locale=t.tag,
+    return Card(kind=CardKind.UNKNOWN_PERSON, key=f"unknown:{p.id}", locale=t.tag,
                 tone=Tone.SUCCESS if p.status == "linked" else Tone.NEUTRAL,
                 title=t.t("Someone new is writing to OrderTalk"), fields=_fields(t, p), text=[line],
                 data={"unknown": str(p.id)})

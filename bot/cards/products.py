@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from bot.cards.context import Viewer
 from bot.cards.customers import changes_text, shown_value
-from bot.cards.model import Button, Card, Field, Input, Option, Tone
+from bot.cards.model import Button, Card, CardKind, Field, Input, Option, Tone
 from bot.field_pairs import PRODUCT_FIELDS
 from domain.masterdata import TIERS
 from domain.messages import N_
@@ -35,7 +35,7 @@ def product_card(p: Product, v: Viewer, entries: Sequence[AuditEntry], may_edit:
             lines.append(f"{v.date(e.at)} " + (v.t("{text} (import)", text=text) if e.action == "imported_update" else text))
     buttons = [Button(action="edit_product", label=v.t("Edit product"), token=v.token("edit_product", p.id),
                       command=v.t("edit product {sku}", sku=p.sku))] if may_edit else []
-    return Card(kind="product", locale=v.locale, title=f"{p.sku} {v.name(p)}",
+    return Card(kind=CardKind.PRODUCT, locale=v.locale, title=f"{p.sku} {v.name(p)}",
                 tone=Tone.NEUTRAL if p.active else Tone.WARNING, fields=fields,
                 text=([v.t("History:")] + lines[-6:]) if lines else [], buttons=buttons,
                 context=v.t("Orders already placed keep their prices"))
@@ -66,7 +66,7 @@ def product_form(v: Viewer, p: Product | None, token: str) -> Card:
                else v.t("edit product {sku} list price=130 tier A price=120", sku=p.sku))
     submit = Button(action="save_product", label=v.t("Save product"), style="primary", token=token, inputs=inputs,
                     command=example)
-    return Card(kind="form", locale=v.locale, title=v.t("New product") if p is None else v.t("Edit {name}", name=f"{p.sku} {v.name(p)}"),
+    return Card(kind=CardKind.FORM, locale=v.locale, title=v.t("New product") if p is None else v.t("Edit {name}", name=f"{p.sku} {v.name(p)}"),
                 tone=Tone.INFO, inputs=inputs, buttons=[submit],
                 text=[v.t("Or in one message: {example}", example=example),
                       v.t("Fields: {fields}", fields=v.texts.join(i.label for i in inputs)),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot import files
 from bot.cards.context import Viewer
-from bot.cards.model import Attachment, Button, Card, LineTable, Tone
+from bot.cards.model import Attachment, Button, Card, CardKind, LineTable, Tone
 from bot.documents.charts import STYLE_VERSION, Chart, render_png
 from bot.documents.report_sheet import XLSX, Cell, Kind, Table, render_xlsx
 from bot.i18n import Texts
@@ -130,7 +130,7 @@ def report_card(session: Session, view: ReportView, v: Viewer, now: datetime, ur
     ) if shown else None
     chart_title = t.t("Chart: {title}", title=view.title)
     return Card(
-        kind="report", key=f"report:{png_key}", locale=v.locale, title=view.title, subtitle=view.subtitle,
+        kind=CardKind.REPORT, key=f"report:{png_key}", locale=v.locale, title=view.title, subtitle=view.subtitle,
         tone=Tone.INFO, text=list(view.summary), table=table, context=context,
         attachments=[
             Attachment(key=png.key, kind="image", filename=png.filename, mime=png.mime, title=chart_title, size=png.size,

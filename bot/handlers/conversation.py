@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import intents as it
 from bot.cards.common import help_card
-from bot.cards.model import Card, Field, Reply, Tone
+from bot.cards.model import Card, CardKind, Field, Reply, Tone
 from bot.handlers.base import Turn
 
 
@@ -17,7 +17,7 @@ def greeting(turn: Turn) -> list[Reply]:
 def partial(turn: Turn, p: it.Partial) -> list[Reply]:
     """Say what was understood and what is missing, with a command that would work."""
     x = turn.texts
-    card = Card(kind="partial", locale=turn.locale, tone=Tone.WARNING, title=turn.t("Almost there"),
+    card = Card(kind=CardKind.PARTIAL, locale=turn.locale, tone=Tone.WARNING, title=turn.t("Almost there"),
                 fields=[Field(label=turn.t("Understood"), value=x.render(p.understood)),
                         Field(label=turn.t("Missing"), value=x.render(p.missing))],
                 text=[turn.t("For example: {example}", example=p.example)])

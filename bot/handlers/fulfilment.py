@@ -9,7 +9,7 @@ from bot import intents as it
 from bot.cards.approvals import approval_request_card
 from bot.cards.common import link_button
 from bot.cards.fulfilment import SHIP_ALL, SHIP_LINES, SHIP_MODE, receivables_digest_card, shipping_task_card
-from bot.cards.model import Button, Card, Field, Reply, Tone
+from bot.cards.model import Button, Card, CardKind, Field, Reply, Tone
 from bot.handlers.base import Turn
 from bot.handlers.inputs import Form, bounded, row_id
 from bot.i18n.labels import carrier_label
@@ -44,7 +44,7 @@ def my_tasks(turn: Turn, page: int = 0) -> list[Reply]:
     replies = [Reply(text=head)]
     replies += [Reply(card=shipping_task_card(t, fulfilment.task_lines(s, t), v)) for t in tasks]
     if last < total:
-        replies.append(Reply(card=Card(kind="more", locale=turn.locale, title=v.tn(
+        replies.append(Reply(card=Card(kind=CardKind.MORE, locale=turn.locale, title=v.tn(
             "{n} more task", "{n} more tasks", total - last), buttons=[
             Button(action="tasks_page", label=v.t("Next {count}", count=min(TASK_PAGE, total - last)),
                    token=v.token("tasks_page", turn.user.id, page + 1))])))
@@ -180,7 +180,7 @@ def statement(turn: Turn, query: str, start: date | None, end: date | None) -> l
     pdf, xlsx = turn.ctx.statement_urls(c.code, start, end, turn.locale)
     v = turn.viewer
     open_ = orders.open_receivables(s, c.id)
-    return [Reply(card=Card(kind="statement", locale=turn.locale, title=turn.t("Statement · {name}", name=turn.viewer.name(c)),
+    return [Reply(card=Card(kind=CardKind.STATEMENT, locale=turn.locale, title=turn.t("Statement · {name}", name=turn.viewer.name(c)),
                             fields=[Field(label=turn.t("Period"), value=f"{v.date(start)} – {v.date(end)}"),
                                     Field(label=turn.t("Open balance"), value=v.money(open_))],
                             buttons=[link_button(turn.t("Statement PDF"), pdf), link_button(turn.t("Statement Excel"), xlsx)],
@@ -216,7 +216,7 @@ def overdue(turn: Turn) -> list[Reply]:
 def home_cards(turn: Turn) -> list[Card]:
     s = turn.uow.session
     v = turn.viewer
-    cards: list[Card] = [Card(kind="info", locale=turn.locale, title=turn.t("Hello, {display_name}", display_name=turn.user.display_name),
+    cards: list[Card] = [Card(kind=CardKind.INFO, locale=turn.locale, title=turn.t("Hello, {display_name}", display_name=turn.user.display_name),
                               tone=Tone.NEUTRAL, text=[turn.t("Send 'help' for every command")])]
     cards += [approval_request_card(i.order, i.step, v) for i in approvals.pending_for(s, turn.user.id)[:5]]
     cards += [shipping_task_card(t, fulfilment.task_lines(s, t), v) for t in fulfilment.open_tasks_for(s, turn.user)[:5]]

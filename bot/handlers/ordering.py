@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement
 
 from bot import intents as it
 from bot import order_lines, state
-from bot.cards.model import Button, Card, Input, Option, Reply, Tone
+from bot.cards.model import Button, Card, CardKind, Input, Option, Reply, Tone
 from bot.handlers.base import Turn
 from bot.handlers.inputs import Form, row_id
 from bot.i18n.labels import unit_label
@@ -46,7 +46,7 @@ def order_form(turn: Turn) -> list[Reply]:
     submit = Button(action="submit_order", label=turn.t("Submit order"), style="primary",
                     token=turn.viewer.token("submit_order", turn.user.id), inputs=inputs,
                     command=turn.t("order CUSTOMER SKU-001 x10"))
-    return [Reply(card=Card(kind="form", locale=turn.locale, title=turn.t("New order"), tone=Tone.INFO,
+    return [Reply(card=Card(kind=CardKind.FORM, locale=turn.locale, title=turn.t("New order"), tone=Tone.INFO,
                             inputs=inputs, buttons=[submit],
                             text=[turn.t("Power users: order ACME SKU-001 x10 SKU-007 x5")]))]
 
@@ -97,7 +97,7 @@ def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot
         buttons.append(Button(action="choose", label=f"{code} {turn.viewer.name(item)}"[:40],
                               token=turn.viewer.token("choose", item.id, slot, "c" if what == "customer" else "p"),
                               command=original.replace(query, code, 1)))
-    return [Reply(card=Card(kind="choices", locale=turn.locale, title=turn.t("'{query}' matches several; pick the customer" if customer
+    return [Reply(card=Card(kind=CardKind.CHOICES, locale=turn.locale, title=turn.t("'{query}' matches several; pick the customer" if customer
                                                                                else "'{query}' matches several; pick the product",
                                                                                query=query),
                             buttons=buttons))]
@@ -173,7 +173,7 @@ def _ask_again(turn: Turn, req: OrderRequest, twin: Order) -> list[Reply]:
     state.ask(turn.uow.session, turn.user.id, "confirm_order", saved, turn.uow.now() + DUPLICATE_WINDOW)
     v = turn.viewer
     minutes = max(1, int((turn.uow.now() - twin.created_at).total_seconds() // 60))
-    card = Card(kind="confirm", locale=turn.locale, tone=Tone.WARNING,
+    card = Card(kind=CardKind.CONFIRM, locale=turn.locale, tone=Tone.WARNING,
                 title=turn.t("Place the same order again?"),
                 text=[v.tn("You placed order {number} for {customer} with the same lines {n} minute ago.",
                            "You placed order {number} for {customer} with the same lines {n} minutes ago.", minutes,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cards.model import Card, LineTable, Reply, Tone
+from bot.cards.model import Card, CardKind, LineTable, Reply, Tone
 from bot.cards.orders import order_list_card, order_status_card
 from bot.handlers.base import Turn
 from domain import orders, stock
@@ -33,7 +33,7 @@ def low_stock(turn: Turn) -> list[Reply]:
     more = len(items) - len(rows)
     table = LineTable(columns=["SKU", turn.t("Product"), turn.t("Warehouse"), turn.t("Available"), turn.t("Safety stock")],
                       rows=rows, note=v.tn("{n} more not shown", "{n} more not shown", more) if more > 0 else None)
-    return [Reply(card=Card(kind="low_stock", locale=turn.locale, tone=Tone.WARNING, table=table,
+    return [Reply(card=Card(kind=CardKind.LOW_STOCK, locale=turn.locale, tone=Tone.WARNING, table=table,
                             title=v.tn("Low stock: {n} below safety stock", "Low stock: {n} below safety stock", len(items)),
                             text=[turn.t("Details: stock SKU-001")]))]
 

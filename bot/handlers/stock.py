@@ -4,7 +4,7 @@ and transfers (调拨), each answered with the new available figure; a receipt f
 from __future__ import annotations
 
 from bot import intents as it
-from bot.cards.model import Button, Card, Field, Input, LineTable, Option, Reply, Tone
+from bot.cards.model import Button, Card, CardKind, Field, Input, LineTable, Option, Reply, Tone
 from bot.handlers.base import Turn
 from bot.handlers.inputs import Form, row_id
 from domain import ledger, stock
@@ -48,7 +48,7 @@ def show_stock(turn: Turn, query: str) -> list[Reply]:
         lines = [_movement_line(turn, mv, w) for mv, w in ledger.last_movements(s, p.id, limit=6)]
         buttons = [Button(action="edit_product", label=turn.t("Edit product"), token=turn.viewer.token("edit_product", p.id),
                           command=turn.t("edit product {sku}", sku=p.sku))] if may_edit_products(turn.user) else []
-        cards.append(Reply(card=Card(kind="stock", locale=turn.locale, title=f"{p.sku} {turn.viewer.name(p)}", fields=fields, table=table,
+        cards.append(Reply(card=Card(kind=CardKind.STOCK, locale=turn.locale, title=f"{p.sku} {turn.viewer.name(p)}", fields=fields, table=table,
                                      tone=Tone.WARNING if table.note else Tone.NEUTRAL, buttons=buttons,
                                      text=([turn.t("Last movements:")] + lines) if lines else [])))
     return cards
@@ -171,7 +171,7 @@ def receipt_form(turn: Turn) -> list[Reply]:
     submit = Button(action="receive_goods", label=turn.t("Confirm receipt"), style="primary",
                     token=turn.viewer.token("receive_goods", turn.user.id), inputs=inputs,
                     command=turn.t("receive SKU-001 100 WH-SH"))
-    return [Reply(card=Card(kind="form", locale=turn.locale, title=turn.t("Goods receipt"), tone=Tone.INFO,
+    return [Reply(card=Card(kind=CardKind.FORM, locale=turn.locale, title=turn.t("Goods receipt"), tone=Tone.INFO,
                             inputs=inputs, buttons=[submit],
                             text=[turn.t("One product per line; or send: receive SKU-001 100 WH-SH note")]))]
 
@@ -189,7 +189,7 @@ def submit_receipt(turn: Turn, inputs: dict[str, str]) -> list[Reply]:
     note = form.text("note", StockMovement.note, N_("note"))
     moved = ledger.receive(turn.uow, turn.user, turn.actor, warehouse, lines, note)
     rows = [[m.product.sku, m.product.name, f"+{q}", str(m.rows[0][1].available)] for m, (_, q) in zip(moved, sorted(lines, key=lambda pq: pq[0].id), strict=True)]
-    return [Reply(card=Card(kind="info", locale=turn.locale, tone=Tone.SUCCESS,
+    return [Reply(card=Card(kind=CardKind.INFO, locale=turn.locale, tone=Tone.SUCCESS,
                             title=turn.t("Received into {name}", name=warehouse.name),
                             table=LineTable(columns=["SKU", turn.t("Product"), turn.t("In"), turn.t("Available")],
                                             rows=rows)))]

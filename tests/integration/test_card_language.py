@@ -161,7 +161,7 @@ def _rendered(card: Card) -> dict[str, list[str]]:
     assert validate_message(message) == [], card.kind
     # `preview` is not shown on the card: it holds the chat-list line in both languages, and DingTalk picks the one of
     # the reader's client (tests/e2e/dingtalk/test_deployment.py)
-    sandbox = card.model_dump(exclude={"data", "key", "kind", "tone", "locale", "link", "preview"})
+    sandbox = card.model_dump(exclude={"data", "field_error", "key", "kind", "tone", "locale", "link", "preview"})
     for b in sandbox["buttons"]:
         b.pop("token"), b.pop("action"), b.pop("style"), b.pop("url"), b.pop("command")
         for p in b["presets"]:

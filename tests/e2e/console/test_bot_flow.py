@@ -196,7 +196,7 @@ def test_order_form_submission_and_field_errors(ot):
     assert form["kind"] == "form" and {i["name"] for i in form["inputs"]} >= {"customer", "product_1", "qty_1"}
     submit = button(form, "submit_order")["token"]
     err = chat.click("li", submit, {"customer": str(w["c1"]), "product_1": str(w["p1"]), "qty_1": "-3"})
-    assert err[0]["card"]["kind"] == "error" and err[0]["card"]["data"]["field"] == "qty_1"
+    assert err[0]["card"]["kind"] == "error" and err[0]["card"]["field_error"] == "qty_1"
     ok = chat.click("li", submit, {"customer": str(w["c1"]), "product_1": "SKU-002", "qty_1": "4", "requested_date": "2026-12-05"})
     assert "SO-20261123-0001" in text_of(ok)
     with ot.sessions() as s:

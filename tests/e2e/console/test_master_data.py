@@ -132,7 +132,7 @@ def test_bad_fields_are_each_refused_and_nothing_is_written(ot):
     chat = Chat(ot)
     before = (_count(ot, Customer), _count(ot, AuditEntry))
     replies = chat.say("wang", "新建客户 名称=坏数据 信用额度=12,5 账期=400 邮箱=not-an-address")
-    errors = {r["card"]["data"]["field"]: r["card"]["text"][0] for r in replies}
+    errors = {r["card"]["field_error"]: r["card"]["text"][0] for r in replies}
     assert set(errors) == {"credit_limit", "payment_terms_days"}  # every bad number at once
     assert "12,5" in errors["credit_limit"] and "365" in errors["payment_terms_days"]
     assert "邮箱" in text_of(chat.say("wang", "新建客户 名称=坏数据 邮箱=not-an-address"))
@@ -143,7 +143,7 @@ def test_bad_fields_are_each_refused_and_nothing_is_written(ot):
     form = chat.say("wang", "新建客户")[0]["card"]
     token, inputs = _form(form)
     blank = chat.click("wang", token, {**inputs, "name": "", "credit_limit": "-5"})
-    assert {r["card"]["data"]["field"] for r in blank} == {"name", "credit_limit"}
+    assert {r["card"]["field_error"] for r in blank} == {"name", "credit_limit"}
     assert (_count(ot, Customer), _count(ot, AuditEntry)) == before
 
 
@@ -187,7 +187,7 @@ def test_a_sales_person_is_told_who_sets_credit_terms(ot):
     w = build_world(ot.sessions)
     chat = Chat(ot)
     said = chat.say("li", "修改客户 C001 信用额度=500000")[0]["card"]
-    assert said["data"]["field"] == "credit_limit" and "由销售经理或管理员设置" in said["text"][0] and "王经理" in said["text"][0]
+    assert said["field_error"] == "credit_limit" and "由销售经理或管理员设置" in said["text"][0] and "王经理" in said["text"][0]
     with ot.sessions() as s:  # the attempt is in the audit trail, with who tried what
         [tried] = s.scalars(select(AuditEntry).where(AuditEntry.action == "refused")).all()
         assert (tried.actor_id, tried.platform) == (w["sales"], "console")
@@ -267,7 +267,7 @@ def test_products_by_one_message_both_languages_and_bad_input(ot):
         assert s.scalar(select(func.count()).select_from(TierPrice).where(TierPrice.product_id == p.id)) == 0
     before = (_count(ot, Product), _count(ot, AuditEntry))
     bad = chat.say("admin", "new product SKU=SKU 101 name=x list price=abc safety stock=-1")
-    assert {r["card"]["data"]["field"] for r in bad} == {"list_price", "safety_stock"}
+    assert {r["card"]["field_error"] for r in bad} == {"list_price", "safety_stock"}
     assert "SKU" in text_of(chat.say("admin", "new product SKU=SKU 101 name=x list price=3"))  # a SKU has no spaces
     assert "taken" in text_of(chat.say("admin", "new product SKU=sku-001 name=x list price=3"))
     assert "list price" in text_of(chat.say("admin", "new product SKU=SKU-101 name=x")).lower()

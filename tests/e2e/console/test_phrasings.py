@@ -84,7 +84,7 @@ def test_past_dates_are_refused_on_every_path(ot) -> None:
     inputs = {"customer": str(c1), "product_1": str(p1), "qty_1": "10", "requested_date": "11-01"}
     refused = _card(chat.click("li", submit["token"], inputs))
     assert refused["kind"] == "error" and "2027-11-01" in text_of([{"card": refused}])
-    assert refused["data"].get("field") == "requested_date" and _count(ot) == 0
+    assert refused["field_error"] == "requested_date" and _count(ot) == 0
     chat.click("li", submit["token"], {**inputs, "requested_date": "2026-12-01"})
     assert _orders(ot)[0][2] == date(2026, 12, 1)
 

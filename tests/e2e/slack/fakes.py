@@ -142,7 +142,7 @@ def all_cards() -> list[Card]:
                       Button(action="snooze", label="稍后提醒", token="tok-s")]),
         Card(kind="help", locale="en", title="OrderTalk help",
              text=["status SO-… — order status", "new — place an order", "x" * 7000]),
-        Card(kind="error", title="出错了", tone=Tone.DANGER, text=["数量必须大于 0"], data={"field": "qty"}),
+        Card(kind="error", title="出错了", tone=Tone.DANGER, text=["数量必须大于 0"], field_error="qty"),
         Card(kind="info", title="提示", text=["已发送 <ok> & done"]),
         form_card(),
         Card(kind="list", title="我的订单", text=[f"SO-2026112{i}-000{i}" for i in range(9)],

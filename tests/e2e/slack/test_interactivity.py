@@ -200,7 +200,7 @@ def test_reject_opens_reason_modal_then_submits_inputs(slack: SlackPoster, core:
 
 def test_field_error_keeps_the_modal_open(slack: SlackPoster, core: RecordingCore,
                                           fake_slack: FakeSlack) -> None:
-    error = Card(kind="error", title="驳回理由不能为空", text=["请填写驳回理由"], data={"field": "reason"})
+    error = Card(kind="error", title="驳回理由不能为空", text=["请填写驳回理由"], field_error="reason")
     core.action_replies = lambda a: [Reply(card=error)]
     slack.interactive(click(buttons_of(approval_card())["ot_reject_1"]))
     view = fake_slack.wait_for("views.open")[0].args["view"]

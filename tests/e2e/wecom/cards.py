@@ -54,7 +54,7 @@ def approval_decided() -> Card:
         subtitle="已同意 · 王经理 · 14:03",
         fields=[Field(label="审批人", value="王经理")],
         context="已同意 · 王经理 · 14:03",
-        data={"status": "approved", "verdict": "已同意 · 王经理 · 14:03"},
+        data={"status": "approved"}, verdict="已同意 · 王经理 · 14:03",
     )
 
 
