@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from importlib import import_module
 from typing import Any
 
 from flask import Flask
@@ -95,7 +96,8 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     sessions = make_session_factory(engine)
     registry: dict[str, Deliverer] = dict(deliverers or {})
     outbox = Outbox(lambda: registry.keys(), clock)
-    ctx = BotContext(settings=settings, signer=TokenSigner(signing_key), outbox=outbox, rules=rules, clock=clock)
+    signer = TokenSigner(signing_key)  # the one signer: the core's, and every adapter's through install()
+    ctx = BotContext(settings=settings, signer=signer, outbox=outbox, rules=rules, clock=clock)
     limiter = RateLimiter(sessions, by_platform({
         "slack": slack_limits(settings.slack_post_per_second, settings.slack_tier3_per_minute,
                               settings.slack_tier4_per_minute),
@@ -114,12 +116,13 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     app.register_blueprint(documents_blueprint(ctx, sessions))
     receivers = Receivers(sessions, clock)
     files = FileStore(sessions, clock)  # the deliverers upload report charts from here
-    _install_adapters(app, inbound, settings, sessions, registry, {
+    _install_adapters(app, inbound, signer, settings, sessions, registry, {
         "slack": {"files": files}, "wecom": {"files": files},
         "dingtalk": {"receiver_mode": lambda: receivers.mode("dingtalk"), "files": files}})
     for name in ADAPTERS:  # how files people send the bot are downloaded, per platform
-        source = getattr(__import__(f"adapters.{name}", fromlist=["file_source"]), "file_source", None)
-        if source is not None and (found := source(settings)) is not None:
+        module = import_module(f"adapters.{name}")
+        source = getattr(module, "file_source", None)
+        if source is not None and (found := source(module.Settings.from_root(settings))) is not None:
             ctx.file_sources[name] = found
     for platform, chat in (("slack", settings.slack_warehouse_channel), ("dingtalk", settings.dingtalk_warehouse_group),
                            ("wecom", settings.wecom_warehouse_chat)):
@@ -130,18 +133,22 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     return ot
 
 
-def _install_adapters(app: Flask, core: InboxCore, settings: Settings, sessions: sessionmaker[Session],
-                      registry: dict[str, Deliverer], extras: dict[str, dict[str, Any]]) -> None:
+def _install_adapters(app: Flask, core: InboxCore, signer: TokenSigner, settings: Settings,
+                      sessions: sessionmaker[Session], registry: dict[str, Deliverer],
+                      extras: dict[str, dict[str, Any]]) -> None:
+    """Each adapter gets the root's signer and its own settings model (adapters/<name>/settings.py, built from
+    these settings): it reads nothing else and builds no signer of its own."""
     import adapters.console
 
     # The sandbox answers in the request (someone is looking at the page): its events are stored, then processed
     # right away in the request that received them, whatever the other platforms do.
-    console = adapters.console.install(app, InboxCore(core.inbox, inline=True), settings, sessions)
+    console = adapters.console.install(app, InboxCore(core.inbox, inline=True),
+                                       adapters.console.Settings.from_root(settings), sessions)
     if console is not None:
         registry.setdefault("console", console)
     for name in ADAPTERS:
-        module = __import__(f"adapters.{name}", fromlist=["install"])
-        d = module.install(app, core, settings, **extras.get(name, {}))
+        module = import_module(f"adapters.{name}")
+        d = module.install(app, core, signer, module.Settings.from_root(settings), **extras.get(name, {}))
         if d is not None:
             registry.setdefault(name, d)
 

@@ -175,8 +175,9 @@ def users_sync(platform: str, dry_run: bool) -> None:
     if not getattr(s, f"{platform}_enabled"):
         raise click.ClickException(f"{platform} is not configured (see adapters/{platform}/README.md)")
     reader = __import__(f"adapters.{platform}.directory", fromlist=["read_directory", "DirectoryError"])
+    adapter = __import__(f"adapters.{platform}", fromlist=["Settings"])
     try:
-        entries = reader.read_directory(s)
+        entries = reader.read_directory(adapter.Settings.from_root(s))
     except reader.DirectoryError as e:
         raise click.ClickException(f"cannot read the {platform} directory: {e}") from e
     uow = UnitOfWork(make_session_factory(make_engine(s.database_url)))
@@ -483,17 +484,19 @@ def worker() -> None:
 def slack_socket() -> None:
     """Connect to Slack over Socket Mode (no public URL needed)."""
     from adapters.slack.app import run_socket_mode
+    from adapters.slack.settings import SlackSettings
 
     s = _settings()
     if not s.slack_app_token:
         raise click.ClickException("set ORDERTALK_SLACK_APP_TOKEN (xapp-…) for Socket Mode")
     ot = _started(s)
-    run_socket_mode(ot.inbound, s)
+    run_socket_mode(ot.inbound, SlackSettings.from_root(s))
 
 
 @main.command("dingtalk-stream")
 def dingtalk_stream() -> None:
     """Connect to DingTalk over Stream mode (no public URL needed): robot messages and card clicks."""
+    from adapters.dingtalk.settings import DingTalkSettings
     from adapters.dingtalk.stream import run_stream
     from bot.receivers import who
 
@@ -507,7 +510,7 @@ def dingtalk_stream() -> None:
     ot = _build(s)
     ot.receivers.record("dingtalk", "stream", f"ordertalk dingtalk-stream on {who()}")  # senders follow this
     _start(ot)
-    run_stream(ot.inbound, s)
+    run_stream(ot.inbound, ot.ctx.signer, DingTalkSettings.from_root(s))  # the root's signer checks card clicks
 
 
 @main.group()
@@ -521,6 +524,7 @@ def dingtalk() -> None:
 def dingtalk_register_card_callback(url: str | None, force: bool) -> None:
     """HTTP mode: tell DingTalk where card clicks go (route key "ordertalk"), once per deployment."""
     from adapters.dingtalk.client import CARD_CALLBACK_ROUTE_KEY, DingTalkClient
+    from adapters.dingtalk.settings import DingTalkSettings
     from bot.ports import PermanentFailure, RetryLater
 
     s = _settings()
@@ -534,7 +538,7 @@ def dingtalk_register_card_callback(url: str | None, force: bool) -> None:
     if not target.startswith("https://"):
         click.echo(f"warning: DingTalk calls {target} from the internet; it must be a public HTTPS address", err=True)
     try:
-        DingTalkClient(s).register_card_callback(target, force=force)
+        DingTalkClient(DingTalkSettings.from_root(s)).register_card_callback(target, force=force)
     except (PermanentFailure, RetryLater) as e:
         raise click.ClickException(f"DingTalk refused the registration: {e}") from e
     _build(s).receivers.record("dingtalk", "http", f"register-card-callback {target}")

@@ -6,13 +6,19 @@ from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.deliverer import ConsoleDeliverer
+from adapters.console.settings import ConsoleSettings
 from adapters.console.web import sandbox_blueprint
 from bot.ports import BotCorePort
-from bot.settings import Settings
+
+Settings = ConsoleSettings  # the model the composition root builds for install()
+
+__all__ = ["ConsoleDeliverer", "Settings", "install"]
 
 
-def install(app: Flask, core: BotCorePort, settings: Settings, sessions: sessionmaker[Session]) -> ConsoleDeliverer | None:
-    if not settings.sandbox:
+def install(app: Flask, core: BotCorePort, settings: ConsoleSettings,
+            sessions: sessionmaker[Session]) -> ConsoleDeliverer | None:
+    """The sandbox page and its deliverer, or None when the sandbox is off. The core checks its buttons' tokens."""
+    if not settings.enabled:
         return None
     app.register_blueprint(sandbox_blueprint(core, sessions, settings.tz))
     return ConsoleDeliverer(sessions)

@@ -1,7 +1,8 @@
 """DingTalk (钉钉) adapter: robot messages and interactive cards over HTTP callbacks or Stream mode.
 
-The composition root calls `install(app, core, settings)`; Stream mode is started separately by the CLI
-with `adapters.dingtalk.stream.run_stream(core, settings)`. See README.md for console setup.
+The composition root calls `install(app, core, signer, settings)` with its token signer and this adapter's own
+settings model (DingTalkSettings); Stream mode is started separately by the CLI with
+`adapters.dingtalk.stream.run_stream(core, signer, settings)`. See README.md for console setup.
 """
 
 from __future__ import annotations
@@ -12,33 +13,36 @@ import flask
 
 from bot.files import FileStore
 from bot.ports import BotCorePort, Deliverer, FileSource
-from bot.settings import Settings
+from bot.tokens import TokenSigner
 
 from .deliverer import DingTalkDeliverer
 from .http_callbacks import create_blueprint
+from .settings import DingTalkSettings
 
-__all__ = ["DingTalkDeliverer", "install"]
+Settings = DingTalkSettings  # the model the composition root builds for install()
+
+__all__ = ["DingTalkDeliverer", "Settings", "install"]
 
 
-def file_source(settings: Settings) -> FileSource | None:
+def file_source(settings: DingTalkSettings) -> FileSource | None:
     """Downloads files people send the robot (downloadCode → messageFiles/download), or None when DingTalk is off."""
-    if not settings.dingtalk_enabled:
+    if not settings.enabled:
         return None
     from .files import DingTalkFiles
 
     return DingTalkFiles(settings)
 
 
-def install(app: flask.Flask, core: BotCorePort, settings: Settings, *,
+def install(app: flask.Flask, core: BotCorePort, signer: TokenSigner, settings: DingTalkSettings, *,
             receiver_mode: Callable[[], str | None] | None = None, files: FileStore | None = None) -> Deliverer | None:
     """Register the HTTP callbacks and return the outbox deliverer, or None when DingTalk is not configured.
 
     The blueprint is registered in both modes: in Stream mode it is simply never called by DingTalk, and
     card clicks on cards created with callbackType HTTP still have somewhere to land. `receiver_mode` tells the
     deliverer how this deployment receives card clicks ("stream" / "http", recorded by the receiving process);
-    `files` the stored files (report charts) it uploads.
+    `files` the stored files (report charts) it uploads. Card clicks are checked with `signer`, the root's.
     """
-    if not settings.dingtalk_enabled:
+    if not settings.enabled:
         return None
-    app.register_blueprint(create_blueprint(core, settings))
+    app.register_blueprint(create_blueprint(core, settings, signer))
     return DingTalkDeliverer(settings, receiver_mode=receiver_mode, files=files)

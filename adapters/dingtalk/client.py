@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 import requests
 
+from adapters.dingtalk.settings import DingTalkSettings
 from bot.ports import PermanentFailure, RetryLater
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def _retry_after(resp: requests.Response, default: float | None) -> float | None
 
 
 class DingTalkClient:
-    def __init__(self, settings: Settings, session: requests.Session | None = None, *,
+    def __init__(self, settings: DingTalkSettings, session: requests.Session | None = None, *,
                  clock: Callable[[], float] = time.monotonic, timeout: float = DEFAULT_TIMEOUT) -> None:
         if not settings.dingtalk_app_key or settings.dingtalk_app_secret is None:
             raise ValueError("DingTalk is not configured (ORDERTALK_DINGTALK_APP_KEY / _APP_SECRET)")

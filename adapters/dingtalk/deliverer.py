@@ -19,11 +19,11 @@ import logging
 from collections.abc import Callable
 from typing import Literal
 
+from adapters.dingtalk.settings import DingTalkSettings
 from bot import files as stored
 from bot.cards.model import Card
 from bot.files import FileInfo, FileStore
 from bot.ports import Delivery, DeliveryReceipt, PermanentFailure
-from bot.settings import Settings
 
 from .client import DingTalkClient
 from .render import Markdown, NotRenderable, card_markdown, card_params, preview, template_for, text_markdown
@@ -37,7 +37,7 @@ IMAGE_REF_PREFIX = "img:"
 def out_track_id(delivery: Delivery) -> str:
     """Deterministic per outbox row and target: a retried create reuses it, so DingTalk never makes a
     second card (§6.4). The hash keeps ids from another database (same row id) from colliding."""
-    card_kind = delivery.card.kind if delivery.card else ""
+    card_kind = delivery.card.kind.value if delivery.card else ""
     seed = "|".join([delivery.platform, delivery.recipient_kind, delivery.recipient,
                      delivery.card_key or "", card_kind])
     return f"ot-{delivery.id}-{hashlib.sha256(seed.encode()).hexdigest()[:24]}"
@@ -46,7 +46,7 @@ def out_track_id(delivery: Delivery) -> str:
 class DingTalkDeliverer:
     platform = "dingtalk"
 
-    def __init__(self, settings: Settings, client: DingTalkClient | None = None, *,
+    def __init__(self, settings: DingTalkSettings, client: DingTalkClient | None = None, *,
                  receiver_mode: Callable[[], str | None] | None = None, files: FileStore | None = None) -> None:
         self._settings = settings
         self._client = client or DingTalkClient(settings)

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from adapters.dingtalk.client import DingTalkClient
-from bot.settings import Settings
+from adapters.dingtalk.settings import DingTalkSettings
 from domain.linking import DirectoryEntry
 
 ROOT_DEPT = 1
@@ -26,7 +26,7 @@ class DirectoryError(Exception):
 
 
 class DingTalkDirectory:
-    def __init__(self, settings: Settings, client: DingTalkClient | None = None,
+    def __init__(self, settings: DingTalkSettings, client: DingTalkClient | None = None,
                  session: requests.Session | None = None, timeout: float = 10.0) -> None:
         self.client = client or DingTalkClient(settings)
         self.base = settings.dingtalk_oapi_url.rstrip("/")
@@ -84,5 +84,5 @@ class DingTalkDirectory:
         return list(people.values())
 
 
-def read_directory(settings: Settings) -> list[DirectoryEntry]:
+def read_directory(settings: DingTalkSettings) -> list[DirectoryEntry]:
     return DingTalkDirectory(settings).read()

@@ -10,9 +10,9 @@ import requests
 from pydantic import ValidationError
 
 from adapters.dingtalk.client import DingTalkClient
+from adapters.dingtalk.settings import DingTalkSettings
 from adapters.fetch import download
 from bot.ports import FileUnavailable, InboundFile, PermanentFailure, RetryLater
-from bot.settings import Settings
 
 
 def inbound_file(body: dict[str, Any]) -> InboundFile | None:
@@ -29,7 +29,7 @@ def inbound_file(body: dict[str, Any]) -> InboundFile | None:
 
 
 class DingTalkFiles:
-    def __init__(self, settings: Settings, client: DingTalkClient | None = None,
+    def __init__(self, settings: DingTalkSettings, client: DingTalkClient | None = None,
                  http: requests.Session | None = None) -> None:
         self.client = client or DingTalkClient(settings)
         self.http = http or requests.Session()

@@ -16,8 +16,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from adapters.dingtalk.settings import DingTalkSettings
 from bot.ports import BotCorePort, InboxPort
-from bot.settings import Settings
 from bot.tokens import TokenSigner
 
 from .click_answer import CLICK_BUDGET_SECONDS, click_answer
@@ -58,12 +58,11 @@ def _read_json() -> Any:
         raise MalformedPayload("body is not JSON") from None
 
 
-def create_blueprint(core: BotCorePort, settings: Settings, *, clock: Callable[[], float] = time.time,
+def create_blueprint(core: BotCorePort, settings: DingTalkSettings, signer: TokenSigner, *, clock: Callable[[], float] = time.time,
                      click_budget: float = CLICK_BUDGET_SECONDS) -> Blueprint:
     if settings.dingtalk_app_secret is None:
         raise ValueError("DingTalk callbacks need ORDERTALK_DINGTALK_APP_SECRET")
     secret = settings.dingtalk_app_secret
-    signer = TokenSigner(settings.token_secret())
     bp = Blueprint("dingtalk", __name__)
     # Card clicks run the core here so the answer can leave within DingTalk's 2 seconds even when it is slow.
     clicks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dingtalk-click")

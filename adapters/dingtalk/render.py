@@ -14,17 +14,17 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from bot.cards.model import Button, Card, Input
+from adapters.dingtalk.settings import DingTalkSettings
+from bot.cards.model import Button, Card, CardKind, Input
 from bot.i18n import tr, trn
-from bot.settings import Settings
 
 from .inbound import TOKEN_PARAM, click_text
 
 # Which template setting serves which card kind (the approval template is generic enough for digests).
-APPROVAL_KINDS = frozenset({"approval_request", "approval_decided", "reminder_digest",
-                            "import_check", "import_kind", "import_done",  # a file's check: Import on the card
-                            "unknown_person"})  # someone new: link or ignore
-TASK_KINDS = frozenset({"shipping_task"})
+APPROVAL_KINDS = frozenset({CardKind.APPROVAL_REQUEST, CardKind.APPROVAL_DECIDED, CardKind.REMINDER_DIGEST,
+                            CardKind.IMPORT_CHECK, CardKind.IMPORT_KIND, CardKind.IMPORT_DONE,  # Import on the card
+                            CardKind.UNKNOWN_PERSON})  # someone new: link or ignore
+TASK_KINDS = frozenset({CardKind.SHIPPING_TASK})
 
 MAX_BUTTONS = 3  # button slots btn1..btn3 in both templates
 MAX_VALUE_BYTES = 1000  # §5.3: a cardParamMap value may hold at most 1 KB
@@ -47,7 +47,7 @@ class Markdown:
         return {"title": self.title, "text": self.text}
 
 
-def template_for(card: Card, settings: Settings) -> str | None:
+def template_for(card: Card, settings: DingTalkSettings) -> str | None:
     """The card template id to use for this card, or None for markdown."""
     if card.kind in APPROVAL_KINDS:
         return settings.dingtalk_card_template_approval or None
@@ -134,10 +134,12 @@ def _button_slots(buttons: list[Button]) -> dict[str, str]:
 def card_params(card: Card, *, intro: str | None = None) -> dict[str, str]:
     """The cardParamMap for our templates. Every value is a string (lists JSON-encoded), ≤ 1 KB."""
     params: dict[str, str] = {k: v for k, v in card.data.items() if isinstance(v, str)}
+    if card.verdict is not None:  # a decided card's outcome, for templates that bind it
+        params["verdict"] = card.verdict
     paragraphs = ([intro] if intro else []) + card.text
     rows = card.table.rows if card.table else []
     ours: dict[str, str] = {
-        "kind": card.kind,
+        "kind": card.kind.value,
         "title": _clip(card.title, MAX_TITLE_CHARS),
         "subtitle": card.subtitle or "",
         "tone": card.tone.value,

@@ -15,8 +15,8 @@ from typing import Any
 import dingtalk_stream
 from dingtalk_stream import AckMessage, CallbackMessage
 
+from adapters.dingtalk.settings import DingTalkSettings
 from bot.ports import BotCorePort, InboxPort
-from bot.settings import Settings
 from bot.tokens import TokenSigner
 
 from .click_answer import CLICK_BUDGET_SECONDS, click_answer
@@ -111,8 +111,10 @@ def _log_late_failure(task: asyncio.Future[Any]) -> None:
         log.error("dingtalk card action failed after the click was answered", exc_info=task.exception())
 
 
-def build_stream_client(core: BotCorePort, settings: Settings) -> dingtalk_stream.DingTalkStreamClient:
-    """A configured SDK client with both handlers registered; `run_stream` starts it."""
+def build_stream_client(core: BotCorePort, signer: TokenSigner,
+                        settings: DingTalkSettings) -> dingtalk_stream.DingTalkStreamClient:
+    """A configured SDK client with both handlers registered; `run_stream` starts it. Card clicks are checked
+    with `signer`, the root's."""
     if not settings.dingtalk_app_key or settings.dingtalk_app_secret is None:
         raise ValueError("DingTalk Stream mode needs ORDERTALK_DINGTALK_APP_KEY and _APP_SECRET")
     # SDK 0.24.3 reads the gateway URL from this class attribute (fixed at import from the env var
@@ -123,14 +125,13 @@ def build_stream_client(core: BotCorePort, settings: Settings) -> dingtalk_strea
     credential = dingtalk_stream.Credential(settings.dingtalk_app_key,
                                             settings.dingtalk_app_secret.get_secret_value())
     client = dingtalk_stream.DingTalkStreamClient(credential, logger=logging.getLogger("dingtalk_stream.client"))
-    signer = TokenSigner(settings.token_secret())
     client.register_callback_handler(ROBOT_TOPIC, RobotMessageHandler(core, signer))
     client.register_callback_handler(CARD_TOPIC, CardCallbackHandler(core, signer))
     return client
 
 
-def run_stream(core: BotCorePort, settings: Settings) -> None:
+def run_stream(core: BotCorePort, signer: TokenSigner, settings: DingTalkSettings) -> None:
     """Open the Stream long connection and serve until the process stops (the SDK reconnects by itself)."""
-    client = build_stream_client(core, settings)
+    client = build_stream_client(core, signer, settings)
     log.info("dingtalk stream mode starting for app %s", settings.dingtalk_app_key)
     client.start_forever()

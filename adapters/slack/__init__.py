@@ -4,27 +4,36 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from adapters.slack.settings import SlackSettings
+
 if TYPE_CHECKING:
     import flask
 
     from bot.files import FileStore
     from bot.ports import BotCorePort, Deliverer, FileSource
-    from bot.settings import Settings
+    from bot.tokens import TokenSigner
+
+Settings = SlackSettings  # the model the composition root builds for install()
 
 
-def file_source(settings: Settings) -> FileSource | None:
+def file_source(settings: SlackSettings) -> FileSource | None:
     """Downloads files people send the bot (url_private with the bot token), or None when Slack is off."""
-    if not settings.slack_enabled:
+    if not settings.enabled:
         return None
     from adapters.slack.files import SlackFiles
 
     return SlackFiles(settings)
 
 
-def install(app: flask.Flask, core: BotCorePort, settings: Settings, *, files: FileStore | None = None) -> Deliverer | None:
+def install(app: flask.Flask, core: BotCorePort, signer: TokenSigner, settings: SlackSettings, *,
+            files: FileStore | None = None) -> Deliverer | None:
     """Mount /slack/events on the Flask app and return the Slack deliverer, or None when Slack is off. `files`: the
-    stored files (report charts) the deliverer uploads."""
-    if not settings.slack_enabled:
+    stored files (report charts) the deliverer uploads.
+
+    `signer`: the root's token signer. A Slack click reaches the core as Slack sent it (through the inbox replay,
+    the request's signature checked by Bolt), and the core checks its button token with this same signer and
+    audits a refusal; the adapter itself signs nothing and needs no key of its own."""
+    if not settings.enabled:
         return None
     # Imported here so a deployment without Slack never imports slack_bolt.
     from adapters.slack.app import build_app

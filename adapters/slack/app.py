@@ -20,15 +20,15 @@ from slack_sdk import WebClient
 from adapters.slack.deliverer import make_client
 from adapters.slack.listeners import SlackListeners
 from adapters.slack.modals import CALLBACK_ID, SUGGEST_PREFIX
+from adapters.slack.settings import SlackSettings
 from bot.ports import BotCorePort, InboxPort
-from bot.settings import Settings
 
 COMMAND = "/order"
 
 
 def build_app(
     core: BotCorePort,
-    settings: Settings,
+    settings: SlackSettings,
     *,
     client: WebClient | None = None,
     socket_mode: bool = False,
@@ -76,7 +76,7 @@ def register(app: App, listeners: SlackListeners) -> None:
     app.view(CALLBACK_ID)(listeners.on_submit)
 
 
-def socket_mode_handler(core: BotCorePort, settings: Settings) -> SocketModeHandler:
+def socket_mode_handler(core: BotCorePort, settings: SlackSettings) -> SocketModeHandler:
     if not settings.slack_app_token:
         raise ValueError("ORDERTALK_SLACK_APP_TOKEN (xapp-…, scope connections:write) is required for Socket Mode")
     token = settings.slack_app_token.get_secret_value()
@@ -93,6 +93,6 @@ def socket_mode_handler(core: BotCorePort, settings: Settings) -> SocketModeHand
     return SocketModeHandler(build_app(core, settings, socket_mode=True), app_token=token)
 
 
-def run_socket_mode(core: BotCorePort, settings: Settings) -> None:
+def run_socket_mode(core: BotCorePort, settings: SlackSettings) -> None:
     """Serve Slack over a WebSocket instead of the HTTP endpoint (no public URL needed). Blocks."""
     socket_mode_handler(core, settings).start()

@@ -28,9 +28,9 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 from slack_sdk.webhook import WebhookClient
 
 from adapters.slack.blocks import escape, mrkdwn_section, render_card, render_home, render_replies
+from adapters.slack.settings import SlackSettings
 from bot.files import FileStore
 from bot.ports import Delivery, DeliveryReceipt, PermanentFailure, RetryLater
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ NOT_REACHABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_arc
 RESPONSE_URL_TIMEOUT = 10  # seconds
 
 
-def make_client(settings: Settings, *, rate_limit_retries: int = 1) -> WebClient:
+def make_client(settings: SlackSettings, *, rate_limit_retries: int = 1) -> WebClient:
     """A WebClient for settings.slack_api_url that retries connection errors and honours 429 Retry-After."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     handlers: list[Any] = [ConnectionErrorRetryHandler()]
@@ -88,7 +88,7 @@ class SlackDeliverer:
 
     platform = "slack"
 
-    def __init__(self, settings: Settings, *, client: WebClient | None = None, files: FileStore | None = None) -> None:
+    def __init__(self, settings: SlackSettings, *, client: WebClient | None = None, files: FileStore | None = None) -> None:
         self.client = client or make_client(settings)
         self.files = files
         self._dm_channels: dict[str, str] = {}

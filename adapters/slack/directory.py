@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.deliverer import make_client
-from bot.settings import Settings
+from adapters.slack.settings import SlackSettings
 from domain.linking import DirectoryEntry
 
 PAGE = 200  # Slack recommends no more than 200 per page
@@ -32,7 +32,7 @@ def entry(member: dict[str, Any]) -> DirectoryEntry | None:
                           mobile=str(profile.get("phone") or ""), locale=str(member.get("locale") or ""))
 
 
-def read_directory(settings: Settings, client: WebClient | None = None) -> list[DirectoryEntry]:
+def read_directory(settings: SlackSettings, client: WebClient | None = None) -> list[DirectoryEntry]:
     client = client or make_client(settings, rate_limit_retries=3)
     out: list[DirectoryEntry] = []
     try:

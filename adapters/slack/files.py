@@ -17,8 +17,8 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.fetch import download
 from adapters.slack.deliverer import make_client
+from adapters.slack.settings import SlackSettings
 from bot.ports import FileUnavailable, InboundFile
-from bot.settings import Settings
 
 FILE_HOSTS = ("files.slack.com",)
 
@@ -44,7 +44,7 @@ def inbound_file(event: dict[str, Any]) -> InboundFile | None:
 
 
 class SlackFiles:
-    def __init__(self, settings: Settings, client: WebClient | None = None, http: requests.Session | None = None) -> None:
+    def __init__(self, settings: SlackSettings, client: WebClient | None = None, http: requests.Session | None = None) -> None:
         self.client = client or make_client(settings)
         self.token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         self.hosts = (*FILE_HOSTS, urlparse(settings.slack_api_url).hostname or "")

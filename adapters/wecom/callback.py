@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from adapters.wecom.crypto import ReceiveIdError, SignatureError, WeComCrypto, WeComCryptoError
 from adapters.wecom.inbound import MAX_XML_BYTES, Ignored, MalformedXml, parse_envelope, parse_message
+from adapters.wecom.settings import WeComSettings
 from bot.ports import BotCorePort, InboundMessage
-from bot.settings import Settings
 from bot.tokens import BadToken, TokenSigner
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 CALLBACK_PATH = "/wecom/callback"
 
 
-def crypto_from_settings(settings: Settings) -> WeComCrypto:
+def crypto_from_settings(settings: WeComSettings) -> WeComCrypto:
     if not (settings.wecom_token and settings.wecom_aes_key and settings.wecom_corp_id):
         raise ValueError("ORDERTALK_WECOM_TOKEN, _AES_KEY and _CORP_ID are required for the callback")
     return WeComCrypto(
@@ -47,9 +47,11 @@ def _crypto_error(exc: WeComCryptoError) -> Response:
     return _plain(f"rejected ({exc.code})", status)
 
 
-def make_blueprint(core: BotCorePort, settings: Settings, *, crypto: WeComCrypto | None = None) -> Blueprint:
+def make_blueprint(core: BotCorePort, settings: WeComSettings, signer: TokenSigner, *,
+                   crypto: WeComCrypto | None = None) -> Blueprint:
+    """/wecom/callback: WeCom's signature and encryption checked with the app's token and AES key, a card click's
+    button key with `signer` (the root's)."""
     crypto = crypto or crypto_from_settings(settings)
-    signer = TokenSigner(settings.token_secret())
     expected_agent = str(settings.wecom_agent_id) if settings.wecom_agent_id is not None else None
     bp = Blueprint("wecom", __name__)
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import requests
 
+from adapters.wecom.settings import WeComSettings
 from bot.ports import PermanentFailure, RetryLater
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ MAX_REFRESH_MARGIN = 300.0  # refresh 5 minutes before WeCom says the token expi
 class WeComClient:
     def __init__(
         self,
-        settings: Settings,
+        settings: WeComSettings,
         session: requests.Session | None = None,
         *,
         timeout: float = 10.0,

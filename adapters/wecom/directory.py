@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.wecom.client import TOKEN_ERRORS, WeComClient
+from adapters.wecom.settings import WeComSettings
 from bot.ports import PermanentFailure, RetryLater
-from bot.settings import Settings
 from domain.linking import DirectoryEntry
 
 ACTIVE = (1, 4)  # status: 1 active, 2 disabled, 4 not yet activated, 5 left
@@ -21,7 +21,7 @@ class DirectoryError(Exception):
 
 
 class WeComDirectory:
-    def __init__(self, settings: Settings, client: WeComClient | None = None) -> None:
+    def __init__(self, settings: WeComSettings, client: WeComClient | None = None) -> None:
         self.client = client or WeComClient(settings)
 
     def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
@@ -52,5 +52,5 @@ class WeComDirectory:
         return list(people.values())
 
 
-def read_directory(settings: Settings) -> list[DirectoryEntry]:
+def read_directory(settings: WeComSettings) -> list[DirectoryEntry]:
     return WeComDirectory(settings).read()

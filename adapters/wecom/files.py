@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from adapters.fetch import download
 from adapters.wecom.client import TOKEN_ERRORS, WeComClient
+from adapters.wecom.settings import WeComSettings
 from bot.ports import FileUnavailable, InboundFile, PermanentFailure, RetryLater
-from bot.settings import Settings
 
 
 def inbound_file(root: Element) -> InboundFile | None:
@@ -31,7 +31,7 @@ def inbound_file(root: Element) -> InboundFile | None:
 
 
 class WeComFiles:
-    def __init__(self, settings: Settings, client: WeComClient | None = None) -> None:
+    def __init__(self, settings: WeComSettings, client: WeComClient | None = None) -> None:
         self.client = client or WeComClient(settings)
 
     def fetch(self, file: InboundFile, max_bytes: int) -> bytes:

@@ -10,6 +10,7 @@ import dingtalk_stream
 import pytest
 from sqlalchemy import Engine
 
+from adapters.dingtalk.settings import DingTalkSettings
 from bot.cards.model import Button, Card, Field, Input, LineTable, Option, Reply, Tone
 from bot.ports import InboundAction, InboundMessage
 from bot.settings import Settings
@@ -70,6 +71,11 @@ def make_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+def adapter_settings(**overrides: Any) -> DingTalkSettings:
+    """What the composition root hands the adapter: its own model, read off make_settings(**overrides)."""
+    return DingTalkSettings.from_root(make_settings(**overrides))
 
 
 def approval_card(decided: bool = False, rows: int = 2) -> Card:

@@ -10,7 +10,7 @@ from adapters.dingtalk.client import DingTalkClient
 from adapters.dingtalk.deliverer import DingTalkDeliverer, out_track_id
 from bot.ports import Delivery, PermanentFailure, RetryLater
 
-from .conftest import RecordingCore, approval_card, make_settings, shipping_card
+from .conftest import SIGNER, RecordingCore, adapter_settings, approval_card, make_settings, shipping_card
 from .fake_dingtalk import FakeDingTalk
 
 TEMPLATES = {"dingtalk_card_template_approval": "appr-0001.schema", "dingtalk_card_template_task": "task-0001.schema"}
@@ -150,9 +150,9 @@ def test_home_is_a_no_op(fake_dt: FakeDingTalk) -> None:
 
 def test_install(core: RecordingCore) -> None:
     app = Flask("t")
-    assert install(app, core, make_settings(dingtalk_app_key=None)) is None
+    assert install(app, core, SIGNER, adapter_settings(dingtalk_app_key=None)) is None
     assert "dingtalk" not in app.blueprints
-    deliverer = install(app, core, make_settings())
+    deliverer = install(app, core, SIGNER, adapter_settings())
     assert deliverer is not None and deliverer.platform == "dingtalk"
     rules = {r.rule for r in app.url_map.iter_rules()}
     assert {"/dingtalk/callback", "/dingtalk/card-callback"} <= rules

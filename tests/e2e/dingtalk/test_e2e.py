@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.dingtalk.client import QPS_RETRY_AFTER
+from adapters.dingtalk.settings import DingTalkSettings
 from adapters.dingtalk.stream import CARD_TOPIC, ROBOT_TOPIC, build_stream_client
 from bot.records import CardCopy
 from tests.world import Clock
@@ -89,7 +90,8 @@ def test_approval_through_stream_mode_with_the_official_sdk(make_driver: Callabl
     dt = make_driver(dingtalk_mode="stream")
     ws = FakeStreamServer(dt.fake).start()
     dt.fake.state.ws_endpoint = f"ws://127.0.0.1:{ws.port}/connect"
-    runner = SdkRunner(build_stream_client(dt.ot.core, dt.ot.settings))
+    runner = SdkRunner(build_stream_client(dt.ot.core, dt.ot.ctx.signer,
+                                              DingTalkSettings.from_root(dt.ot.settings)))
     runner.thread.start()
     try:
         ws.push(frame("m-1", ROBOT_TOPIC, dt.message_body("li", "下单 华兴 SKU-002 x4")))

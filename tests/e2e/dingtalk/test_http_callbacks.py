@@ -7,18 +7,20 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
+from adapters.dingtalk import install
 from adapters.dingtalk.http_callbacks import MAX_BODY_BYTES, create_blueprint
 from adapters.dingtalk.inbound import card_event_id
 from adapters.dingtalk.signature import card_sign, robot_sign
+from bot.tokens import ActionToken, TokenSigner
 
-from .conftest import APPROVE_TOKEN, RecordingCore, make_settings
+from .conftest import APPROVE_TOKEN, SIGNER, RecordingCore, adapter_settings
 from .fake_dingtalk import APP_SECRET
 from .payloads import card_click, robot_message
 
 
 def make_app(core: RecordingCore, click_budget: float = 1.5) -> Flask:
     app = Flask("t")
-    app.register_blueprint(create_blueprint(core, make_settings(), click_budget=click_budget))
+    app.register_blueprint(create_blueprint(core, adapter_settings(), SIGNER, click_budget=click_budget))
     return app
 
 
@@ -121,3 +123,17 @@ def test_card_click_bad_signature_and_body(core: RecordingCore) -> None:
     forged = client.post("/dingtalk/card-callback", json=card_click("tok-approve-0007"), headers=card_headers())
     assert forged.status_code == 400 and forged.get_json() == {"error": "unknown or tampered action token"}
     assert core.actions == []
+
+
+def test_card_clicks_are_checked_with_the_signer_the_root_hands_in(core: RecordingCore) -> None:
+    # The adapter's settings carry no signing key (make_settings' secret_key never reaches it): a token from the
+    # signer passed to install() is a click, one from that secret key — any other signer — is refused unseen.
+    theirs = TokenSigner(b"root-signer-for-this-test-0123456789abcdef")
+    app = Flask("t")
+    assert install(app, core, theirs, adapter_settings()) is not None
+    http = app.test_client()
+    ours = theirs.sign(ActionToken("approve", 7))
+    refused = http.post("/dingtalk/card-callback", json=card_click(APPROVE_TOKEN), headers=card_headers())
+    assert refused.status_code == 400 and core.actions == []
+    accepted = http.post("/dingtalk/card-callback", json=card_click(ours), headers=card_headers())
+    assert accepted.status_code == 200 and [a.token for a in core.actions] == [ours]

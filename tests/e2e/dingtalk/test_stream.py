@@ -9,8 +9,9 @@ from typing import Any
 import dingtalk_stream
 
 from adapters.dingtalk.stream import CARD_TOPIC, ROBOT_TOPIC, CardCallbackHandler, build_stream_client
+from bot.tokens import ActionToken, TokenSigner
 
-from .conftest import APPROVE_TOKEN, SIGNER, RecordingCore, make_settings
+from .conftest import APPROVE_TOKEN, SIGNER, RecordingCore, adapter_settings
 from .fake_dingtalk import FakeDingTalk
 from .fake_stream import FakeStreamServer, SdkRunner, frame
 from .payloads import card_click, robot_message
@@ -25,7 +26,7 @@ def test_stream_end_to_end_with_sdk(fake_dt: FakeDingTalk, core: RecordingCore, 
     ]
     ws = FakeStreamServer(fake_dt, frames).start()
     fake_dt.state.ws_endpoint = f"ws://127.0.0.1:{ws.port}/connect"
-    client = build_stream_client(core, make_settings(dingtalk_api_url=fake_dt.url))
+    client = build_stream_client(core, SIGNER, adapter_settings(dingtalk_api_url=fake_dt.url))
     assert client.OPEN_CONNECTION_API == fake_dt.url + "/v1.0/gateway/connections/open"
     runner = SdkRunner(client)
     runner.thread.start()
@@ -70,3 +71,23 @@ def test_card_errors_map_to_ack_codes() -> None:
     assert asyncio.run(CardCallbackHandler(RecordingCore(), SIGNER).process(callback(card_click("forged"))))[0] == 400
     failing = CardCallbackHandler(RecordingCore(fail=True), SIGNER)
     assert asyncio.run(failing.process(callback(card_click(APPROVE_TOKEN))))[0] == 500
+
+
+def test_stream_card_clicks_are_checked_with_the_signer_handed_in(fake_dt: FakeDingTalk,
+                                                                   restore_gateway_url: None) -> None:
+    """Stream mode gets the root's signer too (the CLI passes ot.ctx.signer): a click signed by it reaches the core,
+    one signed by any other key is refused before the core hears of it."""
+    theirs = TokenSigner(b"root-signer-for-this-test-0123456789abcdef")
+    ours = theirs.sign(ActionToken("approve", 7))
+    core = RecordingCore()
+    frames = [frame("m-1", CARD_TOPIC, card_click(APPROVE_TOKEN)), frame("m-2", CARD_TOPIC, card_click(ours))]
+    ws = FakeStreamServer(fake_dt, frames).start()
+    fake_dt.state.ws_endpoint = f"ws://127.0.0.1:{ws.port}/connect"
+    runner = SdkRunner(build_stream_client(core, theirs, adapter_settings(dingtalk_api_url=fake_dt.url)))
+    runner.thread.start()
+    try:
+        assert ws.done.wait(10), f"acks so far: {ws.acks}"
+    finally:
+        runner.stop()
+        ws.stop()
+    assert [a.token for a in core.actions] == [ours]

@@ -9,14 +9,16 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import install
 from adapters.slack.app import build_app, socket_mode_handler
+from adapters.slack.settings import SlackSettings
 from bot.settings import Settings
+from bot.tokens import TokenSigner
 from tests.e2e.slack.conftest import SlackPoster
 from tests.e2e.slack.fakes import RecordingCore
 
 
 def test_install_returns_none_when_slack_is_off(core: RecordingCore) -> None:
     app = flask.Flask("t")
-    assert install(app, core, Settings(_env_file=None)) is None
+    assert install(app, core, TokenSigner(b"slack-test-secret-key-0123456789abcdef"), SlackSettings()) is None
     assert "/slack/events" not in {r.rule for r in app.url_map.iter_rules()}
 
 

@@ -14,6 +14,7 @@ from werkzeug.test import TestResponse
 from adapters.wecom import install
 from adapters.wecom.client import WeComClient
 from adapters.wecom.crypto import WeComCrypto
+from adapters.wecom.settings import WeComSettings
 from bot.cards.model import Card, Option, Reply
 from bot.ports import InboundAction, InboundMessage
 from bot.settings import Settings
@@ -111,7 +112,7 @@ def core() -> RecordingCore:
 @pytest.fixture
 def app(core: RecordingCore, settings: Settings) -> Flask:
     app = Flask("test")
-    assert install(app, core, settings) is not None
+    assert install(app, core, SIGNER, WeComSettings.from_root(settings)) is not None
     return app
 
 

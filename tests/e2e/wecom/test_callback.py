@@ -8,9 +8,12 @@ import urllib.parse
 import pytest
 from flask import Flask
 
+from adapters.wecom import install
 from adapters.wecom.crypto import WeComCrypto
 from adapters.wecom.render import DONE_KEY
-from bot.tokens import ActionToken
+from adapters.wecom.settings import WeComSettings
+from bot.settings import Settings
+from bot.tokens import ActionToken, TokenSigner
 from tests.e2e.wecom.conftest import (
     AES_KEY,
     SIGNER,
@@ -207,3 +210,18 @@ def test_userid_no_platform_id_can_be(sender: CallbackSender, core: RecordingCor
     assert resp.status_code == 400 and resp.get_data(as_text=True) in ("malformed message (external_user_id)",
                                                                         "malformed message (recipient)")
     assert core.calls == 0
+
+
+def test_clicks_are_checked_with_the_signer_the_root_hands_in(settings: Settings) -> None:
+    # The adapter's settings carry no signing key (the root settings' secret_key, which signs SIGNER's keys, never
+    # reaches it): a key from the signer passed to install() is a click, SIGNER's own key is refused unseen.
+    theirs = TokenSigner(b"root-signer-for-this-test-0123456789abcdef")
+    core = RecordingCore()
+    app = Flask("t")
+    assert install(app, core, theirs, WeComSettings.from_root(settings)) is not None
+    sender = CallbackSender(app.test_client())
+    refused = sender.post_xml(card_event_xml(key=SIGNER.sign(ActionToken("approve", 42))))
+    assert refused.status_code == 400 and core.calls == 0
+    ours = theirs.sign(ActionToken("approve", 42))
+    assert sender.post_xml(card_event_xml(key=ours)).status_code == 200
+    assert [a.token for a, _ in core.actions] == [ours]

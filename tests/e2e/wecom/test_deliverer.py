@@ -10,9 +10,10 @@ from flask import Flask
 from adapters.wecom import install
 from adapters.wecom.client import WeComClient
 from adapters.wecom.deliverer import WeComDeliverer
+from adapters.wecom.settings import WeComSettings
 from bot.ports import Delivery, DeliveryReceipt, PermanentFailure, RetryLater
 from tests.e2e.wecom.cards import approval_decided, approval_request, order_status, shipping_task
-from tests.e2e.wecom.conftest import RecordingCore, make_settings
+from tests.e2e.wecom.conftest import SIGNER, RecordingCore, make_settings
 from tests.e2e.wecom.fake_api import FakeWeCom
 from tests.e2e.wecom.test_render import check_card_rules
 
@@ -177,20 +178,20 @@ def test_empty_delivery_is_permanent(deliverer: WeComDeliverer) -> None:
 
 def test_install_disabled_registers_nothing() -> None:
     app = Flask("t")
-    assert install(app, RecordingCore(), make_settings(wecom_secret=None)) is None
+    assert install(app, RecordingCore(), SIGNER, WeComSettings.from_root(make_settings(wecom_secret=None))) is None
     assert not any(r.rule.startswith("/wecom") for r in app.url_map.iter_rules())
 
 
 def test_install_enabled(api_url: str) -> None:
     app = Flask("t")
-    deliverer = install(app, RecordingCore(), make_settings(api_url))
+    deliverer = install(app, RecordingCore(), SIGNER, WeComSettings.from_root(make_settings(api_url)))
     assert deliverer is not None and deliverer.platform == "wecom"
     assert {r.rule for r in app.url_map.iter_rules()} >= {"/wecom/callback"}
 
 
 def test_install_requires_agent_id() -> None:
     with pytest.raises(ValueError, match="AGENT_ID"):
-        install(Flask("t"), RecordingCore(), make_settings(wecom_agent_id=None))
+        install(Flask("t"), RecordingCore(), SIGNER, WeComSettings.from_root(make_settings(wecom_agent_id=None)))
 
 
 @pytest.mark.parametrize("ref", ["not json", "[1, 2]", '{"t": "card"}', '{"t": "msg", "msgid": "m1"}'])

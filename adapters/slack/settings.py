@@ -1,0 +1,21 @@
+"""What the Slack adapter reads from the settings (ORDERTALK_SLACK_*), handed to install() by the root."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr
+
+from adapters.settings import AdapterSettings
+
+
+class SlackSettings(AdapterSettings):
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None  # Socket Mode
+    slack_api_url: str = "https://slack.com/api/"
+    default_locale: Literal["zh-CN", "en"] = "zh-CN"  # what a click that failed before the core is answered in
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
