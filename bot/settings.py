@@ -12,6 +12,9 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.dingtalk.settings import DingTalkFields
+from adapters.slack.settings import SlackFields
+from adapters.wecom.settings import WeComFields
 from bot import secret_key as keys
 from domain import parsing
 from domain.calendar import WorkCalendar
@@ -20,7 +23,7 @@ from domain.db_guard import DbTimeouts
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "domain" / "default_rules.yaml"
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, SlackFields, DingTalkFields, WeComFields):
     model_config = SettingsConfigDict(env_prefix="ORDERTALK_", env_file=".env", extra="ignore")
 
     # core
@@ -101,31 +104,10 @@ class Settings(BaseSettings):
     chat_import_max_bytes: int = 10 * 1024 * 1024
     chat_import_valid_hours: float = 24  # how long a check's Import button works
 
-    # Slack
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_api_url: str = "https://slack.com/api/"
+    # Each platform's own variables are declared by its adapter (adapters/<platform>/settings.py, inherited above);
+    # here only where the bot core posts to a group on it.
     slack_warehouse_channel: str | None = None
-
-    # DingTalk
-    dingtalk_app_key: str | None = None
-    dingtalk_app_secret: SecretStr | None = None
-    dingtalk_robot_code: str | None = None  # defaults to the app key
-    dingtalk_mode: Literal["stream", "http"] = "stream"
-    dingtalk_card_template_approval: str | None = None
-    dingtalk_card_template_task: str | None = None
-    dingtalk_api_url: str = "https://api.dingtalk.com"
-    dingtalk_oapi_url: str = "https://oapi.dingtalk.com"
     dingtalk_warehouse_group: str | None = None
-
-    # WeCom
-    wecom_corp_id: str | None = None
-    wecom_agent_id: int | None = None
-    wecom_secret: SecretStr | None = None
-    wecom_token: SecretStr | None = None
-    wecom_aes_key: SecretStr | None = None
-    wecom_api_url: str = "https://qyapi.weixin.qq.com"
     wecom_warehouse_chat: str | None = None
 
     @field_validator("secret_key")

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from adapters.settings import AdapterSettings
 
 
-class SlackSettings(AdapterSettings):
+class SlackFields(BaseModel):
+    """The ORDERTALK_SLACK_* variables; the application's Settings has them by inheriting this."""
+
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None  # Socket Mode
     slack_api_url: str = "https://slack.com/api/"
+
+
+class SlackSettings(SlackFields, AdapterSettings):
     default_locale: Literal["zh-CN", "en"] = "zh-CN"  # what a click that failed before the core is answered in
 
     @property
