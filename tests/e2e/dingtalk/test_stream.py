@@ -17,16 +17,11 @@ from .fake_stream import FakeStreamServer, SdkRunner, frame
 from .payloads import card_click, robot_message
 
 
-def test_stream_end_to_end_with_sdk(fake_dt: FakeDingTalk, core: RecordingCore, restore_gateway_url: None) -> None:
-    frames = [
-        frame("p-1", "ping", {"opaque": "op-1"}, kind="SYSTEM"),
-        frame("m-1", ROBOT_TOPIC, robot_message()),
-        frame("m-2", CARD_TOPIC, card_click(APPROVE_TOKEN, extra_params={"reason": "价格太低"})),
-        frame("m-3", ROBOT_TOPIC, robot_message()),  # DingTalk re-pushing the same chat message
-    ]
+def _serve(fake_dt: FakeDingTalk, frames: list[str], core: RecordingCore, signer: TokenSigner) -> FakeStreamServer:
+    """Push `frames` to a Stream client built as the CLI builds it (with `signer`) until each is acked."""
     ws = FakeStreamServer(fake_dt, frames).start()
     fake_dt.state.ws_endpoint = f"ws://127.0.0.1:{ws.port}/connect"
-    client = build_stream_client(core, SIGNER, adapter_settings(dingtalk_api_url=fake_dt.url))
+    client = build_stream_client(core, signer, adapter_settings(dingtalk_api_url=fake_dt.url))
     assert client.OPEN_CONNECTION_API == fake_dt.url + "/v1.0/gateway/connections/open"
     runner = SdkRunner(client)
     runner.thread.start()
@@ -35,6 +30,17 @@ def test_stream_end_to_end_with_sdk(fake_dt: FakeDingTalk, core: RecordingCore, 
     finally:
         runner.stop()
         ws.stop()
+    return ws
+
+
+def test_stream_end_to_end_with_sdk(fake_dt: FakeDingTalk, core: RecordingCore, restore_gateway_url: None) -> None:
+    frames = [
+        frame("p-1", "ping", {"opaque": "op-1"}, kind="SYSTEM"),
+        frame("m-1", ROBOT_TOPIC, robot_message()),
+        frame("m-2", CARD_TOPIC, card_click(APPROVE_TOKEN, extra_params={"reason": "价格太低"})),
+        frame("m-3", ROBOT_TOPIC, robot_message()),  # DingTalk re-pushing the same chat message
+    ]
+    ws = _serve(fake_dt, frames, core, SIGNER)
 
     gateway = fake_dt.state.gateway_requests[0]
     assert gateway["accept"] == "application/json"
@@ -81,13 +87,5 @@ def test_stream_card_clicks_are_checked_with_the_signer_handed_in(fake_dt: FakeD
     ours = theirs.sign(ActionToken("approve", 7))
     core = RecordingCore()
     frames = [frame("m-1", CARD_TOPIC, card_click(APPROVE_TOKEN)), frame("m-2", CARD_TOPIC, card_click(ours))]
-    ws = FakeStreamServer(fake_dt, frames).start()
-    fake_dt.state.ws_endpoint = f"ws://127.0.0.1:{ws.port}/connect"
-    runner = SdkRunner(build_stream_client(core, theirs, adapter_settings(dingtalk_api_url=fake_dt.url)))
-    runner.thread.start()
-    try:
-        assert ws.done.wait(10), f"acks so far: {ws.acks}"
-    finally:
-        runner.stop()
-        ws.stop()
+    _serve(fake_dt, frames, core, theirs)
     assert [a.token for a in core.actions] == [ours]
