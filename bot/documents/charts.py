@@ -83,9 +83,11 @@ def _setup() -> Any:
         "axes.unicode_minus": False, "axes.edgecolor": GRID, "axes.labelcolor": MUTED,
         "xtick.color": MUTED, "ytick.color": INK, "svg.fonttype": "none",
     })
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from PIL import Image
 
-    return Figure
+    return Figure, FigureCanvasAgg, Image
 
 
 def warm() -> None:
@@ -203,7 +205,7 @@ def _draw_panel(ax: Any, panel: Panel, chart: Chart) -> None:
 
 def render_png(chart: Chart) -> tuple[bytes, int, int]:
     """The chart as PNG bytes with its pixel size."""
-    figure_cls = _setup()
+    figure_cls, canvas_cls, image_cls = _setup()
     with _lock:
         fig = figure_cls(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white")
         fig.text(0.04, 0.955, chart.title, fontsize=16, color=INK, va="top")
@@ -224,8 +226,12 @@ def render_png(chart: Chart) -> tuple[bytes, int, int]:
                 pairs = sorted(zip(handles, names, strict=True), key=lambda hn: order.index(hn[1]))
                 fig.legend([h for h, _ in pairs], [n for _, n in pairs], loc="upper left", bbox_to_anchor=(0.03, 0.845),
                            frameon=False, fontsize=10, ncol=min(4, len(pairs)), handlelength=1.2, columnspacing=1.2)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+        canvas = canvas_cls(fig)  # drawn once on Agg directly: savefig would switch canvases to get here
+        canvas.draw()
+        rgba = image_cls.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    # White and opaque: RGB at zlib level 1 encodes in half the time of matplotlib's RGBA at level 6, ~10 % smaller
+    buf = io.BytesIO()
+    rgba.convert("RGB").save(buf, format="png", compress_level=1)
     return buf.getvalue(), SIZE[0], SIZE[1]
 
 
