@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import Engine, func, select
-from werkzeug.serving import make_server
+from sqlalchemy import Engine
 
 from adapters.dingtalk.signature import card_sign, robot_sign
 from bot.bootstrap import OrderTalk, build
-from bot.records import InboundEvent, OutboxMessage
 from bot.settings import Settings
-from domain.directory import link
-from domain.models import AuditEntry, Order
-from tests.world import Clock, World, build_world
+from tests.e2e.harness import AppDriver, ServerThread
+from tests.e2e.harness import populate as link_world
+from tests.world import Clock, World
 
 from .fake_dingtalk import APP_KEY, APP_SECRET, FakeDingTalk
 from .payloads import card_click, robot_message
@@ -66,29 +63,11 @@ def build_app(fake: FakeDingTalk, engine: Engine, db_url: str, clock: Clock, dat
     return build(Settings(_env_file=None, **values), clock=clock, engine=engine)
 
 
-class LiveServer:
+class LiveServer(ServerThread):
     """The app's Flask object on 127.0.0.1:<free port>: callbacks travel over real HTTP, as from DingTalk."""
 
     def __init__(self, ot: OrderTalk) -> None:
-        self._server = make_server("127.0.0.1", 0, ot.flask, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything an inbound callback could change; equal snapshots mean the request had no effect."""
-
-    orders: tuple[tuple[str, str, int], ...]  # (number, status, version)
-    audit: int
-    outbox: int
-    inbound: int
+        super().__init__(ot.flask)
 
 
 @dataclass(frozen=True)
@@ -110,14 +89,13 @@ class SentCard:
         raise AssertionError(f"card {self.out_track_id} has no visible {action!r} button: {self.params}")
 
 
-class DingTalkDriver:
+class DingTalkDriver(AppDriver):
     """Plays DingTalk: posts signed robot messages and card clicks to the live server, reads the fake's records."""
 
     def __init__(self, ot: OrderTalk, fake: FakeDingTalk, server: LiveServer, world: World) -> None:
-        self.ot = ot
+        super().__init__(ot, world)
         self.fake = fake
         self.url = server.url
-        self.world = world
         self.http = requests.Session()
         self._ids = itertools.count(1)
 
@@ -142,9 +120,6 @@ class DingTalkDriver:
         return self.post(CARD_PATH, self.click_body(who, card, card.token(action), inputs), card_headers())
 
     # ---------------------------------------------------------------- outbound (us → DingTalk)
-    def drain(self) -> int:
-        return self.ot.dispatcher.drain()
-
     def cards(self, kind: str, *, to: str | None = None, group: str | None = None) -> list[SentCard]:
         """Cards created through createAndDeliver, in their current state (updates applied), of this kind."""
         space = f"IM_GROUP.{group}" if group else f"IM_ROBOT.{STAFF[to]}" if to else None
@@ -172,39 +147,7 @@ class DingTalkDriver:
                 out.append(f"{param.get('title', '')}\n{param.get('text', param.get('content', ''))}")
         return out
 
-    # ---------------------------------------------------------------- database
-    def snapshot(self) -> Snapshot:
-        with self.ot.sessions() as s:
-            orders = tuple(tuple(r) for r in s.execute(select(Order.number, Order.status, Order.version).order_by(Order.id)))
-            return Snapshot(
-                orders=orders,
-                audit=int(s.scalar(select(func.count(AuditEntry.id))) or 0),
-                outbox=int(s.scalar(select(func.count(OutboxMessage.id))) or 0),
-                inbound=int(s.scalar(select(func.count()).select_from(InboundEvent)) or 0),
-            )
-
-    def order(self, number: str) -> Order:
-        from domain.orders import get_order
-
-        with self.ot.sessions() as s:
-            order = get_order(s, number)
-            _ = order.steps, order.customer  # loaded before the session closes
-            return order
-
-    def audit(self, action: str) -> list[AuditEntry]:
-        with self.ot.sessions() as s:
-            return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
-
-    def outbox(self) -> list[OutboxMessage]:
-        with self.ot.sessions() as s:
-            return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-
 
 def populate(ot: OrderTalk) -> World:
     """The test world, with every person linked to a DingTalk staff id."""
-    world = build_world(ot.sessions)
-    with ot.sessions() as s:
-        for username, staff_id in STAFF.items():
-            link(s, username, "dingtalk", staff_id)
-        s.commit()
-    return world
+    return link_world(ot, "dingtalk", STAFF)

@@ -21,22 +21,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Engine, select
 
 from bot.bootstrap import OrderTalk, build
 from bot.core import BotCore
 from bot.notifications import publish
-from bot.records import InboundEvent, OutboxMessage
 from bot.settings import Settings
 from domain.audit import Actor
-from domain.directory import link
-from domain.models import ApprovalStep, AuditEntry, Order, Product, Shipment, ShippingTask, Stock, User
+from domain.models import Product, Stock, User
 from domain.orders import LineRequest, OrderRequest, create_order
 from domain.uow import UnitOfWork
+from tests.e2e.harness import AppDriver, populate
 from tests.e2e.slack.conftest import SIGNING_SECRET, SlackPoster
 from tests.e2e.slack.fake_slack import Call, FakeSlack
-from tests.world import Clock, World, build_world
+from tests.world import Clock, World
 
 # world usernames → Slack user ids (tests/world.py already links li as U_LI). The fake opens DM "D…" for "U…".
 PEOPLE = {"li": "U_LI", "amy": "U0AMY", "wang": "U0WANG", "zhao": "U0ZHAO", "qian": "U0QIAN", "sun": "U0SUN",
@@ -140,22 +138,10 @@ class Posted:
         return "b0"
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything an inbound request could change; equal snapshots mean it had no effect."""
-
-    orders: tuple[tuple[str, str, int], ...]  # (number, status, version)
-    audit: int
-    outbox: int
-    inbound: int
-    shipments: int
-
-
-class SlackDriver:
+class SlackDriver(AppDriver):
     def __init__(self, ot: OrderTalk, fake: FakeSlack, world: World, clock: Clock) -> None:
-        self.ot = ot
+        super().__init__(ot, world)
         self.fake = fake
-        self.world = world
         self.clock = clock
         self.calls = CoreCalls(ot.core)
         self.poster = SlackPoster(ot.flask.test_client())
@@ -283,9 +269,6 @@ class SlackDriver:
         [answer] = self.fake.of(path)
         return Posted.of(answer, self.fake)
 
-    def drain(self) -> int:
-        return self.ot.dispatcher.drain()
-
     # ---------------------------------------------------------------- us → Slack, as the fake saw it
     def posts(self, channel: str | None = None, method: str = "chat.postMessage") -> list[Posted]:
         """Successful posts (Slack refused the others: they reached nobody)."""
@@ -316,50 +299,6 @@ class SlackDriver:
         return self.ephemerals(who) + self.posts_to(who)
 
     # ---------------------------------------------------------------- the database
-    def snapshot(self) -> Snapshot:
-        with self.ot.sessions() as s:
-            def count(model: Any) -> int:
-                return int(s.scalar(select(func.count()).select_from(model)) or 0)
-
-            return Snapshot(
-                orders=tuple((n, st, v) for n, st, v in s.execute(
-                    select(Order.number, Order.status, Order.version).order_by(Order.id))),
-                audit=count(AuditEntry), outbox=count(OutboxMessage), inbound=count(InboundEvent),
-                shipments=count(Shipment),
-            )
-
-    def order(self, number: str) -> Order:
-        with self.ot.sessions() as s:
-            order = s.scalars(select(Order).where(Order.number == number).options(
-                selectinload(Order.steps).selectinload(ApprovalStep.assignments),
-                selectinload(Order.steps).selectinload(ApprovalStep.decided_by))).one()
-            s.expunge_all()
-            return order
-
-    def audit(self, action: str) -> list[AuditEntry]:
-        with self.ot.sessions() as s:
-            rows = list(s.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
-            s.expunge_all()
-            return rows
-
-    def user_id(self, who: str) -> int:
-        with self.ot.sessions() as s:
-            uid = s.scalar(select(User.id).where(User.username == who))
-            assert uid is not None
-            return uid
-
-    def shipments(self) -> list[Shipment]:
-        with self.ot.sessions() as s:
-            rows = list(s.scalars(select(Shipment).options(selectinload(Shipment.lines)).order_by(Shipment.id)))
-            s.expunge_all()
-            return rows
-
-    def tasks(self) -> list[ShippingTask]:
-        with self.ot.sessions() as s:
-            rows = list(s.scalars(select(ShippingTask).order_by(ShippingTask.id)))
-            s.expunge_all()
-            return rows
-
     def place(self, customer: str, lines: list[tuple[str, int]], by: str = "sales") -> str:
         """Create and submit an order through the domain service (as an import or the CLI would) and publish its
         events the way the core does, so the approval cards go out through the outbox. Returns its number."""
@@ -404,12 +343,7 @@ def running(engine: Engine, db_url: str, clock: Clock, data_dir: Path, **extra: 
     fake = FakeSlack()
     try:
         ot = build(settings_for(fake, db_url, data_dir, **extra), clock=clock, engine=engine)
-        world = build_world(ot.sessions)
-        with ot.sessions() as s:
-            for username, uid in PEOPLE.items():
-                if username != "li":  # build_world links li already
-                    link(s, username, "slack", uid)
-            s.commit()
+        world = populate(ot, "slack", {u: uid for u, uid in PEOPLE.items() if u != "li"})  # build_world links li
         driver = SlackDriver(ot, fake, world, clock)
         yield driver
         # Let listeners still running on Bolt's threads finish before the next test wipes the database.

@@ -21,13 +21,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from bot.tokens import ActionToken, TokenSigner
+from tests.e2e.harness import Snapshot
 from tests.e2e.slack.conftest import SIGNING_SECRET, SlackPoster
 from tests.e2e.slack.harness import (
     PEOPLE,
     WAREHOUSE_CHANNEL,
     Posted,
     SlackDriver,
-    Snapshot,
     dm_of,
     envelope,
     form_payload,

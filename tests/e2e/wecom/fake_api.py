@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, request
-from werkzeug.serving import make_server
+
+from tests.e2e.harness import ServerThread as ServerThread  # the fake is served by the shared harness
 
 CORP_ID = "ww1436e0e65a779aee"
 SECRET = "fake-corp-secret-DO-NOT-LOG"
@@ -236,22 +237,3 @@ class FakeWeCom:
         self.media[media_id] = {"type": kind, "filename": part.filename, "mime": part.mimetype, "data": data,
                                 "at": self.now()}
         return {"errcode": 0, "errmsg": "", "type": kind, "media_id": media_id, "created_at": str(int(self.now()))}
-
-
-class ServerThread:
-    """Run a WSGI app on an ephemeral loopback port for the duration of a test."""
-
-    def __init__(self, app: Flask) -> None:
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    def __enter__(self) -> ServerThread:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)

@@ -15,17 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Engine
 
 from adapters.wecom.crypto import WeComCrypto
 from bot.bootstrap import OrderTalk, build
-from bot.records import InboundEvent, OutboxMessage
-from domain.directory import link
-from domain.models import ApprovalStep, AuditEntry, Order, ShippingTask
+from tests.e2e.harness import AppDriver, populate
 from tests.e2e.wecom.conftest import AES_KEY, TOKEN, make_settings
 from tests.e2e.wecom.fake_api import AGENT_ID, CORP_ID, FakeWeCom, ServerThread
-from tests.world import Clock, World, build_world
+from tests.world import Clock, World
 
 # world usernames → WeCom userids (FromUserName / touser)
 USERIDS = {"li": "lisi", "amy": "amychen", "wang": "wangwu", "zhao": "zhaoliu", "qian": "qianba", "sun": "sunqi",
@@ -86,22 +83,11 @@ class Reply:
     content: bytes
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything a callback could change; equal snapshots mean the request had no effect."""
-
-    orders: tuple[tuple[str, str, int], ...]  # (number, status, version)
-    audit: int
-    outbox: int
-    inbound: int
-
-
-class WeComDriver:
+class WeComDriver(AppDriver):
     def __init__(self, ot: OrderTalk, fake: FakeWeCom, url: str, world: World) -> None:
-        self.ot = ot
+        super().__init__(ot, world)
         self.fake = fake
         self.url = url
-        self.world = world
         self.crypto = WeComCrypto(TOKEN, AES_KEY, CORP_ID)
         self.http = requests.Session()
         self._msg_ids = itertools.count(7368001234567890001)
@@ -174,9 +160,6 @@ class WeComDriver:
         assert resp.status_code == 200 and resp.content == b"", resp.text
         return resp
 
-    def drain(self) -> int:
-        return self.ot.dispatcher.drain()
-
     # ---------------------------------------------------------------- outbound (us → WeCom), as the fake saw it
     def sends_to(self, who: str) -> list[dict[str, Any]]:
         user = USERIDS.get(who, who)
@@ -198,47 +181,8 @@ class WeComDriver:
         return next(code for code, c in self.fake.codes.items()
                     if c.task_id == card.task_id and c.source == "send")
 
-    # ---------------------------------------------------------------- the database
-    def snapshot(self) -> Snapshot:
-        with self.ot.sessions() as s:
-            return Snapshot(
-                orders=tuple((n, st, v) for n, st, v in s.execute(
-                    select(Order.number, Order.status, Order.version).order_by(Order.id))),
-                audit=int(s.scalar(select(func.count()).select_from(AuditEntry)) or 0),
-                outbox=int(s.scalar(select(func.count()).select_from(OutboxMessage)) or 0),
-                inbound=int(s.scalar(select(func.count()).select_from(InboundEvent)) or 0),
-            )
-
-    def order(self, number: str) -> Order:
-        with self.ot.sessions() as s:
-            order = s.scalars(select(Order).where(Order.number == number).options(
-                selectinload(Order.steps).selectinload(ApprovalStep.decided_by))).one()
-            s.expunge_all()
-            return order
-
     def order_total(self, number: str) -> Decimal:
         return self.order(number).total
-
-    def audit(self, action: str) -> list[AuditEntry]:
-        with self.ot.sessions() as s:
-            rows = list(s.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
-            s.expunge_all()
-            return rows
-
-    def tasks(self) -> list[ShippingTask]:
-        with self.ot.sessions() as s:
-            rows = list(s.scalars(select(ShippingTask).order_by(ShippingTask.id)))
-            s.expunge_all()
-            return rows
-
-    def outbox(self, status: str | None = None) -> list[OutboxMessage]:
-        with self.ot.sessions() as s:
-            q = select(OutboxMessage).order_by(OutboxMessage.id)
-            if status is not None:
-                q = q.where(OutboxMessage.status == status)
-            rows = list(s.scalars(q))
-            s.expunge_all()
-            return rows
 
 
 @contextmanager
@@ -248,10 +192,6 @@ def running(engine: Engine, db_url: str, clock: Clock, data_dir: Path) -> Iterat
     fake.users |= set(USERIDS.values())
     with ServerThread(fake.app()) as api:
         ot = build_app(api.url, engine, db_url, clock, data_dir)
-        world = build_world(ot.sessions)
-        with ot.sessions() as s:
-            for username, userid in USERIDS.items():
-                link(s, username, "wecom", userid)
-            s.commit()
+        world = populate(ot, "wecom", USERIDS)
         with ServerThread(ot.flask) as app:
             yield WeComDriver(ot, fake, app.url, world)
