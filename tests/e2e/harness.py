@@ -15,13 +15,15 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import selectinload
 from werkzeug.serving import make_server
 
@@ -29,6 +31,7 @@ from bot.bootstrap import OrderTalk
 from bot.records import InboundEvent, OutboxMessage
 from domain.directory import link
 from domain.models import ApprovalStep, AuditEntry, Order, Shipment, ShippingTask, User
+from tests.tcp_proxy import TcpProxy
 from tests.world import World, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,3 +219,46 @@ class WebProcess:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(20)
+
+
+def process_effects(url: str, steps: list[int]) -> tuple[int, dict[int, int], int, dict[str, int]]:
+    """What clicks on these approval steps did, read straight from the database (no app, so also while the app's
+    process is dead): (approved steps, approve audit rows per order, inbound event keys, inbox rows by status)."""
+    from bot.inbox import InboxEvent
+    from domain.db import make_engine, make_session_factory
+
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as s:
+            approved = s.scalar(select(func.count()).select_from(ApprovalStep)
+                                .where(ApprovalStep.id.in_(steps), ApprovalStep.status == "approved")) or 0
+            orders = list(s.scalars(select(ApprovalStep.order_id).where(ApprovalStep.id.in_(steps))))
+            per_order = dict(s.execute(select(AuditEntry.order_id, func.count()).where(
+                AuditEntry.order_id.in_(orders), AuditEntry.action == "approve").group_by(AuditEntry.order_id)).all())
+            keys = s.scalar(select(func.count()).select_from(InboundEvent)) or 0
+            inbox = dict(s.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all())
+            return int(approved), {int(k): int(v) for k, v in per_order.items()}, int(keys), inbox
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def refusing_database(pg_url: str, data_dir: str, env: Mapping[str, str]) -> Iterator[tuple[OrderTalk, TcpProxy]]:
+    """The app (every platform configured by `env`'s ORDERTALK_* settings, no background threads, the inbox not
+    inline) on PostgreSQL reached through a TCP proxy the test can make refuse connections."""
+    from bot.bootstrap import build
+    from bot.settings import Settings
+
+    real = make_url(pg_url)
+    proxy = TcpProxy((real.host or "127.0.0.1", real.port or 5432))
+    proxied = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    values = {k[len("ORDERTALK_"):].lower(): v for k, v in env.items() if k.startswith("ORDERTALK_")}
+    values.update(database_url=proxied, data_dir=data_dir, run_dispatcher=False, run_scheduler=False,
+                  run_inbox=False, inbox_inline=False)
+    ot = build(Settings(_env_file=None, **values))
+    try:
+        yield ot, proxy
+    finally:
+        proxy.forward()
+        ot.engine.dispose()
+        proxy.close()

@@ -14,82 +14,18 @@ are a local fake that answers ok.
 
 from __future__ import annotations
 
-import http.client
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from bench.interactive import click_request, env_for, fake_apis, prepare
-from bot.inbox import InboxEvent
-from bot.records import InboundEvent
-from domain.db import make_engine, make_session_factory
-from domain.models import ApprovalStep, AuditEntry
+from tests.e2e.harness import WebProcess, process_effects, refusing_database
 from tests.tcp_proxy import TcpProxy
 
-ROOT = Path(__file__).resolve().parents[2]
 PLATFORMS = ("slack", "dingtalk", "wecom")
 N = 4  # clicks per platform
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(env: dict[str, str], command: list[str], port: int | None = None) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *command], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if port is not None:
-        deadline = time.monotonic() + 90  # a loaded 2-core machine takes a while to import everything
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()[-3000:] if proc.stderr else "exited"
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the web process did not come up"
-                time.sleep(0.2)
-    return proc
-
-
-def _send(port: int, req: dict[str, Any]) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(req["method"], req["path"], body=req["body"].encode(), headers=req["headers"])
-        resp = conn.getresponse()
-        resp.read()
-        return resp.status
-    finally:
-        conn.close()
-
-
-def _effects(url: str, steps: list[int]) -> tuple[int, dict[int, int], int, dict[str, int]]:
-    """(approved steps, approve audit rows per order, inbound event keys, inbox rows by status)."""
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as s:
-            approved = s.scalar(select(func.count()).select_from(ApprovalStep)
-                                .where(ApprovalStep.id.in_(steps), ApprovalStep.status == "approved")) or 0
-            orders = list(s.scalars(select(ApprovalStep.order_id).where(ApprovalStep.id.in_(steps))))
-            per_order = dict(s.execute(select(AuditEntry.order_id, func.count()).where(
-                AuditEntry.order_id.in_(orders), AuditEntry.action == "approve").group_by(AuditEntry.order_id)).all())
-            keys = s.scalar(select(func.count()).select_from(InboundEvent)) or 0
-            inbox = dict(s.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all())
-            return int(approved), {int(k): int(v) for k, v in per_order.items()}, int(keys), inbox
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -110,30 +46,27 @@ def test_kill_9_right_after_the_acks_then_every_click_takes_effect_once(fresh_ur
         env = {**env_for(url, api, str(tmp_path)), "ORDERTALK_INBOX_INLINE": "0", "ORDERTALK_RUN_DISPATCHER": "0",
                "ORDERTALK_RUN_SCHEDULER": "0", "ORDERTALK_RUN_INBOX": "1" if web_processes else "0",
                "ORDERTALK_INBOX_LEASE_SECONDS": "2"}
-        port = _port()
-        web = _serve(env, ["serve", "--port", str(port)], port)
+        web = WebProcess.serve(env)
         try:
-            codes = [_send(port, c) for c in clicks]
+            codes = [web.send(c) for c in clicks]
         finally:
-            os.kill(web.pid, signal.SIGKILL)  # right after the last acknowledgement
-            web.wait(10)
+            web.kill9()  # right after the last acknowledgement
         assert codes == [200] * len(clicks)
-        approved, _, _, inbox = _effects(url, steps)
+        approved, _, _, inbox = process_effects(url, steps)
         assert sum(inbox.values()) == len(clicks)  # every acknowledged click was stored before its ack
         if not web_processes:
             assert approved == 0 and inbox == {"pending": len(clicks)}  # acknowledged before any was processed
 
-        worker = _serve(env | {"ORDERTALK_RUN_INBOX": "1"}, ["worker"])  # the restart
+        worker = WebProcess.worker(env | {"ORDERTALK_RUN_INBOX": "1"})  # the restart
         try:
             deadline = time.monotonic() + 90
-            while _effects(url, steps)[0] < len(clicks) and time.monotonic() < deadline:
-                assert worker.poll() is None, worker.stderr.read().decode()[-3000:] if worker.stderr else "exited"
+            while process_effects(url, steps)[0] < len(clicks) and time.monotonic() < deadline:
+                worker.check_alive()
                 time.sleep(0.3)
             time.sleep(1.0)  # a second effect, if there were one, would have time to land
         finally:
-            worker.terminate()
-            worker.wait(20)
-    approved, per_order, keys, inbox = _effects(url, steps)
+            worker.stop()
+    approved, per_order, keys, inbox = process_effects(url, steps)
     assert approved == len(clicks)
     assert sorted(per_order.values()) == [1] * len(clicks)  # one decision per click, none twice
     assert keys == len(clicks) and inbox == {"done": len(clicks)}
@@ -144,26 +77,12 @@ def test_kill_9_right_after_the_acks_then_every_click_takes_effect_once(fresh_ur
 
 @pytest.fixture
 def refusing(pg_url: str, tmp_path: Any) -> Iterator[tuple[Any, TcpProxy, list[int], str]]:
-    from bot.bootstrap import build
-    from bot.settings import Settings
     from tests.conftest import _engine_for, _wipe
 
     _wipe(_engine_for(pg_url))
     steps = prepare(pg_url, len(PLATFORMS))
-    real = make_url(pg_url)
-    proxy = TcpProxy((real.host or "127.0.0.1", real.port or 5432))
-    proxied = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    with fake_apis() as api:
-        env = env_for(proxied, api, str(tmp_path))
-        values = {k[len("ORDERTALK_"):].lower(): v for k, v in env.items() if k.startswith("ORDERTALK_")}
-        values.update(run_dispatcher=False, run_scheduler=False, run_inbox=False, inbox_inline=False)
-        ot = build(Settings(_env_file=None, **values))
-        try:
-            yield ot, proxy, steps, pg_url
-        finally:
-            proxy.forward()
-            ot.engine.dispose()
-            proxy.close()
+    with fake_apis() as api, refusing_database(pg_url, str(tmp_path), env_for(pg_url, api, str(tmp_path))) as (ot, proxy):
+        yield ot, proxy, steps, pg_url
 
 
 @pytest.mark.pg
@@ -176,4 +95,4 @@ def test_database_refusing_every_callback_is_a_5xx_and_nothing_is_stored(refusin
         resp = client.open(req["path"], method="POST", data=req["body"].encode(), headers=req["headers"])
         assert resp.status_code >= 500, (platform, resp.status_code, resp.get_data(as_text=True)[:300])
         assert resp.headers.get("Retry-After"), platform
-    assert _effects(url, steps)[3] == {}  # nothing was stored (read past the proxy), so nothing was acknowledged
+    assert process_effects(url, steps)[3] == {}  # nothing was stored (read past the proxy), so nothing was acknowledged

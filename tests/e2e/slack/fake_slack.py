@@ -88,6 +88,7 @@ class FakeSlack:
         self.uploads: dict[str, Upload] = {}  # file id → what was announced and uploaded
         self.now = time.time
         self._urls = itertools.count(1)
+        self.down = False  # Slack unavailable: every Web API call and response_url post answers 503
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -192,7 +193,10 @@ class FakeSlack:
         # Recorded with its answer under the lock, so a test that sees a call also sees what it was told.
         with self._lock:
             queued = self._queued.get(method)
-            canned = queued.pop(0) if queued else self._canned(method, args)
+            if self.down:
+                canned = Canned(status=503, body={"ok": False, "error": "service_unavailable"}, headers={})
+            else:
+                canned = queued.pop(0) if queued else self._canned(method, args)
             self.calls.append(Call(method, args, headers, canned.body))
             return canned
 

@@ -1,6 +1,9 @@
 """Slack's part of the fault suite, against the whole app on the test database: every inbound kind delivered three
 times as Slack retries; forged, stale, broken and oversized requests; tampered and unknown button values; a
-forwarded approval card clicked by someone who is not its approver; and random bodies (hypothesis)."""
+forwarded approval card clicked by someone who is not its approver; random bodies (hypothesis); and, as for DingTalk
+and WeCom (tests/integration/test_inbox_faults.py), the web process killed with -9 right after it acked signed clicks,
+a DM and a slash command (each takes effect once after the restart), the database refusing (5xx + Retry-After,
+nothing stored), and Slack down while delivering and while a request arrives, then back (everything arrives once)."""
 
 from __future__ import annotations
 
@@ -428,3 +431,145 @@ def test_random_bodies_never_get_a_5xx_and_unsigned_ones_never_reach_the_core(sl
     # and the app still answers a genuine request afterwards
     sl.say("li", f"订单 {NUMBER}")
     assert any(NUMBER in p.content and "进度" in p.content for p in sl.posts_to("li"))
+
+
+# ---------------------------------------------------------------- the process dies, the database refuses, Slack is down
+# The requests below are signed as Slack signs them (v0 HMAC of timestamp and body with the app's signing secret) and
+# shaped as Bolt receives them: Events API JSON, interactivity form posts with a `payload`, slash-command forms.
+
+
+def _raw_signed(body: str, content_type: str, secret: str) -> dict[str, Any]:
+    return {"method": "POST", "path": "/slack/events", "body": body,
+            "headers": {"Content-Type": content_type, **SlackPoster.sign(body, secret=secret)}}
+
+
+def _slack_requests(steps: list[int], api: str) -> list[dict[str, Any]]:
+    """An approval click per step, a DM and a slash command, all from wang (U0WANG, linked by bench's world)."""
+    from bench.interactive import SLACK_SECRET, click_request
+
+    dm = {"type": "message", "channel_type": "im", "channel": "D0WANG", "user": "U0WANG", "text": "我的审批",
+          "ts": "1795000000.000101", "event_ts": "1795000000.000101"}
+    command = urlencode({"team_id": "T0ORDERS", "channel_id": "C0SALES", "user_id": "U0WANG", "user_name": "wang",
+                         "command": "/order", "text": "我的审批", "response_url": f"{api}/webhook/cmd1",
+                         "trigger_id": "7001.8002.cmd", "api_app_id": "A0BOT"})
+    return [*(click_request("slack", sid, sid) for sid in steps),
+            _raw_signed(envelope(dm, "Ev0CRASH01"), "application/json", SLACK_SECRET),
+            _raw_signed(command, "application/x-www-form-urlencoded", SLACK_SECRET)]
+
+
+@pytest.fixture
+def fresh_url(db_url: str) -> str:
+    from tests.conftest import _engine_for, _wipe
+
+    _wipe(_engine_for(db_url))
+    return db_url
+
+
+def test_kill_9_right_after_slack_acks_then_every_request_takes_effect_once(fresh_url: str, tmp_path: Path) -> None:
+    from bench.interactive import env_for, fake_apis, prepare
+    from tests.e2e.harness import WebProcess, process_effects
+
+    steps = prepare(fresh_url, 3)
+    with fake_apis() as api:
+        env = {**env_for(fresh_url, api, str(tmp_path)), "ORDERTALK_INBOX_INLINE": "0", "ORDERTALK_RUN_INBOX": "0",
+               "ORDERTALK_INBOX_LEASE_SECONDS": "2"}  # the production layout: the web process only stores
+        requests = _slack_requests(steps, api)
+        web = WebProcess.serve(env)
+        try:
+            codes = [web.send(r) for r in requests]
+        finally:
+            web.kill9()  # right after the last ack
+        assert codes == [200] * len(requests)
+        approved, _, _, inbox = process_effects(fresh_url, steps)
+        assert approved == 0 and inbox == {"pending": len(requests)}  # each stored before its ack, none processed
+
+        worker = WebProcess.worker(env | {"ORDERTALK_RUN_INBOX": "1"})  # the restart
+        try:
+            deadline = time.monotonic() + 90
+            while process_effects(fresh_url, steps)[3] != {"done": len(requests)} and time.monotonic() < deadline:
+                worker.check_alive()
+                time.sleep(0.3)
+            time.sleep(1.0)  # a second effect, if there were one, would have time to land
+        finally:
+            worker.stop()
+    approved, per_order, keys, inbox = process_effects(fresh_url, steps)
+    assert approved == len(steps) and sorted(per_order.values()) == [1] * len(steps)  # one decision per click
+    assert keys == len(requests) and inbox == {"done": len(requests)}
+
+
+@pytest.mark.pg
+def test_database_refusing_slack_requests_get_a_5xx_with_retry_after_and_nothing_is_stored(pg_url: str,
+                                                                                           tmp_path: Path) -> None:
+    from bench.interactive import env_for, fake_apis, prepare
+    from tests.conftest import _engine_for, _wipe
+    from tests.e2e.harness import process_effects, refusing_database
+
+    _wipe(_engine_for(pg_url))
+    steps = prepare(pg_url, 1)
+    with fake_apis() as api, refusing_database(pg_url, str(tmp_path), env_for(pg_url, api, str(tmp_path))) as (ot, proxy):
+        client = ot.flask.test_client()
+        proxy.refuse()
+        for req in _slack_requests(steps, api):
+            resp = client.open(req["path"], method="POST", data=req["body"].encode(), headers=req["headers"])
+            assert resp.status_code >= 500, (req["headers"]["Content-Type"], resp.status_code, resp.get_data()[:300])
+            assert resp.headers.get("Retry-After"), req["headers"]["Content-Type"]
+    assert process_effects(pg_url, steps)[2:] == (0, {})  # nothing stored (read past the proxy): nothing acknowledged
+
+
+def test_slack_down_when_delivering_then_back_every_message_arrives_once(sl: SlackDriver, clock: Clock) -> None:
+    n = sl.calls.finished
+    assert sl.event(sl.dm_event("li", "下单 华兴 SKU-001 x10")).status_code == 200
+    sl.calls.wait(n + 1)  # handled while Slack was up; its answers are queued
+    sl.fake.down = True
+    sl.drain()  # every delivery meets a 503
+    assert sl.posts() == [] and sl.snapshot().orders[0][:2] == (NUMBER, "pending_approval")
+    waiting = sl.outbox("pending")
+    assert waiting and max(r.attempts for r in waiting) >= 1 and all(r.last_error for r in waiting if r.attempts)
+    assert sl.drain() == 0  # backing off: no hammering a platform that is down
+
+    sl.fake.down = False
+    for _ in range(10):  # the backoff grows with each try; move time past it until nothing is left
+        clock.advance(seconds=700)
+        sl.drain()
+        if not sl.outbox("pending"):
+            break
+    rows = sl.outbox()
+    assert rows and {r.status for r in rows} == {"delivered"}
+    # delivered exactly once each: one answer to li, one approval card to each manager, no post twice
+    assert len(sl.posts_to("li", NUMBER)) == 1
+    sl.card_to("wang", NUMBER, "approve")  # exactly one each (card_to asserts it)
+    sl.card_to("zhao", NUMBER, "approve")
+    contents = [(p.channel, p.content) for p in sl.posts()]
+    assert len(contents) == len(set(contents))
+
+
+def test_slack_down_when_a_dm_arrives_it_is_acked_kept_and_handled_once_slack_is_back(sl: SlackDriver,
+                                                                                       clock: Clock) -> None:
+    sl.fake.down = True  # Bolt cannot even authorize (auth.test answers 503)
+    body = envelope(sl.dm_event("li", "下单 华兴 SKU-001 x10"), "Ev0DOWN001")
+    assert sl.poster.post(body, "application/json").status_code == 200  # acked: Slack will not resend it
+    assert sl.poster.post(body, "application/json", RETRY[1]).status_code == 200  # a retry meanwhile: same key
+    snap = sl.snapshot()
+    assert snap.orders == () and snap.inbound == 0 and sl.calls.finished == 0  # not handled yet…
+    assert _inbox(sl) == {"pending": 1}  # …but kept, once
+
+    sl.fake.down = False
+    clock.advance(seconds=60)  # past the inbox's retry delay
+    sl.ot.inbox.drain()
+    sl.calls.wait(1)
+    sl.drain()
+    snap = sl.snapshot()
+    assert [o[0] for o in snap.orders] == [NUMBER] and snap.inbound == 1
+    assert len(sl.posts_to("li", NUMBER)) == 1
+    sl.card_to("wang", NUMBER, "approve")  # exactly one each (card_to asserts it)
+    sl.card_to("zhao", NUMBER, "approve")
+    assert settled(sl) == snap and _inbox(sl) == {"done": 1}  # nothing left to run a second time
+
+
+def _inbox(sl: SlackDriver) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from bot.inbox import InboxEvent
+
+    with sl.ot.sessions() as s:
+        return {k: int(v) for k, v in s.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status))}
