@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,6 +211,18 @@ class WebProcess:
             return resp.status
         finally:
             conn.close()
+
+    def stop_when(self, done: Callable[[], bool], seconds: float = 90, grace: float = 1.0) -> None:
+        """Let the process run until `done()` (or `seconds` pass), then `grace` more seconds, in which a second
+        effect, if there were one, would land; then stop it."""
+        try:
+            deadline = time.monotonic() + seconds
+            while not done() and time.monotonic() < deadline:
+                self.check_alive()
+                time.sleep(0.3)
+            time.sleep(grace)
+        finally:
+            self.stop()
 
     def kill9(self) -> None:
         self.proc.kill()  # SIGKILL: no handler runs, nothing is flushed
