@@ -187,10 +187,13 @@ def register(event_type: type[ev.Event], handler: Handler) -> None:
 
 
 def publish(uow: UnitOfWork, ctx: BotContext) -> None:
-    """Handle every event of the unit of work (handlers may add more events; those are handled too)."""
-    i = 0
-    while i < len(uow.events):
-        event = uow.events[i]
-        for handler in HANDLERS.get(type(event), []):
-            handler(event, uow, ctx)
-        i += 1
+    """Handle every event of the unit of work (handlers may add more events; those are handled too). The handlers
+    read the change as flushed before them and add messages; those are written in one flush at commit (profile of
+    the inbox worker: a flush before each of their queries was a third of a decision's time)."""
+    with uow.batched():
+        i = 0
+        while i < len(uow.events):
+            event = uow.events[i]
+            for handler in HANDLERS.get(type(event), []):
+                handler(event, uow, ctx)
+            i += 1

@@ -136,7 +136,9 @@ def decide(
     order = uow.session.scalars(
         select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
         .options(joinedload(Order.steps).joinedload(ApprovalStep.assignments).joinedload(ApprovalAssignment.user),
-                 joinedload(Order.reservations))  # what the shipping tasks are made from, should this approve it
+                 joinedload(Order.reservations),  # what the shipping tasks are made from, should this approve it
+                 # who is told of the decision and what the message names: read here, not lazily one by one
+                 joinedload(Order.sales_user), joinedload(Order.customer))
     ).unique().one()
     step = next(s for s in order.steps if s.id == step_id)
     if step.status != StepStatus.PENDING.value:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, tzinfo
 from types import TracebackType
 
@@ -42,6 +43,14 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """What is changed so far is flushed once; what is added inside (the notifications' outbox rows and card
+        copies) waits for the commit's flush, instead of a flush before every query that runs meanwhile."""
+        self.session.flush()
+        with self.session.no_autoflush:
+            yield
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
