@@ -13,7 +13,7 @@ from sqlalchemy import Engine, event
 
 from domain import approvals, orders
 from domain.audit import Actor
-from domain.models import User
+from domain.models import ApprovalStep, User
 from domain.orders import LineRequest, OrderRequest, create_order
 from domain.uow import UnitOfWork
 from tests.world import build_world, policy
@@ -103,3 +103,39 @@ def test_order_status_read_within_budget(engine, session_factory, clock, who):
     assert number in card.title and len(card.table.rows) == 2 and len(card.text) >= 5  # type: ignore[union-attr]
     print(f"\nstatus read ({who}): {len(read)}\n  " + "\n  ".join(read))
     assert len(read) <= STATUS_READ, read
+
+
+CLICK_DECIDED = 31  # the inbox worker's whole path for one approval click (34 before issue 16's cuts of the worker path)
+
+
+def test_a_click_decided_from_the_inbox_within_budget(engine, session_factory, clock, tmp_path):
+    """An approve click stored in the inbox and decided by the worker, every statement of it: the claim, the
+    core's dedup row and identification, the decision and shipping task, the notifications (the sales person's
+    notice, the warehouse's task card, the approval card's copies), the audit and `done`."""
+    from bot.bootstrap import build
+    from bot.ports import InboundAction
+    from bot.settings import Settings
+    from bot.tokens import ActionToken, TokenSigner
+    from tests.conftest import TEST_SECRET_KEY
+
+    settings = Settings(_env_file=None, database_url=str(engine.url.render_as_string(hide_password=False)), sandbox=True,
+                        run_dispatcher=False, run_scheduler=False, run_inbox=False, inbox_inline=False,
+                        secret_key=TEST_SECRET_KEY, data_dir=tmp_path)
+    ot = build(settings, clock=clock, engine=engine)
+    w = build_world(ot.sessions)
+    signer = TokenSigner(settings.token_secret())
+    steps = [_create(ot.sessions, clock, w)[1] for _ in range(2)]
+
+    def click(step_id: int, n: int) -> None:
+        ot.inbound.handle_action(InboundAction(platform="console", external_user_id=str(w["boss"]), event_id=f"c{n}",
+                                               token=signer.sign(ActionToken("approve", step_id))))
+
+    click(steps[0], 0)
+    ot.inbox.drain()  # the first click warms the caches
+    click(steps[1], 1)
+    with counted(engine) as seen:
+        assert ot.inbox.drain() == 1
+    with session_factory() as s:
+        assert s.get(ApprovalStep, steps[1]).status == "approved"  # type: ignore[union-attr]
+    print(f"\nclick decided from the inbox: {len(seen)}\n  " + "\n  ".join(seen))
+    assert len(seen) <= CLICK_DECIDED, seen
