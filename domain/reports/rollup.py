@@ -107,10 +107,12 @@ def _money_sum() -> Any:
     return type_coerce(func.coalesce(func.sum(SalesDay.amount), 0), Money)
 
 
-def per_day(session: Session, people: ColumnElement[bool], tz: ZoneInfo, first: date,
-            end: date) -> list[tuple[date, Decimal, int]]:
-    """Amount and orders per closed local day in [first, end) for the sales people `people` selects."""
-    ensure(session, tz, first, end)
+def per_day(session: Session, people: ColumnElement[bool], tz: ZoneInfo, first: date, end: date,
+            built: bool = False) -> list[tuple[date, Decimal, int]]:
+    """Amount and orders per closed local day in [first, end) for the sales people `people` selects (`built`: the
+    caller ensured those days already)."""
+    if not built:
+        ensure(session, tz, first, end)
     rows = session.execute(select(SalesDay.day, _money_sum(), func.sum(SalesDay.orders))
                            .where(SalesDay.zone == tz.key, SalesDay.day >= first, SalesDay.day < end, people)
                            .group_by(SalesDay.day)).all()

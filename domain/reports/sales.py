@@ -117,21 +117,24 @@ class Trend:
         return change(self.total.orders, self.previous_total.orders)
 
 
-def _closed(session: Session, scope: Scope, lo: datetime, hi: datetime, tz: ZoneInfo) -> tuple[date, date, datetime]:
+def _closed(scope: Scope, lo: datetime, hi: datetime, tz: ZoneInfo, open_day: date) -> tuple[date, date, datetime]:
     """Splits [lo, hi) (local midnights) into the closed local days [first, cut) read from domain.reports.rollup and
     the rest, [live_from, hi), read from the orders. Warehouse scopes are read live (their orders are chosen by
     shipping task, which the daily totals do not know)."""
     first, end = lo.astimezone(tz).date(), hi.astimezone(tz).date()
     if scope.kind == ScopeKind.WAREHOUSE:
         return first, first, lo
-    cut = max(first, min(end, rollup.first_open_day(session, tz)))
+    cut = max(first, min(end, open_day))
     return first, cut, datetime.combine(cut, time(0), tz).astimezone(UTC)
 
 
-def _days(session: Session, scope: Scope, lo: datetime, hi: datetime, tz: ZoneInfo) -> list[tuple[date, Decimal, int]]:
-    """Sales amount and orders per local day, for orders placed in [lo, hi)."""
-    first, cut, live_from = _closed(session, scope, lo, hi, tz)
-    days = rollup.per_day(session, scope.people(SalesDay.sales_user_id), tz, first, cut) if cut > first else []
+def _days(session: Session, scope: Scope, lo: datetime, hi: datetime, tz: ZoneInfo, open_day: date,
+          built: bool = False) -> list[tuple[date, Decimal, int]]:
+    """Sales amount and orders per local day, for orders placed in [lo, hi) (`built`: the closed days' totals are
+    known to be up to date already)."""
+    first, cut, live_from = _closed(scope, lo, hi, tz, open_day)
+    days = (rollup.per_day(session, scope.people(SalesDay.sales_user_id), tz, first, cut, built=built)
+            if cut > first else [])
     if live_from < hi:
         day = local_date(Order.created_at, tz.key)
         days += [(d, a, n) for d, a, n in session.execute(
@@ -160,11 +163,15 @@ def trend(session: Session, scope: Scope, period: Period, tz: ZoneInfo, grain: G
     previous = period.previous()
     lo, hi = window(period, tz)
     before_lo, before_hi = window(previous, tz)
+    open_day = rollup.first_open_day(session, tz)
     if before_hi == lo:  # the period before ends where this one starts (a month, a year, the last 30 days): one pass
-        days = _days(session, scope, before_lo, hi, tz)
+        days = _days(session, scope, before_lo, hi, tz, open_day)
         now_days = before_days = days
-    else:  # e.g. this week so far against the same weekdays of last week: two ranges, each read alone
-        now_days, before_days = _days(session, scope, lo, hi, tz), _days(session, scope, before_lo, before_hi, tz)
+    else:  # e.g. this year so far against the same days of last year: two ranges, each read alone
+        first, cut, _ = _closed(scope, before_lo, hi, tz, open_day)
+        rollup.ensure(session, tz, first, cut)  # once for both (the days between them are built too: cheap)
+        now_days = _days(session, scope, lo, hi, tz, open_day, built=True)
+        before_days = _days(session, scope, before_lo, before_hi, tz, open_day, built=True)
     return Trend(period, previous, grain, _points(now_days, period, grain, scope.money),
                  _points(before_days, previous, grain, scope.money), scope.money)
 
@@ -326,7 +333,7 @@ def leaderboard(session: Session, scope: Scope, period: Period, tz: ZoneInfo, by
         raise ValueError(by)
     where = sales_in(scope, period, tz)
     lo, hi = window(period, tz)
-    day_first, cut, live_from = _closed(session, scope, lo, hi, tz)
+    day_first, cut, live_from = _closed(scope, lo, hi, tz, rollup.first_open_day(session, tz))
     ordered = (rollup.per_person(session, scope.people(SalesDay.sales_user_id), tz, day_first, cut)
                if cut > day_first else {})
     if live_from < hi:
