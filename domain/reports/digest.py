@@ -35,8 +35,9 @@ from domain.models import (
     StepStatus,
 )
 from domain.parsing import Period
-from domain.reports.sales import _money, change, trend
+from domain.reports.sales import change, trend
 from domain.reports.scope import Scope, ScopeKind
+from domain.reports.sql import money_sum
 from domain.reports.window import Grain
 from domain.stock import LowStockItem
 
@@ -112,7 +113,7 @@ def daily(session: Session, scope: Scope, reader_id: int, covered: Period, today
     # an order counts for the customer's sales person.
     owner = func.coalesce(Order.sales_user_id, Customer.sales_user_id)
     overdue, overdue_amount, oldest_due = session.execute(
-        select(func.count(Receivable.id), _money(Receivable.amount - Receivable.paid), func.min(Receivable.due_date))
+        select(func.count(Receivable.id), money_sum(Receivable.amount - Receivable.paid), func.min(Receivable.due_date))
         .select_from(Receivable).outerjoin(Order, Order.id == Receivable.order_id)
         .join(Customer, Customer.id == Receivable.customer_id)
         .where(Receivable.settled.is_(False), Receivable.due_date < today, scope.people(owner))).one()

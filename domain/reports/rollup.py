@@ -20,13 +20,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, select, text, type_coerce
+from sqlalchemy import ColumnElement, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from domain.models import Order, OrderDayVersion, SalesDay, SalesDayBuild
-from domain.reports.sql import local_date
+from domain.reports.sql import local_date, money_sum
 from domain.reports.window import SALE_STATUSES
-from domain.types import Money
 
 # Twice the trigger's one day: every order of a day that ended this long ago was placed more than a day ago.
 CLOSED_AFTER = timedelta(days=2)
@@ -83,13 +82,16 @@ def _stale(session: Session, tz: ZoneInfo, first: date, end: date) -> dict[date,
 
 def ensure(session: Session, tz: ZoneInfo, first: date, end: date) -> None:
     """Build or rebuild the closed days in [first, end) that need it. Writes in the caller's unit of work."""
-    if first >= end or not _stale(session, tz, first, end):
+    if first >= end:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
-    stale = _stale(session, tz, first, end)  # again: another builder may have finished while this one waited
+    stale = _stale(session, tz, first, end)
     if not stale:
         return
+    if session.get_bind().dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already holds the one writer lock
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+        stale = _stale(session, tz, first, end)  # again: another builder may have finished while this one waited
+        if not stale:
+            return
     day = local_date(Order.created_at, tz.key)
     for lo, hi in _runs(sorted(stale)):
         session.execute(delete(SalesDay).where(SalesDay.zone == tz.key, SalesDay.day >= lo, SalesDay.day < hi))
@@ -103,8 +105,13 @@ def ensure(session: Session, tz: ZoneInfo, first: date, end: date) -> None:
     session.execute(insert(SalesDayBuild), [{"zone": tz.key, "day": d, "version": v} for d, v in sorted(stale.items())])
 
 
-def _money_sum() -> Any:
-    return type_coerce(func.coalesce(func.sum(SalesDay.amount), 0), Money)
+def _totals(session: Session, by: Any, people: ColumnElement[bool], tz: ZoneInfo, first: date,
+            end: date) -> list[tuple[Any, Decimal, int]]:
+    """Amount and orders over the closed local days in [first, end), grouped by `by` (a sales_days column)."""
+    rows = session.execute(select(by, money_sum(SalesDay.amount), func.sum(SalesDay.orders))
+                           .where(SalesDay.zone == tz.key, SalesDay.day >= first, SalesDay.day < end, people)
+                           .group_by(by)).all()
+    return [(k, a, int(n)) for k, a, n in rows]
 
 
 def per_day(session: Session, people: ColumnElement[bool], tz: ZoneInfo, first: date, end: date,
@@ -113,17 +120,11 @@ def per_day(session: Session, people: ColumnElement[bool], tz: ZoneInfo, first: 
     caller ensured those days already)."""
     if not built:
         ensure(session, tz, first, end)
-    rows = session.execute(select(SalesDay.day, _money_sum(), func.sum(SalesDay.orders))
-                           .where(SalesDay.zone == tz.key, SalesDay.day >= first, SalesDay.day < end, people)
-                           .group_by(SalesDay.day)).all()
-    return [(d, a, int(n)) for d, a, n in rows]
+    return _totals(session, SalesDay.day, people, tz, first, end)
 
 
 def per_person(session: Session, people: ColumnElement[bool], tz: ZoneInfo, first: date,
                end: date) -> dict[int, tuple[Decimal, int]]:
     """Amount and orders per sales person over the closed local days in [first, end)."""
     ensure(session, tz, first, end)
-    rows = session.execute(select(SalesDay.sales_user_id, _money_sum(), func.sum(SalesDay.orders))
-                           .where(SalesDay.zone == tz.key, SalesDay.day >= first, SalesDay.day < end, people)
-                           .group_by(SalesDay.sales_user_id)).all()
-    return {uid: (a, int(n)) for uid, a, n in rows}
+    return {uid: (a, n) for uid, a, n in _totals(session, SalesDay.sales_user_id, people, tz, first, end)}

@@ -30,17 +30,12 @@ from domain.models import (
 from domain.parsing import Period
 from domain.reports import rollup
 from domain.reports.scope import ReportKind, Scope, ScopeKind
-from domain.reports.sql import local_date, seconds_between
+from domain.reports.sql import local_date, money_sum, seconds_between
 from domain.reports.window import SALE_STATUSES, Grain, bucket, buckets, grain_for, window
 from domain.types import Money
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-
-
-def _money(expr: Any) -> Any:
-    """A SUM over a money column, read back as Decimal (the column holds fen)."""
-    return type_coerce(func.coalesce(func.sum(expr), 0), Money)
 
 
 def sales_in(scope: Scope, period: Period, tz: ZoneInfo) -> ColumnElement[bool]:
@@ -138,7 +133,7 @@ def _days(session: Session, scope: Scope, lo: datetime, hi: datetime, tz: ZoneIn
     if live_from < hi:
         day = local_date(Order.created_at, tz.key)
         days += [(d, a, n) for d, a, n in session.execute(
-            select(day, _money(Order.total), func.count())
+            select(day, money_sum(Order.total), func.count())
             .where(Order.status.in_(SALE_STATUSES), Order.created_at >= live_from, Order.created_at < hi,
                    scope.orders()).group_by(day))]
     return days
@@ -277,7 +272,7 @@ class Regions:
 def regions(session: Session, scope: Scope, period: Period, tz: ZoneInfo) -> Regions:
     """Sales by the customer's province, then city."""
     scope.require(ReportKind.REGIONS)
-    q = (select(Customer.province, Customer.city, _money(Order.total), func.count(),
+    q = (select(Customer.province, Customer.city, money_sum(Order.total), func.count(),
                 func.count(func.distinct(Order.customer_id)))
          .join(Customer, Customer.id == Order.customer_id).where(sales_in(scope, period, tz))
          .group_by(Customer.province, Customer.city))
@@ -338,7 +333,7 @@ def leaderboard(session: Session, scope: Scope, period: Period, tz: ZoneInfo, by
                if cut > day_first else {})
     if live_from < hi:
         for uid, a, n in session.execute(
-                select(Order.sales_user_id, _money(Order.total), func.count())
+                select(Order.sales_user_id, money_sum(Order.total), func.count())
                 .where(where, Order.created_at >= live_from).group_by(Order.sales_user_id)):
             before = ordered.get(uid, (ZERO, 0))
             ordered[uid] = (before[0] + a, before[1] + n)
@@ -349,7 +344,7 @@ def leaderboard(session: Session, scope: Scope, period: Period, tz: ZoneInfo, by
     paid_first, paid_last = session.execute(select(func.min(Payment.order_id + 0), func.max(Payment.order_id + 0))
                                             .where(paid_in)).one()
     collected: dict[int | None, Decimal] = dict(session.execute(
-        select(owner, _money(Payment.amount)).select_from(Payment)
+        select(owner, money_sum(Payment.amount)).select_from(Payment)
         .outerjoin(Order, and_(Order.id == Payment.order_id, Order.id.between(paid_first or 0, paid_last or -1)))
         .join(Customer, Customer.id == Payment.customer_id)
         .where(paid_in, scope.people(owner))
@@ -401,7 +396,7 @@ class TopCustomers:
 
 def top_customers(session: Session, scope: Scope, period: Period, tz: ZoneInfo, limit: int = 10) -> TopCustomers:
     scope.require(ReportKind.CUSTOMERS)
-    amount = _money(Order.total)
+    amount = money_sum(Order.total)
     cols = (Customer.id, Customer.code, Customer.name, Customer.name_en, Customer.province, Customer.city)
     everyone = type_coerce(func.sum(func.sum(Order.total)).over(), Money)
     how_many = func.count().over()

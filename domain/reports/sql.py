@@ -1,4 +1,4 @@
-"""The two SQL expressions the reports need that SQLite and PostgreSQL spell differently."""
+"""The SQL expressions every report shares: a money sum, and the two that SQLite and PostgreSQL spell differently."""
 
 from __future__ import annotations
 
@@ -6,9 +6,17 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Float, literal_column
+from sqlalchemy import Date, Float, func, literal_column, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from domain.types import Money
+
+
+def money_sum(expr: Any) -> Any:
+    """A SUM over a money column, read back as Decimal (the column holds fen); 0 over no rows."""
+    return type_coerce(func.coalesce(func.sum(expr), 0), Money)
+
 
 _ZONE = re.compile(r"[A-Za-z0-9_+\-/]{1,64}")
 
