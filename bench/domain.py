@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -224,6 +225,12 @@ def threads(n: int, fn: Callable[[int], None]) -> float:
     return time.perf_counter() - started
 
 
+def _why(e: BaseException) -> str:
+    """An error's kind for the table: its type and the first line of its message (pool wait, deadlock, …)."""
+    first = str(e).strip().splitlines()[0][:90] if str(e).strip() else ""
+    return f"{type(e).__name__}: {first}"
+
+
 def set_left(engine: Engine, pid: int, units: int) -> int:
     """Leave exactly `units` available of product `pid`; returns what was reserved before."""
     with engine.begin() as c:
@@ -283,6 +290,7 @@ def hot_services(url: str, engine: Engine, sessions: sessionmaker[Session], w: d
     pol = policy()
     lock = threading.Lock()
     tally = {"orders": 0, "units": 0, "refused": 0, "errors": 0}
+    why: Counter[str] = Counter()
 
     def client(i: int) -> None:
         rng = random.Random(i)
@@ -304,15 +312,16 @@ def hot_services(url: str, engine: Engine, sessions: sessionmaker[Session], w: d
                 misses += 1
                 with lock:
                     tally["refused"] += 1
-            except Exception:  # a lost race that the domain did not turn into a clean refusal: counted, shown
+            except Exception as e:  # a lost race that the domain did not turn into a clean refusal: counted, shown
                 with lock:
                     tally["errors"] += 1
+                    why[_why(e)] += 1
                 misses += 1
 
     with StockWatch(url, pid) as watch:
         elapsed = threads(n_threads, client)
     attempts = tally["orders"] + tally["refused"] + tally["errors"]
-    return {**tally, "seconds": elapsed, "attempts_per_s": attempts / elapsed, "orders_per_s": tally["orders"] / elapsed,
+    return {**tally, "error_kinds": dict(why.most_common()), "seconds": elapsed, "attempts_per_s": attempts / elapsed, "orders_per_s": tally["orders"] / elapsed,
             **verify(engine, pid, units, before, watch)}
 
 
@@ -322,6 +331,7 @@ def hot_raw(url: str, engine: Engine, w: dict[str, Any], n_threads: int, units: 
     before = set_left(engine, pid, units)
     lock = threading.Lock()
     tally = {"orders": 0, "units": 0, "refused": 0, "errors": 0}
+    why: Counter[str] = Counter()
 
     def client(i: int) -> None:
         rng = random.Random(i)
@@ -339,15 +349,16 @@ def hot_raw(url: str, engine: Engine, w: dict[str, Any], n_threads: int, units: 
                 misses += 1
                 with lock:
                     tally["refused"] += 1
-            except Exception:  # e.g. a deadlock or serialisation failure: counted, shown
+            except Exception as e:  # e.g. a deadlock or serialisation failure: counted, shown
                 with lock:
                     tally["errors"] += 1
+                    why[_why(e)] += 1
                 misses += 1
 
     with StockWatch(url, pid) as watch:
         elapsed = threads(n_threads, client)
     attempts = tally["orders"] + tally["refused"] + tally["errors"]
-    return {**tally, "seconds": elapsed, "attempts_per_s": attempts / elapsed, "orders_per_s": tally["orders"] / elapsed,
+    return {**tally, "error_kinds": dict(why.most_common()), "seconds": elapsed, "attempts_per_s": attempts / elapsed, "orders_per_s": tally["orders"] / elapsed,
             **verify(engine, pid, units, before, watch)}
 
 
@@ -408,6 +419,9 @@ def main() -> None:
                   f"{o['errors']:>6} {o['attempts_per_s']:>10.1f} {o['orders_per_s']:>9.1f} {o['oversell']:>8} "
                   f"{o['lowest_available_seen']!s:>9} {o['reserved_matches']!s:>11}")
         print(f"{'':<11} {'ratio':<9} {'':>7} {'':>7} {'':>6} {'':>7} {'':>6} {h['ratio']:>10.2f}")
+        for path, o in (("services", h["ours"]), ("raw SQL", h["baseline"])):
+            for kind, n in o["error_kinds"].items():
+                print(f"{'':<11} {path:<9} error ×{n}: {kind}")
     RESULTS.mkdir(exist_ok=True)
     out = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                        "load_at_start": load_start, "load_at_end": load}, "at": datetime.now(UTC).isoformat(),
