@@ -490,7 +490,7 @@ def slack_socket() -> None:
     if not s.slack_app_token:
         raise click.ClickException("set ORDERTALK_SLACK_APP_TOKEN (xapp-…) for Socket Mode")
     ot = _started(s)
-    run_socket_mode(ot.inbound, SlackSettings.from_root(s))
+    run_socket_mode(ot.inbound, SlackSettings.from_root(s), ot.ctx.signer)
 
 
 @main.command("dingtalk-stream")

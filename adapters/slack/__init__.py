@@ -32,7 +32,8 @@ def install(app: flask.Flask, core: BotCorePort, signer: TokenSigner, settings: 
 
     `signer`: the root's token signer. A Slack click reaches the core as Slack sent it (through the inbox replay,
     the request's signature checked by Bolt), and the core checks its button token with this same signer and
-    audits a refusal; the adapter itself signs nothing and needs no key of its own."""
+    audits a refusal. The listeners check with it the token a modal-opening button carries, so a token we did not
+    sign opens no modal (the core refuses it as a click); the adapter itself signs nothing and has no key of its own."""
     if not settings.enabled:
         return None
     # Imported here so a deployment without Slack never imports slack_bolt.
@@ -49,7 +50,7 @@ def install(app: flask.Flask, core: BotCorePort, signer: TokenSigner, settings: 
         # Stored requests are replayed through an app of their own (in whichever process runs the inbox); what
         # Bolt answers in the request (options, modal submissions, modal-opening buttons) calls the core directly.
         watch = FailureWatch(inbox.core)
-        inbox.register_raw(KIND, replayer(build_app(watch, settings, replay=True), watch))
+        inbox.register_raw(KIND, replayer(build_app(watch, settings, signer, replay=True), watch))
         core = inbox.core
-    app.register_blueprint(slack_blueprint(build_app(core, settings), signing_secret=secret, inbox=inbox))
+    app.register_blueprint(slack_blueprint(build_app(core, settings, signer), signing_secret=secret, inbox=inbox))
     return deliverer

@@ -22,6 +22,7 @@ from adapters.slack.listeners import SlackListeners
 from adapters.slack.modals import CALLBACK_ID, SUGGEST_PREFIX
 from adapters.slack.settings import SlackSettings
 from bot.ports import BotCorePort, InboxPort
+from bot.tokens import TokenSigner
 
 COMMAND = "/order"
 
@@ -29,12 +30,14 @@ COMMAND = "/order"
 def build_app(
     core: BotCorePort,
     settings: SlackSettings,
+    signer: TokenSigner,
     *,
     client: WebClient | None = None,
     socket_mode: bool = False,
     replay: bool = False,
 ) -> App:
-    """A Bolt App wired to the core. `client` defaults to one for settings.slack_api_url with retries.
+    """A Bolt App wired to the core. `client` defaults to one for settings.slack_api_url with retries; `signer` is the
+    root's (the listeners check a modal-opening button's token with it).
 
     `replay`: the inbox worker's app for stored requests (adapters/slack/inbox.py): their signature was checked when
     they were received, and the listener runs before Bolt's answer, so the worker knows it ran. Socket Mode runs the
@@ -55,7 +58,7 @@ def build_app(
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-listener"),
         name="ordertalk-slack",
     )
-    listeners = SlackListeners(core, locale=settings.default_locale)
+    listeners = SlackListeners(core, signer, locale=settings.default_locale)
     register(app, listeners)
     return app
 
@@ -76,7 +79,7 @@ def register(app: App, listeners: SlackListeners) -> None:
     app.view(CALLBACK_ID)(listeners.on_submit)
 
 
-def socket_mode_handler(core: BotCorePort, settings: SlackSettings) -> SocketModeHandler:
+def socket_mode_handler(core: BotCorePort, settings: SlackSettings, signer: TokenSigner) -> SocketModeHandler:
     if not settings.slack_app_token:
         raise ValueError("ORDERTALK_SLACK_APP_TOKEN (xapp-…, scope connections:write) is required for Socket Mode")
     token = settings.slack_app_token.get_secret_value()
@@ -88,11 +91,11 @@ def socket_mode_handler(core: BotCorePort, settings: SlackSettings) -> SocketMod
         from adapters.slack.socket_mode import InboxSocketModeHandler
 
         watch = FailureWatch(core.core)
-        core.register_raw(KIND, replayer(build_app(watch, settings, replay=True), watch))
-        return InboxSocketModeHandler(build_app(core.core, settings, socket_mode=True), core, app_token=token)
-    return SocketModeHandler(build_app(core, settings, socket_mode=True), app_token=token)
+        core.register_raw(KIND, replayer(build_app(watch, settings, signer, replay=True), watch))
+        return InboxSocketModeHandler(build_app(core.core, settings, signer, socket_mode=True), core, app_token=token)
+    return SocketModeHandler(build_app(core, settings, signer, socket_mode=True), app_token=token)
 
 
-def run_socket_mode(core: BotCorePort, settings: SlackSettings) -> None:
+def run_socket_mode(core: BotCorePort, settings: SlackSettings, signer: TokenSigner) -> None:
     """Serve Slack over a WebSocket instead of the HTTP endpoint (no public URL needed). Blocks."""
-    socket_mode_handler(core, settings).start()
+    socket_mode_handler(core, settings, signer).start()

@@ -38,6 +38,7 @@ from adapters.slack.modals import (
 from bot.cards.model import Reply
 from bot.i18n import tr
 from bot.ports import BotCorePort, CopyTicket, InboundAction, InboundMessage, ReplyTarget
+from bot.tokens import BadToken, TokenSigner
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,9 @@ def answer_target(user: str, channel: str | None, response_url: str | None, thre
 
 
 class SlackListeners:
-    def __init__(self, core: BotCorePort, *, locale: str = "zh-CN") -> None:
+    def __init__(self, core: BotCorePort, signer: TokenSigner, *, locale: str = "zh-CN") -> None:
         self.core = core
+        self.signer = signer  # the root's: checks the token a modal-opening button carries before the modal opens
         self.locale = locale
 
     def _sorry(self) -> str:
@@ -216,6 +218,12 @@ class SlackListeners:
             log.warning("button value does not decode (tampered or truncated); nothing done")
             self._tell_clicker(body, respond)
             return
+        token = action.get("value") or ""
+        if spec is not None and not self._signed(spec.token):
+            # A packed value whose token we did not sign: no modal to fill in for nothing. It goes to the core like a
+            # plain button with that token, which refuses it, audits the refusal and tells the clicker.
+            log.warning("modal-opening button with an unknown or tampered token; handed to the core as a click")
+            token, spec = spec.token, None
         if spec is not None:
             # Open first: the trigger_id expires 3 s after the click. The modal keeps the click's response_url, so
             # its result is answered where the click was.
@@ -235,13 +243,20 @@ class SlackListeners:
             InboundAction(
                 platform=PLATFORM,
                 external_user_id=user,
-                token=action.get("value") or "",
+                token=token,
                 event_id=f"{PLATFORM}:action:{anchor}:{action.get('action_ts', '')}",
                 reply_to=answer_target(user, channel, response_url, thread),
                 ticket=ticket,
             ),
             deliver_replies=True,
         )
+
+    def _signed(self, token: str) -> bool:
+        try:
+            self.signer.verify(token)
+        except BadToken:
+            return False
+        return True
 
     def _tell_clicker(self, body: dict[str, Any], respond: Any) -> None:
         """Something went wrong with a click before the core saw it: say so, to the clicker only."""

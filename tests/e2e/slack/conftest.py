@@ -15,9 +15,8 @@ from adapters.slack import install
 from adapters.slack.deliverer import SlackDeliverer, make_client
 from adapters.slack.settings import SlackSettings
 from bot.settings import Settings
-from bot.tokens import TokenSigner
 from tests.e2e.slack.fake_slack import FakeSlack
-from tests.e2e.slack.fakes import RecordingCore
+from tests.e2e.slack.fakes import SIGNER, RecordingCore
 
 SIGNING_SECRET = "test-signing-secret"
 
@@ -92,7 +91,7 @@ class SlackPoster:
 @pytest.fixture
 def flask_app(core: RecordingCore, settings: Settings) -> flask.Flask:
     app = flask.Flask("ordertalk-test")
-    deliverer = install(app, core, TokenSigner(b"slack-test-secret-key-0123456789abcdef"), SlackSettings.from_root(settings))
+    deliverer = install(app, core, SIGNER, SlackSettings.from_root(settings))
     assert deliverer is not None
     app.config["slack_deliverer"] = deliverer
     return app

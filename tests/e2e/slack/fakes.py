@@ -9,6 +9,13 @@ from typing import Any
 
 from bot.cards.model import Button, Card, Field, Input, LineTable, Option, Reply, Tone
 from bot.ports import InboundAction, InboundMessage
+from bot.tokens import ActionToken, TokenSigner
+
+# The signer the tests install the adapter with: the adapter checks a modal-opening button's token with it, so the
+# tokens of the sample buttons that open a modal are signed by it (the plain ones reach the recording core as they are).
+SIGNER = TokenSigner(b"slack-test-secret-key-0123456789abcdef")
+REJECT_TOKEN = SIGNER.sign(ActionToken("reject", 1))
+SHIP_TOKEN = SIGNER.sign(ActionToken("ship", 1))
 
 
 class RecordingCore:
@@ -88,7 +95,7 @@ def approval_card(lines: int = 3) -> Card:
     card = order_card(lines, kind="approval_request")
     card.buttons = [
         Button(action="approve", label="同意", token="tok-approve-1", style="primary"),
-        Button(action="reject", label="驳回", token="tok-reject-1", style="danger",
+        Button(action="reject", label="驳回", token=REJECT_TOKEN, style="danger",
                confirm="确定驳回该订单？", inputs=[REASON]),
     ]
     return card
@@ -99,7 +106,7 @@ def shipping_card() -> Card:
     card.title = "发货任务 SO-20261122-0007"
     card.buttons = [
         Button(action="claim", label="领取", token="tok-claim-1"),
-        Button(action="ship", label="确认发货", token="tok-ship-1", style="primary", inputs=[
+        Button(action="ship", label="确认发货", token=SHIP_TOKEN, style="primary", inputs=[
             Input(name="carrier", label="快递公司", kind="select", options=CARRIERS),
             Input(name="tracking", label="物流单号", kind="text"),
             Input(name="qty:SKU-0000", label="SKU-0000 发货数量", kind="number", initial="1"),
@@ -137,7 +144,7 @@ def all_cards() -> list[Card]:
         shipping_card(),
         Card(kind="reminder_digest", title="逾期应收 3 笔", tone=Tone.WARNING,
              fields=[Field(label=f"客户 {i}", value=f"¥{i},000.00 逾期 {i * 7} 天") for i in range(14)],
-             buttons=[Button(action="promise", label="承诺付款日", token="tok-p",
+             buttons=[Button(action="promise", label="承诺付款日", token=SIGNER.sign(ActionToken("promise", 1)),
                              inputs=[Input(name="date", label="承诺付款日", kind="date")]),
                       Button(action="snooze", label="稍后提醒", token="tok-s")]),
         Card(kind="help", locale="en", title="OrderTalk help",

@@ -15,7 +15,7 @@ from adapters.slack.buttons import unpack_button_value
 from adapters.slack.modals import build_modal, form_spec
 from adapters.slack.validate import validate_message, validate_view
 from bot.cards.model import Button, Card, Field, Input, LineTable, Option, Reply
-from tests.e2e.slack.fakes import all_cards, approval_card, form_card, order_card, shipping_card
+from tests.e2e.slack.fakes import REJECT_TOKEN, all_cards, approval_card, form_card, order_card, shipping_card
 
 
 def texts(blocks: list[dict]) -> str:
@@ -76,7 +76,7 @@ def test_buttons_styles_confirm_ids_and_values() -> None:
     assert reject["confirm"]["text"]["text"] == "确定驳回该订单？"
     assert reject["confirm"]["style"] == "danger"
     spec = unpack_button_value(reject["value"])  # a button with inputs carries its modal spec
-    assert spec is not None and spec.token == "tok-reject-1" and [i.name for i in spec.inputs] == ["reason"]
+    assert spec is not None and spec.token == REJECT_TOKEN and [i.name for i in spec.inputs] == ["reason"]
     assert unpack_button_value(approve["value"]) is None
 
 

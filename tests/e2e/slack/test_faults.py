@@ -23,6 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from adapters.slack.buttons import pack_button_value, unpack_button_value
+from bot.cards.model import Button
 from bot.tokens import ActionToken, TokenSigner
 from tests.e2e.harness import Snapshot
 from tests.e2e.slack.conftest import SIGNING_SECRET, SlackPoster
@@ -238,6 +240,31 @@ def test_tampered_action_tokens_are_refused_audited_and_change_nothing(sl: Slack
     assert len(sl.audit("refused")) == len(tampered) + 1
     assert sum("按钮无效" in p.content for p in sl.ephemerals("wang")) == len(tampered) + 1
     assert sl.audit("approve") == [] and sl.updates() == []
+
+
+def test_a_modal_opening_button_whose_token_we_did_not_sign_opens_no_modal_and_is_refused(sl: SlackDriver) -> None:
+    """The adapter checks the token a packed (modal-opening) value carries with the root's signer: a reason typed
+    into a modal for a forged token would be refused anyway, so the click goes to the core as a click instead."""
+    wang, _ = submitted(sl)
+    spec = unpack_button_value(wang.button("reject")["value"])
+    assert spec is not None and sl.ot.ctx.signer.verify(spec.token).action == "reject"  # the genuine one is signed
+    forged = TokenSigner(b"someone else").sign(ActionToken("reject", sl.ot.ctx.signer.verify(spec.token).target))
+    before, calls = settled(sl), sl.calls.finished
+    value = pack_button_value(Button(action="reject", label=spec.submit, token=forged), spec.inputs,
+                              title=spec.title, locale=spec.locale)
+    assert value.startswith("otm1.")
+    resp, _ = _click_value(sl, "wang", wang, "reject", value)
+    assert resp.status_code == 200
+    sl.calls.wait(calls + 1)
+    after = settled(sl)
+    assert sl.fake.of("views.open") == []  # no modal for it
+    assert after.orders == before.orders and after.audit == before.audit + 1
+    [refusal] = sl.audit("refused")
+    assert refusal.actor_id == sl.user_id("wang") and "tampered" in refusal.details["why"]
+    assert sum("按钮无效" in p.content for p in sl.ephemerals("wang")) == 1
+    # the genuine button still opens its modal
+    view = sl.open_modal("wang", wang, "reject")
+    assert json.loads(view["private_metadata"])["t"] == spec.token
 
 
 def test_undecodable_and_unknown_buttons_tell_the_user_and_never_reach_the_core(sl: SlackDriver) -> None:

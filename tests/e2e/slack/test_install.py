@@ -11,14 +11,13 @@ from adapters.slack import install
 from adapters.slack.app import build_app, socket_mode_handler
 from adapters.slack.settings import SlackSettings
 from bot.settings import Settings
-from bot.tokens import TokenSigner
 from tests.e2e.slack.conftest import SlackPoster
-from tests.e2e.slack.fakes import RecordingCore
+from tests.e2e.slack.fakes import SIGNER, RecordingCore
 
 
 def test_install_returns_none_when_slack_is_off(core: RecordingCore) -> None:
     app = flask.Flask("t")
-    assert install(app, core, TokenSigner(b"slack-test-secret-key-0123456789abcdef"), SlackSettings()) is None
+    assert install(app, core, SIGNER, SlackSettings()) is None
     assert "/slack/events" not in {r.rule for r in app.url_map.iter_rules()}
 
 
@@ -31,15 +30,15 @@ def test_install_mounts_events_route_and_returns_deliverer(flask_app: flask.Flas
 
 def test_http_app_requires_signing_secret(core: RecordingCore) -> None:
     with pytest.raises(ValueError, match="SIGNING_SECRET"):
-        build_app(core, Settings(_env_file=None, slack_bot_token="xoxb-x"))
+        build_app(core, Settings(_env_file=None, slack_bot_token="xoxb-x"), SIGNER)
 
 
 def test_socket_mode_handler_is_built_from_app_token(core: RecordingCore, settings: Settings) -> None:
     with pytest.raises(ValueError, match="APP_TOKEN"):
-        socket_mode_handler(core, settings)
+        socket_mode_handler(core, settings, SIGNER)
     socket_settings = Settings(_env_file=None, slack_bot_token="xoxb-test", slack_app_token="xapp-1-test",
                                slack_api_url=settings.slack_api_url)  # no signing secret: not HTTP
-    handler = socket_mode_handler(core, socket_settings)
+    handler = socket_mode_handler(core, socket_settings, SIGNER)
     assert isinstance(handler, SocketModeHandler) and handler.app_token == "xapp-1-test"
 
 

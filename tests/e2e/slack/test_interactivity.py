@@ -12,7 +12,15 @@ from bot.cards.model import Card, Reply
 from bot.ports import InboundAction
 from tests.e2e.slack.conftest import SlackPoster
 from tests.e2e.slack.fake_slack import FakeSlack
-from tests.e2e.slack.fakes import RecordingCore, approval_card, form_card, order_card, shipping_card
+from tests.e2e.slack.fakes import (
+    REJECT_TOKEN,
+    SHIP_TOKEN,
+    RecordingCore,
+    approval_card,
+    form_card,
+    order_card,
+    shipping_card,
+)
 
 
 def buttons_of(card: Card) -> dict[str, dict[str, Any]]:
@@ -188,7 +196,7 @@ def test_reject_opens_reason_modal_then_submits_inputs(slack: SlackPoster, core:
     resp = slack.interactive(submission(view, {"reason": {"value": "价格低于底价"}}))
     assert resp.status_code == 200 and not resp.get_data()  # empty ack closes the modal
     [(action, deliver)] = core.actions
-    assert action.token == "tok-reject-1" and action.inputs == {"reason": "价格低于底价"}
+    assert action.token == REJECT_TOKEN and action.inputs == {"reason": "价格低于底价"}
     assert action.event_id.startswith("slack:view:V0MODAL:")
     # The core's reply goes through the outbox back to the clicker: to the click's response_url, in the card's channel
     assert callable(deliver) and deliver([Reply(text="done")]) == [Reply(text="done")]
@@ -233,7 +241,7 @@ def test_ship_button_modal_has_carrier_tracking_quantities(slack: SlackPoster, c
         "ship_on": {"selected_date": "2026-11-23"},
     }))
     [(action, _)] = core.actions
-    assert action.token == "tok-ship-1"
+    assert action.token == SHIP_TOKEN
     assert action.inputs == {"carrier": "顺丰", "tracking": "SF1234567890", "qty:SKU-0000": "1",
                              "qty:SKU-0001": "2", "ship_on": "2026-11-23"}
 
