@@ -1,6 +1,6 @@
 """Delivers outbox rows through the platform adapters.
 
-- Claiming: the head of each conversation only (per-conversation order), rows locked with
+- Claiming: the head of each conversation only (per-conversation order; `outbox_heads`), rows locked with
   FOR UPDATE SKIP LOCKED on PostgreSQL, and a lease (owner + expiry) on every backend, so several
   workers never deliver one message twice and a crashed worker's rows come back after the lease.
 - Retries: exponential backoff with jitter, honouring Retry-After; a bounded number of tries, then the
@@ -18,12 +18,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Select, and_, delete, exists, or_, select, update
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ports import Deliverer, Delivery, DeliveryReceipt, PermanentFailure, RetryLater
 from bot.ratelimit import RateLimiter
-from bot.records import CardCopy, OutboxMessage
+from bot.records import CardCopy, OutboxHead, OutboxMessage
 from domain.models import Role, User
 from domain.types import utcnow
 
@@ -71,22 +71,21 @@ class Dispatcher:
 
     # ------------------------------------------------------------ claiming
     def _claim_query(self, now: datetime, postgresql: bool) -> Select[OutboxMessage]:
-        """Due rows at the head of their conversation, oldest first. Both the rows and the "no earlier pending row"
-        check are read from the partial indexes of pending rows (ix_outbox_pending, ix_outbox_pending_conversation):
-        delivered rows are never read, however many there are."""
-        earlier = aliased(OutboxMessage)
+        """Due heads of their conversations (`outbox_heads`, kept by triggers), earliest due first. Only the first
+        `batch` entries of ix_outbox_heads_due are read, however many rows wait behind them or elsewhere: a
+        conversation's later rows, heads in flight (their `due` is their lease's end) and heads in backoff are
+        never visited. The row's own status, attempt time and lease are checked again: after a lock waited for
+        (PostgreSQL re-reads the row), a row another dispatcher just leased is left out."""
         q = (
             select(OutboxMessage)
+            .join(OutboxHead, OutboxHead.outbox_id == OutboxMessage.id)
             .where(
+                OutboxHead.due <= now,
                 OutboxMessage.status == "pending",
                 OutboxMessage.next_attempt_at <= now,
                 or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-                ~exists().where(
-                    and_(earlier.conversation == OutboxMessage.conversation, earlier.status == "pending",
-                         earlier.id < OutboxMessage.id)
-                ),
             )
-            .order_by(OutboxMessage.id)
+            .order_by(OutboxHead.due, OutboxHead.outbox_id)
             .limit(self.batch)
         )
         if postgresql:  # several workers claim side by side without waiting on each other's rows

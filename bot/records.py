@@ -20,7 +20,8 @@ class OutboxMessage(Base):
     """A message or card operation waiting for delivery; written in the same transaction as the change.
 
     Only a queue: who holds a copy of a card is `CardCopy`'s to answer, so delivered rows are pruned on a schedule
-    (`Dispatcher.prune`). The claim reads the partial indexes of pending rows only, never a delivered one."""
+    (`Dispatcher.prune`). The claim reads `outbox_heads` (one row per conversation with pending rows) and the heads'
+    rows through the partial index of pending rows, never a delivered one nor a row waiting behind its head."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -45,6 +46,19 @@ class OutboxMessage(Base):
     ref: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxHead(Base):
+    """The head of a conversation with pending rows (its oldest pending row) and when it can be claimed: its next
+    attempt, or its lease's end while a dispatcher holds it. Kept by database triggers (migration 0015) on every
+    write to `outbox`, never written by the code; the claim reads the first due heads from ix_outbox_heads_due."""
+
+    __tablename__ = "outbox_heads"
+    __table_args__ = (Index("ix_outbox_heads_due", "due", "outbox_id"),)
+
+    conversation: Mapped[str] = mapped_column(String(160), primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(Integer)
+    due: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class InboundEvent(Base):

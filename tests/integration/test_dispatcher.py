@@ -185,3 +185,46 @@ def test_several_workers_drain_one_outbox_without_duplicates(session_factory, cl
         sent = [t for r, t in items if r == recipient]
         got = [t for r, t in fake.got if r == recipient]
         assert got == sent  # each conversation kept its order across workers
+
+
+def test_rows_written_while_workers_deliver_are_all_delivered_in_order(session_factory, clock):
+    """Producers add to their conversations while two workers deliver: a head handing over while a row of its
+    conversation is being inserted must not leave that row without a head (it would wait forever). One producer
+    per conversation: its rows commit in the order of their ids."""
+    fake = Platform()
+    ds = [_dispatcher(session_factory, clock, fake, owner=f"w{n}", batch=3) for n in range(2)]
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def produce(n: int) -> None:
+        try:
+            for i in range(40):
+                _enqueue(session_factory, clock, [(f"u{n}-{i % 2}", f"p{n}-{i}")])
+        except BaseException as e:  # surfaced below
+            errors.append(e)
+
+    def consume(d: Dispatcher) -> None:
+        try:
+            while not done.is_set():
+                d.run_once()
+            while d.run_once():
+                pass
+        except BaseException as e:  # surfaced below
+            errors.append(e)
+
+    producers = [threading.Thread(target=produce, args=(n,)) for n in range(3)]
+    consumers = [threading.Thread(target=consume, args=(d,)) for d in ds]
+    for t in producers + consumers:
+        t.start()
+    for t in producers:
+        t.join(60)
+    done.set()
+    for t in consumers:
+        t.join(60)
+    assert not errors
+    rows = _rows(session_factory)
+    assert len(rows) == 120 and {r.status for r in rows} == {"delivered"}
+    assert sorted(t for _, t in fake.got) == sorted(r.payload["text"] for r in rows)  # each once
+    for recipient in {r.recipient for r in rows}:
+        by_id = [r.payload["text"] for r in rows if r.recipient == recipient]
+        assert [t for r, t in fake.got if r == recipient] == by_id  # in the order they were written

@@ -1,6 +1,7 @@
 """The outbox is only a queue: who holds a copy of a card is answered by card_copies alone, so delivered rows can be
 pruned and a later update still reaches every copy; a card still on its way gets the update after it; the claim
-reads the partial index of pending rows, not the delivered ones (PostgreSQL plan)."""
+reads the due conversation heads, not the delivered rows (PostgreSQL plan) nor the rows waiting behind a head in
+flight (its cost at 1,000 and 50,000 pending: PostgreSQL's buffers, SQLite's VM steps); the heads follow every write."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, insert, select, text
 
 from adapters.console.models import InboxItem
 from bot.bootstrap import OrderTalk, build
 from bot.cards.model import Card
-from bot.records import CardCopy, OutboxMessage
+from bot.dispatcher import Dispatcher
+from bot.records import CardCopy, OutboxHead, OutboxMessage
 from bot.settings import Settings
+from domain.db import make_session_factory
 from domain.models import User
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import TEST_SECRET_KEY, _wipe
 from tests.world import Clock, build_world
 
 
@@ -92,4 +95,108 @@ def test_the_claim_reads_the_pending_index_on_postgresql(pg_url: str, ot: OrderT
     claim = ot.dispatcher.claim_statement()
     with ot.engine.connect() as c:
         plan = "\n".join(r[0] for r in c.execute(text("EXPLAIN " + claim)))
-    assert "ix_outbox_pending" in plan and "Seq Scan on outbox" not in plan, plan
+    assert "ix_outbox_heads_due" in plan and "Seq Scan on outbox" not in plan, plan
+
+
+def _backlog(engine: Any, behind: int, clock: Clock) -> None:
+    """Five big conversations with `behind` rows in all, then 200 one-row conversations: the big ones first, so
+    their rows are the oldest and would be walked before any of the small ones."""
+    now = clock()
+    rows = [{"platform": "chat", "recipient": f"big{k % 5}", "conversation": f"chat:user:big{k % 5}", "op": "send",
+             "payload": {"text": f"b{k}"}, "status": "pending", "attempts": 0, "next_attempt_at": now,
+             "created_at": now} for k in range(behind)]
+    rows += [{"platform": "chat", "recipient": f"small{k}", "conversation": f"chat:user:small{k}", "op": "send",
+              "payload": {"text": f"s{k}"}, "status": "pending", "attempts": 0, "next_attempt_at": now,
+              "created_at": now} for k in range(200)]
+    with engine.begin() as c:
+        for start in range(0, len(rows), 5000):
+            c.execute(insert(OutboxMessage), rows[start:start + 5000])
+        if engine.dialect.name == "postgresql":
+            c.execute(text("ANALYZE outbox"))
+            c.execute(text("ANALYZE outbox_heads"))
+
+
+def _claim_cost(engine: Any, dispatcher: Dispatcher) -> tuple[int, list[str]]:
+    """What the claim reads: PostgreSQL's buffers (EXPLAIN ANALYZE, rolled back), SQLite's virtual machine steps
+    (a progress handler counting every 100); and the conversations of the rows it would claim."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as c:
+            plan = c.execute(text("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + dispatcher.claim_statement())).scalar()
+            c.rollback()
+            top = plan[0]["Plan"]
+            cost = int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"])
+    else:
+        steps = [0]
+
+        def count() -> int:
+            steps[0] += 1
+            return 0
+
+        with engine.connect() as c:
+            raw = c.connection.dbapi_connection
+            raw.set_progress_handler(count, 100)
+            try:
+                c.execute(dispatcher._claim_query(dispatcher.clock(), False)).all()
+            finally:
+                raw.set_progress_handler(None, 0)
+            c.rollback()
+        cost = steps[0]
+    with dispatcher.sessions() as s:
+        conversations = [r.conversation for r in s.scalars(dispatcher._claim_query(dispatcher.clock(), False))]
+    return cost, conversations
+
+
+def test_the_claim_costs_the_same_behind_1000_or_50000_pending_rows(engine: Any, clock: Clock) -> None:
+    """The heads of the big conversations are in flight: everything behind them waits, and the claim must find the
+    small conversations' heads without reading what waits (before: every waiting row, on both databases)."""
+    sessions = make_session_factory(engine)
+    costs = []
+    for behind in (1_000, 50_000):
+        _wipe(engine)
+        _backlog(engine, behind, clock)
+        in_flight = Dispatcher(sessions, {}, clock=clock, batch=5, owner="in-flight")
+        assert sorted(r.conversation for r in in_flight.claim()) == [f"chat:user:big{k}" for k in range(5)]
+        cost, conversations = _claim_cost(engine, Dispatcher(sessions, {}, clock=clock, batch=20))
+        assert conversations == [f"chat:user:small{k}" for k in range(20)]  # oldest first, none behind a head
+        costs.append(cost)
+    small, big = costs
+    assert big <= small * 1.5 + 20, f"claim read {small} at 1,000 pending, {big} at 50,000"
+
+
+def _heads_agree(engine: Any) -> None:
+    """outbox_heads holds exactly the oldest pending row of every conversation, due at its attempt or lease end."""
+    with engine.connect() as c:
+        heads = {conv: oid for conv, oid in c.execute(select(OutboxHead.conversation, OutboxHead.outbox_id))}
+        oldest = dict(c.execute(select(OutboxMessage.conversation, func.min(OutboxMessage.id))
+                                .where(OutboxMessage.status == "pending").group_by(OutboxMessage.conversation)).all())
+        assert heads == oldest
+        for head in c.execute(select(OutboxHead.due, OutboxMessage.next_attempt_at, OutboxMessage.lease_until)
+                              .join(OutboxMessage, OutboxMessage.id == OutboxHead.outbox_id)):
+            assert head.due == max(head.next_attempt_at, head.lease_until or head.next_attempt_at)
+
+
+def test_the_heads_follow_every_write_to_the_outbox(engine: Any, clock: Clock) -> None:
+    sessions = make_session_factory(engine)
+    _backlog(engine, 10, clock)  # five conversations of two rows, 200 of one
+    _heads_agree(engine)
+    d = Dispatcher(sessions, {}, clock=clock, batch=7, owner="w")
+    claimed = d.claim()  # leased: due at the lease's end
+    _heads_agree(engine)
+    with sessions() as s:
+        first, second, third = (s.get(OutboxMessage, r.id) for r in claimed[:3])
+        assert first is not None and second is not None and third is not None
+        first.status, first.lease_until = "delivered", None  # the next row of its conversation takes over
+        second.status = "failed"
+        third.next_attempt_at = clock() + timedelta(minutes=5)  # backoff
+        s.commit()
+    _heads_agree(engine)
+    with sessions() as s:
+        s.execute(delete(OutboxMessage).where(OutboxMessage.conversation == "chat:user:big3"))  # both rows
+        failed = s.get(OutboxMessage, claimed[1].id)
+        assert failed is not None
+        failed.status = "pending"  # requeued by hand: older than the row that took over, so the head again
+        s.commit()
+    _heads_agree(engine)
+    with sessions() as s:
+        assert s.scalar(select(OutboxHead.outbox_id).where(OutboxHead.conversation == claimed[1].conversation)) \
+            == claimed[1].id
