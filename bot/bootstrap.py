@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.dingtalk.ratelimits import limits as dingtalk_limits
 from adapters.slack.ratelimits import limits as slack_limits
 from adapters.wecom.ratelimits import limits as wecom_limits
-from bot import redaction
+from bot import chat_imports, redaction
 from bot.context import BotContext
 from bot.core import BotCore
 from bot.dispatcher import Dispatcher
@@ -111,6 +111,8 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     core = BotCore(sessions, ctx, wake=dispatcher.wake)
     inbox = Inbox(sessions, core, clock=clock, lease_seconds=settings.inbox_lease_seconds, threads=settings.inbox_threads)
     inbound = InboxCore(inbox, inline=settings.inbox_inline)
+    inbox.register_raw(chat_imports.JOB, core.imports.run_job)  # files sent in are checked by inbox jobs
+    core.imports.kick = inbox.kick  # … started at once after the commit that stored them, here
     jobs = Jobs(sessions, ctx, wake=dispatcher.wake)
     app = create_app(settings, engine)
     app.register_blueprint(documents_blueprint(ctx, sessions))

@@ -2,13 +2,18 @@
 the bot checks it as `ordertalk import … --dry-run` would and answers with the counts and the problems; the card's
 Import button applies exactly what was checked.
 
-1. The message (in the core's transaction): only admins, only .xlsx/.csv, within the size limit; then "checking…".
-2. After the commit, off the caller's thread: the file is downloaded with the platform's own API (its adapter's
-   `FileSource`), kept in stored_files under the hash of its bytes, its kind guessed from its headers (or asked), and
-   checked; the check (`ImportCheck`) records the digest of what it would write, and the card goes out.
-3. Import (the button, in the core's transaction): an admin, the check valid and unused → status applying; after the
-   commit the stored file — refused unless its bytes still hash as checked — is imported with the check's digest
-   expected, and the check is marked applied in the import's own transaction. A second press is refused.
+1. The message (in the core's transaction): only admins, only .xlsx/.csv, within the size limit; then "checking…",
+   and an inbox job (kind `import`, keyed on the message's event) in the same transaction.
+2. The job, after the commit (right away on a thread of this process — `Inbox.kick` — or by any worker after a
+   crash): the file is downloaded with the platform's own API (its adapter's `FileSource`), kept in stored_files under
+   the hash of its bytes with its check (`ImportCheck`, keyed on the event: a job run again finds it), its kind
+   guessed from its headers (or asked), and checked; the check records the digest of what it would write, and the
+   card goes out in the transaction that records which job answered (`summary["job"]`), so a job run again after a
+   crash sends no second card.
+3. Import (the button, in the core's transaction): an admin, the check valid and unused → status applying, and an
+   inbox job keyed on the click; the job imports the stored file — refused unless its bytes still hash as checked —
+   with the check's digest expected, and marks the check applied in the import's own transaction. A second press is
+   refused. Choosing the kind (`import_as`) is a job the same way.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from concurrent.futures import wait as wait_all
 from datetime import timedelta
 from functools import partial
 from pathlib import PurePath
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import files
@@ -45,6 +52,7 @@ from bot.documents.imports import KINDS, ImportResult, problems_file, run_import
 from bot.documents.sheets import HEADER_SCAN_ROWS, SheetError, find_header, norm_header, open_sheet
 from bot.handlers.base import Turn
 from bot.i18n import Texts
+from bot.inbox import TRANSIENT, Inbox
 from bot.ports import FileTooLarge, FileUnavailable, InboundFile, ReplyTarget
 from bot.records import ImportCheck
 from bot.tokens import ActionToken
@@ -60,6 +68,16 @@ SUFFIXES = (".xlsx", ".xlsm", ".csv", ".txt")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIME = {".xlsx": XLSX, ".xlsm": XLSX, ".csv": "text/csv", ".txt": "text/plain"}
 MAX_CHOICES = 4  # kind buttons offered (WeCom cards take at most 6 buttons)
+JOB = "import"  # the inbox kind of the work a file, a kind chosen or an Import press leads to
+
+
+def _answered_by(check: ImportCheck, job: str) -> bool:
+    """Whether `job` has answered for this check already (its card or its answer committed)."""
+    return job in check.summary.get("jobs", [])
+
+
+def _dump(target: ReplyTarget | None) -> dict[str, Any] | None:
+    return target.model_dump(mode="json") if target is not None else None
 
 
 def _mb(n: int) -> str:
@@ -106,6 +124,7 @@ class ChatImports:
     def __init__(self, sessions: sessionmaker[Session], ctx: BotContext, wake: Callable[[], None],
                  workers: int = 2) -> None:
         self.sessions, self.ctx, self.wake = sessions, ctx, wake
+        self.kick: Callable[[int], None] | None = None  # Inbox.kick, set by the composition root
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ordertalk-import")
         self._running: set[Future[None]] = set()
         self._lock = threading.Lock()
@@ -150,7 +169,7 @@ class ChatImports:
                               "import' on the server.", name=file.name, size=_mb(file.size), limit=_mb(limit))
         if reply_to is None or turn.platform not in self.ctx.file_sources:
             return turn.error("I cannot download files here; import it with 'ordertalk import' on the server.")
-        turn.later.append(partial(self._receive, turn.platform, turn.user.id, file, reply_to))
+        self._enqueue(turn, "file", file=file.model_dump(mode="json"), reply_to=reply_to.model_dump(mode="json"))
         return turn.text("Checking {name}…", name=file.name)
 
     def check_as(self, turn: Turn, check_id: int, kind: str) -> list[Reply]:
@@ -159,7 +178,7 @@ class ChatImports:
             raise NotFound("No such kind of data")
         if check.status not in ("received", "checked", "failed"):
             raise AlreadyDecided("{name} was imported already; send it again to import it again", name=check.filename)
-        turn.later.append(partial(self._check, check.id, kind, turn.platform, turn.reply_to))
+        self._enqueue(turn, "check", check=check.id, kind=kind, reply_to=_dump(turn.reply_to))
         return turn.text("Checking {name}…", name=check.filename)
 
     def apply(self, turn: Turn, check_id: int) -> list[Reply]:
@@ -175,8 +194,32 @@ class ChatImports:
                                            .values(status="applying", applied_by_id=turn.user.id))
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             raise AlreadyDecided("{name} was imported already; send it again to import it again", name=check.filename)
-        turn.later.append(partial(self._apply, check.id, turn.platform, turn.user.id, turn.reply_to))
+        self._enqueue(turn, "apply", check=check.id, reply_to=_dump(turn.reply_to))
         return turn.text("Importing {name}…", name=check.filename)
+
+    def _enqueue(self, turn: Turn, op: str, **payload: Any) -> None:
+        """The job this turn leads to, in its transaction; after the commit it is kicked off on a thread here."""
+        assert turn.event is not None, "an import job is keyed on the event that asked for it"
+        row = Inbox.enqueue(turn.uow.session, turn.platform, f"{JOB}:{turn.event}", f"{JOB}:{turn.event}", JOB,
+                            {"op": op, "event": turn.event, "platform": turn.platform, "user_id": turn.user.id,
+                             **payload}, turn.uow.now())
+        if row is not None and self.kick is not None:
+            turn.later.append(partial(self.kick, row))
+
+    def run_job(self, payload: dict[str, Any]) -> None:
+        """An inbox job (`Inbox.register_raw(JOB, …)`): database trouble propagates (the inbox tries again)."""
+        op, platform, job = payload["op"], payload["platform"], f"{JOB}:{payload['event']}"
+        reply_to = ReplyTarget.model_validate(payload["reply_to"]) if payload.get("reply_to") else None
+        if op == "file":
+            assert reply_to is not None
+            self._receive(payload["event"], platform, payload["user_id"], InboundFile.model_validate(payload["file"]),
+                          reply_to)
+        elif op == "check":
+            self._check(payload["check"], payload["kind"], platform, reply_to, job)
+        elif op == "apply":
+            self._apply(payload["check"], platform, payload["user_id"], reply_to, job)
+        else:
+            raise ValueError(f"unknown import job {op!r}")
 
     def _check_for(self, turn: Turn, check_id: int) -> ImportCheck:
         if not may_import(turn.user):
@@ -225,46 +268,86 @@ class ChatImports:
         t = self._texts(user)
         self._answer(platform, reply_to, user, [Reply(card=error_card(t, t.t(msgid, **params)))])
 
-    def _receive(self, platform: str, user_id: int, file: InboundFile, reply_to: ReplyTarget) -> None:
+    def _receive(self, event: str, platform: str, user_id: int, file: InboundFile, reply_to: ReplyTarget) -> None:
+        job = f"{JOB}:{event}"
         user = self._user(user_id)
-        limit = self.ctx.settings.chat_import_max_bytes
-        try:
-            data = self.ctx.file_sources[platform].fetch(file, limit)
-        except FileTooLarge:
-            self._error(platform, reply_to, user, "{name} is larger than {limit}; split it, or import it with 'ordertalk "
-                        "import' on the server.", name=file.name, limit=_mb(limit))
+        check = self._check_of(event)
+        if check is None:  # not downloaded yet (a job run again after a crash finds what it stored)
+            limit = self.ctx.settings.chat_import_max_bytes
+            try:
+                data = self.ctx.file_sources[platform].fetch(file, limit)
+            except FileTooLarge:
+                self._error(platform, reply_to, user, "{name} is larger than {limit}; split it, or import it with "
+                            "'ordertalk import' on the server.", name=file.name, limit=_mb(limit))
+                return
+            except FileUnavailable as e:
+                log.warning("could not download %s from %s: %s", file.name, platform, e)
+                self._error(platform, reply_to, user, "I could not download {name}; please send it again.",
+                            name=file.name)
+                return
+            check = self._keep(event, platform, user, file, data)
+        elif _answered_by(check, job):
+            return  # answered already
+        data_kept = self._stored(check)
+        if data_kept is None:
+            self._error(platform, reply_to, user, "{name} is no longer kept; please send it again.", name=check.filename)
             return
-        except FileUnavailable as e:
-            log.warning("could not download %s from %s: %s", file.name, platform, e)
-            self._error(platform, reply_to, user, "I could not download {name}; please send it again.", name=file.name)
+        kinds = guess_kind(data_kept, check.filename)
+        if len(kinds) == 1:
+            self._check(check.id, kinds[0], platform, reply_to, job)
             return
-        sha = hashlib.sha256(data).hexdigest()
-        suffix = PurePath(file.name).suffix.lower()
+        t = self._texts(user)
+        if kinds:
+            choices = [(k, self.ctx.signer.sign(ActionToken("import_as", check.id, 0, k))) for k in kinds[:MAX_CHOICES]]
+            reply = Reply(card=kind_question_card(t, check.id, check.filename, choices))
+        else:
+            suffix = PurePath(check.filename).suffix.lower()
+            reply = Reply(card=unreadable_card(t, check.id, check.filename, BANK if suffix == ".txt" else "customers",
+                                               t.t("I could not tell what {name} holds: its first rows should be the "
+                                                   "headers of one of the templates ('ordertalk import template'), "
+                                                   "or of a bank statement.", name=check.filename)))
         with self._uow() as uow:
-            stored = files.ensure(uow.session, f"import-{sha}",
-                                  lambda: files.Rendered(data, MIME.get(suffix, "application/octet-stream"), file.name),
-                                  uow.now())
-            check = ImportCheck(user_id=user.id, platform=platform, filename=file.name[:200], file_key=stored.key,
-                                sha256=sha, status="received", summary={}, created_at=uow.now())
-            uow.session.add(check)
-            uow.session.flush()
-            check_id = check.id
-            kinds = guess_kind(data, file.name)
-            if len(kinds) != 1:
-                t = self._texts(user)
-                if kinds:
-                    choices = [(k, self.ctx.signer.sign(ActionToken("import_as", check_id, 0, k))) for k in kinds[:MAX_CHOICES]]
-                    reply = Reply(card=kind_question_card(t, check_id, file.name, choices))
-                else:
-                    reply = Reply(card=unreadable_card(t, check_id, file.name, BANK if suffix == ".txt" else "customers",
-                                                       t.t("I could not tell what {name} holds: its first rows should be "
-                                                           "the headers of one of the templates ('ordertalk import "
-                                                           "template'), or of a bank statement.", name=file.name)))
+            if self._answered(uow, check.id, job):
                 self._answer(platform, reply_to, user, [reply], uow)
             uow.commit()
         self.wake()
-        if len(kinds) == 1:
-            self._check(check_id, kinds[0], platform, reply_to)
+
+    def _check_of(self, event: str) -> ImportCheck | None:
+        with self.sessions() as s:
+            check = s.scalar(select(ImportCheck).where(ImportCheck.event_key == event))
+            if check is not None:
+                s.expunge(check)
+        return check
+
+    def _keep(self, event: str, platform: str, user: User, file: InboundFile, data: bytes) -> ImportCheck:
+        """The file under the hash of its bytes and its check keyed on the event, committed before it is checked."""
+        sha = hashlib.sha256(data).hexdigest()
+        suffix = PurePath(file.name).suffix.lower()
+        try:
+            with self._uow() as uow:
+                stored = files.ensure(uow.session, f"import-{sha}",
+                                      lambda: files.Rendered(data, MIME.get(suffix, "application/octet-stream"),
+                                                             file.name), uow.now())
+                uow.session.add(ImportCheck(user_id=user.id, platform=platform, filename=file.name[:200],
+                                            file_key=stored.key, sha256=sha, event_key=event, status="received",
+                                            summary={}, created_at=uow.now()))
+                uow.commit()
+        except IntegrityError:  # a twin of this job (its lease ran out while it downloaded) stored it first
+            pass
+        check = self._check_of(event)
+        assert check is not None
+        return check
+
+    @staticmethod
+    def _answered(uow: UnitOfWork, check_id: int, job: str) -> ImportCheck | None:
+        """The check, locked, when `job` has not answered for it yet — and marked answered by it (in the caller's
+        transaction, with the card). None: answered already (this job ran before, up to its commit)."""
+        row = uow.session.get(ImportCheck, check_id, with_for_update=True)
+        assert row is not None
+        if _answered_by(row, job):
+            return None
+        row.summary = {**row.summary, "jobs": [*row.summary.get("jobs", []), job]}
+        return row
 
     def _stored(self, check: ImportCheck) -> bytes | None:
         with self.sessions() as s:
@@ -273,9 +356,11 @@ class ChatImports:
             return None
         return found[1]
 
-    def _check(self, check_id: int, kind: str, platform: str, reply_to: ReplyTarget | None) -> None:
+    def _check(self, check_id: int, kind: str, platform: str, reply_to: ReplyTarget | None, job: str) -> None:
         try:
-            self._check_file(check_id, kind, platform, reply_to)
+            self._check_file(check_id, kind, platform, reply_to, job)
+        except TRANSIENT:
+            raise
         except Exception:
             log.exception("check %s failed", check_id)
             with self.sessions() as s:
@@ -283,11 +368,13 @@ class ChatImports:
             self._error(platform, reply_to, self._user(user_id),
                         "Something went wrong while checking the file; please send it again.")
 
-    def _check_file(self, check_id: int, kind: str, platform: str, reply_to: ReplyTarget | None) -> None:
+    def _check_file(self, check_id: int, kind: str, platform: str, reply_to: ReplyTarget | None, job: str) -> None:
         with self.sessions() as s:
             check = s.get(ImportCheck, check_id)
             assert check is not None
             s.expunge(check)
+        if _answered_by(check, job):
+            return  # this job ran before, up to the card
         user = self._user(check.user_id)
         t = self._texts(user)
         data = self._stored(check)
@@ -308,27 +395,28 @@ class ChatImports:
                                 today=self.ctx.today(), tz=self.ctx.settings.tz, dry_run=True, locale=user.locale,
                                 clock=self.ctx.clock)
         with self._uow() as uow:
-            row = uow.session.get(ImportCheck, check_id)
-            assert row is not None
+            row = self._answered(uow, check_id, job)
+            if row is None:
+                return
             now = uow.now()
             valid_until = now + timedelta(hours=self.ctx.settings.chat_import_valid_hours)
             row.kind, row.expires_at = kind, valid_until
             token = self.ctx.signer.sign(ActionToken("import_apply", check_id))
             if unreadable is not None:
-                row.status, row.digest, row.summary = "failed", None, {"error": unreadable[:500]}
+                row.status, row.digest, row.summary = "failed", None, {"error": unreadable[:500], "jobs": row.summary["jobs"]}
                 card = unreadable_card(t, check_id, check.filename, kind, unreadable)
             elif report is not None:
                 doable = bool(report.recorded)
                 row.status, row.digest = ("checked" if doable else "failed"), report.digest
                 row.summary = {"recorded": len(report.recorded), "already": len(report.already),
-                               "unmatched": len(report.unmatched), "total": str(report.total)}
+                               "unmatched": len(report.unmatched), "total": str(report.total), "jobs": row.summary["jobs"]}
                 card = bank_check_card(t, check_id, check.filename, report, token if doable else None, valid_until)
             else:
                 assert result is not None
                 doable = result.ok and (result.created + result.updated) > 0
                 row.status, row.digest = ("checked" if doable else "failed"), result.digest
                 row.summary = {"rows": result.rows, "created": result.created, "updated": result.updated,
-                               "unchanged": result.unchanged, "problems": len(result.problems)}
+                               "unchanged": result.unchanged, "problems": len(result.problems), "jobs": row.summary["jobs"]}
                 problems: tuple[files.FileInfo | None, str | None] = (None, None)
                 if len(result.problems) > PROBLEMS_SHOWN:
                     sheet = problems_file(result.problems, user.locale)
@@ -342,9 +430,11 @@ class ChatImports:
             uow.commit()
         self.wake()
 
-    def _apply(self, check_id: int, platform: str, user_id: int, reply_to: ReplyTarget | None) -> None:
+    def _apply(self, check_id: int, platform: str, user_id: int, reply_to: ReplyTarget | None, job: str) -> None:
         try:
-            self._apply_checked(check_id, platform, user_id, reply_to)
+            self._apply_checked(check_id, platform, user_id, reply_to, job)
+        except TRANSIENT:
+            raise
         except Exception:
             log.exception("import of check %s failed", check_id)
             with self._uow() as uow:  # not left "applying" for ever: the file can be sent again
@@ -354,18 +444,23 @@ class ChatImports:
             user = self._user(user_id)
             self._error(platform, reply_to, user, "Something went wrong while importing; please send the file again.")
 
-    def _apply_checked(self, check_id: int, platform: str, user_id: int, reply_to: ReplyTarget | None) -> None:
+    def _apply_checked(self, check_id: int, platform: str, user_id: int, reply_to: ReplyTarget | None,
+                       job: str) -> None:
         with self.sessions() as s:
             check = s.get(ImportCheck, check_id)
             assert check is not None and check.kind is not None and check.digest is not None
             s.expunge(check)
+        if _answered_by(check, job):
+            return  # this job ran before, up to its answer
         user = self._user(user_id)
         t = self._texts(user)
         actor = Actor(user.id, platform)
         data = self._stored(check)
         lines: list[str]
         ok = False
-        if data is None:
+        if check.status == "applied":  # this job imported it, then stopped before it answered (a crash)
+            ok, lines = True, [t.t("{name} was imported already; send it again to import it again", name=check.filename)]
+        elif data is None:
             lines = [t.t("{name} is no longer kept as it was checked; nothing was written. Send it again.",
                          name=check.filename)]
         elif check.kind == BANK:
@@ -404,8 +499,9 @@ class ChatImports:
                 lines = [result.summary(user.locale),
                          *(p.reason(user.locale) for p in result.problems[:PROBLEMS_SHOWN])]
         with self._uow() as uow:
-            row = uow.session.get(ImportCheck, check_id)
-            assert row is not None
+            row = self._answered(uow, check_id, job)
+            if row is None:
+                return
             if row.status == "applying":  # the sheet import marked it applied itself, in its own transaction
                 row.status = "applied" if ok else "failed"
                 row.applied_at = uow.now() if ok else None

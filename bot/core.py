@@ -158,7 +158,7 @@ class BotCore:
             if turn is None:
                 return on_unknown(uow, self.ctx, msg.platform, msg.external_user_id, display_name=msg.display_name,
                                   locale=msg.locale, text=msg.text)
-            if msg.file is not None:  # a file sent in: checked as an import, off this thread
+            if msg.file is not None:  # a file sent in: checked as an import, by an inbox job
                 return self.imports.receive(turn, msg.file, msg.reply_to)
             notice: list[Reply] = []
             prompt = uow.session.get(PendingPrompt, turn.user.id)
@@ -248,7 +248,7 @@ class BotCore:
                     self.ctx.outbox.note_ticket(uow.session, platform, recipient, ticket, uow.now())
                 user = identify(uow.session, platform, external_id)
                 who = (user.id, user.locale) if user is not None else None
-                turn = Turn(uow, self.ctx, user, platform, reply_to) if user is not None else None
+                turn = Turn(uow, self.ctx, user, platform, reply_to, key) if user is not None else None
                 replies = work(turn, uow)
                 self._finish(uow, inbound, platform, reply_to, user.id if user else None, replies, deliver_replies)
                 publish(uow, self.ctx)

@@ -175,6 +175,16 @@ class Inbox:
                                             .returning(InboxEvent.id))
         return stmt
 
+    @classmethod
+    def enqueue(cls, session: Session, platform: str, key: str, conversation: str, kind: str,
+                payload: dict[str, Any], now: datetime) -> int | None:
+        """A row written in the caller's own transaction: work an event leads to that must survive a crash after
+        the event's commit (checking a file sent in), done by a worker — or right away by `process` — once that
+        transaction committed. Idempotent on `key`: None when it is stored already."""
+        return session.scalar(cls._insert_new(session.get_bind().dialect.name), {
+            "key": key[:300], "platform": platform, "conversation": conversation[:200], "kind": kind,
+            "payload": payload, "status": PENDING, "attempts": 0, "next_attempt_at": now, "received_at": now})
+
     def store_message(self, msg: InboundMessage, *, claim: bool = False) -> Stored | None:
         return self.store(msg.platform, f"{msg.platform}:{msg.event_id}", conversation_of(msg.platform, msg.external_user_id),
                           "message", {"event": msg.model_dump(mode="json")}, claim=claim)
@@ -245,21 +255,26 @@ class Inbox:
     def _lease_params(self, row_id: int, now: datetime) -> dict[str, Any]:
         return {"rid": row_id, "now": now, "me": self.owner, "new_owner": self.owner, "until": now + self.lease}
 
-    def _claim_one(self, s: Session, row_id: int, now: datetime) -> bool:
+    def _claim_one(self, s: Session, row_id: int, now: datetime, owner: str | None = None) -> bool:
         """Lease one given row when it is due, unleased (or ours) and the head of its conversation."""
-        res = s.execute(self._lease_head, self._lease_params(row_id, now))
+        params = self._lease_params(row_id, now)
+        if owner is not None:
+            params.update(me=owner, new_owner=owner)
+        res = s.execute(self._lease_head, params)
         return bool(getattr(res, "rowcount", 0))
 
     # ------------------------------------------------------------------ processing
-    def process(self, row_id: int, *, claimed: bool = False, deliver_replies: Deliver = True) -> list[Reply] | None:
+    def process(self, row_id: int, *, claimed: bool = False, deliver_replies: Deliver = True,
+                owner: str | None = None) -> list[Reply] | None:
         """Process one row now (the receiving request, or a worker thread). Returns the core's replies, or None when
         the row was not ours to process (another process holds it, or an earlier event of its conversation is still
         pending: the worker takes it in turn). Then follows the conversation: the next pending row of it, if due and
         free, is leased in the transaction that marks this one done and processed by the same thread (no round trip
-        through the claim query)."""
+        through the claim query). `owner`: lease it under another name than this process's, so that a row this
+        process's worker thread leased meanwhile is not taken a second time (`kick`)."""
         with self.sessions() as s:
             if not claimed:
-                if not self._claim_one(s, row_id, self.clock()):
+                if not self._claim_one(s, row_id, self.clock(), owner):
                     s.rollback()
                     return None
             found = s.execute(self._row, {"rid": row_id}).first()
@@ -336,6 +351,11 @@ class Inbox:
                 s.commit()
         except TRANSIENT:
             log.warning("inbox event %s: could not record the failure (database down); the lease will run out", row_id)
+
+    def kick(self, row_id: int) -> None:
+        """Process a row `enqueue`d by a transaction that has just committed, now, on the calling thread, unless a
+        worker leased it first: someone is waiting for its answer (the sandbox, a chat)."""
+        self.process(row_id, owner=f"{self.owner}-now-{uuid.uuid4().hex[:8]}")
 
     def run_once(self, pool: ThreadPoolExecutor | None = None) -> int:
         rows = self._claim_rows()

@@ -217,6 +217,8 @@ class ImportCheck(Base):
     filename: Mapped[str] = mapped_column(String(200))
     file_key: Mapped[str] = mapped_column(String(80))
     sha256: Mapped[str] = mapped_column(String(64))
+    # the inbound event that brought the file (platform:event id): its check job, run again, finds this row
+    event_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     kind: Mapped[str | None] = mapped_column(String(20))  # an import kind, or "bank" (a bank statement)
     digest: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12), default="received")  # received|checked|failed|applying|applied

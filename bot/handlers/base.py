@@ -25,6 +25,7 @@ class Turn:
     user: User
     platform: str
     reply_to: ReplyTarget | None = None  # where this turn's answers go
+    event: str | None = None  # the inbound event's key (platform:event id): what work it leads to is keyed on
     # Work that must wait for this turn's commit and may take long (checking a file sent in): run after the commit,
     # off the caller's thread, and only if the turn committed.
     later: list[Callable[[], None]] = field(default_factory=list)

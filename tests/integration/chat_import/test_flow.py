@@ -180,3 +180,33 @@ def test_kind_from_the_sheet_name_or_the_headers_or_asked(ot) -> None:
 
     with ot.sessions() as s:
         assert s.scalar(select(Warehouse.name).where(Warehouse.code == "W9")) == "北京仓"
+
+
+def test_jobs_run_again_after_a_crash_answer_once(ot) -> None:  # type: ignore[no-untyped-def]
+    """The check and the import are inbox jobs keyed on their event: run again (a crash after their commit, before
+    the inbox marked them done), each finds what it stored and answers nothing twice; one check per file sent."""
+    from bot.inbox import InboxEvent
+
+    chat, store = setup(ot)
+    before = count(ot, Customer)
+    inbox = send(ot, chat, store, "admin", "客户.xlsx", sheet(CUSTOMERS, template="customers"))
+    assert len([i for i in inbox if i.get("card") and i["card"]["kind"] == "import_check"]) == 1
+
+    def jobs() -> list[InboxEvent]:
+        with ot.sessions() as s:
+            return list(s.scalars(select(InboxEvent).where(InboxEvent.kind == "import").order_by(InboxEvent.id)))
+
+    [check_job] = jobs()
+    assert check_job.status == "done" and check_job.conversation != f"console:{chat.users['admin']}"  # its own
+    ot.core.imports.run_job(check_job.payload)  # again
+    cards = [i["card"] for i in chat.inbox("admin") if i.get("card") and i["card"]["kind"] == "import_check"]
+    assert len(cards) == 1 and count(ot, ImportCheck) == 1
+    chat.click("admin", button(cards[0], "import_apply")["token"])
+    ot.core.imports.wait()
+    apply_job = jobs()[-1]
+    assert apply_job.payload["op"] == "apply" and apply_job.status == "done"
+    ot.core.imports.run_job(apply_job.payload)  # again
+    assert count(ot, Customer) == before + 2
+    assert len([i for i in chat.inbox("admin") if i.get("card") and i["card"]["kind"] == "import_done"]) == 1
+    with ot.sessions() as s:
+        assert len(s.scalars(select(AuditEntry).where(AuditEntry.action == "imported")).all()) == 1
