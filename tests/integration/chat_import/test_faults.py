@@ -173,6 +173,16 @@ def until(process: WebProcess, done: Callable[[], bool], seconds: float = 90) ->
         time.sleep(0.2)
 
 
+def pending_jobs(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as s:
+            return int(s.scalar(select(func.count()).select_from(InboxEvent).where(
+                InboxEvent.kind == "import", InboxEvent.status == "pending")) or 0)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def world_url(db_url: str) -> str:
     from tests.conftest import _engine_for, _wipe
@@ -212,7 +222,8 @@ def test_kill_9_during_the_check_then_one_card_and_one_import(world_url: str, tm
             web = WebProcess.serve(store_only)
         customers, _, checks, inbox = state(url)
         assert api.check_cards() == [] and checks == [] and customers == before
-        assert inbox.get("pending") == 1  # the check's own job, left by the dead process
+        assert pending_jobs(url) == 1  # the check's own job, left by the dead process (the message may be left
+        # pending too when it died between the message's commit and marking its row done: run again, it does nothing)
 
         worker = WebProcess.worker(works)  # the restart
         try:
