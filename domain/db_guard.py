@@ -186,12 +186,12 @@ class Guard:
         return self.timeouts.ping if ping else self.timeouts.statement + self.timeouts.grace
 
     def arm(self, dbapi_conn: Any, ping: bool = False) -> None:
-        fd = _fd(dbapi_conn)
+        fd = _fd(dbapi_conn) if dbapi_conn is not None else None
         if fd is not None:
             self._watchdog.arm(id(dbapi_conn), fd, self._seconds(ping), ping)
 
     def disarm(self, dbapi_conn: Any) -> bool:
-        return self._watchdog.disarm(id(dbapi_conn))
+        return dbapi_conn is not None and self._watchdog.disarm(id(dbapi_conn))
 
     def _forget(self, dbapi_conn: Any, *_: Any) -> None:
         if dbapi_conn is not None:
@@ -207,23 +207,23 @@ class Guard:
 
         @event.listens_for(engine, "before_cursor_execute")
         def before(conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: bool) -> None:
-            self.arm(conn.connection.dbapi_connection)
+            self.arm(_raw(conn))
 
         @event.listens_for(engine, "after_cursor_execute")
         def after(conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: bool) -> None:
-            self.disarm(conn.connection.dbapi_connection)
+            self.disarm(_raw(conn))
 
         @event.listens_for(engine, "commit")
         def commit(conn: Any) -> None:  # COMMIT waits for the server too
-            self.arm(conn.connection.dbapi_connection)
+            self.arm(_raw(conn))
 
         @event.listens_for(engine, "rollback")
-        def rollback(conn: Any) -> None:
-            self.arm(conn.connection.dbapi_connection)
+        def rollback(conn: Any) -> None:  # also on a connection invalidated meanwhile: then nothing to time
+            self.arm(_raw(conn))
 
         @event.listens_for(engine, "begin")
         def begin(conn: Any) -> None:
-            self.disarm(conn.connection.dbapi_connection)
+            self.disarm(_raw(conn))
 
         @event.listens_for(engine, "handle_error")
         def failed(ctx: Any) -> None:
@@ -259,6 +259,17 @@ class Guard:
             event.listen(pool, name, self._forget)
 
         _guards[engine] = self
+
+
+def _raw(conn: Any) -> Any:
+    """The DBAPI connection under a SQLAlchemy Connection, or None once that was invalidated or closed. Never
+    `conn.connection`: on an invalidated connection it tries to reconnect, and inside the transaction it raises
+    PendingRollbackError — from the rollback listener, that would replace the error being rolled back for."""
+    try:
+        fairy = conn._dbapi_connection
+        return fairy.dbapi_connection if fairy is not None else None
+    except Exception:  # noqa: BLE001 - a listener must never raise: no connection, nothing to time
+        return None
 
 
 def _fd(dbapi_conn: Any) -> int | None:
