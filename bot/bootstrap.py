@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from importlib import import_module
 from typing import Any
 
@@ -20,6 +21,7 @@ from adapters.dingtalk.ratelimits import limits as dingtalk_limits
 from adapters.slack.ratelimits import limits as slack_limits
 from adapters.wecom.ratelimits import limits as wecom_limits
 from bot import chat_imports, redaction
+from bot import unknown_people as up
 from bot.context import BotContext
 from bot.core import BotCore
 from bot.dispatcher import Dispatcher
@@ -113,6 +115,7 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     inbound = InboxCore(inbox, inline=settings.inbox_inline)
     inbox.register_raw(chat_imports.JOB, core.imports.run_job)  # files sent in are checked by inbox jobs
     core.imports.kick = inbox.kick  # … started at once after the commit that stored them, here
+    inbox.register_raw(up.JOB, partial(up.answer_stranger, sessions, ctx, dispatcher.wake))  # in their language
     jobs = Jobs(sessions, ctx, wake=dispatcher.wake)
     app = create_app(settings, engine)
     app.register_blueprint(documents_blueprint(ctx, sessions))
@@ -126,6 +129,9 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
         source = getattr(module, "file_source", None)
         if source is not None and (found := source(module.Settings.from_root(settings))) is not None:
             ctx.file_sources[name] = found
+        locale = getattr(module, "person_locale", None)  # and how a stranger's language is looked up
+        if locale is not None and (said := locale(module.Settings.from_root(settings))) is not None:
+            ctx.person_locales[name] = said
     for platform, chat in (("slack", settings.slack_warehouse_channel), ("dingtalk", settings.dingtalk_warehouse_group),
                            ("wecom", settings.wecom_warehouse_chat)):
         if chat and platform in registry:

@@ -14,7 +14,7 @@ from bot.cards.context import Viewer
 from bot.i18n import Texts, texts
 from bot.links import LinkSigner
 from bot.outbox import Outbox
-from bot.ports import FileSource
+from bot.ports import FileSource, PersonLocale
 from bot.settings import Settings
 from bot.tokens import TokenSigner
 from domain.models import User
@@ -36,6 +36,7 @@ class BotContext:
     clock: Callable[[], datetime] = utcnow
     group_chats: dict[str, str] = field(default_factory=dict)  # platform → warehouse group chat id
     file_sources: dict[str, FileSource] = field(default_factory=dict)  # platform → how to download a file sent in
+    person_locales: dict[str, PersonLocale] = field(default_factory=dict)  # platform → a stranger's language
     links: LinkSigner | None = None
     imports: ChatImports | None = None  # files sent in to import (set by the bot core)
 

@@ -157,7 +157,8 @@ class BotCore:
         def work(turn: Turn | None, uow: UnitOfWork) -> list[Reply]:
             if turn is None:
                 return on_unknown(uow, self.ctx, msg.platform, msg.external_user_id, display_name=msg.display_name,
-                                  locale=msg.locale, text=msg.text)
+                                  locale=msg.locale, text=msg.text, event=f"{msg.platform}:{msg.event_id}",
+                                  reply_to=msg.reply_to)
             if msg.file is not None:  # a file sent in: checked as an import, by an inbox job
                 return self.imports.receive(turn, msg.file, msg.reply_to)
             notice: list[Reply] = []

@@ -198,6 +198,13 @@ class FileSource(Protocol):
     def fetch(self, file: InboundFile, max_bytes: int) -> bytes: ...
 
 
+class PersonLocale(Protocol):
+    """A platform's word for a person's language, from their profile (Slack `users.info` with its locale), for
+    someone nobody is linked to yet. None when the platform does not say or cannot be asked now."""
+
+    def locale(self, external_id: str) -> str | None: ...
+
+
 class BotCorePort(Protocol):
     """What adapters may call on the bot core."""
 

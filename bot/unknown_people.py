@@ -1,20 +1,30 @@
 """Someone writes to the bot from an account no user is linked to: they get a polite answer in their language (the
 platform's locale when it says, else the language they wrote in), and the admins get one card per person — the
-first time only — to link the account to a user (a domain command, audited) or to ignore it."""
+first time only — to link the account to a user (a domain command, audited) or to ignore it.
+
+A platform that names a person's language only when asked (Slack: `users.info` with its locale; `PersonLocale`,
+from the adapter) is asked once, on the person's first message, and not inside the message's transaction: that
+transaction stores an inbox job (`JOB`) in the person's own conversation, so it runs right after the message, in
+order; the job asks, keeps the answer as the person's language, and sends the polite answer in it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cards.model import Reply
 from bot.cards.people import decided_card, unknown_person_card
 from bot.context import BotContext
 from bot.handlers.base import Turn
 from bot.i18n import is_zh
-from bot.records import UnknownPerson
+from bot.inbox import Inbox, conversation_of
+from bot.ports import ReplyTarget
+from bot.records import InboundEvent, UnknownPerson
 from bot.tokens import ActionToken
 from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
 from domain.linking import admins, link_identity, unlinked_users
@@ -24,6 +34,7 @@ from domain.uow import UnitOfWork
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
+JOB = "stranger"  # the inbox kind of the polite answer that waits for the platform's word on the language
 
 
 def guess_locale(platform_locale: str | None, text: str, default: str) -> str:
@@ -45,8 +56,10 @@ def polite_answer(ctx: BotContext, platform: str, external_id: str, locale: str)
 
 
 def on_unknown(uow: UnitOfWork, ctx: BotContext, platform: str, external_id: str, *, display_name: str | None,
-               locale: str | None, text: str) -> list[Reply]:
-    """In the inbound event's transaction: remember the person; the first time, a card to every admin."""
+               locale: str | None, text: str, event: str | None = None,
+               reply_to: ReplyTarget | None = None) -> list[Reply]:
+    """In the inbound event's transaction: remember the person; the first time, a card to every admin, and — when
+    the platform can say the person's language — the polite answer left to a job that asks it (`answer_stranger`)."""
     lang = guess_locale(locale, text, ctx.settings.default_locale)
     if platform == "console":  # sandbox ids are user ids: nobody to link
         return polite_answer(ctx, platform, external_id, lang)
@@ -59,6 +72,8 @@ def on_unknown(uow: UnitOfWork, ctx: BotContext, platform: str, external_id: str
         person.last_seen = now
         if display_name and not person.display_name:
             person.display_name = display_name[:100]
+        if locale is None and platform in ctx.person_locales:  # what the platform said the first time
+            lang = person.locale or lang
         return polite_answer(ctx, platform, external_id, lang)
     person = UnknownPerson(platform=platform, external_id=external_id, display_name=(display_name or "")[:100] or None,
                            locale=lang, first_text=text.strip()[:200], messages=1, status="pending", first_seen=now,
@@ -72,7 +87,37 @@ def on_unknown(uow: UnitOfWork, ctx: BotContext, platform: str, external_id: str
     for admin in admins(s):
         card = unknown_person_card(ctx.texts(admin.locale), ctx.signer, person, candidates)
         ctx.outbox.to_user(s, admin, card=card)
+    if locale is None and platform in ctx.person_locales and event is not None and reply_to is not None:
+        Inbox.enqueue(s, platform, f"{JOB}:{event}", conversation_of(platform, external_id), JOB,
+                      {"event": event, "platform": platform, "external_id": external_id, "person": person.id,
+                       "text": text[:200], "reply_to": reply_to.model_dump(mode="json")}, now)
+        return []
     return polite_answer(ctx, platform, external_id, lang)
+
+
+def answer_stranger(sessions: sessionmaker[Session], ctx: BotContext, wake: Callable[[], None],
+                    payload: dict[str, Any]) -> None:
+    """The inbox job: the person's language from the platform (outside any transaction), kept, and the polite answer
+    in it. Once: its key is recorded with the answer, as the core records an event's."""
+    platform, external_id = payload["platform"], payload["external_id"]
+    said = ctx.person_locales[platform].locale(external_id)
+    lang = guess_locale(said, payload.get("text", ""), ctx.settings.default_locale)
+    key = f"{JOB}:{payload['event']}"
+    uow = ctx.unit_of_work(sessions)
+    try:
+        with uow:
+            if uow.session.get(InboundEvent, key) is not None:
+                return  # answered before a crash
+            uow.session.add(InboundEvent(key=key, received_at=uow.now(), replies=[]))
+            person = uow.session.get(UnknownPerson, payload["person"])
+            if person is not None and said:
+                person.locale = lang
+            ctx.outbox.replies(uow.session, platform, ReplyTarget.model_validate(payload["reply_to"]), None,
+                               polite_answer(ctx, platform, external_id, lang))
+            uow.commit()
+    except IntegrityError:
+        return  # a twin of this job answered first
+    wake()
 
 
 def _pending(turn: Turn, person_id: int) -> UnknownPerson:

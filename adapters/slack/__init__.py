@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import flask
 
     from bot.files import FileStore
-    from bot.ports import BotCorePort, Deliverer, FileSource
+    from bot.ports import BotCorePort, Deliverer, FileSource, PersonLocale
     from bot.tokens import TokenSigner
 
 Settings = SlackSettings  # the model the composition root builds for install()
@@ -23,6 +23,15 @@ def file_source(settings: SlackSettings) -> FileSource | None:
     from adapters.slack.files import SlackFiles
 
     return SlackFiles(settings)
+
+
+def person_locale(settings: SlackSettings) -> PersonLocale | None:
+    """A person's language from their Slack profile (`users.info` with `include_locale`), or None when Slack is off."""
+    if not settings.enabled:
+        return None
+    from adapters.slack.directory import SlackLocales
+
+    return SlackLocales(settings)
 
 
 def install(app: flask.Flask, core: BotCorePort, signer: TokenSigner, settings: SlackSettings, *,

@@ -1,4 +1,5 @@
-"""The Slack workspace's people (`users.list`, paged by cursor), for `ordertalk users sync slack`.
+"""The Slack workspace's people (`users.list`, paged by cursor), for `ordertalk users sync slack`; and one person's
+language (`users.info` with `include_locale`), for someone who writes to the bot before anyone linked them.
 
 Needs the bot scopes `users:read` and `users:read.email` (without the latter Slack leaves `profile.email` out).
 Bots, Slackbot and deactivated accounts are left out.
@@ -6,16 +7,20 @@ Bots, Slackbot and deactivated accounts are left out.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from adapters.slack.deliverer import make_client
 from adapters.slack.settings import SlackSettings
 from domain.linking import DirectoryEntry
 
+log = logging.getLogger("ordertalk.slack")
+
 PAGE = 200  # Slack recommends no more than 200 per page
+LOCALE_TIMEOUT = 5  # seconds: someone waits for the answer this is for
 
 
 class DirectoryError(Exception):
@@ -44,3 +49,24 @@ def read_directory(settings: SlackSettings, client: WebClient | None = None) -> 
     except SlackApiError as e:
         raise DirectoryError(f"slack users.list: {e.response.get('error')}") from None
     return out
+
+
+class SlackLocales:
+    """`users.info?include_locale=true`: Slack names the person's language as an IETF tag ("zh-CN", "en-US")."""
+
+    def __init__(self, settings: SlackSettings, client: WebClient | None = None) -> None:
+        self.client = client or make_client(settings, rate_limit_retries=1)
+        self.client.timeout = min(self.client.timeout, LOCALE_TIMEOUT)
+
+    def locale(self, external_id: str) -> str | None:
+        try:
+            found = self.client.users_info(user=external_id, include_locale=True)
+        except SlackApiError as e:
+            log.info("slack users.info %s: %s", external_id, e.response.get("error"))
+            return None
+        except (SlackClientError, OSError) as e:  # Slack unreachable: answered in the language they wrote in
+            log.warning("slack users.info %s failed: %s", external_id, e)
+            return None
+        user = found.get("user") or {}
+        locale = user.get("locale") if isinstance(user, dict) else None
+        return str(locale) if isinstance(locale, str) and locale else None

@@ -82,6 +82,7 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._ts = itertools.count(100)
         self.emails = {"li.na@example.com": "ULINA"}
+        self.locales: dict[str, str] = {}  # people users.info knows (user id → their Slack language); others: not found
         self.member_of: set[str] = {"C0APPROVE", "C0WAREHOUSE"}  # channels the bot was invited to
         self.bot_dms: set[str] = set()  # the bot's own DM channels
         self.response_urls: dict[str, ResponseUrl] = {}  # path → state
@@ -259,6 +260,24 @@ class FakeSlack:
             shared.append({"id": f["id"], "name": upload.filename, "title": upload.title, "mimetype": "image/png"})
         return Canned(body={"ok": True, "files": shared})
 
+    def _user_info(self, user: str, include_locale: bool) -> Canned:
+        """users.info as Slack answers it: the user object, with `locale` only when include_locale was set."""
+        if user not in self.locales:
+            return Canned(body={"ok": False, "error": "user_not_found"})
+        name = user.lower()
+        body: dict[str, Any] = {
+            "id": user, "team_id": "T0ORDERS", "name": name, "deleted": False, "color": "9f69e7", "real_name": name,
+            "tz": "Asia/Shanghai", "tz_label": "China Standard Time", "tz_offset": 28800,
+            "profile": {"avatar_hash": "ge3b51ca72de", "status_text": "", "status_emoji": "", "real_name": name,
+                        "display_name": name, "real_name_normalized": name, "display_name_normalized": name,
+                        "team": "T0ORDERS"},
+            "is_admin": False, "is_owner": False, "is_primary_owner": False, "is_restricted": False,
+            "is_ultra_restricted": False, "is_bot": False, "is_app_user": False, "updated": 1795000000,
+            "is_email_confirmed": True, "who_can_share_contact_card": "EVERYONE"}
+        if include_locale:
+            body["locale"] = self.locales[user]
+        return Canned(body={"ok": True, "user": body})
+
     def _canned(self, method: str, args: dict[str, Any]) -> Canned:
         ts = f"1712345678.{next(self._ts):06d}"
         if method.startswith("/webhook/"):
@@ -285,6 +304,8 @@ class FakeSlack:
         if method in ("views.open", "views.publish"):
             # Each opened view has its own id, as on Slack (a submission's idempotency key includes it).
             return Canned(body={"ok": True, "view": {"id": f"V0FAKE{ts[-6:]}", "hash": "h1"}})
+        if method == "users.info":
+            return self._user_info(str(args.get("user", "")), str(args.get("include_locale", "")) in ("1", "true"))
         if method == "users.lookupByEmail":
             user = self.emails.get(str(args.get("email")))
             if user is None:

@@ -78,6 +78,35 @@ def test_stranger_answered_in_their_language_admins_asked_once(engine: Engine, d
         assert PEOPLE["admin"] == "U0ADMIN"
 
 
+def test_slack_stranger_answered_in_their_slack_language(engine: Engine, db_url: str, clock: Clock,
+                                                         tmp_path: Path) -> None:
+    """Slack says a stranger's language when asked (users.info with include_locale): the answer is in it, whatever
+    they wrote in; asked once per person; when Slack cannot say, the language they wrote in."""
+    with running(engine, db_url, clock, tmp_path) as d:
+        d.fake.locales.update({"U0XIA": "zh-CN", "U0EMMA": "en-US"})
+        d.say("U0XIA", "hello, anyone there?")  # writes English, reads Chinese
+        [answer] = d.posts(dm_of("U0XIA"))
+        assert "您好！我还不认识您的账号" in answer.content and "Hello" not in answer.content
+        [call] = d.fake.of("users.info")
+        assert call.args["user"] == "U0XIA" and call.args["include_locale"] in ("1", "true")
+        d.say("U0EMMA", "你好")  # writes Chinese, reads English
+        [answer] = d.posts(dm_of("U0EMMA"))
+        assert "Hello! I do not know your account yet" in answer.content and "您好" not in answer.content
+        d.say("U0XIA", "hi?")  # again: their language kept, Slack not asked again
+        assert "您好！我还不认识您的账号" in d.posts(dm_of("U0XIA"))[-1].content
+        assert [c.args["user"] for c in d.fake.of("users.info")] == ["U0XIA", "U0EMMA"]
+        with d.ot.sessions() as s:
+            assert s.scalar(select(UnknownPerson.locale).where(UnknownPerson.external_id == "U0XIA")) == "zh-CN"
+            assert s.scalar(select(UnknownPerson.locale).where(UnknownPerson.external_id == "U0EMMA")) == "en"
+
+        d.fake.fail("users.info", "ratelimited", status=429, times=2)  # Slack cannot say now
+        d.say("U0SONG", "有人吗")
+        assert "您好！我还不认识您的账号" in d.posts(dm_of("U0SONG"))[0].content  # the language they wrote in
+        d.say("U0NEW", "anyone?")  # not found on Slack (user_not_found): the language they wrote in
+        assert "Hello! I do not know your account yet" in d.posts(dm_of("U0NEW"))[0].content
+        assert len(unknown_cards(d, "admin")) == 4  # and the admins were asked about each, once
+
+
 def test_link_refused_when_the_user_has_another_account(engine: Engine, db_url: str, clock: Clock,
                                                         tmp_path: Path) -> None:
     with running(engine, db_url, clock, tmp_path) as d:
