@@ -70,7 +70,7 @@ class WarehouseRecord:
 
 
 def _given(rec: object, names: Sequence[str]) -> dict[str, Any]:
-    return {n: getattr(rec, n) for n in names if getattr(rec, n) is not None}
+    return {n: v for n in names if (v := getattr(rec, n)) is not None}
 
 
 def _ids(s: Any, code: Any, codes: list[str]) -> dict[str, int]:
@@ -83,12 +83,18 @@ class _People:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.by_key: dict[str, User] = {}
+        self.sellers: set[int] = set()  # has_role(*SELLERS), read once per person, not once per row
         for u in uow.session.scalars(select(User)):
             self.by_key.setdefault(u.username.casefold(), u)
             self.by_key.setdefault(u.display_name.casefold(), u)
+            if u.has_role(*SELLERS):
+                self.sellers.add(u.id)
 
     def find(self, query: str) -> User | None:
         return self.by_key.get(query.casefold())
+
+    def sells(self, u: User) -> bool:
+        return u.id in self.sellers
 
 
 # ---------------------------------------------------------------- customers
@@ -128,7 +134,7 @@ class CustomerImport:
                 if rec.sales and (owner is None or not owner.active):
                     out.problem(rec.row, "sales", rec.sales, "no such salesperson (write the username or name)")
                     ok = False
-                elif owner is not None and not owner.has_role(*SELLERS):
+                elif owner is not None and not self.people.sells(owner):
                     out.problem(rec.row, "sales", rec.sales, "{name} is not in sales", name=owner.display_name)
                     ok = False
                 wanted["sales_user_id"] = owner.id if owner else None

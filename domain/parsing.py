@@ -37,7 +37,8 @@ class InputRefused(ValidationFailed):
 
 def _clean(text: str) -> str:
     # NFKC: full-width digits and signs (１２，０００．５０) become ASCII; spaces inside a number are typos.
-    return unicodedata.normalize("NFKC", str(text)).strip().replace(" ", "")
+    s = str(text)
+    return (s if s.isascii() else unicodedata.normalize("NFKC", s)).strip().replace(" ", "")  # ASCII is NFKC already
 
 
 def _too_long(raw: str, field: str | None) -> InputRefused:
@@ -109,21 +110,27 @@ def amount(text: str | Decimal | int, *, maximum: Decimal = AMOUNT_MAX, allow_ze
         if _EURO.fullmatch(s):
             raise InputRefused("amount '{raw}' is ambiguous: use a dot for decimals and commas only for thousands, e.g. 12000.50", raw=raw, field=field)
         raise InputRefused("invalid amount '{raw}': write a number such as 12000 or 12,000.50", raw=raw, field=field)
-    frac = m["frac"] or ""
-    value = Decimal(m["int"].replace(",", "") + ("." + frac if frac else ""))
-    if m["wan"]:
+    sign, whole, frac, wan = m.group("sign", "int", "frac", "wan")
+    frac = frac or ""
+    value = Decimal(whole.replace(",", "") + ("." + frac if frac else ""))
+    if wan:
         value *= 10000
-    exponent = value.normalize().as_tuple().exponent if value else 0
-    value_frac = -exponent if isinstance(exponent, int) else 0  # decimals that matter after 万
-    if isinstance(value_frac, int) and value_frac > 2:
+        exponent = value.normalize().as_tuple().exponent if value else 0
+        value_frac = -exponent if isinstance(exponent, int) else 0  # decimals that matter after 万
+    else:  # the same count without the arithmetic: the decimals written, less trailing zeros
+        value_frac = len(frac.rstrip("0"))
+    if value_frac > 2:
         raise InputRefused("amount '{raw}' has more than 2 decimals", raw=raw, field=field)
-    if m["sign"] == "-" and value:
+    if sign == "-" and value:
         raise InputRefused("amount '{raw}' cannot be negative", raw=raw, field=field)
     if value > maximum:
         raise InputRefused("amount '{raw}' is above the limit of {maximum:,.2f}", raw=raw, maximum=maximum, field=field)
     if value == 0 and not allow_zero:
         raise InputRefused("amount '{raw}' must be above 0", raw=raw, field=field)
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(_CENT)
+
+
+_CENT = Decimal("0.01")
 
 
 def percent(text: str | Decimal | int, *, field: str | None = None) -> Decimal:
@@ -466,7 +473,9 @@ def cell_text(value: object) -> str:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return str(value)
-        text = format(Decimal(format(value, ".15g")), "f")  # Excel shows 15 significant digits: 0.1+0.2 is 0.3
+        text = format(value, ".15g")  # Excel shows 15 significant digits: 0.1+0.2 is 0.3
+        if "e" in text:  # no exponent: 1e-05 is 0.00001 (without one, "g" already is the plain decimal)
+            text = format(Decimal(text), "f")
         return text[:-2] if text.endswith(".0") else text
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
@@ -481,7 +490,7 @@ def text(value: object, *, maximum: int, field: str | None = None, required: boo
     ordinary ones), inner whitespace collapsed, trimmed; control characters and over-long text refused."""
     raw = cell_text(value)
     s = " ".join((raw if raw.isascii() else unicodedata.normalize("NFKC", raw)).split())
-    if _CONTROL.search(raw):
+    if not raw.isprintable() and _CONTROL.search(raw):  # control characters are never printable: most text skips the search
         raise InputRefused("{what} contains control characters", what=Message(what), field=field)
     if len(s) > maximum:
         raise InputRefused("{what} is longer than {maximum} characters ({length})", what=Message(what), maximum=maximum,

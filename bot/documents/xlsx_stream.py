@@ -122,6 +122,8 @@ class Workbook:
         """(Excel row number, cells from column A); rows without cells are left out."""
         strings, styles = self._shared(), self._date_styles()
         epoch = _EPOCH_1904 if self.date1904 else _EPOCH
+        n_strings = len(strings)
+        style_kinds: dict[str, str | None] = {}  # the s="…" attribute as written → styles' kind, looked up once
         columns: dict[str, int] = {}
         n = 0
         cells: list[Cell] = []
@@ -150,15 +152,17 @@ class Workbook:
                             continue
                         if letters:  # the common shapes, read without a second pattern
                             if t == "s":
-                                value: Cell = strings[int(v)] if v and int(v) < len(strings) else ""
+                                value: Cell = strings[i] if v and (i := int(v)) < n_strings else ""
                             elif t == "inlineStr":
-                                value = _text(inline)
+                                value = _text(inline) if "&" in inline or "_x" in inline else inline
                             elif t in ("", "n"):
                                 if not v:
                                     continue
                                 value = float(v)
                                 if style and styles:
-                                    kind = styles.get(int(style))
+                                    kind = style_kinds.get(style, "")
+                                    if kind == "":
+                                        kind = style_kinds[style] = styles.get(int(style))
                                     if kind is not None:
                                         value = _when(value, kind, epoch)
                             else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -38,7 +39,13 @@ class Place:
 
 class RowReader:
     """Typed access to one row; each accessor returns None for a blank (or absent) cell and for a bad one, which it
-    records as a problem. `given(key)`: the column is in the file (a blank cell then clears; absent keeps)."""
+    records as a problem. `given(key)`: the column is in the file (a blank cell then clears; absent keeps).
+
+    One is made per row of a 100,000-row import, and each accessor runs once per cell: the common case (a cell that
+    reads) takes no closure, no keyword dispatch and no second lookup; anything unusual goes through domain.parsing,
+    which says what is wrong."""
+
+    __slots__ = ("kind", "sheet", "row", "cells", "places", "today", "problems", "_cols")
 
     def __init__(self, kind: Kind, sheet: str, row: int, cells: dict[str, object], places: dict[str, Place],
                  today: date) -> None:
@@ -50,7 +57,8 @@ class RowReader:
         return key in self.places
 
     def raw(self, key: str) -> str:
-        return parsing.cell_text(self.cells.get(key, "")).strip()
+        value = self.cells.get(key, "")
+        return (value if type(value) is str else parsing.cell_text(value)).strip()
 
     def problem(self, key: str, reason: Message | str, value: object | None = None, **params: Any) -> None:
         place = self.places.get(key)
@@ -59,13 +67,21 @@ class RowReader:
         message = reason if isinstance(reason, Message) else Message(reason, params)
         self.problems.append(Problem(self.sheet, self.row, column, shown[:60], message))
 
-    def _read(self, key: str, reader: Callable[[str], T]) -> T | None:
+    def _text(self, key: str) -> str | None:
+        """The cell's text, stripped; None when the column is absent or the cell blank (a required one a problem)."""
         if key not in self.places:
             return None
-        text = self.raw(key)
+        value = self.cells.get(key, "")
+        text = (value if type(value) is str else parsing.cell_text(value)).strip()
         if not text:
-            if self.kind.column(key).required:
+            if self._cols[key].required:
                 self.problem(key, "required; cannot be blank")
+            return None
+        return text
+
+    def _read(self, key: str, reader: Callable[[str], T]) -> T | None:
+        text = self._text(key)
+        if text is None:
             return None
         try:
             return reader(text)
@@ -79,30 +95,47 @@ class RowReader:
             return None
         value = self.cells.get(key, "")
         raw = (value if type(value) is str else parsing.cell_text(value)).strip()  # the common case first: a text cell
-        col = self._cols[key]
         if not raw:
-            if col.required:
+            if self._cols[key].required:
                 self.problem(key, "required; cannot be blank")
                 return None
             return blank
+        if raw.isprintable():  # parsing.text's reading, inline for the common case (no control characters)
+            s = " ".join((raw if raw.isascii() else unicodedata.normalize("NFKC", raw)).split())
+            if len(s) <= maximum:
+                return s
         try:
-            return parsing.text(raw, maximum=maximum, field=key, what=col.en)
+            return parsing.text(raw, maximum=maximum, field=key, what=self._cols[key].en)
         except parsing.InputRefused as e:
             self.problem(key, e.message)
             return None
 
     def code(self, key: str, maximum: int) -> str | None:
         value = self.string(key, maximum)
-        if value and any(ch.isspace() for ch in value):
+        if value and " " in value:  # string() collapsed every kind of whitespace to one space
             self.problem(key, "a code cannot contain spaces")
             return None
         return value
 
     def amount(self, key: str, allow_zero: bool = True) -> Decimal | None:
-        return self._read(key, lambda t: parsing.amount(t, allow_zero=allow_zero, field=key))
+        text = self._text(key)
+        if text is None:
+            return None
+        try:
+            return parsing.amount(text, allow_zero=allow_zero, field=key)
+        except parsing.InputRefused as e:
+            self.problem(key, e.message)
+            return None
 
     def whole(self, key: str, maximum: int = parsing.QUANTITY_MAX, allow_zero: bool = True) -> int | None:
-        return self._read(key, lambda t: parsing.quantity(t, maximum=maximum, allow_zero=allow_zero, field=key))
+        text = self._text(key)
+        if text is None:
+            return None
+        try:
+            return parsing.quantity(text, maximum=maximum, allow_zero=allow_zero, field=key)
+        except parsing.InputRefused as e:
+            self.problem(key, e.message)
+            return None
 
     def percent(self, key: str) -> Decimal | None:
         return self._read(key, lambda t: parsing.percent(t, field=key))
@@ -118,7 +151,14 @@ class RowReader:
         return self._read(key, lambda t: parsing.calendar_date(t, today=self.today, latest=latest, field=key, sheet=True))
 
     def yes_no(self, key: str) -> bool | None:
-        return self._read(key, lambda t: parsing.yes_no(t, field=key))
+        text = self._text(key)
+        if text is None:
+            return None
+        try:
+            return parsing.yes_no(text, field=key)
+        except parsing.InputRefused as e:
+            self.problem(key, e.message)
+            return None
 
     def choice(self, key: str, words: dict[str, Any]) -> Any | None:
         """One of fixed values, in either language (case and width ignored)."""

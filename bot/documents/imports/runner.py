@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -162,19 +163,28 @@ def _run(uow: UnitOfWork, plan: KindPlan, rows: Rows, result: ImportResult, user
         yield from (item for item in first if item[0] > header.row)
         yield from rows.rows
 
+    keys = tuple(index)
+    pick = itemgetter(*index.values()) if len(index) > 1 else lambda cells: (cells[index[keys[0]]],)
+    width = max(index.values()) + 1
+    first_key = kind.columns[0].key
+    read, sheet, today = plan.read, rows.sheet, setting.today
     for n, cells in records():
-        values = {key: cells[j] if j < len(cells) else "" for key, j in index.items()}
+        if len(cells) < width:
+            cells = [*cells, *([""] * (width - len(cells)))]
+        values = dict(zip(keys, pick(cells), strict=True))
         if all(cell_text(v).strip() == "" for v in values.values()):
             continue  # blank rows (and the empty tail Excel keeps) are not data
-        first_cell = unicodedata.normalize("NFKC", cell_text(values.get(kind.columns[0].key, ""))).strip().casefold()
+        lead = cell_text(values.get(first_key, ""))
+        first_cell = (lead if lead.isascii() else unicodedata.normalize("NFKC", lead)).strip().casefold()
         if first_cell.startswith(EXAMPLE_MARKS):
             continue  # the template's example row, left in
         result.rows += 1
         if progress is not None and result.rows % 500 == 0:
             progress(result.rows, rows.estimated_rows)
-        reader = RowReader(kind, rows.sheet, n, values, places, setting.today)
-        rec = plan.read(reader, setting)
-        result.problems += reader.problems
+        reader = RowReader(kind, sheet, n, values, places, today)
+        rec = read(reader, setting)
+        if reader.problems:
+            result.problems += reader.problems
         if plan.grouped:
             if rec is None:
                 continue
