@@ -144,3 +144,38 @@ def test_a_raw_write_to_an_old_order_makes_its_day_stale(session_factory, statem
     with session_factory() as s:
         again = trend(s, scope_for(s, s.get(User, w["admin"])), p, SH).total
         assert (again.amount, again.orders) == (first.amount - total, first.orders - 1)
+
+
+def test_writers_to_old_orders_of_one_day_do_not_wait_for_each_other(engine, session_factory):
+    """The day's version is bumped at commit (migration 0017), not at the UPDATE: two transactions changing orders of
+    the same past day both get through their change while the other is still open (before, the second waited for
+    the first's whole transaction: every decision on one day's orders queued), and every bump counts."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time anyway")
+    from domain.models import OrderDayVersion
+
+    build_report_world(session_factory)
+    with session_factory() as s:
+        customer, seller = s.execute(select(Order.customer_id, Order.sales_user_id).limit(1)).one()
+        day = date(2026, 10, 9)
+        placed = [Order(number=f"SO-DAY-{i}", customer_id=customer, sales_user_id=seller, status="approved",
+                        total=Decimal("10.00"), created_at=datetime(2026, 10, 9, 3 + i, tzinfo=UTC)) for i in range(2)]
+        s.add_all(placed)
+        s.commit()
+        two = [o.id for o in placed]
+        before = s.get(OrderDayVersion, day)
+        version = before.version if before is not None else 0
+    first, second = engine.connect(), engine.connect()
+    try:
+        for conn, oid in ((first, two[0]), (second, two[1])):
+            conn.begin()
+            conn.execute(text("SET LOCAL lock_timeout = '500ms'"))  # a wait for the other one fails the test
+            conn.execute(text("UPDATE orders SET total = total + 1 WHERE id = :id"), {"id": oid})
+        first.commit()
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    with session_factory() as s:
+        # each UPDATE bumps the day twice (for the row before and after the change: the same date here)
+        assert s.get(OrderDayVersion, day).version == version + 4  # type: ignore[union-attr]
