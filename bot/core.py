@@ -35,7 +35,7 @@ from bot.handlers import stock as sk
 from bot.handlers.base import Turn
 from bot.notifications import publish
 from bot.ports import CopyTicket, Deliver, InboundAction, InboundMessage, ReplyTarget
-from bot.records import InboundEvent, PendingPrompt
+from bot.records import PendingPrompt, first_time, keep_replies
 from bot.tokens import ActionToken, BadToken
 from bot.unknown_people import on_unknown, polite_answer
 from domain.audit import Actor, record, record_refusal
@@ -240,18 +240,15 @@ class BotCore:
         who: tuple[int, str] | None = None  # (user id, locale), for the answer to a refusal
         try:
             with uow:
-                if uow.session.get(InboundEvent, key) is not None:
+                if not first_time(uow.session, key, uow.now()):  # concurrent duplicates meet here, before anything
                     return []  # a redelivery: acknowledged, no second effect
-                inbound = InboundEvent(key=key, received_at=uow.now(), replies=[])
-                uow.session.add(inbound)
-                uow.session.flush()  # concurrent duplicates collide here, before doing anything
                 if ticket is not None:  # with the click, so the updates it causes can use it
                     self.ctx.outbox.note_ticket(uow.session, platform, recipient, ticket, uow.now())
                 user = identify(uow.session, platform, external_id)
                 who = (user.id, user.locale) if user is not None else None
                 turn = Turn(uow, self.ctx, user, platform, reply_to, key) if user is not None else None
                 replies = work(turn, uow)
-                self._finish(uow, inbound, platform, reply_to, user.id if user else None, replies, deliver_replies)
+                self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
                 publish(uow, self.ctx)
                 uow.commit()
         except IntegrityError:
@@ -274,22 +271,23 @@ class BotCore:
         replies = [Reply(card=error_card(texts, texts.render(error.message), error.field), ephemeral=True)]
         try:
             with uow:
-                inbound = InboundEvent(key=key, received_at=uow.now(), replies=[])
-                uow.session.add(inbound)
+                if not first_time(uow.session, key, uow.now()):
+                    return []  # a concurrent duplicate of this event was answered first
                 record_refusal(uow, error)
                 if ticket is not None:  # a refused click still hands over a fresh ticket for its copy
                     self.ctx.outbox.note_ticket(uow.session, platform, reply_to.recipient if reply_to else None,
                                                 ticket, uow.now())
-                self._finish(uow, inbound, platform, reply_to, user_id, replies, deliver_replies)
+                self._finish(uow, key, platform, reply_to, user_id, replies, deliver_replies)
                 uow.commit()
         except IntegrityError:
             return []  # a concurrent duplicate of this event was answered first
         self.wake()
         return replies
 
-    def _finish(self, uow: UnitOfWork, event: InboundEvent, platform: str, reply_to: ReplyTarget | None,
+    def _finish(self, uow: UnitOfWork, key: str, platform: str, reply_to: ReplyTarget | None,
                 user_id: int | None, replies: list[Reply], deliver: Deliver) -> None:
-        event.replies = [r.model_dump(mode="json") for r in replies]
+        if replies:
+            keep_replies(uow.session, key, [r.model_dump(mode="json") for r in replies])
         queued = replies if deliver is True else deliver(replies) if callable(deliver) else []
         if reply_to is not None and queued:
             self.ctx.outbox.replies(uow.session, platform, reply_to, user_id, queued)

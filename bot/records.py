@@ -7,8 +7,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
 
 from domain.models import Base
 from domain.types import UTCDateTime, utcnow
@@ -69,6 +83,29 @@ class InboundEvent(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     replies: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+_first_inserts: dict[str, Any] = {}
+_set_replies = (update(InboundEvent).where(InboundEvent.key == bindparam("k")).values(replies=bindparam("r"))
+                .execution_options(synchronize_session=False))
+
+
+def first_time(session: Session, key: str, at: datetime) -> bool:
+    """Record an inbound event's key in the session's transaction: True the first time, False for a redelivery.
+    One statement (INSERT … ON CONFLICT DO NOTHING RETURNING), not a look-up then an insert; a twin being processed
+    right now makes it wait for that one's commit and then answer False (or go on, if the twin rolled back)."""
+    dialect = session.get_bind().dialect.name
+    stmt = _first_inserts.get(dialect)
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = _first_inserts[dialect] = (insert(InboundEvent).on_conflict_do_nothing(index_elements=["key"])
+                                          .returning(InboundEvent.key))
+    return session.execute(stmt, {"key": key, "received_at": at, "replies": []}).first() is not None
+
+
+def keep_replies(session: Session, key: str, replies: list[Any]) -> None:
+    """What the event was answered, kept with its key (written with the event's change)."""
+    session.execute(_set_replies, {"k": key, "r": replies})
 
 
 class CardCopy(Base):

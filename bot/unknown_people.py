@@ -24,7 +24,7 @@ from bot.handlers.base import Turn
 from bot.i18n import is_zh
 from bot.inbox import Inbox, conversation_of
 from bot.ports import ReplyTarget
-from bot.records import InboundEvent, UnknownPerson
+from bot.records import UnknownPerson, first_time
 from bot.tokens import ActionToken
 from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
 from domain.linking import admins, link_identity, unlinked_users
@@ -106,9 +106,8 @@ def answer_stranger(sessions: sessionmaker[Session], ctx: BotContext, wake: Call
     uow = ctx.unit_of_work(sessions)
     try:
         with uow:
-            if uow.session.get(InboundEvent, key) is not None:
+            if not first_time(uow.session, key, uow.now()):
                 return  # answered before a crash
-            uow.session.add(InboundEvent(key=key, received_at=uow.now(), replies=[]))
             person = uow.session.get(UnknownPerson, payload["person"])
             if person is not None and said:
                 person.locale = lang

@@ -23,10 +23,12 @@ class UnitOfWork:
         self.tz = tz
         self.events: list[Event] = []
         self.session: Session
+        self._held: list[object] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
         self.events = []
+        self._held = []
         return self
 
     def __exit__(
@@ -37,6 +39,7 @@ class UnitOfWork:
                 self.session.rollback()
         finally:
             self.session.close()
+            self._held = []
 
     def commit(self) -> None:
         self.session.commit()
@@ -54,6 +57,12 @@ class UnitOfWork:
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
+
+    def hold(self, *objects: object) -> None:
+        """Keep objects made here in memory until the unit of work ends. The session holds what it loaded or wrote
+        only weakly, so a row that nothing referenced any more (a new shipping task, once `create_tasks` returned)
+        was read back from the database by the handler of the event naming it."""
+        self._held.extend(objects)
 
     def now(self) -> datetime:
         return self.clock()
