@@ -34,7 +34,7 @@ from bot.handlers import reports as rp
 from bot.handlers import stock as sk
 from bot.handlers.base import Turn
 from bot.notifications import publish
-from bot.ports import CopyTicket, Deliver, InboundAction, InboundMessage, ReplyTarget
+from bot.ports import CopyTicket, Deliver, InboundAction, InboundMessage, ReplyTarget, with_event
 from bot.records import PendingPrompt, first_time, keep_replies
 from bot.tokens import ActionToken, BadToken
 from bot.unknown_people import on_unknown, polite_answer
@@ -145,6 +145,16 @@ def domain_errors_stale(order: Order) -> DomainError:
     return StaleVersion("This card is out of date: order {number} has changed; send its number for the latest", number=order.number)
 
 
+def _commit(uow: UnitOfWork) -> None:
+    """Commit an event's unit of work, with what the caller asked to commit with it (bot.ports.with_event)."""
+    also = with_event.get()
+    if also is not None:
+        also.write(uow.session)
+    uow.commit()
+    if also is not None:
+        also.committed()
+
+
 class BotCore:
     def __init__(self, sessions: sessionmaker[Session], ctx: BotContext, wake: Callable[[], None] = lambda: None) -> None:
         self.sessions = sessions
@@ -250,7 +260,7 @@ class BotCore:
                 replies = work(turn, uow)
                 self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
                 publish(uow, self.ctx)
-                uow.commit()
+                _commit(uow)
         except IntegrityError:
             log.info("duplicate inbound event %s ignored", key)
             return []
@@ -278,7 +288,7 @@ class BotCore:
                     self.ctx.outbox.note_ticket(uow.session, platform, reply_to.recipient if reply_to else None,
                                                 ticket, uow.now())
                 self._finish(uow, key, platform, reply_to, user_id, replies, deliver_replies)
-                uow.commit()
+                _commit(uow)
         except IntegrityError:
             return []  # a concurrent duplicate of this event was answered first
         self.wake()

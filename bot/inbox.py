@@ -21,6 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,7 +50,7 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, sessionmaker
 
 from bot.cards.model import Card, Option, Reply
 from bot.dispatcher import until_idle
-from bot.ports import BotCorePort, Deliver, InboundAction, InboundMessage
+from bot.ports import BotCorePort, Deliver, InboundAction, InboundMessage, with_event
 from domain.db_guard import DatabaseUnavailable
 from domain.models import Base
 from domain.types import UTCDateTime, utcnow
@@ -110,6 +111,14 @@ class NotProcessed(Exception):
     the event stays in the inbox and is tried again."""
 
 
+def _new_row(platform: str, key: str, conversation: str, kind: str, payload: dict[str, Any],
+             now: datetime) -> dict[str, Any]:
+    # ids a platform sent (a Slack trigger_id in the key) may hold NUL, which PostgreSQL does not store in text
+    return {"key": key.replace("\0", "")[:300], "platform": platform,
+            "conversation": conversation.replace("\0", "")[:200], "kind": kind, "payload": payload,
+            "status": PENDING, "attempts": 0, "next_attempt_at": now, "received_at": now}
+
+
 class Inbox:
     def __init__(self, sessions: sessionmaker[Session], core: BotCorePort, *, clock: Callable[[], datetime] = utcnow,
                  lease_seconds: float = 30.0, max_attempts: int = 10, backoff_max: float = 60.0,
@@ -143,9 +152,7 @@ class Inbox:
         conversation is pending, so the caller may process it right away (`process(id, claimed=True)`).
         Database errors propagate: the adapter must then answer 5xx, never acknowledge."""
         now = self.clock()
-        values: dict[str, Any] = {
-            "key": key[:300], "platform": platform, "conversation": conversation[:200], "kind": kind,
-            "payload": payload, "status": PENDING, "attempts": 0, "next_attempt_at": now, "received_at": now}
+        values = _new_row(platform, key, conversation, kind, payload, now)
         # A connection, not an ORM session: this transaction runs before every acknowledgement.
         with self._engine.begin() as c:
             if claim and c.scalar(self._earlier_pending, {"conv": values["conversation"]}) is None:
@@ -181,9 +188,8 @@ class Inbox:
         """A row written in the caller's own transaction: work an event leads to that must survive a crash after
         the event's commit (checking a file sent in), done by a worker — or right away by `process` — once that
         transaction committed. Idempotent on `key`: None when it is stored already."""
-        return session.scalar(cls._insert_new(session.get_bind().dialect.name), {
-            "key": key[:300], "platform": platform, "conversation": conversation[:200], "kind": kind,
-            "payload": payload, "status": PENDING, "attempts": 0, "next_attempt_at": now, "received_at": now})
+        return session.scalar(cls._insert_new(session.get_bind().dialect.name),
+                              _new_row(platform, key, conversation, kind, payload, now))
 
     def store_message(self, msg: InboundMessage, *, claim: bool = False) -> Stored | None:
         return self.store(msg.platform, f"{msg.platform}:{msg.event_id}", conversation_of(msg.platform, msg.external_user_id),
@@ -289,29 +295,40 @@ class Inbox:
         result: list[Reply] | None = None
         first = True
         while True:
-            replies = self._run(row_id, kind, payload, deliver_replies if first else True)
+            done = _Done(self, row_id, conversation)
+            replies = self._run(row_id, kind, payload, deliver_replies if first else True, done)
             if replies is None:
                 return result  # failed this time: left (or given up) for a later try
             if first:
                 result, first = replies, False
-            nxt = self._done(row_id, conversation)
+            nxt = done.next if done.committed_ else self._done(row_id, conversation)
             if nxt is None:
                 return result
             row_id, kind, payload = nxt
 
     def _done(self, row_id: int, conversation: str) -> tuple[int, str, dict[str, Any]] | None:
+        """Mark the row processed in a transaction of its own (when the core did not, see `_Done`)."""
+        with self.sessions() as s:
+            nxt = self._mark_done(s, row_id, conversation)
+            s.commit()
+        return nxt
+
+    def _mark_done(self, s: Session, row_id: int, conversation: str) -> tuple[int, str, dict[str, Any]] | None:
         """Mark the row processed and, in the same transaction, lease the next row of its conversation to us when it
         is due and free: (its id, kind, payload), or None."""
         now = self.clock()
-        with self.sessions() as s:
-            s.execute(self._finish, {"rid": row_id, "at": now})
-            nxt = s.execute(self._next, {"conv": conversation}).first()
-            taken = (nxt is not None and nxt.next_attempt_at <= now
-                     and bool(getattr(s.execute(self._lease, self._lease_params(nxt.id, now)), "rowcount", 0)))
-            s.commit()
+        s.execute(self._finish, {"rid": row_id, "at": now})
+        nxt = s.execute(self._next, {"conv": conversation}).first()
+        taken = (nxt is not None and nxt.next_attempt_at <= now
+                 and bool(getattr(s.execute(self._lease, self._lease_params(nxt.id, now)), "rowcount", 0)))
         return (nxt.id, nxt.kind, dict(nxt.payload)) if nxt is not None and taken else None
 
-    def _run(self, row_id: int, kind: str, payload: dict[str, Any], deliver: Deliver) -> list[Reply] | None:
+    def _run(self, row_id: int, kind: str, payload: dict[str, Any], deliver: Deliver,
+             done: _Done) -> list[Reply] | None:
+        # A message or a click is one call to the core: its row is marked done in that call's transaction. A raw
+        # handler may call the core more than once for one event, so it says itself when that holds (one_core_call).
+        ours = with_event.set(done if kind in ("message", "action") else None)
+        current = _current.set(done)
         try:
             if kind == "message":
                 return self.core.handle_message(InboundMessage.model_validate(payload["event"]), deliver_replies=deliver)
@@ -329,6 +346,9 @@ class Inbox:
         except Exception as e:  # a bug: tried a few more times, then set aside (logged) so the conversation goes on
             log.exception("inbox event %s failed", row_id)
             self._retry(row_id, f"{type(e).__name__}: {e}", give_up=True)
+        finally:
+            _current.reset(current)
+            with_event.reset(ours)
         return None
 
     def _retry(self, row_id: int, reason: str, *, give_up: bool) -> None:
@@ -420,6 +440,39 @@ class Inbox:
             self._thread = None
 
 
+class _Done:
+    """The row being processed, marked done in the transaction of the core that records its event (bot.ports
+    .with_event): the decision and `done` commit together, one transaction fewer per event than a `done` of its own
+    after it. Written at most once; when that commit did not happen (a redelivery, a refusal rolled back, a raw
+    handler that did not say one_core_call) the inbox marks the row done itself afterwards, as before."""
+
+    def __init__(self, inbox: Inbox, row_id: int, conversation: str) -> None:
+        self.inbox, self.row_id, self.conversation = inbox, row_id, conversation
+        self.written = self.committed_ = False
+        self.next: tuple[int, str, dict[str, Any]] | None = None
+
+    def write(self, session: Session) -> None:
+        if self.written:
+            return
+        self.written = True
+        self.next = self.inbox._mark_done(session, self.row_id, self.conversation)
+
+    def committed(self) -> None:
+        self.committed_ = self.written
+
+
+_current: ContextVar[_Done | None] = ContextVar("ordertalk_inbox_row", default=None)
+
+
+def one_core_call() -> None:
+    """Said by a raw handler (the Slack replay) for an event it answers with one call to the bot core at most: the
+    row is then marked done in that call's transaction. Never for an event that may call the core twice (the first
+    commit would mark it done, and a failure of the second would not be tried again)."""
+    done = _current.get()
+    if done is not None:
+        with_event.set(done)
+
+
 def conversation_of(platform: str, external_user_id: str, token: str | None = None) -> str:
     """The order that matters: one person's messages on one platform, in the order they sent them; their clicks on
     one thing (the approval step, task, order… a button's token names), in order. Clicks on different cards are
@@ -477,4 +530,5 @@ class InboxCore:
         return self.core.home(platform, external_user_id)
 
 
-__all__ = ["Inbox", "InboxCore", "InboxEvent", "NotProcessed", "Stored", "TRANSIENT", "TryAgain", "conversation_of"]
+__all__ = ["Inbox", "InboxCore", "InboxEvent", "NotProcessed", "Stored", "TRANSIENT", "TryAgain", "conversation_of",
+           "one_core_call"]

@@ -14,11 +14,15 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Protocol, runtime_checkable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import AfterValidator, BaseModel, Field
 
 from bot.cards.model import Attachment, Card, Option, Reply
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -203,6 +207,20 @@ class PersonLocale(Protocol):
     someone nobody is linked to yet. None when the platform does not say or cannot be asked now."""
 
     def locale(self, external_id: str) -> str | None: ...
+
+
+class WithEvent(Protocol):
+    """Writes that commit with the effect of the inbound event the bot core records next on this thread (the inbox
+    marking its row done in the same transaction as the decision, instead of a transaction of its own after it)."""
+
+    def write(self, session: Session) -> None: ...
+
+    def committed(self) -> None: ...
+
+
+# Set by the caller around one core call (bot.inbox); the core runs `write` before the commit that records the event
+# key (its effect, or its refusal) and `committed` once that commit succeeded. Not for a redelivery (no commit).
+with_event: ContextVar[WithEvent | None] = ContextVar("ordertalk_with_event", default=None)
 
 
 class BotCorePort(Protocol):

@@ -121,3 +121,71 @@ def test_processed_events_are_pruned_after_the_keep_period(ot: OrderTalk) -> Non
     assert ot.inbox.prune() == 0
     ot.ctx.clock.advance(seconds=ot.inbox.keep.total_seconds() + timedelta(hours=1).total_seconds())  # type: ignore[attr-defined]
     assert ot.inbox.prune() == 1 and _rows(ot) == []
+
+
+def _transactions(ot: OrderTalk) -> Any:
+    from sqlalchemy import event
+
+    seen: list[int] = []
+    event.listen(ot.engine, "begin", lambda conn: seen.append(1))
+    return seen
+
+
+def test_the_event_and_its_done_commit_in_one_transaction(ot: OrderTalk, monkeypatch: Any) -> None:
+    """The row is marked done in the core's transaction (bot.ports.with_event): a commit that fails leaves neither the
+    order nor `done`, and the retry places the order once; a processed message costs the claim's transaction and
+    its own, no third one for `done`."""
+    from domain.uow import UnitOfWork
+
+    li = _id(ot, "sales")
+    ot.inbound.handle_message(_msg(li, "下单 华兴 SKU-001 x10", "tx1"))
+    real = UnitOfWork.commit
+
+    def refused(self: UnitOfWork) -> None:
+        self.session.flush()  # everything written, the inbox row's done with it, then the commit fails
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(UnitOfWork, "commit", refused)
+    ot.inbox.drain()
+    assert _rows(ot) == [("console:tx1", "pending")] and _orders(ot) == []
+    monkeypatch.setattr(UnitOfWork, "commit", real)
+    ot.ctx.clock.advance(seconds=120)  # type: ignore[attr-defined]
+    ot.inbound.handle_message(_msg(li, "我的订单", "tx2"))
+    begun = _transactions(ot)
+    assert ot.inbox.drain() == 1  # tx2 follows tx1 on the same thread (leased in tx1's transaction)
+    # two claims (the second finds nothing: the drain stops) and one transaction per event (it was two per event)
+    assert len(begun) == 2 + 2, len(begun)
+    assert _rows(ot) == [("console:tx1", "done"), ("console:tx2", "done")] and len(_orders(ot)) == 1
+
+
+def test_a_raw_handler_that_calls_the_core_twice_is_retried_whole(ot: OrderTalk) -> None:
+    """Without one_core_call the first call's commit does not mark the row done: when the second call fails, the
+    event is tried again (the first call dedups, the second runs). With it, the row is done with the call."""
+    from bot.inbox import one_core_call
+
+    li = _id(ot, "sales")
+    failures = [OperationalError("SELECT 1", {}, Exception("connection refused"))]
+
+    def twice(payload: dict[str, Any]) -> None:
+        ot.core.handle_message(_msg(li, "下单 华兴 SKU-001 x10", "raw:first"))
+        if failures:
+            raise failures.pop()
+        ot.core.handle_message(_msg(li, "下单 华兴 SKU-002 x5", "raw:second"))
+
+    def once(payload: dict[str, Any]) -> None:
+        one_core_call()
+        ot.core.handle_message(_msg(li, "帮助", "raw:once"))
+
+    ot.inbox.register_raw("twice", twice)
+    ot.inbox.register_raw("once", once)
+    ot.inbox.store("console", "raw:1", "console:raw", "twice", {})
+    ot.inbox.drain()
+    assert _rows(ot) == [("raw:1", "pending")] and len(_orders(ot)) == 1  # the first call's order only
+    ot.ctx.clock.advance(seconds=120)  # type: ignore[attr-defined]
+    ot.inbox.drain()
+    assert _rows(ot) == [("raw:1", "done")] and len(_orders(ot)) == 2
+    ot.inbox.store("console", "raw:2", "console:raw2", "once", {})
+    begun = _transactions(ot)
+    ot.inbox.drain()
+    assert len(begun) == 2 + 1  # the claims, and the core's transaction alone
+    assert _rows(ot)[-1] == ("raw:2", "done")
