@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from bot.documents.imports.spec import CUSTOMERS, PRODUCTS, Kind
 from bot.documents.sheets import norm_header
 from bot.i18n import tr
-from domain.messages import N_
+from domain.customers import CONTACT_SLOTS, contact_field
+from domain.messages import N_, Message
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,21 @@ class FormField:
     name: str  # the input's name and the record field
     label: str  # msgid: the form's label and, in either language, the key in a message
     aliases: str = ""  # "|"-separated, beyond the import column's
+    n: int | None = None  # a numbered field's number (contact 3's phone: 3), filled into its label
+
+    @property
+    def message(self) -> Message:
+        """The label to show, with its number."""
+        return Message(self.label, self._params)
+
+    @property
+    def _params(self) -> dict[str, Any]:
+        return {"n": self.n} if self.n is not None else {}
+
+    def keys(self) -> tuple[str, ...]:
+        """The ways to name it in a message: its label in either language, its name, its aliases."""
+        return (tr("en", self.label, **self._params), tr("zh-CN", self.label, **self._params), self.name,
+                *self.aliases.split("|"))
 
 
 def _from(kind: Kind, extra: dict[str, str], *more: FormField) -> tuple[FormField, ...]:
@@ -32,13 +49,18 @@ def _from(kind: Kind, extra: dict[str, str], *more: FormField) -> tuple[FormFiel
     return tuple(out) + more
 
 
+# A customer's further contacts (the first is the import template's columns): contact 2 … CONTACT_SLOTS, each part
+# named with its number — 联系人3=…, phone 3=… — as the customer card numbers them.
+CONTACT_PARTS = (("name", N_("Contact {n}"), "联系人{n}|contact{n}"),
+                 ("phone", N_("Phone {n}"), "电话{n}|手机{n}|phone{n}|mobile {n}"),
+                 ("email", N_("E-mail {n}"), "电子邮箱{n}|邮箱{n}|email{n}|email {n}"),
+                 ("role", N_("Contact role {n}"), "职务{n}|role{n}|role {n}"))
 CUSTOMER_FIELDS = _from(
     CUSTOMERS, {"name": "客户名称", "contact_phone": "mobile", "credit_limit": "credit", "tier": "级别",
                 "payment_terms_days": "terms|账期天数", "sales": "owner|负责人"},
-    FormField("contact2_name", N_("Contact 2"), "联系人2|contact2"),
-    FormField("contact2_phone", N_("Phone 2"), "电话2|手机2|phone2"),
-    FormField("contact2_email", N_("E-mail 2"), "电子邮箱2|email2|email 2"),
-    FormField("contact2_role", N_("Contact role 2"), "role2|role 2"),
+    *(FormField(contact_field(n, part), label, aliases.format(n=n), n)
+      for n in range(2, CONTACT_SLOTS + 1) for part, label, aliases in CONTACT_PARTS),
+    FormField("remove_contact", N_("Remove contact"), "删除联系人|remove contact|delete contact"),
 )
 PRODUCT_FIELDS = _from(PRODUCTS, {"list_price": "单价|list", "price_A": "A价|price a|a price",
                                   "price_B": "B价|price b|b price", "price_C": "C价|price c|c price",
@@ -51,7 +73,7 @@ def _names(which: str) -> dict[str, str]:
     table = CUSTOMER_FIELDS if which == "customer" else PRODUCT_FIELDS
     out: dict[str, str] = {}
     for f in table:
-        for n in (f.label, tr("zh-CN", f.label), f.name, *f.aliases.split("|")):
+        for n in f.keys():
             if n and (key := norm_header(n)):
                 out.setdefault(key, f.name)
     return out
@@ -126,6 +148,6 @@ def read_pairs(text: str, which: str) -> tuple[str, list[tuple[str, str]]]:
     return head or "", pairs
 
 
-def label_of(which: str, name: str) -> str:
+def label_of(which: str, name: str) -> Message:
     table = CUSTOMER_FIELDS if which == "customer" else PRODUCT_FIELDS
-    return next(f.label for f in table if f.name == name)
+    return next(f.message for f in table if f.name == name)

@@ -484,7 +484,7 @@ def _master(which: str, new: bool) -> Callable[[re.Match[str], _Ctx], Intent]:
         except field_pairs.UnknownField as e:
             raise _Bad("'{word}' is not a field; {usage}", word=e.word, usage=Message(example)) from None
         except field_pairs.RepeatedField as e:
-            raise _Bad("{field} is given twice", field=Message(field_pairs.label_of(which, e.word))) from None
+            raise _Bad("{field} is given twice", field=field_pairs.label_of(which, e.word)) from None
         if new:
             return save(None, tuple(pairs), head) if pairs else (form(None) if not head else save(None, (), head))
         if not head:

@@ -41,10 +41,13 @@ from domain.permissions import (
 from domain.types import money
 from domain.uow import UnitOfWork
 
-CONTACT_SLOTS = 2  # contacts kept through chat (an import or a later slot may hold more; they are left as they are)
+# A customer's contacts, numbered 1 … CONTACT_SLOTS (Contact.seq): the first is the import template's and the export's
+# main contact; all of them are shown, added, edited and removed in chat (a Slack modal holds ten of them easily).
+CONTACT_SLOTS = 10
 CODE_PREFIX = "C"
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CONTACT_NUMBER = re.compile(r"^(联系人|contact)?\s*(no\.?|#)?\s*", re.IGNORECASE)  # 联系人2, contact #2 → 2
 CREDIT_FIELDS = ("tier", "credit_limit", "payment_terms_days")  # set by a sales manager or an admin
 HISTORY_ACTIONS = ("customer_created", "customer_updated", "imported_update")
 _OPEN_ORDER = (OrderStatus.PENDING_APPROVAL.value, OrderStatus.APPROVED.value, OrderStatus.PARTIALLY_SHIPPED.value)
@@ -77,7 +80,7 @@ class CustomerFields:
     sales_user_id: int | None = None
     tax_title: str | None = None
     tax_id: str | None = None
-    contacts: dict[int, ContactFields] = field(default_factory=dict)  # slot (1, 2) → its fields
+    contacts: dict[int, ContactFields] = field(default_factory=dict)  # number (1 … CONTACT_SLOTS) → its fields
 
 
 _PLAIN = ("name", "name_en", "province", "city", "address", "tier", "credit_limit", "payment_terms_days", "tax_title",
@@ -298,8 +301,30 @@ def _rules(s: Session, wanted: CustomerFields, owner_id: int | None) -> None:
                                    field=_slot_field("contact_email", slot))
 
 
+def contact_field(slot: int, part: str) -> str:
+    """The field of contact `slot`'s `part` (name, phone, email, role): contact_name, contact2_phone…"""
+    return f"contact_{part}" if slot == 1 else f"contact{slot}_{part}"
+
+
 def _slot_field(name: str, slot: int) -> str:
-    return name if slot == 1 else name.replace("contact_", f"contact{slot}_")
+    return contact_field(slot, name.removeprefix("contact_"))
+
+
+def contact_number(c: Customer, said: str) -> int:
+    """The number of the customer's contact that `said` names: its number (2, 联系人2) or its name; refused when
+    none, or several, fit."""
+    bare = said.strip()
+    digits = _CONTACT_NUMBER.sub("", bare)
+    if digits.isdigit() and any(k.seq == int(digits) for k in c.contacts):
+        return int(digits)
+    named = [k.seq for k in c.contacts if k.name and k.name.casefold() == bare.casefold()]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise ValidationFailed("{name} has several contacts called {contact}; give the contact's number",
+                               name=Name.of(c), contact=bare, field="remove_contact")
+    raise ValidationFailed("{name} has no contact {contact}", name=Name.of(c), contact=bare or "—",
+                           field="remove_contact")
 
 
 def _apply_contact(c: Customer, slot: int, given: ContactFields) -> dict[str, tuple[str, str]]:

@@ -484,19 +484,24 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
+_THE_VALUE = N_("the value")
+
+
 def text(value: object, *, maximum: int, field: str | None = None, required: bool = False,
-         what: str = N_("the value")) -> str:
+         what: str | Message = _THE_VALUE) -> str:
     """A name, code or address from a cell or a form: NFKC (full-width letters, digits and spaces become
-    ordinary ones), inner whitespace collapsed, trimmed; control characters and over-long text refused."""
+    ordinary ones), inner whitespace collapsed, trimmed; control characters and over-long text refused. `what`:
+    the field's label (a msgid, or a Message with its parameters)."""
+    what = Message(what) if isinstance(what, str) else what
     raw = cell_text(value)
     s = " ".join((raw if raw.isascii() else unicodedata.normalize("NFKC", raw)).split())
     if not raw.isprintable() and _CONTROL.search(raw):  # control characters are never printable: most text skips the search
-        raise InputRefused("{what} contains control characters", what=Message(what), field=field)
+        raise InputRefused("{what} contains control characters", what=what, field=field)
     if len(s) > maximum:
-        raise InputRefused("{what} is longer than {maximum} characters ({length})", what=Message(what), maximum=maximum,
+        raise InputRefused("{what} is longer than {maximum} characters ({length})", what=what, maximum=maximum,
                            length=len(s), field=field)
     if required and not s:
-        raise InputRefused("{what} is required", what=Message(what), field=field)
+        raise InputRefused("{what} is required", what=what, field=field)
     return s
 
 

@@ -9,9 +9,9 @@ from bot.cards.context import Viewer
 from bot.cards.model import Button, Card, CardKind, Field, Input, LineTable, Option, Tone
 from bot.field_pairs import CUSTOMER_FIELDS, label_of
 from bot.i18n.labels import status_label
-from domain.customers import Overview
+from domain.customers import CONTACT_SLOTS, Overview, contact_field
 from domain.masterdata import TIERS
-from domain.messages import N_
+from domain.messages import N_, Message
 from domain.models import AuditEntry, Contact, Customer, User
 
 MONEY_FIELDS = frozenset({"credit_limit", "list_price", "price_A", "price_B", "price_C"})
@@ -41,7 +41,8 @@ def customer_card(ov: Overview, v: Viewer, people: dict[int, str]) -> Card:
             for o in ov.recent]
     table = LineTable(columns=[v.t("Recent orders"), v.t("Date"), v.t("Status")] + ([v.t("Total")] if v.sees_prices else []),
                       rows=rows) if rows else None
-    text = [v.t("Contacts:")] + ([_contact_line(k) for k in c.contacts] or [v.t("none yet")])
+    text = [v.t("Contacts:")] + ([_contact_line(k, numbered=len(c.contacts) > 1) for k in c.contacts]
+                                 or [v.t("none yet")])
     if not rows:
         text.append(v.t("No orders yet"))
     lines = [x for e in ov.history if (x := history_line(e, v, people))]
@@ -67,14 +68,16 @@ def _credit_used(ov: Overview, v: Viewer) -> str:
                left=v.money(max(ov.credit_left, Decimal("0.00"))))
 
 
-def _contact_line(k: Contact) -> str:
-    return " · ".join(x for x in (k.name, k.role, k.phone, k.email) if x)
+def _contact_line(k: Contact, *, numbered: bool) -> str:
+    """Numbered when there are several: the number is how a message names it (联系人2=…, 删除联系人=2)."""
+    line = " · ".join(x for x in (k.name, k.role, k.phone, k.email) if x)
+    return f"{k.seq}. {line}" if numbered else line
 
 
 # ---------------------------------------------------------------- history
 
-CHANGE_LABELS = {f.name: f.label for f in CUSTOMER_FIELDS} | {"sales_user_id": N_("Sales owner"),
-                                                                 "payment_terms_days": N_("Payment terms")}
+CHANGE_LABELS = {f.name: f.message for f in CUSTOMER_FIELDS} | {"sales_user_id": Message(N_("Sales owner")),
+                                                                   "payment_terms_days": Message(N_("Payment terms"))}
 
 
 def shown_value(name: str, raw: str, v: Viewer, people: dict[int, str]) -> str:
@@ -94,13 +97,13 @@ def shown_value(name: str, raw: str, v: Viewer, people: dict[int, str]) -> str:
     return raw
 
 
-def changes_text(details: dict[str, object], labels: dict[str, str], v: Viewer, people: dict[int, str]) -> str:
+def changes_text(details: dict[str, object], labels: dict[str, Message], v: Viewer, people: dict[int, str]) -> str:
     parts = []
     for name, change in details.items():
         if name not in labels or not isinstance(change, str):
             continue
         before, _, after = change.partition(" → ")
-        parts.append(v.t("{what} {before} → {after}", what=v.t(labels[name]), before=shown_value(name, before, v, people),
+        parts.append(v.t("{what} {before} → {after}", what=v.texts.render(labels[name]), before=shown_value(name, before, v, people),
                          after=shown_value(name, after, v, people)))
     return v.t("; ").join(parts)
 
@@ -135,13 +138,11 @@ def customer_form(v: Viewer, customer: Customer | None, sellers: list[User], *, 
         inputs.append(Input(name="code", label=v.t("Customer code"), required=False,
                             placeholder=v.t("blank: the next free code")))
     slots = {k.seq: k for k in c.contacts} if c else {}
-    for slot in (1, 2):
+    for slot in form_contact_slots(set(slots)):
         k = slots.get(slot)
-        p = "contact_" if slot == 1 else f"contact{slot}_"
-        names = (("name", N_("Contact"), N_("Contact 2")), ("phone", N_("Phone"), N_("Phone 2")),
-                 ("email", N_("E-mail"), N_("E-mail 2")), ("role", N_("Contact role"), N_("Contact role 2")))
-        for f, one, two in names:
-            inputs.append(Input(name=p + f, label=v.t(one if slot == 1 else two), required=False,
+        for f in ("name", "phone", "email", "role"):
+            name = contact_field(slot, f)
+            inputs.append(Input(name=name, label=v.texts.render(CHANGE_LABELS[name]), required=False,
                                 initial=getattr(k, f) if k is not None else None))
     shown: list[Field] = []
     if may_set_credit:
@@ -185,4 +186,18 @@ def customer_form(v: Viewer, customer: Customer | None, sellers: list[User], *, 
                 text=text)
 
 
-__all__ = ["customer_card", "customer_form", "changes_text", "history_line", "label_of"]
+def form_contact_slots(taken: set[int]) -> list[int]:
+    """The contacts the form shows: every one the customer has, and blank ones to add (the lowest free numbers) —
+    at least one while there is room, and at least two in all."""
+    shown = sorted(taken)
+    free = (n for n in range(1, CONTACT_SLOTS + 1) if n not in taken)
+    blanks = 0
+    for n in free:
+        if blanks >= 1 and len(shown) >= 2:
+            break
+        shown.append(n)
+        blanks += 1
+    return sorted(shown)
+
+
+__all__ = ["customer_card", "customer_form", "changes_text", "form_contact_slots", "history_line", "label_of"]

@@ -13,7 +13,7 @@ from domain.masterdata import TIERS
 from domain.messages import N_
 from domain.models import AuditEntry, Product
 
-CHANGE_LABELS = {f.name: f.label for f in PRODUCT_FIELDS}
+CHANGE_LABELS = {f.name: f.message for f in PRODUCT_FIELDS}
 TIER_PRICE = {"A": N_("Tier A price"), "B": N_("Tier B price"), "C": N_("Tier C price")}
 
 

@@ -14,12 +14,13 @@ from bot import intents as it
 from bot.cards.common import error_card
 from bot.cards.customers import customer_card, customer_form
 from bot.cards.model import Card, Reply
+from bot.field_pairs import CUSTOMER_FIELDS
 from bot.handlers.base import Turn
 from bot.handlers.inputs import row_id
 from bot.tokens import ActionToken
 from domain import customers, parsing
 from domain.catalog import find_customers
-from domain.customers import ContactFields, CustomerFields
+from domain.customers import CONTACT_SLOTS, ContactFields, CustomerFields, contact_field
 from domain.directory import find_users, users_by_id
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.masterdata import SELLERS, TERMS_MAX
@@ -39,10 +40,9 @@ _TEXT: dict[str, tuple[InstrumentedAttribute[Any], str]] = {
     "city": (Customer.city, N_("City")), "address": (Customer.address, N_("Address")),
     "tax_title": (Customer.tax_title, N_("Invoice title")), "tax_id": (Customer.tax_id, N_("Tax ID")),
 }
-_CONTACT: dict[str, tuple[InstrumentedAttribute[Any], str, str]] = {
-    "name": (Contact.name, N_("Contact"), N_("Contact 2")), "phone": (Contact.phone, N_("Phone"), N_("Phone 2")),
-    "email": (Contact.email, N_("E-mail"), N_("E-mail 2")), "role": (Contact.role, N_("Contact role"), N_("Contact role 2")),
-}
+_CONTACT: dict[str, InstrumentedAttribute[Any]] = {"name": Contact.name, "phone": Contact.phone, "email": Contact.email,
+                                                   "role": Contact.role}
+_LABELS = {f.name: f.message for f in CUSTOMER_FIELDS}
 
 
 # ---------------------------------------------------------------- looking
@@ -136,7 +136,7 @@ def save_by_text(turn: Turn, intent: it.SaveCustomer) -> list[Reply]:
 
 
 def _save(turn: Turn, current: Customer | None, inputs: Mapping[str, str], *, whole: bool, seen: str | None) -> list[Reply]:
-    wanted, problems = read_fields(turn, inputs, whole=whole, creating=current is None)
+    wanted, problems = read_fields(turn, inputs, whole=whole, current=current)
     if problems:  # every bad field at once (a Slack modal marks each); nothing is written
         return [Reply(card=error_card(turn.texts, turn.texts.render(msg), name), ephemeral=True) for name, msg in problems]
     if current is None:
@@ -153,9 +153,11 @@ def _save(turn: Turn, current: Customer | None, inputs: Mapping[str, str], *, wh
 
 
 def read_fields(turn: Turn, inputs: Mapping[str, str], *, whole: bool,
-                creating: bool) -> tuple[CustomerFields, list[tuple[str, Message]]]:
+                current: Customer | None) -> tuple[CustomerFields, list[tuple[str, Message]]]:
     """Inputs → CustomerFields, with a problem per bad field. `whole`: a form that shows every text field, so one
-    left out or blank is cleared; otherwise (a message) what is not named stays as it is."""
+    left out or blank is cleared (a contact whose every part is blank is removed); otherwise (a message) what is not
+    named stays as it is, and `remove_contact` (its number or name) removes one contact."""
+    creating = current is None
     problems: list[tuple[str, Message]] = []
     got: dict[str, Any] = {}
 
@@ -182,19 +184,27 @@ def read_fields(turn: Turn, inputs: Mapping[str, str], *, whole: bool,
     if creating and not got.get("name") and not any(n == "name" for n, _ in problems):
         problems.append(("name", Message("A new customer needs a name")))
     contacts: dict[int, ContactFields] = {}
-    for slot in (1, 2):
-        prefix = "contact_" if slot == 1 else f"contact{slot}_"
+    for slot in range(1, CONTACT_SLOTS + 1):
         parts: dict[str, str | None] = {}
-        for f, (column, one, two) in _CONTACT.items():
-            name = prefix + f
+        for f, column in _CONTACT.items():
+            name = contact_field(slot, f)
             raw = given(name)
             if raw is None:
                 continue
             limit = column.property.columns[0].type.length
-            parts[f] = attempt(name, lambda raw=raw, limit=limit, name=name, label=(one if slot == 1 else two):
-                               parsing.text(raw, maximum=limit, field=name, what=label))
+            parts[f] = attempt(name, lambda raw=raw, limit=limit, name=name:
+                               parsing.text(raw, maximum=limit, field=name, what=_LABELS[name]))
         if any(v is not None for v in parts.values()):
             contacts[slot] = ContactFields(**parts)
+    removed = (inputs.get("remove_contact") or "").strip()
+    if removed:
+        if current is None:
+            problems.append(("remove_contact", Message("A new customer has no contacts to remove")))
+        elif (slot := attempt("remove_contact", lambda: customers.contact_number(current, removed))) is not None:
+            if slot in contacts:
+                problems.append(("remove_contact", Message("Contact {slot} is both changed and removed; do one",
+                                                           {"slot": slot})))
+            contacts[slot] = ContactFields(name="", phone="", email="", role="")
     tier = (inputs.get("tier") or "").strip()
     if tier:
         got["tier"] = attempt("tier", lambda: parsing.text(tier, maximum=10, field="tier").upper())
