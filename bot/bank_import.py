@@ -12,20 +12,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, select, type_coerce
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.context import BotContext
 from bot.documents import match_payments, parse_bank_statement
 from bot.documents.model import BankLine, Match, OpenItem, Unmatched
-from bot.notifications import publish
-from domain import fulfilment
+from bot.unit import run_unit
 from domain.audit import Actor
-from domain.errors import DomainError
-from domain.models import Customer, Order, Payment, Receivable, User
-from domain.orders import get_order
-from domain.types import Money  # sums of money columns come back in fen unless typed
+from domain.bank_payments import BankPayment, line_recorded, open_by_order, record_bank_payments
+from domain.models import User
+from domain.uow import UnitOfWork
 
 
 @dataclass
@@ -43,12 +39,7 @@ class ImportReport:
 
 
 def open_items(session: Session) -> list[OpenItem]:
-    rows = session.execute(
-        select(Order.number, Customer.name, Customer.code, type_coerce(func.sum(Receivable.amount - Receivable.paid), Money))
-        .join(Order, Receivable.order_id == Order.id).join(Customer, Receivable.customer_id == Customer.id)
-        .where(Receivable.settled.is_(False)).group_by(Order.number, Customer.name, Customer.code)
-        .order_by(Order.number)).all()
-    return [OpenItem(n, name, code, Decimal(amount)) for n, name, code, amount in rows]
+    return [OpenItem(n, name, code, amount) for n, name, code, amount in open_by_order(session)]
 
 
 def _line_keys(lines: list[BankLine]) -> dict[int, str]:
@@ -87,7 +78,7 @@ def import_bank_statement(sessions: sessionmaker[Session], ctx: BotContext, data
         fresh = []
         for line in lines:
             # Matched once already: skip before matching, since what it paid is no longer open.
-            if s.scalar(select(Payment.id).where(Payment.reference.like(f"bank:{keys[line.row]}:%")).limit(1)) is not None:
+            if line_recorded(s, keys[line.row]):
                 report.already.append(line)
             else:
                 fresh.append(line)
@@ -97,25 +88,27 @@ def import_bank_statement(sessions: sessionmaker[Session], ctx: BotContext, data
     if expected_digest is not None and not dry_run and expected_digest != report.digest:
         report.changed = True
         return report
-    for m in result.matched:
-        reference = f"bank:{keys[m.line.row]}:{m.order_number}"
-        uow = ctx.unit_of_work(sessions)
-        with uow:
-            if dry_run:
+    if dry_run:
+        report.recorded.extend(result.matched)
+        return report
+    # One unit of work for the whole statement: after a crash nothing of it is recorded, so the same check applies
+    # again (recorded line by line, a re-run found the first lines "already" and the statement "changed").
+    by_payment = {BankPayment(keys[m.line.row], m.order_number, m.amount, m.line.txn_date): m for m in result.matched}
+    texts = ctx.texts(user.locale if user else None)
+
+    def record(uow: UnitOfWork) -> bool:
+        for outcome in record_bank_payments(uow, list(by_payment), user, actor):
+            m = by_payment[outcome.payment]
+            if outcome.status == "recorded":
                 report.recorded.append(m)
-                continue
-            try:
-                order = get_order(uow.session, m.order_number)
-                fulfilment.record_payment(uow, order, m.amount, m.line.txn_date, "bank", user, actor, reference=reference)
-                publish(uow, ctx)
-                uow.commit()
-            except IntegrityError:  # a concurrent import recorded the same line first
-                uow.rollback()
+            elif outcome.status == "already":
                 report.already.append(m.line)
-                continue
-            except DomainError as e:
-                uow.rollback()
-                report.refused.append((m, ctx.texts(user.locale if user else None).render(e.message)))
-                continue
-        report.recorded.append(m)
+            else:
+                assert outcome.error is not None
+                report.refused.append((m, texts.render(outcome.error.message)))
+        return True
+
+    if run_unit(ctx, sessions, record) is None:  # a concurrent import's payments committed first: none of ours
+        report.already.extend(m.line for m in report.recorded)
+        report.recorded.clear()
     return report

@@ -15,7 +15,6 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    UniqueConstraint,
     bindparam,
     text,
     update,
@@ -216,28 +215,6 @@ class SavedSearch(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     query: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class UnknownPerson(Base):
-    """Someone who wrote to the bot from an account no user is linked to. Admins get one card per person (when the
-    row is made); `status` pending → linked (to `user_id`) or ignored, by `decided_by_id`."""
-
-    __tablename__ = "unknown_people"
-    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_unknown_people_account"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[str] = mapped_column(String(20))
-    external_id: Mapped[str] = mapped_column(String(128))
-    display_name: Mapped[str | None] = mapped_column(String(100))
-    locale: Mapped[str | None] = mapped_column(String(8))
-    first_text: Mapped[str] = mapped_column(String(200), default="")
-    messages: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
-    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ImportCheck(Base):

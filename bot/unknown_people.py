@@ -13,8 +13,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cards.model import Reply
@@ -24,12 +22,12 @@ from bot.handlers.base import Turn
 from bot.i18n import is_zh
 from bot.inbox import Inbox, conversation_of
 from bot.ports import ReplyTarget
-from bot.records import UnknownPerson, first_time
+from bot.records import first_time
 from bot.tokens import ActionToken
-from domain.errors import AlreadyDecided, NotFound, PermissionDenied, ValidationFailed
-from domain.linking import admins, link_identity, unlinked_users
-from domain.models import User
-from domain.permissions import may_link_people
+from bot.unit import run_unit
+from domain.linking import admins, unlinked_users
+from domain.models import UnknownPerson, User
+from domain.strangers import ignore_stranger, keep_locale, link_stranger, note_stranger
 from domain.uow import UnitOfWork
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -63,26 +61,14 @@ def on_unknown(uow: UnitOfWork, ctx: BotContext, platform: str, external_id: str
     lang = guess_locale(locale, text, ctx.settings.default_locale)
     if platform == "console":  # sandbox ids are user ids: nobody to link
         return polite_answer(ctx, platform, external_id, lang)
-    s = uow.session
-    now = uow.now()
-    person = s.scalar(select(UnknownPerson).where(UnknownPerson.platform == platform,
-                                                  UnknownPerson.external_id == external_id))
-    if person is not None:
-        person.messages += 1
-        person.last_seen = now
-        if display_name and not person.display_name:
-            person.display_name = display_name[:100]
+    noted = note_stranger(uow, platform, external_id, display_name=display_name, locale=lang, text=text)
+    person = noted.person
+    if not noted.first:
         if locale is None and platform in ctx.person_locales:  # what the platform said the first time
             lang = person.locale or lang
         return polite_answer(ctx, platform, external_id, lang)
-    person = UnknownPerson(platform=platform, external_id=external_id, display_name=(display_name or "")[:100] or None,
-                           locale=lang, first_text=text.strip()[:200], messages=1, status="pending", first_seen=now,
-                           last_seen=now)
-    try:
-        with s.begin_nested():  # two first messages at once: one row, one card
-            s.add(person)
-    except IntegrityError:
-        return polite_answer(ctx, platform, external_id, lang)
+    s = uow.session
+    now = uow.now()
     candidates = unlinked_users(s, platform, display_name)
     for admin in admins(s):
         card = unknown_person_card(ctx.texts(admin.locale), ctx.signer, person, candidates)
@@ -103,32 +89,18 @@ def answer_stranger(sessions: sessionmaker[Session], ctx: BotContext, wake: Call
     said = ctx.person_locales[platform].locale(external_id)
     lang = guess_locale(said, payload.get("text", ""), ctx.settings.default_locale)
     key = f"{JOB}:{payload['event']}"
-    uow = ctx.unit_of_work(sessions)
-    try:
-        with uow:
-            if not first_time(uow.session, key, uow.now()):
-                return  # answered before a crash
-            person = uow.session.get(UnknownPerson, payload["person"])
-            if person is not None and said:
-                person.locale = lang
-            ctx.outbox.replies(uow.session, platform, ReplyTarget.model_validate(payload["reply_to"]), None,
-                               polite_answer(ctx, platform, external_id, lang))
-            uow.commit()
-    except IntegrityError:
-        return  # a twin of this job answered first
-    wake()
 
+    def answer(uow: UnitOfWork) -> bool:
+        if not first_time(uow.session, key, uow.now()):
+            return False  # answered before a crash
+        if said:
+            keep_locale(uow, payload["person"], lang)
+        ctx.outbox.replies(uow.session, platform, ReplyTarget.model_validate(payload["reply_to"]), None,
+                           polite_answer(ctx, platform, external_id, lang))
+        return True
 
-def _pending(turn: Turn, person_id: int) -> UnknownPerson:
-    if not may_link_people(turn.user):
-        raise PermissionDenied("Only admins can link people to their accounts")
-    person = turn.uow.session.get(UnknownPerson, person_id)
-    if person is None:
-        raise NotFound("No such account")
-    if person.status != "pending":
-        by = turn.uow.session.get(User, person.decided_by_id) if person.decided_by_id else None
-        raise AlreadyDecided("Already decided by {name}", name=by.display_name if by else "—")
-    return person
+    if run_unit(ctx, sessions, answer):  # None: a twin of this job answered first
+        wake()
 
 
 def _decided(turn: Turn, person: UnknownPerson, msgid: str, **params: str) -> None:
@@ -143,18 +115,11 @@ def _decided(turn: Turn, person: UnknownPerson, msgid: str, **params: str) -> No
 
 
 def link_person(turn: Turn, tok: ActionToken, inputs: dict[str, str]) -> list[Reply]:
-    person = _pending(turn, tok.target)
-    s = turn.uow.session
     # A preset carries the user's id in its token; the select sends the username (readable where a platform shows
     # the value, as DingTalk's form does).
-    chosen = s.get(User, int(tok.arg)) if tok.arg.isdigit() else s.scalar(
-        select(User).where(User.username == inputs.get("user", "").strip()))
-    if chosen is None:
-        raise ValidationFailed("Choose the user this account belongs to", field="user")
-    link_identity(turn.uow, turn.user, turn.actor, chosen.id, person.platform, person.external_id, how="chat")
-    user = chosen
-    person.status, person.user_id = "linked", user.id
-    person.decided_by_id, person.decided_at = turn.user.id, turn.uow.now()
+    person, user = link_stranger(turn.uow, turn.user, turn.actor, tok.target,
+                                 user_id=int(tok.arg) if tok.arg.isdigit() else None,
+                                 username=inputs.get("user", ""))
     _decided(turn, person, "Linked to {user} by {admin}", user=user.display_name, admin=turn.user.display_name)
     welcome = turn.ctx.texts(user.locale).t("Welcome, {name}! Your account is linked now; send 'help' to see what I "
                                             "can do for you.", name=user.display_name)
@@ -164,8 +129,7 @@ def link_person(turn: Turn, tok: ActionToken, inputs: dict[str, str]) -> list[Re
 
 
 def ignore_person(turn: Turn, tok: ActionToken) -> list[Reply]:
-    person = _pending(turn, tok.target)
-    person.status, person.decided_by_id, person.decided_at = "ignored", turn.user.id, turn.uow.now()
+    person = ignore_stranger(turn.uow, turn.user, turn.actor, tok.target)
     _decided(turn, person, "Ignored by {admin}", admin=turn.user.display_name)
     return turn.text("Ignored; nobody will be asked about this account again. To link it later: ordertalk users "
                      "link USERNAME {platform} {external_id}", platform=person.platform, external_id=person.external_id)

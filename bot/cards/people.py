@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from bot.cards.model import Button, Card, CardKind, Field, Input, Option, Preset, Tone
 from bot.i18n import Texts
-from bot.records import UnknownPerson
 from bot.tokens import ActionToken, TokenSigner
-from domain.models import User
+from domain.models import UnknownPerson, User
 
 PRESETS = 5  # ready-made "this is …" choices, for platforms without a select (WeCom)
 OPTIONS = 40  # choices in the select (Slack takes 100; a DingTalk card variable holds 1 KB)

@@ -39,6 +39,17 @@ STATEMENT = (
 )
 
 
+def _shipped_a_week_ago(ot, clock, username: str) -> User:  # type: ignore[no-untyped-def]
+    """The two orders shipped, a week on (a statement's lines are not in the future); the user who imports."""
+    w = build_world(ot.sessions)
+    _two_shipped_orders(ot)
+    clock.advance(days=7)
+    with ot.sessions() as s:
+        user = s.get(User, w[username])
+        s.expunge(user)
+    return user
+
+
 def _paid(ot) -> dict[str, Decimal]:
     with ot.sessions() as s:
         rows = s.execute(select(Payment.order_id, func.sum(Payment.amount)).group_by(Payment.order_id)).all()
@@ -67,12 +78,7 @@ def test_bank_statement_matches_records_once_and_lists_the_rest(ot, clock):
 
 
 def test_bank_import_refuses_a_user_without_the_finance_role(ot, clock):
-    w = build_world(ot.sessions)
-    _two_shipped_orders(ot)
-    clock.advance(days=7)
-    with ot.sessions() as s:
-        li = s.get(User, w["sales"])
-        s.expunge(li)
+    li = _shipped_a_week_ago(ot, clock, "sales")
     report = import_bank_statement(ot.sessions, ot.ctx, STATEMENT.encode(), "bank.csv", li, Actor(li.id, "import"))
     assert report.recorded == [] and len(report.refused) == 2 and "财务" in report.refused[0][1]
     assert _paid(ot) == {}
@@ -106,3 +112,34 @@ def test_cli_records_and_imports_payments(ot, db_url, tmp_path, monkeypatch):
     bad.write_bytes(b"\xd0\xcf\x11\xe0 not really")
     r = runner.invoke(main, ["payments", "import", str(bad)])
     assert r.exit_code != 0 and "xls" in r.output
+
+
+def test_a_statement_cut_short_by_a_crash_records_nothing_and_its_check_still_applies(ot, clock, monkeypatch):
+    """The whole statement is one unit of work: a process dying on its second line leaves no payment, so the
+    check made before (its digest) applies as it was — recorded line by line, the re-run found the first line
+    "already" and refused the statement as changed."""
+    import domain.fulfilment as bank_payments
+
+    qian = _shipped_a_week_ago(ot, clock, "fin")
+    check = import_bank_statement(ot.sessions, ot.ctx, STATEMENT.encode(), "bank.csv", qian, Actor(qian.id, "import"),
+                                  dry_run=True)
+    real, calls = bank_payments.record_payment, []
+
+    def dies_on_the_second(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args)
+        if len(calls) == 2:
+            raise SystemExit("killed")  # not a refusal: the process goes away mid-statement
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bank_payments, "record_payment", dies_on_the_second)
+    try:
+        import_bank_statement(ot.sessions, ot.ctx, STATEMENT.encode(), "bank.csv", qian, Actor(qian.id, "import"),
+                              expected_digest=check.digest)
+    except SystemExit:
+        pass
+    assert len(calls) == 2 and _paid(ot) == {}
+    monkeypatch.setattr(bank_payments, "record_payment", real)
+    report = import_bank_statement(ot.sessions, ot.ctx, STATEMENT.encode(), "bank.csv", qian, Actor(qian.id, "import"),
+                                   expected_digest=check.digest)
+    assert not report.changed and len(report.recorded) == 2
+    assert _paid(ot) == {FIRST: Decimal("500.00"), SECOND: Decimal("710.00")}

@@ -12,8 +12,7 @@ from urllib.parse import unquote
 
 from sqlalchemy import Engine, func, select
 
-from bot.records import UnknownPerson
-from domain.models import AuditEntry, PlatformIdentity, Role, User
+from domain.models import AuditEntry, PlatformIdentity, Role, UnknownPerson, User
 from tests.e2e.slack.harness import PEOPLE, dm_of, running
 from tests.world import Clock
 
