@@ -5,11 +5,10 @@ The renderers in bot.documents are pure; this module is the only place that know
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bot.documents.model import (
@@ -24,8 +23,8 @@ from bot.documents.model import (
     StatementEntry,
 )
 from domain.errors import NotFound
-from domain.models import Customer, Order, Payment, Receivable, Shipment, Warehouse
-from domain.types import Money  # sums of money columns come back in fen unless typed
+from domain.models import Customer, Order, Shipment, Warehouse
+from domain.statements import account_statement
 
 _SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$"}
 
@@ -51,50 +50,14 @@ def delivery_note(session: Session, shipment_id: int, company: str, tz: ZoneInfo
                         tracking_number=shipment.tracking_no, lines=lines, remarks=order.notes or "")
 
 
-def _utc_start(d: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(d, time(0), tz).astimezone(UTC)
-
-
 def statement(session: Session, customer: Customer, start: date, end: date, company: str, tz: ZoneInfo,
               currency: str) -> Statement:
-    """Debits are shipments (that is when a receivable is booked), credits are payments.
-
-    Open items are the receivables booked up to `end` that are still open now: exact when `end` is today (the
-    usual request); for a past period it shows today's open amount of those items.
-    """
-    lo, hi = _utc_start(start, tz), _utc_start(end + timedelta(days=1), tz)
-    shipped_before = session.scalar(select(type_coerce(func.coalesce(func.sum(Shipment.amount), 0), Money)).join(Order, Shipment.order_id == Order.id)
-                                    .where(Order.customer_id == customer.id, Shipment.shipped_at < lo))
-    opening = Receivable.order_id.is_(None)  # balances moved in from the old system: a debit on the day they came in
-    opened_before = session.scalar(select(type_coerce(func.coalesce(func.sum(Receivable.amount), 0), Money))
-                                   .where(Receivable.customer_id == customer.id, opening, Receivable.created_at < lo))
-    paid_before = session.scalar(select(type_coerce(func.coalesce(func.sum(Payment.amount), 0), Money))
-                                 .where(Payment.customer_id == customer.id, Payment.paid_on < start))
-    entries: list[StatementEntry] = []
-    for sh, number in session.execute(select(Shipment, Order.number).join(Order, Shipment.order_id == Order.id)
-                                      .where(Order.customer_id == customer.id, Shipment.shipped_at >= lo, Shipment.shipped_at < hi)
-                                      .order_by(Shipment.shipped_at, Shipment.id)):
-        entries.append(StatementEntry(entry_date=sh.shipped_at.astimezone(tz).date(), type=EntryType.SHIPMENT,
-                                      reference=number, debit=sh.amount, memo=f"{sh.carrier} {sh.tracking_no}"))
-    for r in session.scalars(select(Receivable).where(Receivable.customer_id == customer.id, opening,
-                                                      Receivable.created_at >= lo, Receivable.created_at < hi)
-                             .order_by(Receivable.created_at, Receivable.id)):
-        entries.append(StatementEntry(entry_date=r.created_at.astimezone(tz).date(), type=EntryType.OPENING,
-                                      reference=r.label, debit=r.amount, memo=""))
-    for p, number, ref in session.execute(select(Payment, Order.number, Receivable.reference)
-                                          .outerjoin(Order, Payment.order_id == Order.id)
-                                          .outerjoin(Receivable, Payment.receivable_id == Receivable.id)
-                                          .where(Payment.customer_id == customer.id, Payment.paid_on >= start, Payment.paid_on <= end)
-                                          .order_by(Payment.paid_on, Payment.id)):
-        entries.append(StatementEntry(entry_date=p.paid_on, type=EntryType.PAYMENT, reference=number or ref or "", credit=p.amount,
-                                      memo=p.method))
-    entries.sort(key=lambda e: e.entry_date)
-    open_items = tuple(
-        OpenReceivable(reference=r.label, due_date=r.due_date, amount=r.amount - r.paid,
-                       issue_date=r.created_at.astimezone(tz).date())
-        for r in session.scalars(select(Receivable).where(Receivable.customer_id == customer.id, Receivable.settled.is_(False),
-                                                          Receivable.created_at < hi)
-                                 .order_by(Receivable.due_date, Receivable.id)))
+    """The customer's account over the period (domain.statements), laid out as the document's input."""
+    account = account_statement(session, customer.id, start, end, tz)
+    entries = tuple(StatementEntry(entry_date=e.on, type=EntryType(e.kind), reference=e.reference, debit=e.debit,
+                                   credit=e.credit, memo=e.memo) for e in account.entries)
+    open_items = tuple(OpenReceivable(reference=o.reference, due_date=o.due_on, amount=o.amount, issue_date=o.issued_on)
+                       for o in account.open_items)
     return Statement(company_name=company, customer=_doc_customer(customer), period_start=start, period_end=end,
-                     opening_balance=Decimal(shipped_before or 0) + Decimal(opened_before or 0) - Decimal(paid_before or 0), entries=tuple(entries),
-                     open_items=open_items, currency_symbol=_SYMBOLS.get(currency, currency + " "))
+                     opening_balance=account.opening_balance, entries=entries, open_items=open_items,
+                     currency_symbol=_SYMBOLS.get(currency, currency + " "))

@@ -7,7 +7,6 @@ The link's signature is the permission (see bot.links); the handler that produce
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import document_sources, files
@@ -15,8 +14,8 @@ from bot.context import BotContext
 from bot.documents import render_delivery_note_pdf, render_statement_pdf, render_statement_xlsx
 from bot.links import BadLink
 from domain import parsing
+from domain.customers import customer_by_code
 from domain.messages import N_
-from domain.models import Customer
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -60,7 +59,7 @@ def documents_blueprint(ctx: BotContext, sessions: sessionmaker[Session]) -> Blu
         end = parsing.calendar_date(request.args["end"], today=ctx.today(), earliest=start, field="end",
                                     what=N_("the end date"))
         with sessions() as s:
-            customer = s.scalar(select(Customer).where(Customer.code == code))
+            customer = customer_by_code(s, code)
             if customer is None:
                 abort(404, description=f"no customer {code}")
             stmt = document_sources.statement(s, customer, start, end, ctx.settings.company_name, ctx.settings.tz,

@@ -108,6 +108,10 @@ def fingerprint(c: Customer) -> str:
     return base64.urlsafe_b64encode(digest).decode()
 
 
+def customer_by_code(session: Session, code: str) -> Customer | None:
+    return session.scalar(select(Customer).where(Customer.code == code))
+
+
 def customer_by_id(session: Session, customer_id: int) -> Customer:
     c = session.get(Customer, customer_id)
     if c is None:

@@ -10,7 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SCANNED = sorted([*(ROOT / "bot" / "handlers").glob("*.py"), ROOT / "bot" / "jobs.py", ROOT / "bot" / "digests.py",
                   *(ROOT / "bot").glob("notifications*.py"), ROOT / "bot" / "unknown_people.py",
-                  ROOT / "bot" / "bank_import.py"])
+                  ROOT / "bot" / "bank_import.py", ROOT / "bot" / "document_sources.py",
+                  ROOT / "bot" / "documents_web.py"])
 # Session methods that write, commit or run a query (`get` by primary key is a lookup, not a query).
 SESSION_CALLS = {"add", "add_all", "commit", "flush", "execute", "scalars", "scalar", "delete", "merge", "refresh",
                  "query", "rollback", "begin", "begin_nested", "bulk_save_objects", "connection"}
