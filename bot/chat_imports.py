@@ -29,11 +29,9 @@ from functools import partial
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import files
+from bot import files, import_checks
 from bot.bank_import import ImportReport, import_bank_statement
 from bot.cards.common import error_card
 from bot.cards.imports import (
@@ -56,6 +54,7 @@ from bot.inbox import TRANSIENT, Inbox
 from bot.ports import FileTooLarge, FileUnavailable, InboundFile, ReplyTarget
 from bot.records import ImportCheck
 from bot.tokens import ActionToken
+from bot.unit import run_unit
 from domain.audit import Actor
 from domain.errors import AlreadyDecided, DomainError, NotFound, PermissionDenied, ValidationFailed
 from domain.models import User
@@ -69,11 +68,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIME = {".xlsx": XLSX, ".xlsm": XLSX, ".csv": "text/csv", ".txt": "text/plain"}
 MAX_CHOICES = 4  # kind buttons offered (WeCom cards take at most 6 buttons)
 JOB = "import"  # the inbox kind of the work a file, a kind chosen or an Import press leads to
-
-
-def _answered_by(check: ImportCheck, job: str) -> bool:
-    """Whether `job` has answered for this check already (its card or its answer committed)."""
-    return job in check.summary.get("jobs", [])
 
 
 def _dump(target: ReplyTarget | None) -> dict[str, Any] | None:
@@ -189,10 +183,7 @@ class ChatImports:
             raise ValidationFailed("Nothing to import from {name}; fix it and send it again", name=check.filename)
         if check.expires_at is None or check.expires_at < turn.uow.now():
             raise ValidationFailed("This check of {name} has expired; send the file again", name=check.filename)
-        claimed = turn.uow.session.execute(update(ImportCheck).where(ImportCheck.id == check.id,
-                                                                     ImportCheck.status == "checked")
-                                           .values(status="applying", applied_by_id=turn.user.id))
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if not import_checks.start_applying(turn.uow.session, check.id, turn.user.id):
             raise AlreadyDecided("{name} was imported already; send it again to import it again", name=check.filename)
         self._enqueue(turn, "apply", check=check.id, reply_to=_dump(turn.reply_to))
         return turn.text("Importing {name}…", name=check.filename)
@@ -230,9 +221,6 @@ class ChatImports:
         return check
 
     # ------------------------------------------------------------------ after the commit
-    def _uow(self) -> UnitOfWork:
-        return self.ctx.unit_of_work(self.sessions)
-
     def _user(self, user_id: int) -> User:
         with self.sessions() as s:
             user = s.get(User, user_id)
@@ -259,9 +247,7 @@ class ChatImports:
         if uow is not None:
             queue(uow.session)
             return
-        with self._uow() as u:
-            queue(u.session)
-            u.commit()
+        run_unit(self.ctx, self.sessions, lambda u: queue(u.session))
         self.wake()
 
     def _error(self, platform: str, reply_to: ReplyTarget | None, user: User, msgid: str, **params: object) -> None:
@@ -286,7 +272,7 @@ class ChatImports:
                             name=file.name)
                 return
             check = self._keep(event, platform, user, file, data)
-        elif _answered_by(check, job):
+        elif import_checks.answered_by(check, job):
             return  # answered already
         data_kept = self._stored(check)
         if data_kept is None:
@@ -306,15 +292,16 @@ class ChatImports:
                                                t.t("I could not tell what {name} holds: its first rows should be the "
                                                    "headers of one of the templates ('ordertalk import template'), "
                                                    "or of a bank statement.", name=check.filename)))
-        with self._uow() as uow:
-            if self._answered(uow, check.id, job):
+        def answer(uow: UnitOfWork) -> None:
+            if import_checks.answering(uow.session, check.id, job):
                 self._answer(platform, reply_to, user, [reply], uow)
-            uow.commit()
+
+        run_unit(self.ctx, self.sessions, answer)
         self.wake()
 
     def _check_of(self, event: str) -> ImportCheck | None:
         with self.sessions() as s:
-            check = s.scalar(select(ImportCheck).where(ImportCheck.event_key == event))
+            check = import_checks.by_event(s, event)
             if check is not None:
                 s.expunge(check)
         return check
@@ -323,31 +310,17 @@ class ChatImports:
         """The file under the hash of its bytes and its check keyed on the event, committed before it is checked."""
         sha = hashlib.sha256(data).hexdigest()
         suffix = PurePath(file.name).suffix.lower()
-        try:
-            with self._uow() as uow:
-                stored = files.ensure(uow.session, f"import-{sha}",
-                                      lambda: files.Rendered(data, MIME.get(suffix, "application/octet-stream"),
-                                                             file.name), uow.now())
-                uow.session.add(ImportCheck(user_id=user.id, platform=platform, filename=file.name[:200],
-                                            file_key=stored.key, sha256=sha, event_key=event, status="received",
-                                            summary={}, created_at=uow.now()))
-                uow.commit()
-        except IntegrityError:  # a twin of this job (its lease ran out while it downloaded) stored it first
-            pass
+        def store(uow: UnitOfWork) -> None:
+            stored = files.ensure(uow.session, f"import-{sha}",
+                                  lambda: files.Rendered(data, MIME.get(suffix, "application/octet-stream"), file.name),
+                                  uow.now())
+            import_checks.keep(uow.session, user_id=user.id, platform=platform, filename=file.name,
+                               file_key=stored.key, sha256=sha, event=event, now=uow.now())
+
+        run_unit(self.ctx, self.sessions, store)  # None: a twin of this job (its lease ran out) stored it first
         check = self._check_of(event)
         assert check is not None
         return check
-
-    @staticmethod
-    def _answered(uow: UnitOfWork, check_id: int, job: str) -> ImportCheck | None:
-        """The check, locked, when `job` has not answered for it yet — and marked answered by it (in the caller's
-        transaction, with the card). None: answered already (this job ran before, up to its commit)."""
-        row = uow.session.get(ImportCheck, check_id, with_for_update=True)
-        assert row is not None
-        if _answered_by(row, job):
-            return None
-        row.summary = {**row.summary, "jobs": [*row.summary.get("jobs", []), job]}
-        return row
 
     def _stored(self, check: ImportCheck) -> bytes | None:
         with self.sessions() as s:
@@ -373,7 +346,7 @@ class ChatImports:
             check = s.get(ImportCheck, check_id)
             assert check is not None
             s.expunge(check)
-        if _answered_by(check, job):
+        if import_checks.answered_by(check, job):
             return  # this job ran before, up to the card
         user = self._user(check.user_id)
         t = self._texts(user)
@@ -394,8 +367,8 @@ class ChatImports:
             result = run_import(self.sessions, kind, data, check.filename, user=user, actor=actor,
                                 today=self.ctx.today(), tz=self.ctx.settings.tz, dry_run=True, locale=user.locale,
                                 clock=self.ctx.clock)
-        with self._uow() as uow:
-            row = self._answered(uow, check_id, job)
+        def answer(uow: UnitOfWork) -> None:
+            row = import_checks.answering(uow.session, check_id, job)
             if row is None:
                 return
             now = uow.now()
@@ -427,7 +400,8 @@ class ChatImports:
                 card = sheet_check_card(t, check_id, check.filename, result, token if doable else None, valid_until,
                                         problems)
             self._answer(platform, reply_to, user, [Reply(card=card)], uow)
-            uow.commit()
+
+        run_unit(self.ctx, self.sessions, answer)
         self.wake()
 
     def _apply(self, check_id: int, platform: str, user_id: int, reply_to: ReplyTarget | None, job: str) -> None:
@@ -437,10 +411,7 @@ class ChatImports:
             raise
         except Exception:
             log.exception("import of check %s failed", check_id)
-            with self._uow() as uow:  # not left "applying" for ever: the file can be sent again
-                uow.session.execute(update(ImportCheck).where(ImportCheck.id == check_id,
-                                                              ImportCheck.status == "applying").values(status="failed"))
-                uow.commit()
+            run_unit(self.ctx, self.sessions, lambda uow: import_checks.apply_failed(uow.session, check_id))
             user = self._user(user_id)
             self._error(platform, reply_to, user, "Something went wrong while importing; please send the file again.")
 
@@ -450,7 +421,7 @@ class ChatImports:
             check = s.get(ImportCheck, check_id)
             assert check is not None and check.kind is not None and check.digest is not None
             s.expunge(check)
-        if _answered_by(check, job):
+        if import_checks.answered_by(check, job):
             return  # this job ran before, up to its answer
         user = self._user(user_id)
         t = self._texts(user)
@@ -480,10 +451,7 @@ class ChatImports:
                            for m, why in report.refused[:PROBLEMS_SHOWN])]
         else:
             def mark_applied(uow: UnitOfWork) -> None:
-                done = uow.session.execute(update(ImportCheck).where(ImportCheck.id == check_id,
-                                                                     ImportCheck.status == "applying")
-                                           .values(status="applied", applied_at=uow.now()))
-                if done.rowcount != 1:  # type: ignore[attr-defined]
+                if not import_checks.applied(uow.session, check_id, uow.now()):
                     raise AlreadyDecided("{name} was imported already; send it again to import it again",
                                          name=check.filename)
 
@@ -498,8 +466,9 @@ class ChatImports:
                 ok = result.applied
                 lines = [result.summary(user.locale),
                          *(p.reason(user.locale) for p in result.problems[:PROBLEMS_SHOWN])]
-        with self._uow() as uow:
-            row = self._answered(uow, check_id, job)
+
+        def answer(uow: UnitOfWork) -> None:
+            row = import_checks.answering(uow.session, check_id, job)
             if row is None:
                 return
             if row.status == "applying":  # the sheet import marked it applied itself, in its own transaction
@@ -508,5 +477,6 @@ class ChatImports:
             card = applied_card(t, check_id, check.filename, lines, Tone.SUCCESS if ok else Tone.DANGER)
             self.ctx.outbox.update_everywhere(uow.session, f"import:{check_id}", lambda _uid: card.model_copy())
             self._answer(platform, reply_to, user, [Reply(text="\n".join(lines))], uow)
-            uow.commit()
+
+        run_unit(self.ctx, self.sessions, answer)
         self.wake()

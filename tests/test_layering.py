@@ -1,6 +1,10 @@
-"""bot/ is conversation: intent → domain command → card. The handlers, the jobs and the notifications write nothing
-through the session and write no query of their own (reads are named domain queries, writes are domain commands
-or the bot's own conversation state in bot/state.py); only the units of work commit (bot/core.py for a turn, bot/unit.py for jobs and digests)."""
+"""bot/ is conversation: intent → domain command → card. The handlers, the jobs, the notifications and the
+paper-work around the conversation (files sent in, bank statements, documents, strangers) write nothing through the
+session and write no query of their own (reads are named domain queries, writes are domain commands or the bot's own
+conversation state in bot/state.py and bot/import_checks.py); only the units of work commit (bot/core.py for a turn,
+bot/unit.py for jobs, digests and inbox jobs). Not scanned: the bot's own queues and stores (inbox, outbox,
+dispatcher, rate limits, records, files, receivers), the health probe (app.py) and the command line (cli.py, demo.py:
+each command is its own unit of work)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCANNED = sorted([*(ROOT / "bot" / "handlers").glob("*.py"), ROOT / "bot" / "jobs.py", ROOT / "bot" / "digests.py",
                   *(ROOT / "bot").glob("notifications*.py"), ROOT / "bot" / "unknown_people.py",
                   ROOT / "bot" / "bank_import.py", ROOT / "bot" / "document_sources.py",
-                  ROOT / "bot" / "documents_web.py"])
+                  ROOT / "bot" / "documents_web.py", ROOT / "bot" / "chat_imports.py"])
 # Session methods that write, commit or run a query (`get` by primary key is a lookup, not a query).
 SESSION_CALLS = {"add", "add_all", "commit", "flush", "execute", "scalars", "scalar", "delete", "merge", "refresh",
                  "query", "rollback", "begin", "begin_nested", "bulk_save_objects", "connection"}
