@@ -6,7 +6,9 @@
 For each kind and database: the check (dry run) and the import of a file with N rows into an empty database, the
 same file imported again (every row unchanged), and — the baseline — a bulk INSERT of the same rows (already in
 memory, as tuples) on the same database through the same engine, in one transaction (customers: the customer rows
-and their contact rows, as the import writes them). Rows/s of each, and import ÷ bulk insert (target ≥ 0.3).
+and their contact rows, as the import writes them). Rows/s of each, and import ÷ bulk insert (target ≥ 0.3), by
+wall time and by the child process's CPU time: on a shared machine the wall time includes waiting for a CPU, the CPU
+time does not — nor the PostgreSQL server's work, which a PG run's wall time includes.
 
 Peak memory: every measurement runs in its own child process; the figure is its peak RSS less the RSS it had after
 loading the code (so the file's rows are what is counted). Measured at --small rows and at --rows: flat means the
@@ -90,7 +92,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
             s.commit()
         return {}
     base = rss_mb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     out: dict[str, Any] = {}
     if spec["mode"] in ("dry", "apply", "again"):
         result = run_import(sessions, spec["kind"], Path(spec["file"]), Path(spec["file"]).name, user=None,
@@ -111,7 +113,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         data = list(rows(spec["kind"], spec["n"]))
         with engine.connect() as c:
             users = dict(c.execute(User.__table__.select().with_only_columns(User.username, User.id)).tuples().all())
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         with engine.begin() as c:
             if spec["kind"] == "products":
                 c.execute(insert(Product.__table__), [
@@ -130,10 +132,10 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
                 c.execute(insert(Contact.__table__), [{"customer_id": ids[r[0]], "seq": 1, "name": r[6], "phone": r[7],
                                                        "email": r[8], "role": r[9]} for r in data])
         out = {"rows": len(data)}
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     engine.dispose()
-    return {**out, "seconds": round(seconds, 3), "rows_per_s": round(out.get("rows", 0) / seconds) if seconds else None,
+    return {**out, "seconds": round(seconds, 3), "cpu_s": round(cpu, 3), "rows_per_s": round(out.get("rows", 0) / seconds) if seconds else None,
             "peak_mb_over_start": round(peak - base, 1)}
 
 
@@ -190,7 +192,8 @@ def main() -> None:
                 write_file(kind, n, path)
                 files[(kind, n)] = path
                 print(f"wrote {path.name} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.0f} s", flush=True)
-        print(f"\n{'db':<11}{'kind':<10}{'rows':>8}  {'step':<9}{'s':>8}{'rows/s':>10}{'peak MB':>9}  vs bulk")
+        print(f"\n{'db':<11}{'kind':<10}{'rows':>8}  {'step':<9}{'s':>8}{'cpu s':>8}{'rows/s':>10}{'peak MB':>9}"
+              f"  {'vs bulk':>8}{'(cpu)':>7}  load")
         for db, url in databases(args, tmp):
             for kind in args.kinds.split(","):
                 for n in (args.small, args.rows):
@@ -209,14 +212,21 @@ def main() -> None:
                     for mode in ("dry", "apply", "again", "bulk"):
                         steps[mode] = run_child({"mode": mode, "url": this_url, "kind": kind, "file": str(files[(kind, n)]), "n": n})
                     bulk = steps["bulk"]["rows_per_s"] or 1
+                    # Wall time on a shared machine includes waiting for a CPU; the child's own CPU time does not (nor
+                    # the PostgreSQL server's, which the wall time of a PG run does include).
+                    bulk_cpu = steps["bulk"]["cpu_s"] or 1e-9
+                    load = os.getloadavg()
                     for mode, r in steps.items():
-                        ratio = f"{(r['rows_per_s'] or 0) / bulk:.2f}×" if mode != "bulk" else ""
-                        print(f"{db:<11}{kind:<10}{n:>8}  {mode:<9}{r['seconds']:>8.2f}{r['rows_per_s'] or 0:>10,}"
-                              f"{r['peak_mb_over_start']:>9.1f}  {ratio}", flush=True)
+                        ratio, cpu_ratio = (f"{(r['rows_per_s'] or 0) / bulk:.2f}×", f"{bulk_cpu / (r['cpu_s'] or 1e-9):.2f}×") \
+                            if mode != "bulk" else ("", "")
+                        print(f"{db:<11}{kind:<10}{n:>8}  {mode:<9}{r['seconds']:>8.2f}{r['cpu_s']:>8.2f}{r['rows_per_s'] or 0:>10,}"
+                              f"{r['peak_mb_over_start']:>9.1f}  {ratio:>8}{cpu_ratio:>7}  {load[0]:.1f}", flush=True)
                     out["runs"].append({"db": db, "kind": kind, "rows": n, "steps": steps,
                                         "import_vs_bulk": round((steps["apply"]["rows_per_s"] or 0) / bulk, 3),
                                         "check_vs_bulk": round((steps["dry"]["rows_per_s"] or 0) / bulk, 3),
-                                        "load": os.getloadavg()})
+                                        "import_vs_bulk_cpu": round(bulk_cpu / (steps["apply"]["cpu_s"] or 1e-9), 3),
+                                        "check_vs_bulk_cpu": round(bulk_cpu / (steps["dry"]["cpu_s"] or 1e-9), 3),
+                                        "load": load})
     out["machine"]["load_after"] = os.getloadavg()
     print(f"\nload average {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cpus")
     RESULTS.mkdir(exist_ok=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.errors import DomainError, PermissionDenied
 from domain.messages import Message
@@ -35,12 +35,13 @@ class RowProblem:
     message: Message
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """One per row of an import: a NamedTuple, made several times faster than a frozen dataclass."""
+
     row: int
     key: str
     action: Action
-    changes: dict[str, tuple[str, str]] = field(default_factory=dict)  # field → (before, after)
+    changes: dict[str, tuple[str, str]]  # field → (before, after); empty unless updated
 
 
 @dataclass
@@ -79,6 +80,9 @@ class Digest:
         self._h = hashlib.sha256()
 
     def add(self, outcome: Outcome) -> None:
+        if not outcome.changes:  # most rows of an import: the same text, without sorting and joining nothing
+            self._h.update(f"{outcome.action.value}|{outcome.key}|\n".encode())
+            return
         changes = ";".join(f"{k}={a}>{b}" for k, (a, b) in sorted(outcome.changes.items()))
         self._h.update(f"{outcome.action}|{outcome.key}|{changes}\n".encode())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -37,21 +37,43 @@ class Place:
     header: str  # as written in the file
 
 
+MEMO_CAP = 1024  # distinct values remembered per column read: units, tiers, provinces, terms, owners repeat; codes do not
+
+
 class RowReader:
     """Typed access to one row; each accessor returns None for a blank (or absent) cell and for a bad one, which it
     records as a problem. `given(key)`: the column is in the file (a blank cell then clears; absent keeps).
 
-    One is made per row of a 100,000-row import, and each accessor runs once per cell: the common case (a cell that
-    reads) takes no closure, no keyword dispatch and no second lookup; anything unusual goes through domain.parsing,
-    which says what is wrong."""
+    One reader serves every row of an import (`at(row, cells)` moves it on), and each accessor runs once per cell of
+    a 100,000-row sheet: the common case (a cell that reads) takes no closure, no keyword dispatch and no second
+    lookup, and a value already read in the same column the same way is not parsed again — a memo per column and
+    accessor (up to MEMO_CAP values) keeps what a cell that read well gave. A bad cell is never remembered: it goes
+    through domain.parsing each time, which says what is wrong, with the row it is on."""
 
-    __slots__ = ("kind", "sheet", "row", "cells", "places", "today", "problems", "_cols")
+    __slots__ = ("kind", "sheet", "row", "cells", "places", "today", "problems", "_cols", "_memo")
 
     def __init__(self, kind: Kind, sheet: str, row: int, cells: dict[str, object], places: dict[str, Place],
                  today: date) -> None:
         self.kind, self.sheet, self.row, self.cells, self.places, self.today = kind, sheet, row, cells, places, today
         self.problems: list[Problem] = []
         self._cols = kind.by_key
+        self._memo: dict[tuple[object, ...], dict[object, Any]] = {}
+
+    def at(self, row: int, cells: dict[str, object]) -> RowReader:
+        """The next row (the memo kept)."""
+        self.row, self.cells, self.problems = row, cells, []
+        return self
+
+    def _memo_of(self, site: tuple[object, ...], value: object) -> dict[object, Any] | None:
+        """The memo of one column read one way, if `value` may be looked up in it: text, a date, or a number other
+        than ±0.0 (whose texts differ) — not a bool, which equals 1 and 0.0."""
+        t = type(value)
+        if t is str or (t is float and value) or t is date or t is datetime:
+            memo = self._memo.get(site)
+            if memo is None:
+                memo = self._memo[site] = {}
+            return memo
+        return None
 
     def given(self, key: str) -> bool:
         return key in self.places
@@ -79,15 +101,25 @@ class RowReader:
             return None
         return text
 
-    def _read(self, key: str, reader: Callable[[str], T]) -> T | None:
+    def _read(self, site: tuple[object, ...], key: str, reader: Callable[[str], T]) -> T | None:
+        """`reader` over the cell's text, remembered under `site` (the accessor, the column and its arguments)."""
+        value = self.cells.get(key, "")
+        memo = self._memo_of(site, value) if key in self.places else None
+        if memo is not None:
+            hit = memo.get(value)
+            if hit is not None:
+                return hit
         text = self._text(key)
         if text is None:
             return None
         try:
-            return reader(text)
+            found = reader(text)
         except parsing.InputRefused as e:
             self.problem(key, e.message)
             return None
+        if memo is not None and len(memo) < MEMO_CAP:
+            memo[value] = found
+        return found
 
     def string(self, key: str, maximum: int, blank: str | None = "") -> str | None:
         """Text: None when the column is absent; `blank` (default "") for an empty optional cell."""
@@ -100,15 +132,18 @@ class RowReader:
                 self.problem(key, "required; cannot be blank")
                 return None
             return blank
+        s: str | None = None
         if raw.isprintable():  # parsing.text's reading, inline for the common case (no control characters)
             s = " ".join((raw if raw.isascii() else unicodedata.normalize("NFKC", raw)).split())
-            if len(s) <= maximum:
-                return s
-        try:
-            return parsing.text(raw, maximum=maximum, field=key, what=self._cols[key].en)
-        except parsing.InputRefused as e:
-            self.problem(key, e.message)
-            return None
+            if len(s) > maximum:
+                s = None
+        if s is None:
+            try:
+                s = parsing.text(raw, maximum=maximum, field=key, what=self._cols[key].en)
+            except parsing.InputRefused as e:
+                self.problem(key, e.message)
+                return None
+        return s
 
     def code(self, key: str, maximum: int) -> str | None:
         value = self.string(key, maximum)
@@ -118,27 +153,45 @@ class RowReader:
         return value
 
     def amount(self, key: str, allow_zero: bool = True) -> Decimal | None:
+        value = self.cells.get(key, "")
+        memo = self._memo_of(("amount", key, allow_zero), value)
+        if memo is not None:
+            hit = memo.get(value)
+            if hit is not None:
+                return hit
         text = self._text(key)
         if text is None:
             return None
         try:
-            return parsing.amount(text, allow_zero=allow_zero, field=key)
+            found = parsing.amount(text, allow_zero=allow_zero, field=key)
         except parsing.InputRefused as e:
             self.problem(key, e.message)
             return None
+        if memo is not None and len(memo) < MEMO_CAP:
+            memo[value] = found
+        return found
 
     def whole(self, key: str, maximum: int = parsing.QUANTITY_MAX, allow_zero: bool = True) -> int | None:
+        value = self.cells.get(key, "")
+        memo = self._memo_of(("whole", key, maximum, allow_zero), value)
+        if memo is not None:
+            hit = memo.get(value)
+            if hit is not None:
+                return hit
         text = self._text(key)
         if text is None:
             return None
         try:
-            return parsing.quantity(text, maximum=maximum, allow_zero=allow_zero, field=key)
+            found = parsing.quantity(text, maximum=maximum, allow_zero=allow_zero, field=key)
         except parsing.InputRefused as e:
             self.problem(key, e.message)
             return None
+        if memo is not None and len(memo) < MEMO_CAP:
+            memo[value] = found
+        return found
 
     def percent(self, key: str) -> Decimal | None:
-        return self._read(key, lambda t: parsing.percent(t, field=key))
+        return self._read(("percent", key), key, lambda t: parsing.percent(t, field=key))
 
     def date(self, key: str, latest: date | None = None) -> date | None:
         cell = self.cells.get(key)
@@ -148,17 +201,27 @@ class RowReader:
             except parsing.InputRefused as e:
                 self.problem(key, e.message)
                 return None
-        return self._read(key, lambda t: parsing.calendar_date(t, today=self.today, latest=latest, field=key, sheet=True))
+        return self._read(("date", key, latest), key,
+                          lambda t: parsing.calendar_date(t, today=self.today, latest=latest, field=key, sheet=True))
 
     def yes_no(self, key: str) -> bool | None:
+        value = self.cells.get(key, "")
+        memo = self._memo_of(("yes_no", key), value)
+        if memo is not None:
+            hit = memo.get(value)
+            if hit is not None:
+                return hit
         text = self._text(key)
         if text is None:
             return None
         try:
-            return parsing.yes_no(text, field=key)
+            found = parsing.yes_no(text, field=key)
         except parsing.InputRefused as e:
             self.problem(key, e.message)
             return None
+        if memo is not None and len(memo) < MEMO_CAP:
+            memo[value] = found
+        return found
 
     def choice(self, key: str, words: dict[str, Any]) -> Any | None:
         """One of fixed values, in either language (case and width ignored)."""
@@ -169,4 +232,4 @@ class RowReader:
                 shown = " / ".join(dict.fromkeys((*col.choice_words("zh-CN"), *col.choice_words("en"))))
                 raise parsing.InputRefused("must be one of: {choices}", choices=shown)
             return found
-        return self._read(key, pick)
+        return self._read(("choice", key, id(words)), key, pick)

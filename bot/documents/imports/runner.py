@@ -43,6 +43,7 @@ from domain.parsing import cell_text
 from domain.uow import UnitOfWork
 
 BATCH = 1000
+_EXAMPLE_STARTS = frozenset("eE" + "".join(m[0] for m in EXAMPLE_MARKS))  # an ASCII first cell starting otherwise is data
 CHANGES_KEPT = 200  # updated rows listed in the result (the counts cover all)
 Progress = Callable[[int, int | None], None]
 
@@ -167,22 +168,27 @@ def _run(uow: UnitOfWork, plan: KindPlan, rows: Rows, result: ImportResult, user
     pick = itemgetter(*index.values()) if len(index) > 1 else lambda cells: (cells[index[keys[0]]],)
     width = max(index.values()) + 1
     first_key = kind.columns[0].key
-    read, sheet, today = plan.read, rows.sheet, setting.today
+    read = plan.read
+    reader = RowReader(kind, rows.sheet, 0, {}, places, setting.today)
     for n, cells in records():
         if len(cells) < width:
             cells = [*cells, *([""] * (width - len(cells)))]
         values = dict(zip(keys, pick(cells), strict=True))
-        if all(cell_text(v).strip() == "" for v in values.values()):
+        for v in values.values():
+            if v.strip() if type(v) is str else v is not None:  # a number, date or bool always shows something
+                break
+        else:
             continue  # blank rows (and the empty tail Excel keeps) are not data
-        lead = cell_text(values.get(first_key, ""))
-        first_cell = (lead if lead.isascii() else unicodedata.normalize("NFKC", lead)).strip().casefold()
-        if first_cell.startswith(EXAMPLE_MARKS):
-            continue  # the template's example row, left in
+        lead = values.get(first_key, "")
+        if type(lead) is not str or not lead.isascii() or lead.lstrip()[:1] in _EXAMPLE_STARTS:  # else: not an example
+            lead = cell_text(lead)
+            first_cell = (lead if lead.isascii() else unicodedata.normalize("NFKC", lead)).strip().casefold()
+            if first_cell.startswith(EXAMPLE_MARKS):
+                continue  # the template's example row, left in
         result.rows += 1
         if progress is not None and result.rows % 500 == 0:
             progress(result.rows, rows.estimated_rows)
-        reader = RowReader(kind, sheet, n, values, places, today)
-        rec = read(reader, setting)
+        rec = read(reader.at(n, values), setting)
         if reader.problems:
             result.problems += reader.problems
         if plan.grouped:
