@@ -1,26 +1,36 @@
 """The base of each adapter's own settings model.
 
-An adapter reads only its own model (adapters/<platform>/settings.py), never the whole of bot.settings.Settings: the
-composition root builds it with `from_root(settings)` and hands it to the adapter's `install()`. The fields keep the
-names of the ORDERTALK_ variables they come from (`slack_bot_token` is ORDERTALK_SLACK_BOT_TOKEN).
+An adapter reads only its own model (adapters/<platform>/settings.py), never the whole of bot.settings.Settings. Each
+model reads its own ORDERTALK_ variables (and `.env`) itself, so the application's Settings declares no platform
+field: it builds each installed platform's model once (bot.settings.Settings.own) and the composition root hands it to
+the adapter's install(). The fields keep the names of the variables they come from (`slack_bot_token` is
+ORDERTALK_SLACK_BOT_TOKEN); a field the application's Settings also has (default_locale, timezone, sandbox) is handed
+over from there, so one value reaches the core and the adapter.
 """
 
 from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class AdapterSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class AdapterSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERTALK_", env_file=".env", extra="ignore", frozen=True)
 
     @classmethod
     def from_root(cls, settings: Any) -> Self:
-        """This adapter's fields, read off the application's settings (a pydantic model with the same names)."""
-        return cls.model_validate({name: getattr(settings, name) for name in cls.model_fields})
+        """This adapter's model as the application's settings built it (bot.settings.Settings.own)."""
+        own: Self = settings.own(cls)
+        return own
 
     @property
     def enabled(self) -> bool:
         """Whether the platform is configured; an adapter that is not installs nothing."""
         raise NotImplementedError
+
+    def secret_values(self) -> list[str]:
+        """Every secret set here, for bot.redaction to mask wherever a library would log one."""
+        return [v.get_secret_value() for v in (getattr(self, name) for name in type(self).model_fields)
+                if isinstance(v, SecretStr)]

@@ -148,7 +148,7 @@ def prepare(url: str, n: int) -> list[int]:
     w = world(sessions, products=20, on_hand=10_000_000)
     with sessions() as s:
         for platform, ext in APPROVER.items():
-            link(s, "wang", platform, ext)
+            link(s, "wang", platform, ext, linkable=[platform])
         s.commit()
     steps = []
     pol = policy()

@@ -10,17 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from importlib import import_module
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.dingtalk.ratelimits import limits as dingtalk_limits
-from adapters.slack.ratelimits import limits as slack_limits
-from adapters.wecom.ratelimits import limits as wecom_limits
-from bot import chat_imports, redaction
+from adapters.platform import Wiring
+from bot import chat_imports, platforms, redaction
 from bot import unknown_people as up
 from bot.context import BotContext
 from bot.core import BotCore
@@ -97,19 +94,20 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     engine = engine or make_engine(settings.database_url, timeouts=settings.db_timeouts)
     sessions = make_session_factory(engine)
     registry: dict[str, Deliverer] = dict(deliverers or {})
-    outbox = Outbox(lambda: registry.keys(), clock)
+    installed = platforms.installed()  # each platform's descriptor (adapters/platform.py): the root names none
+    by_user_id = tuple(p.name for p in installed if p.ids_are_user_ids)
+    outbox = Outbox(lambda: registry.keys(), clock, by_user_id=by_user_id)
     signer = TokenSigner(signing_key)  # the one signer: the core's, and every adapter's through install()
-    ctx = BotContext(settings=settings, signer=signer, outbox=outbox, rules=rules, clock=clock)
+    ctx = BotContext(settings=settings, signer=signer, outbox=outbox, rules=rules, clock=clock,
+                     linkable=tuple(p.name for p in installed if p.links_people), by_user_id=frozenset(by_user_id),
+                     sandboxes=frozenset(p.name for p in installed if p.is_sandbox))
     limiter = RateLimiter(sessions, by_platform({
-        "slack": slack_limits(settings.slack_post_per_second, settings.slack_tier3_per_minute,
-                              settings.slack_tier4_per_minute),
-        "dingtalk": dingtalk_limits(settings.dingtalk_per_second),
-        "wecom": wecom_limits(settings.wecom_per_second, settings.wecom_member_per_minute),
+        p.name: p.rate_limits(settings.own(p.settings)) for p in installed if p.rate_limits is not None
     })) if settings.rate_limits else None
     dispatcher = Dispatcher(sessions, registry, max_attempts=settings.outbox_max_attempts,
                             backoff_base=settings.outbox_backoff_base, backoff_max=settings.outbox_backoff_max,
                             lease_seconds=settings.outbox_lease_seconds, clock=clock, limiter=limiter,
-                            give_up_after=timedelta(hours=settings.outbox_give_up_hours))
+                            give_up_after=timedelta(hours=settings.outbox_give_up_hours), by_user_id=by_user_id)
     core = BotCore(sessions, ctx, wake=dispatcher.wake)
     inbox = Inbox(sessions, core, clock=clock, lease_seconds=settings.inbox_lease_seconds, threads=settings.inbox_threads)
     inbound = InboxCore(inbox, inline=settings.inbox_inline)
@@ -121,44 +119,21 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     app.register_blueprint(documents_blueprint(ctx, sessions))
     receivers = Receivers(sessions, clock)
     files = FileStore(sessions, clock)  # the deliverers upload report charts from here
-    _install_adapters(app, inbound, signer, settings, sessions, registry, {
-        "slack": {"files": files}, "wecom": {"files": files},
-        "dingtalk": {"receiver_mode": lambda: receivers.mode("dingtalk"), "files": files}})
-    for name in ADAPTERS:  # how files people send the bot are downloaded, per platform
-        module = import_module(f"adapters.{name}")
-        source = getattr(module, "file_source", None)
-        if source is not None and (found := source(module.Settings.from_root(settings))) is not None:
-            ctx.file_sources[name] = found
-        locale = getattr(module, "person_locale", None)  # and how a stranger's language is looked up
-        if locale is not None and (said := locale(module.Settings.from_root(settings))) is not None:
-            ctx.person_locales[name] = said
-    for platform, chat in (("slack", settings.slack_warehouse_channel), ("dingtalk", settings.dingtalk_warehouse_group),
-                           ("wecom", settings.wecom_warehouse_chat)):
-        if chat and platform in registry:
-            ctx.group_chats[platform] = chat
+    for p in installed:
+        own = settings.own(p.settings)  # the adapter's own settings model: it reads nothing else
+        # The sandbox answers in the request (someone is looking at the page): its events are stored, then
+        # processed right away in the request that received them, whatever the other platforms do.
+        wiring = Wiring(app=app, core=InboxCore(inbox, inline=True) if p.answers_inline else inbound, signer=signer,
+                        sessions=sessions, files=files, receiver_mode=partial(receivers.mode, p.name))
+        if (d := p.install(wiring, own)) is not None:
+            registry.setdefault(p.name, d)
+        if p.file_source is not None and (found := p.file_source(own)) is not None:  # files people send the bot
+            ctx.file_sources[p.name] = found
+        if p.person_locale is not None and (said := p.person_locale(own)) is not None:  # a stranger's language
+            ctx.person_locales[p.name] = said
+        if p.group_chat is not None and (chat := p.group_chat(own)) and p.name in registry:
+            ctx.group_chats[p.name] = chat
     ot = OrderTalk(settings, engine, sessions, ctx, core, dispatcher, jobs, app, receivers, inbox, inbound, registry)
     app.extensions["ordertalk"] = ot
     return ot
 
-
-def _install_adapters(app: Flask, core: InboxCore, signer: TokenSigner, settings: Settings,
-                      sessions: sessionmaker[Session], registry: dict[str, Deliverer],
-                      extras: dict[str, dict[str, Any]]) -> None:
-    """Each adapter gets the root's signer and its own settings model (adapters/<name>/settings.py, built from
-    these settings): it reads nothing else and builds no signer of its own."""
-    import adapters.console
-
-    # The sandbox answers in the request (someone is looking at the page): its events are stored, then processed
-    # right away in the request that received them, whatever the other platforms do.
-    console = adapters.console.install(app, InboxCore(core.inbox, inline=True),
-                                       adapters.console.Settings.from_root(settings), sessions)
-    if console is not None:
-        registry.setdefault("console", console)
-    for name in ADAPTERS:
-        module = import_module(f"adapters.{name}")
-        d = module.install(app, core, signer, module.Settings.from_root(settings), **extras.get(name, {}))
-        if d is not None:
-            registry.setdefault(name, d)
-
-
-ADAPTERS: list[str] = ["slack", "dingtalk", "wecom"]

@@ -35,7 +35,53 @@ def _build(settings: Settings):
         raise click.ClickException(str(e)) from e
 
 
-@click.group()
+class _Main(click.Group):
+    """The core's commands, and each installed platform's own (its descriptor's `commands`, adapters/platform.py),
+    read when the command line is parsed."""
+
+    def _platform_commands(self) -> dict[str, click.Command]:
+        from adapters.platform import Cli
+        from bot import platforms
+
+        hooks = Cli(settings=_settings, build=_build, start=_start)
+        return {c.name or "": c for p in platforms.installed() if p.commands is not None for c in p.commands(hooks)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._platform_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._platform_commands().get(cmd_name)
+
+
+def _linkable() -> list[str]:
+    from bot import platforms
+
+    return [p.name for p in platforms.installed() if p.links_people]
+
+
+def _with_directory() -> list[str]:
+    from bot import platforms
+
+    return [p.name for p in platforms.installed() if p.directory is not None]
+
+
+class _Choice(click.Choice):
+    """A choice of installed platforms, read when the command runs (the list is bot/platforms.py's)."""
+
+    def __init__(self, names: Any) -> None:
+        self._names = names
+        super().__init__([])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        self.choices = self._names()
+        return super().convert(value, param, ctx)
+
+    def get_metavar(self, param: click.Parameter, *args: Any, **kwargs: Any) -> str | None:
+        self.choices = self._names()
+        return super().get_metavar(param, *args, **kwargs)
+
+
+@click.group(cls=_Main)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def main(verbose: bool) -> None:
     """OrderTalk: customer orders in DingTalk, WeCom and Slack."""
@@ -141,7 +187,7 @@ def users_list() -> None:
 
 @users.command("link")
 @click.argument("username")
-@click.argument("platform", type=click.Choice(["dingtalk", "wecom", "slack"]))
+@click.argument("platform", type=_Choice(_linkable))
 @click.argument("external_id")
 def users_link(username: str, platform: str, external_id: str) -> None:
     """Link USERNAME to their id on PLATFORM."""
@@ -151,7 +197,7 @@ def users_link(username: str, platform: str, external_id: str) -> None:
 
     with _session() as s:
         try:
-            link(s, username, platform, external_id)
+            link(s, username, platform, external_id, linkable=_linkable())
         except DomainError as e:
             raise click.ClickException(texts("en").render(e.message)) from e
         s.commit()
@@ -159,11 +205,13 @@ def users_link(username: str, platform: str, external_id: str) -> None:
 
 
 @users.command("sync")
-@click.argument("platform", type=click.Choice(["slack", "dingtalk", "wecom"]))
+@click.argument("platform", type=_Choice(_with_directory))
 @click.option("--dry-run", is_flag=True, help="Show what would be linked; link nothing.")
 def users_sync(platform: str, dry_run: bool) -> None:
     """Read PLATFORM's directory and link users by e-mail, mobile or exact name; list what could not be matched.
     Nobody is linked on a guess: several candidates, or one person wanted by several accounts, are only listed."""
+    from adapters.platform import DirectoryError
+    from bot import platforms
     from bot.i18n import texts
     from domain.audit import Actor
     from domain.db import make_engine, make_session_factory
@@ -172,13 +220,13 @@ def users_sync(platform: str, dry_run: bool) -> None:
     from domain.uow import UnitOfWork
 
     s = _settings()
-    if not getattr(s, f"{platform}_enabled"):
+    p = platforms.get(platform)
+    own = s.own(p.settings)
+    if not own.enabled or p.directory is None:
         raise click.ClickException(f"{platform} is not configured (see adapters/{platform}/README.md)")
-    reader = __import__(f"adapters.{platform}.directory", fromlist=["read_directory", "DirectoryError"])
-    adapter = __import__(f"adapters.{platform}", fromlist=["Settings"])
     try:
-        entries = reader.read_directory(adapter.Settings.from_root(s))
-    except reader.DirectoryError as e:
+        entries = p.directory(own)
+    except DirectoryError as e:
         raise click.ClickException(f"cannot read the {platform} directory: {e}") from e
     uow = UnitOfWork(make_session_factory(make_engine(s.database_url)))
     with uow:
@@ -455,7 +503,9 @@ def serve(host: str | None, port: int | None) -> None:
                                    f"(got {host}); unset ORDERTALK_SANDBOX to serve publicly")
     s = s.model_copy(update={"host": host, "port": port})  # document links follow the address served on
     ot = _started(s)
-    if not s.public_url and (s.slack_enabled or s.dingtalk_enabled or s.wecom_enabled):
+    from bot import platforms
+
+    if not s.public_url and any(s.own(p.settings).enabled for p in platforms.installed() if not p.is_sandbox):
         click.echo(f"note: ORDERTALK_PUBLIC_URL is unset, so document links point at {s.link_base()}; set it to the "
                    "address people reach this server on (behind a proxy, on a platform)")
     if s.sandbox:
@@ -478,71 +528,6 @@ def worker() -> None:
             time.sleep(3600)
     except KeyboardInterrupt:
         ot.stop_background()
-
-
-@main.command("slack-socket")
-def slack_socket() -> None:
-    """Connect to Slack over Socket Mode (no public URL needed)."""
-    from adapters.slack.app import run_socket_mode
-    from adapters.slack.settings import SlackSettings
-
-    s = _settings()
-    if not s.slack_app_token:
-        raise click.ClickException("set ORDERTALK_SLACK_APP_TOKEN (xapp-…) for Socket Mode")
-    ot = _started(s)
-    run_socket_mode(ot.inbound, SlackSettings.from_root(s), ot.ctx.signer)
-
-
-@main.command("dingtalk-stream")
-def dingtalk_stream() -> None:
-    """Connect to DingTalk over Stream mode (no public URL needed): robot messages and card clicks."""
-    from adapters.dingtalk.settings import DingTalkSettings
-    from adapters.dingtalk.stream import run_stream
-    from bot.receivers import who
-
-    s = _settings()
-    if not s.dingtalk_enabled:
-        raise click.ClickException("set ORDERTALK_DINGTALK_APP_KEY and ORDERTALK_DINGTALK_APP_SECRET")
-    if s.dingtalk_mode != "stream":
-        raise click.ClickException("ORDERTALK_DINGTALK_MODE is http: cards ask DingTalk to send clicks to "
-                                   "/dingtalk/card-callback, so a Stream receiver would get none. Set "
-                                   "ORDERTALK_DINGTALK_MODE=stream on every process to receive over Stream.")
-    ot = _build(s)
-    ot.receivers.record("dingtalk", "stream", f"ordertalk dingtalk-stream on {who()}")  # senders follow this
-    _start(ot)
-    run_stream(ot.inbound, ot.ctx.signer, DingTalkSettings.from_root(s))  # the root's signer checks card clicks
-
-
-@main.group()
-def dingtalk() -> None:
-    """DingTalk setup."""
-
-
-@dingtalk.command("register-card-callback")
-@click.option("--url", default=None, help="Default: ORDERTALK_PUBLIC_URL + /dingtalk/card-callback.")
-@click.option("--force", is_flag=True, help="Replace an existing registration of the route key (forceUpdate).")
-def dingtalk_register_card_callback(url: str | None, force: bool) -> None:
-    """HTTP mode: tell DingTalk where card clicks go (route key "ordertalk"), once per deployment."""
-    from adapters.dingtalk.client import CARD_CALLBACK_ROUTE_KEY, DingTalkClient
-    from adapters.dingtalk.settings import DingTalkSettings
-    from bot.ports import PermanentFailure, RetryLater
-
-    s = _settings()
-    if not s.dingtalk_enabled:
-        raise click.ClickException("set ORDERTALK_DINGTALK_APP_KEY and ORDERTALK_DINGTALK_APP_SECRET")
-    if s.dingtalk_mode != "http":
-        raise click.ClickException("ORDERTALK_DINGTALK_MODE is stream: card clicks come over the Stream connection "
-                                   "and need no callback URL. Set ORDERTALK_DINGTALK_MODE=http on every process "
-                                   "to receive them over HTTP instead.")
-    target = url or s.link_base() + "/dingtalk/card-callback"  # ORDERTALK_PUBLIC_URL, when set
-    if not target.startswith("https://"):
-        click.echo(f"warning: DingTalk calls {target} from the internet; it must be a public HTTPS address", err=True)
-    try:
-        DingTalkClient(DingTalkSettings.from_root(s)).register_card_callback(target, force=force)
-    except (PermanentFailure, RetryLater) as e:
-        raise click.ClickException(f"DingTalk refused the registration: {e}") from e
-    _build(s).receivers.record("dingtalk", "http", f"register-card-callback {target}")
-    click.echo(f"card clicks (route key {CARD_CALLBACK_ROUTE_KEY}) now go to {target}")
 
 
 def _start(ot):

@@ -37,6 +37,10 @@ class BotContext:
     group_chats: dict[str, str] = field(default_factory=dict)  # platform → warehouse group chat id
     file_sources: dict[str, FileSource] = field(default_factory=dict)  # platform → how to download a file sent in
     person_locales: dict[str, PersonLocale] = field(default_factory=dict)  # platform → a stranger's language
+    # What the installed platforms' descriptors say (bot/platforms.py), so the core checks no platform's name:
+    linkable: tuple[str, ...] = ()  # people are linked to their accounts on these
+    by_user_id: frozenset[str] = frozenset()  # a sender's id there is the OrderTalk user id (the sandbox)
+    sandboxes: frozenset[str] = frozenset()  # orders placed there are sandbox orders
     links: LinkSigner | None = None
     imports: ChatImports | None = None  # files sent in to import (set by the bot core)
 

@@ -203,7 +203,7 @@ class BotCore:
     def suggest(self, platform: str, external_user_id: str, source: str, query: str) -> list[Option]:
         uow = self.ctx.unit_of_work(self.sessions)
         with interactive(self.ctx.settings.db_interactive_timeout), uow:
-            user = identify(uow.session, platform, external_user_id)
+            user = identify(uow.session, platform, external_user_id, by_user_id=platform in self.ctx.by_user_id)
             if user is None:
                 return []
             return og.suggest(Turn(uow, self.ctx, user, platform), source, query)
@@ -211,7 +211,7 @@ class BotCore:
     def home(self, platform: str, external_user_id: str) -> list[Card]:
         uow = self.ctx.unit_of_work(self.sessions)
         with interactive(self.ctx.settings.db_interactive_timeout), uow:
-            user = identify(uow.session, platform, external_user_id)
+            user = identify(uow.session, platform, external_user_id, by_user_id=platform in self.ctx.by_user_id)
             if user is None:
                 return [r.card for r in self._not_linked(platform, external_user_id) if r.card]
             turn = Turn(uow, self.ctx, user, platform)
@@ -254,7 +254,7 @@ class BotCore:
                     return []  # a redelivery: acknowledged, no second effect
                 if ticket is not None:  # with the click, so the updates it causes can use it
                     self.ctx.outbox.note_ticket(uow.session, platform, recipient, ticket, uow.now())
-                user = identify(uow.session, platform, external_id)
+                user = identify(uow.session, platform, external_id, by_user_id=platform in self.ctx.by_user_id)
                 who = (user.id, user.locale) if user is not None else None
                 turn = Turn(uow, self.ctx, user, platform, reply_to, key) if user is not None else None
                 replies = work(turn, uow)

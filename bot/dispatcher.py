@@ -47,8 +47,10 @@ class Dispatcher:
         max_wait: float = 5.0,
         give_up_after: timedelta = timedelta(0),
         probe_every: timedelta = timedelta(seconds=10),
+        by_user_id: tuple[str, ...] = (),
     ) -> None:
         self.sessions = session_factory
+        self.by_user_id = by_user_id  # platforms whose address for a person is the user id (alerts reach admins there)
         self.deliverers = deliverers
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
@@ -317,7 +319,7 @@ class Dispatcher:
             return  # an alert that cannot be delivered is logged, not alerted about again
         from bot.outbox import Outbox  # local: the outbox module imports nothing from here
 
-        outbox = Outbox(lambda: self.deliverers.keys(), self.clock)
+        outbox = Outbox(lambda: self.deliverers.keys(), self.clock, by_user_id=self.by_user_id)
         admins = [u for u in s.scalars(select(User).where(User.active.is_(True))) if u.has_role(Role.ADMIN)]
         for admin in admins:
             for platform, recipient in outbox.addresses(s, admin):

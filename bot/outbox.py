@@ -21,13 +21,15 @@ from domain.types import utcnow
 
 
 class Outbox:
-    def __init__(self, platforms: Callable[[], Iterable[str]], clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, platforms: Callable[[], Iterable[str]], clock: Callable[[], datetime] = utcnow, *,
+                 by_user_id: Iterable[str] = ()) -> None:
         self._platforms = platforms  # platforms with a registered deliverer, read at enqueue time
+        self._by_user_id = tuple(by_user_id)  # platforms whose address for a person is their user id (the sandbox)
         self._clock = clock  # the dispatcher compares next_attempt_at with the same clock
 
     def addresses(self, session: Session, user: User) -> list[tuple[str, str]]:
         enabled = set(self._platforms())
-        found = [("console", str(user.id))] if "console" in enabled else []
+        found = [(p, str(user.id)) for p in self._by_user_id if p in enabled]
         for ident in session.scalars(select(PlatformIdentity).where(PlatformIdentity.user_id == user.id)):
             if ident.platform in enabled:
                 found.append((ident.platform, ident.external_id))

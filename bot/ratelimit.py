@@ -9,7 +9,7 @@ chat.postMessage and the per-second limits hold one token (pacing, no burst): a 
 platform then never sees more than the rate; Slack's per-minute tiers allow a short burst. The bucket row is written before it is read, so it stays locked (PostgreSQL: the row; SQLite: the database) until
 the token is taken: two processes never take the same one.
 
-Rates (defaults in bot/settings.py; /work/shared/platforms):
+Rates (defaults in each adapter's settings, adapters/<platform>/settings.py; /work/shared/platforms):
 - Slack: chat.postMessage has a special limit (about 1 per second per channel, bursts tolerated, plus a workspace
   limit of several hundred a minute): `slack_post_per_second`; chat.update Tier 3 (50+/min), views.publish Tier 4
   (100+/min).

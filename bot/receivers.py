@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import platforms
 from bot.records import Receiver
 from bot.settings import Settings
 from domain.types import utcnow
@@ -70,15 +71,11 @@ class Receivers:
         return mode
 
     def check(self, settings: Settings) -> None:
-        """At start: refuse a process whose DingTalk mode disagrees with how this deployment receives clicks."""
-        if not settings.dingtalk_enabled:
-            return
-        row = self.recorded("dingtalk")
-        if row is not None and row.mode != settings.dingtalk_mode:
-            raise ReceiverMismatch(
-                f"ORDERTALK_DINGTALK_MODE={settings.dingtalk_mode} here, but this deployment receives DingTalk card "
-                f"clicks over {row.mode} (recorded by {row.recorded_by} at {row.recorded_at:%Y-%m-%d %H:%M} UTC). "
-                f"Cards sent from this process would send their clicks where nothing listens: set "
-                f"ORDERTALK_DINGTALK_MODE={row.mode} on every process, or switch the deployment deliberately "
-                f"({'ordertalk dingtalk register-card-callback' if settings.dingtalk_mode == 'http' else 'ordertalk dingtalk-stream'})."
-            )
+        """At start: refuse a process whose settings disagree with how this deployment receives a platform's
+        callbacks (each platform's descriptor says what disagrees, adapters/platform.py `receiver_check`)."""
+        for p in platforms.installed():
+            own = settings.own(p.settings)
+            if p.receiver_check is not None and own.enabled:
+                problem = p.receiver_check(own, self.recorded(p.name))
+                if problem:
+                    raise ReceiverMismatch(problem)

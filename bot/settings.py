@@ -1,4 +1,8 @@
-"""Settings from the environment or `.env` (prefix ORDERTALK_). Secrets are SecretStr so they never print."""
+"""Settings from the environment or `.env` (prefix ORDERTALK_). Secrets are SecretStr so they never print.
+
+The core's settings are declared here; each installed platform's (bot/platforms.py) by its adapter, whose own model
+reads its own variables. `Settings(...)` still takes a platform's fields as keywords (`Settings(slack_bot_token=…)`):
+they are handed to that platform's model, which validates them; `settings.own(SlackSettings)` is the result."""
 
 from __future__ import annotations
 
@@ -6,25 +10,40 @@ from datetime import date, time
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from adapters.dingtalk.settings import DingTalkFields
-from adapters.slack.settings import SlackFields
-from adapters.wecom.settings import WeComFields
+from adapters.settings import AdapterSettings
+from bot import platforms
 from bot import secret_key as keys
 from domain import parsing
 from domain.calendar import WorkCalendar
 from domain.db_guard import DbTimeouts
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "domain" / "default_rules.yaml"
+A = TypeVar("A", bound=AdapterSettings)
 
 
-class Settings(BaseSettings, SlackFields, DingTalkFields, WeComFields):
+class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERTALK_", env_file=".env", extra="ignore")
+    _own: dict[type[AdapterSettings], AdapterSettings] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, **values: Any) -> None:
+        """The core's fields here; a platform's (`slack_bot_token=…`) go to its own model, built and validated here
+        once, reading the same environment and `.env` (`_env_file` and the like apply to it too)."""
+        installed = platforms.installed()
+        mine = set(type(self).model_fields)
+        wanted = {name for p in installed for name in p.settings.model_fields} - mine
+        given = {k: values.pop(k) for k in list(values) if k in wanted}
+        super().__init__(**values)
+        sources = {k: v for k, v in values.items() if k.startswith("_")}
+        for p in installed:
+            fields = p.settings.model_fields
+            shared = {k: getattr(self, k) for k in fields if k in mine}  # one value for the core and the adapter
+            self._own[p.settings] = p.settings(**sources, **shared, **{k: v for k, v in given.items() if k in fields})
 
     # core
     database_url: str = "sqlite:///var/ordertalk.db"
@@ -74,14 +93,8 @@ class Settings(BaseSettings, SlackFields, DingTalkFields, WeComFields):
     outbox_backoff_max: float = 600.0
     outbox_lease_seconds: float = 60.0
     outbox_poll_seconds: float = 1.0
-    # client-side rate limits per platform and API method (bot.ratelimit); 0 turns one off
+    # client-side rate limits per platform and API method (bot.ratelimit); each platform's rates are its own settings
     rate_limits: bool = True
-    slack_post_per_second: float = Field(default=10.0, ge=0)  # chat.postMessage: ~1/s per channel + workspace limit
-    slack_tier3_per_minute: float = Field(default=50.0, ge=0)  # chat.update
-    slack_tier4_per_minute: float = Field(default=100.0, ge=0)  # views.publish
-    dingtalk_per_second: float = Field(default=20.0, ge=0)  # ~20 QPS per app per API
-    wecom_per_second: float = Field(default=150.0, ge=0)  # 10,000/min per API per company
-    wecom_member_per_minute: float = Field(default=20.0, ge=0)  # 30/min to one member, beyond it silently dropped
     outbox_keep_days: float = Field(default=7.0, gt=0)  # delivered rows (and processed inbox events) are pruned after
 
     # working time, reminders, escalation
@@ -103,12 +116,6 @@ class Settings(BaseSettings, SlackFields, DingTalkFields, WeComFields):
     # files sent to the bot to import (XLSX / CSV, bank statements)
     chat_import_max_bytes: int = 10 * 1024 * 1024
     chat_import_valid_hours: float = 24  # how long a check's Import button works
-
-    # Each platform's own variables are declared by its adapter (adapters/<platform>/settings.py, inherited above);
-    # here only where the bot core posts to a group on it.
-    slack_warehouse_channel: str | None = None
-    dingtalk_warehouse_group: str | None = None
-    wecom_warehouse_chat: str | None = None
 
     @field_validator("secret_key")
     @classmethod
@@ -141,17 +148,14 @@ class Settings(BaseSettings, SlackFields, DingTalkFields, WeComFields):
     def limits(self) -> parsing.Limits:
         return parsing.Limits(max_quantity=self.max_quantity, max_amount=self.max_amount)
 
-    @property
-    def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and self.slack_signing_secret)
-
-    @property
-    def dingtalk_enabled(self) -> bool:
-        return bool(self.dingtalk_app_key and self.dingtalk_app_secret)
-
-    @property
-    def wecom_enabled(self) -> bool:
-        return bool(self.wecom_corp_id and self.wecom_secret and self.wecom_token and self.wecom_aes_key)
+    def own(self, model: type[A]) -> A:
+        """An installed platform's settings model, as built from these settings (adapters/settings.py)."""
+        found = self._own.get(model)
+        if found is None:  # not an installed platform's model: built from the same sources and shared fields
+            found = model(**{k: getattr(self, k) for k in model.model_fields if k in type(self).model_fields})
+            self._own[model] = found
+        assert isinstance(found, model)
+        return found
 
     def link_base(self) -> str:
         """Where people open document links: ORDERTALK_PUBLIC_URL, else the address the server serves on."""
@@ -168,8 +172,9 @@ class Settings(BaseSettings, SlackFields, DingTalkFields, WeComFields):
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for bot.redaction to mask wherever a library would log one."""
-        return [v.get_secret_value() for v in (getattr(self, name) for name in type(self).model_fields)
+        mine = [v.get_secret_value() for v in (getattr(self, name) for name in type(self).model_fields)
                 if isinstance(v, SecretStr)]
+        return mine + [secret for own in self._own.values() for secret in own.secret_values()]
 
     def token_secret(self) -> bytes:
         """The signing key: ORDERTALK_SECRET_KEY, else the one generated into the data folder (bot.secret_key)."""

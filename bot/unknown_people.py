@@ -59,7 +59,7 @@ def on_unknown(uow: UnitOfWork, ctx: BotContext, platform: str, external_id: str
     """In the inbound event's transaction: remember the person; the first time, a card to every admin, and — when
     the platform can say the person's language — the polite answer left to a job that asks it (`answer_stranger`)."""
     lang = guess_locale(locale, text, ctx.settings.default_locale)
-    if platform == "console":  # sandbox ids are user ids: nobody to link
+    if platform in ctx.by_user_id:  # sandbox ids are user ids: nobody to link
         return polite_answer(ctx, platform, external_id, lang)
     noted = note_stranger(uow, platform, external_id, display_name=display_name, locale=lang, text=text)
     person = noted.person
@@ -119,7 +119,7 @@ def link_person(turn: Turn, tok: ActionToken, inputs: dict[str, str]) -> list[Re
     # the value, as DingTalk's form does).
     person, user = link_stranger(turn.uow, turn.user, turn.actor, tok.target,
                                  user_id=int(tok.arg) if tok.arg.isdigit() else None,
-                                 username=inputs.get("user", ""))
+                                 username=inputs.get("user", ""), linkable=turn.ctx.linkable)
     _decided(turn, person, "Linked to {user} by {admin}", user=user.display_name, admin=turn.user.display_name)
     welcome = turn.ctx.texts(user.locale).t("Welcome, {name}! Your account is linked now; send 'help' to see what I "
                                             "can do for you.", name=user.display_name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from domain.errors import NotFound, ValidationFailed
 from domain.models import PlatformIdentity, User
 
-PLATFORMS = ("dingtalk", "wecom", "slack", "console")
+
+def check_linkable(platform: str, linkable: Collection[str]) -> None:
+    """Domain names no platform: the composition root says which installed ones link people (bot/platforms.py)."""
+    if platform not in linkable:
+        raise ValidationFailed("Unknown platform {platform} (use one of {platforms})", platform=platform,
+                               platforms=", ".join(linkable))
 
 
 def find_users(session: Session, query: str) -> list[User]:
@@ -31,8 +36,9 @@ def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))} if wanted else {}
 
 
-def identify(session: Session, platform: str, external_id: str) -> User | None:
-    if platform == "console":
+def identify(session: Session, platform: str, external_id: str, *, by_user_id: bool = False) -> User | None:
+    """The user behind `external_id` on `platform`; `by_user_id`: that platform's ids are user ids (the sandbox)."""
+    if by_user_id:
         return session.get(User, int(external_id)) if external_id.isdigit() else None
     return session.scalar(
         select(User).join(PlatformIdentity).where(PlatformIdentity.platform == platform,
@@ -40,10 +46,9 @@ def identify(session: Session, platform: str, external_id: str) -> User | None:
     )
 
 
-def link(session: Session, username: str, platform: str, external_id: str) -> PlatformIdentity:
-    if platform not in PLATFORMS:
-        raise ValidationFailed("Unknown platform {platform} (use one of {platforms})", platform=platform,
-                               platforms=", ".join(PLATFORMS))
+def link(session: Session, username: str, platform: str, external_id: str, *,
+         linkable: Collection[str]) -> PlatformIdentity:
+    check_linkable(platform, linkable)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound("No user {username}", username=username)

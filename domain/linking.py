@@ -10,19 +10,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.audit import Actor, record
+from domain.directory import check_linkable
 from domain.errors import NotFound, PermissionDenied, ValidationFailed
 from domain.models import PlatformIdentity, User
 from domain.permissions import may_link_people
 from domain.uow import UnitOfWork
 
-LINK_PLATFORMS = ("dingtalk", "wecom", "slack")
 BY_EMAIL, BY_MOBILE, BY_NAME = "email", "mobile", "name"
 
 
@@ -107,10 +107,7 @@ def _candidates(idx: dict[str, dict[str, list[User]]], entry: DirectoryEntry) ->
 
 
 def plan_sync(session: Session, platform: str, entries: Sequence[DirectoryEntry]) -> SyncPlan:
-    """What linking this directory would do; nothing is changed."""
-    if platform not in LINK_PLATFORMS:
-        raise ValidationFailed("Unknown platform {platform} (use one of {platforms})", platform=platform,
-                               platforms=", ".join(LINK_PLATFORMS))
+    """What linking this directory would do (the caller reads an installed platform's); nothing is changed."""
     users = list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)))
     by_id = {u.id: u for u in users}
     idents = list(session.scalars(select(PlatformIdentity).where(PlatformIdentity.platform == platform)))
@@ -168,14 +165,12 @@ def unlinked_users(session: Session, platform: str, name: str | None = None) -> 
 
 
 def link_identity(uow: UnitOfWork, by: User | None, actor: Actor, user_id: int, platform: str, external_id: str,
-                  *, how: str = "manual") -> PlatformIdentity:
+                  *, linkable: Collection[str], how: str = "manual") -> PlatformIdentity:
     """Link `user_id` to `external_id` on `platform`. `by` None is the operator at the command line. Refused when the
     account belongs to someone else or the user has another account on the platform; never commits."""
     if by is not None and not may_link_people(by):
         raise PermissionDenied("Only admins can link people to their accounts")
-    if platform not in LINK_PLATFORMS:
-        raise ValidationFailed("Unknown platform {platform} (use one of {platforms})", platform=platform,
-                               platforms=", ".join(LINK_PLATFORMS))
+    check_linkable(platform, linkable)
     s = uow.session
     user = s.get(User, user_id)
     if user is None or not user.active:
@@ -202,5 +197,7 @@ def link_identity(uow: UnitOfWork, by: User | None, actor: Actor, user_id: int, 
 def apply_sync(uow: UnitOfWork, plan: SyncPlan, by: User | None, actor: Actor) -> int:
     """Link every certain match of the plan; returns how many. Never commits."""
     for m in plan.link:
-        link_identity(uow, by, actor, m.user.id, plan.platform, m.entry.external_id, how=f"sync:{m.by}")
+        # the plan was read from this platform's directory: an installed platform's
+        link_identity(uow, by, actor, m.user.id, plan.platform, m.entry.external_id, linkable=(plan.platform,),
+                      how=f"sync:{m.by}")
     return len(plan.link)

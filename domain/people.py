@@ -16,7 +16,6 @@ from domain.models import PlatformIdentity, Role, User, Warehouse
 from domain.uow import UnitOfWork
 
 LOCALES = ("zh-CN", "en")
-ID_PLATFORMS = ("dingtalk", "wecom", "slack")
 
 
 @dataclass(frozen=True)

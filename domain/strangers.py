@@ -3,6 +3,7 @@ or ignored by an admin. Every write here; the bot only talks (bot/unknown_people
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -71,7 +72,7 @@ def pending_stranger(uow: UnitOfWork, by: User, person_id: int) -> UnknownPerson
 
 
 def link_stranger(uow: UnitOfWork, by: User, actor: Actor, person_id: int, *, user_id: int | None = None,
-                  username: str = "") -> tuple[UnknownPerson, User]:
+                  username: str = "", linkable: Collection[str]) -> tuple[UnknownPerson, User]:
     """Link the account to the user chosen by id (a preset) or by username (a form's select); audited by
     `link_identity`."""
     person = pending_stranger(uow, by, person_id)
@@ -80,7 +81,7 @@ def link_stranger(uow: UnitOfWork, by: User, actor: Actor, person_id: int, *, us
         select(User).where(User.username == username.strip())) if username.strip() else None
     if chosen is None:
         raise ValidationFailed("Choose the user this account belongs to", field="user")
-    link_identity(uow, by, actor, chosen.id, person.platform, person.external_id, how="chat")
+    link_identity(uow, by, actor, chosen.id, person.platform, person.external_id, linkable=linkable, how="chat")
     person.status, person.user_id = "linked", chosen.id
     person.decided_by_id, person.decided_at = by.id, uow.now()
     return person, chosen

@@ -9,14 +9,14 @@ import sys
 import time
 
 from adapters.slack.deliverer import SlackDeliverer, make_client
+from adapters.slack.settings import SlackSettings
 from bot.dispatcher import Dispatcher
-from bot.settings import Settings
 from domain.db import make_engine, make_session_factory
 
 
 def main() -> None:
     url, api_url, lease = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    settings = Settings(_env_file=None, slack_bot_token="xoxb-fault", slack_signing_secret="s", slack_api_url=api_url)
+    settings = SlackSettings(_env_file=None, slack_bot_token="xoxb-fault", slack_signing_secret="s", slack_api_url=api_url)
     client = make_client(settings, rate_limit_retries=0)
     client.timeout = 60  # it waits on the platform until it is killed
     dispatcher = Dispatcher(make_session_factory(make_engine(url)), {"slack": SlackDeliverer(settings, client=client)},

@@ -11,17 +11,21 @@ from collections.abc import Callable
 
 import flask
 
+from adapters.platform import Platform, Wiring
 from bot.files import FileStore
 from bot.ports import BotCorePort, Deliverer, FileSource
+from bot.ratelimit import Limits
 from bot.tokens import TokenSigner
+from domain.linking import DirectoryEntry
 
+from .cli import commands, receiver_check
 from .deliverer import DingTalkDeliverer
 from .http_callbacks import create_blueprint
 from .settings import DingTalkSettings
 
 Settings = DingTalkSettings  # the model the composition root builds for install()
 
-__all__ = ["DingTalkDeliverer", "Settings", "install"]
+__all__ = ["PLATFORM", "DingTalkDeliverer", "Settings", "install"]
 
 
 def file_source(settings: DingTalkSettings) -> FileSource | None:
@@ -46,3 +50,24 @@ def install(app: flask.Flask, core: BotCorePort, signer: TokenSigner, settings: 
         return None
     app.register_blueprint(create_blueprint(core, settings, signer))
     return DingTalkDeliverer(settings, receiver_mode=receiver_mode, files=files)
+
+
+def _install(w: Wiring, settings: DingTalkSettings) -> Deliverer | None:
+    return install(w.app, w.core, w.signer, settings, receiver_mode=w.receiver_mode, files=w.files)
+
+
+def _limits(s: DingTalkSettings) -> Limits:
+    from .ratelimits import limits
+
+    return limits(s.dingtalk_per_second)
+
+
+def _directory(s: DingTalkSettings) -> list[DirectoryEntry]:
+    from .directory import read_directory
+
+    return read_directory(s)
+
+
+PLATFORM = Platform(name="dingtalk", settings=DingTalkSettings, install=_install, rate_limits=_limits,
+                    file_source=file_source, group_chat=lambda s: s.dingtalk_warehouse_group,
+                    receiver_check=receiver_check, directory=_directory, commands=commands)

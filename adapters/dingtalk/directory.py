@@ -14,6 +14,7 @@ import requests
 
 from adapters.dingtalk.client import DingTalkClient
 from adapters.dingtalk.settings import DingTalkSettings
+from adapters.platform import DirectoryError as PlatformDirectoryError
 from domain.linking import DirectoryEntry
 
 ROOT_DEPT = 1
@@ -21,7 +22,7 @@ PAGE = 100
 _TOKEN_ERRORS = {40014, 88, 42001}
 
 
-class DirectoryError(Exception):
+class DirectoryError(PlatformDirectoryError):
     pass
 
 

@@ -1,17 +1,15 @@
-"""What the DingTalk adapter reads from the settings (ORDERTALK_DINGTALK_*), handed to install() by the root."""
+"""The DingTalk adapter's own settings (ORDERTALK_DINGTALK_*), read from the environment and `.env` by the model."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, SecretStr
+from pydantic import Field, SecretStr
 
 from adapters.settings import AdapterSettings
 
 
-class DingTalkFields(BaseModel):
-    """The ORDERTALK_DINGTALK_* variables; the application's Settings has them by inheriting this."""
-
+class DingTalkSettings(AdapterSettings):
     dingtalk_app_key: str | None = None
     dingtalk_app_secret: SecretStr | None = None
     dingtalk_robot_code: str | None = None  # defaults to the app key
@@ -20,9 +18,8 @@ class DingTalkFields(BaseModel):
     dingtalk_card_template_task: str | None = None
     dingtalk_api_url: str = "https://api.dingtalk.com"
     dingtalk_oapi_url: str = "https://oapi.dingtalk.com"
-
-
-class DingTalkSettings(DingTalkFields, AdapterSettings):
+    dingtalk_warehouse_group: str | None = None  # where the core posts warehouse tasks
+    dingtalk_per_second: float = Field(default=20.0, ge=0)  # ~20 QPS per app per API (bot.ratelimit); 0: off
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
 
     @property

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from adapters.platform import Cli, Platform, Wiring
 from adapters.slack.settings import SlackSettings
 
 if TYPE_CHECKING:
+    import click
     import flask
 
     from bot.files import FileStore
     from bot.ports import BotCorePort, Deliverer, FileSource, PersonLocale
+    from bot.ratelimit import Limits
     from bot.tokens import TokenSigner
+    from domain.linking import DirectoryEntry
 
 Settings = SlackSettings  # the model the composition root builds for install()
 
@@ -63,3 +68,30 @@ def install(app: flask.Flask, core: BotCorePort, signer: TokenSigner, settings: 
         core = inbox.core
     app.register_blueprint(slack_blueprint(build_app(core, settings, signer), signing_secret=secret, inbox=inbox))
     return deliverer
+
+
+def _install(w: Wiring, settings: SlackSettings) -> Deliverer | None:
+    return install(w.app, w.core, w.signer, settings, files=w.files)
+
+
+def _limits(s: SlackSettings) -> Limits:
+    from adapters.slack.ratelimits import limits
+
+    return limits(s.slack_post_per_second, s.slack_tier3_per_minute, s.slack_tier4_per_minute)
+
+
+def _directory(s: SlackSettings) -> list[DirectoryEntry]:
+    from adapters.slack.directory import read_directory
+
+    return read_directory(s)
+
+
+def _commands(cli: Cli) -> Iterable[click.Command]:
+    from adapters.slack.cli import commands
+
+    return commands(cli)
+
+
+PLATFORM = Platform(name="slack", settings=SlackSettings, install=_install, rate_limits=_limits,
+                    file_source=file_source, person_locale=person_locale,
+                    group_chat=lambda s: s.slack_warehouse_channel, directory=_directory, commands=_commands)

@@ -13,6 +13,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from adapters.platform import DirectoryError as PlatformDirectoryError
 from adapters.slack.deliverer import make_client
 from adapters.slack.settings import SlackSettings
 from domain.linking import DirectoryEntry
@@ -23,7 +24,7 @@ PAGE = 200  # Slack recommends no more than 200 per page
 LOCALE_TIMEOUT = 5  # seconds: someone waits for the answer this is for
 
 
-class DirectoryError(Exception):
+class DirectoryError(PlatformDirectoryError):
     pass
 
 

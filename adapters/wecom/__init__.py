@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import flask
 
+from adapters.platform import Platform, Wiring
 from adapters.wecom.callback import make_blueprint
 from adapters.wecom.client import WeComClient
 from adapters.wecom.deliverer import WeComDeliverer
 from adapters.wecom.settings import WeComSettings
 from bot.files import FileStore
 from bot.ports import BotCorePort, Deliverer, FileSource
+from bot.ratelimit import Limits
 from bot.tokens import TokenSigner
+from domain.linking import DirectoryEntry
 
 Settings = WeComSettings  # the model the composition root builds for install()
 
-__all__ = ["install", "Settings", "WeComClient", "WeComDeliverer", "make_blueprint"]
+__all__ = ["PLATFORM", "install", "Settings", "WeComClient", "WeComDeliverer", "make_blueprint"]
 
 
 def file_source(settings: WeComSettings) -> FileSource | None:
@@ -36,3 +39,23 @@ def install(app: flask.Flask, core: BotCorePort, signer: TokenSigner, settings: 
     client = WeComClient(settings)
     app.register_blueprint(make_blueprint(core, settings, signer))
     return WeComDeliverer(client, files)
+
+
+def _install(w: Wiring, settings: WeComSettings) -> Deliverer | None:
+    return install(w.app, w.core, w.signer, settings, files=w.files)
+
+
+def _limits(s: WeComSettings) -> Limits:
+    from adapters.wecom.ratelimits import limits
+
+    return limits(s.wecom_per_second, s.wecom_member_per_minute)
+
+
+def _directory(s: WeComSettings) -> list[DirectoryEntry]:
+    from adapters.wecom.directory import read_directory
+
+    return read_directory(s)
+
+
+PLATFORM = Platform(name="wecom", settings=WeComSettings, install=_install, rate_limits=_limits,
+                    file_source=file_source, group_chat=lambda s: s.wecom_warehouse_chat, directory=_directory)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.platform import DirectoryError as PlatformDirectoryError
 from adapters.wecom.client import TOKEN_ERRORS, WeComClient
 from adapters.wecom.settings import WeComSettings
 from bot.ports import PermanentFailure, RetryLater
@@ -16,7 +17,7 @@ from domain.linking import DirectoryEntry
 ACTIVE = (1, 4)  # status: 1 active, 2 disabled, 4 not yet activated, 5 left
 
 
-class DirectoryError(Exception):
+class DirectoryError(PlatformDirectoryError):
     pass
 
 

@@ -81,7 +81,7 @@ def _orderable(turn: Turn) -> ColumnElement[bool] | None:
 
 
 def _channel(turn: Turn) -> Channel:
-    return Channel.SANDBOX if turn.platform == "console" else Channel.CHAT
+    return Channel.SANDBOX if turn.platform in turn.ctx.sandboxes else Channel.CHAT
 
 
 def _choices(turn: Turn, what: str, query: str, found: list, original: str, slot: int) -> list[Reply]:

@@ -70,7 +70,7 @@ def populate(ot: OrderTalk, platform: str, ids: Mapping[str, str]) -> World:
     world = build_world(ot.sessions)
     with ot.sessions() as s:
         for username, external_id in ids.items():
-            link(s, username, platform, external_id)
+            link(s, username, platform, external_id, linkable=[platform])
         s.commit()
     return world
 

@@ -45,7 +45,7 @@ def outage(pg_url: str, tmp_path: Any, clock: Any) -> Iterator[tuple[OrderTalk, 
     ot = build(settings, clock=clock)
     build_world(ot.sessions)
     with ot.sessions() as s:
-        link(s, "li", "dingtalk", "sales0107")
+        link(s, "li", "dingtalk", "sales0107", linkable=["dingtalk"])
         s.commit()
     try:
         yield ot, proxy

@@ -16,10 +16,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from adapters.slack.deliverer import SlackDeliverer, make_client
+from adapters.slack.settings import SlackSettings
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox
 from bot.records import OutboxMessage
-from bot.settings import Settings
 from domain.types import utcnow
 from tests.fault_platform import SwitchablePlatform, free_port
 
@@ -37,7 +37,7 @@ def _enqueue(session_factory, n: int, clock=utcnow) -> list[str]:
 
 
 def _slack(api_url: str, timeout: int = 30) -> SlackDeliverer:
-    settings = Settings(_env_file=None, slack_bot_token="xoxb-fault", slack_signing_secret="s", slack_api_url=api_url)
+    settings = SlackSettings(_env_file=None, slack_bot_token="xoxb-fault", slack_signing_secret="s", slack_api_url=api_url)
     client = make_client(settings, rate_limit_retries=0)
     client.timeout = timeout
     return SlackDeliverer(settings, client=client)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.slack.settings import SlackSettings
+from adapters.wecom.settings import WeComSettings
 from bot.bootstrap import build
 from bot.ports import InboundMessage, ReplyTarget
 from bot.redaction import MASK, redact
@@ -105,7 +107,7 @@ def test_slack_flow_at_debug_logs_requests_but_no_secret(engine, db_url, clock: 
     with running(engine, db_url, clock, tmp_path) as sd:
         sd.say("li", "下单 华兴 SKU-001 x10")
         sd.drain()
-        token = sd.ot.settings.slack_bot_token.get_secret_value()  # type: ignore[union-attr]
+        token = sd.ot.settings.own(SlackSettings).slack_bot_token.get_secret_value()  # type: ignore[union-attr]
     text = caplog.text
     assert "chat.postMessage" in text  # slack_sdk's request log
     _no_secret(text, [token, SIGNING_SECRET])
@@ -126,13 +128,13 @@ def test_ordertalk_dash_v_worker_logs_no_wecom_secret(tmp_path: Path) -> None:
         ot = build(settings)
         build_world(ot.sessions)
         with ot.sessions() as s:
-            link(s, "li", "wecom", "lisi")
+            link(s, "li", "wecom", "lisi", linkable=["wecom"])
             s.commit()
         ot.core.handle_message(InboundMessage(platform="wecom", external_user_id="lisi", text="帮助", event_id="m1",
                                               reply_to=ReplyTarget(recipient="lisi")))
         env = {**os.environ, "ORDERTALK_DATABASE_URL": url, "ORDERTALK_DATA_DIR": str(tmp_path),
                "ORDERTALK_SECRET_KEY": settings.secret_key.get_secret_value(),  # type: ignore[union-attr]
-               "ORDERTALK_WECOM_CORP_ID": settings.wecom_corp_id or "", "ORDERTALK_WECOM_AGENT_ID": "1000002",
+               "ORDERTALK_WECOM_CORP_ID": settings.own(WeComSettings).wecom_corp_id or "", "ORDERTALK_WECOM_AGENT_ID": "1000002",
                "ORDERTALK_WECOM_SECRET": SECRET, "ORDERTALK_WECOM_TOKEN": TOKEN, "ORDERTALK_WECOM_AES_KEY": AES_KEY,
                "ORDERTALK_WECOM_API_URL": api.url, "ORDERTALK_RUN_SCHEDULER": "false", "ORDERTALK_OUTBOX_POLL_SECONDS": "0.2"}
         worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "-v", "worker"], cwd=ROOT, env=env,

@@ -40,8 +40,8 @@ def test_only_an_admin_decides_and_only_once(session_factory, clock) -> None:  #
             strangers.ignore_stranger(uow, sales, Actor(sales.id, "test"), person.id)
         admin = uow.session.get(User, w["admin"])
         with pytest.raises(ValidationFailed):  # nobody chosen
-            strangers.link_stranger(uow, admin, Actor(admin.id, "test"), person.id, username="  ")
-        linked, user = strangers.link_stranger(uow, admin, Actor(admin.id, "test"), person.id, username="amy")
+            strangers.link_stranger(uow, admin, Actor(admin.id, "test"), person.id, username="  ", linkable=("slack",))
+        linked, user = strangers.link_stranger(uow, admin, Actor(admin.id, "test"), person.id, username="amy", linkable=("slack",))
         assert (linked.status, linked.user_id, linked.decided_by_id, user.username) == ("linked", w["sales2"], w["admin"],
                                                                                          "amy")
         uow.commit()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.documents.imports.cells import RowReader
-from bot.documents.imports.spec import KINDS, STATUS_WORDS, YES_NO, Kind
+from bot.documents.imports.spec import ID_PLATFORMS, KINDS, STATUS_WORDS, YES_NO, Kind
 from bot.i18n import tr
 from bot.i18n.labels import ROLE
 from domain.audit import Actor
@@ -35,7 +35,7 @@ from domain.opening import (
     StockImport,
     StockRecord,
 )
-from domain.people import ID_PLATFORMS, UserImport, UserRecord
+from domain.people import UserImport, UserRecord
 from domain.uow import UnitOfWork
 
 _ROLE_ALIASES = {Role.ADMIN: ("admin", "管理"), Role.WAREHOUSE: ("仓管", "仓库管理员")}

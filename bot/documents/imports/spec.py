@@ -128,6 +128,7 @@ USERS = Kind("users", N_("Users"), (
     Column("wecom", N_("WeCom ID"), example="", note=N_("WeCom UserID"), aliases="企微id"),
     Column("slack", N_("Slack ID"), example="", note=N_("Slack member id (U…)")),
 ), N_("One person per row."))
+ID_PLATFORMS = ("dingtalk", "wecom", "slack")  # the users sheet's account-id columns, in its column order
 
 RECEIVABLES = Kind("receivables", N_("Opening balances"), (
     Column("customer", N_("Customer code"), True, example="C001", aliases="客户"),

@@ -7,7 +7,7 @@ import pytest
 from adapters.dingtalk.client import DingTalkClient
 from bot.ports import PermanentFailure, RetryLater
 
-from .conftest import make_settings
+from .conftest import adapter_settings
 from .fake_dingtalk import FakeDingTalk
 
 
@@ -20,7 +20,7 @@ class FakeClock:
 
 
 def make_client(fake: FakeDingTalk, clock: FakeClock | None = None, **settings: object) -> DingTalkClient:
-    return DingTalkClient(make_settings(dingtalk_api_url=fake.url, **settings), clock=clock or FakeClock(),
+    return DingTalkClient(adapter_settings(dingtalk_api_url=fake.url, **settings), clock=clock or FakeClock(),
                           timeout=2.0)
 
 
@@ -92,7 +92,7 @@ def test_wrong_credentials_permanent(fake_dt: FakeDingTalk) -> None:
 
 
 def test_unreachable_is_retry_later() -> None:
-    client = DingTalkClient(make_settings(dingtalk_api_url="http://127.0.0.1:9"), timeout=0.5)
+    client = DingTalkClient(adapter_settings(dingtalk_api_url="http://127.0.0.1:9"), timeout=0.5)
     with pytest.raises(RetryLater, match="unreachable"):
         client.access_token()
 

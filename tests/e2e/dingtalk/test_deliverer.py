@@ -10,14 +10,14 @@ from adapters.dingtalk.client import DingTalkClient
 from adapters.dingtalk.deliverer import DingTalkDeliverer, out_track_id
 from bot.ports import Delivery, PermanentFailure, RetryLater
 
-from .conftest import SIGNER, RecordingCore, adapter_settings, approval_card, make_settings, shipping_card
+from .conftest import SIGNER, RecordingCore, adapter_settings, approval_card, shipping_card
 from .fake_dingtalk import FakeDingTalk
 
 TEMPLATES = {"dingtalk_card_template_approval": "appr-0001.schema", "dingtalk_card_template_task": "task-0001.schema"}
 
 
 def make_deliverer(fake: FakeDingTalk, **overrides: object) -> DingTalkDeliverer:
-    settings = make_settings(dingtalk_api_url=fake.url, **overrides)
+    settings = adapter_settings(dingtalk_api_url=fake.url, **overrides)
     return DingTalkDeliverer(settings, DingTalkClient(settings, timeout=2.0))
 
 

@@ -74,7 +74,7 @@ def test_submit_approve_on_card_updates_every_copy_and_warehouse_group_gets_task
 
     # The shipping task reaches the warehouse group (and the warehouse person), without prices.
     [group_task] = dt.cards("shipping_task", group=WAREHOUSE_GROUP)
-    assert group_task.body["imGroupOpenDeliverModel"] == {"robotCode": dt.ot.settings.dingtalk_app_key}
+    assert group_task.body["imGroupOpenDeliverModel"] == {"robotCode": dt.ot.settings.own(DingTalkSettings).dingtalk_app_key}
     assert number in group_task.params["title"] and "¥" not in json.dumps(group_task.params, ensure_ascii=False)
     assert len(dt.cards("shipping_task", to="sun")) == 1
 

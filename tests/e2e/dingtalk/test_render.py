@@ -18,17 +18,17 @@ from adapters.dingtalk.render import (
 )
 from bot.cards.model import Button, Card, Field, Input, Option
 
-from .conftest import approval_card, make_settings, shipping_card
+from .conftest import adapter_settings, approval_card, shipping_card
 
 
 def test_template_choice() -> None:
-    s = make_settings(dingtalk_card_template_approval="appr.schema", dingtalk_card_template_task="task.schema")
+    s = adapter_settings(dingtalk_card_template_approval="appr.schema", dingtalk_card_template_task="task.schema")
     assert template_for(approval_card(), s) == "appr.schema"
     assert template_for(approval_card(decided=True), s) == "appr.schema"
     assert template_for(Card(kind="reminder_digest", title="t"), s) == "appr.schema"
     assert template_for(shipping_card(), s) == "task.schema"
     assert template_for(Card(kind="order_status", title="t"), s) is None
-    assert template_for(approval_card(), make_settings()) is None
+    assert template_for(approval_card(), adapter_settings()) is None
 
 
 def test_approval_params_all_strings_with_tokens() -> None:

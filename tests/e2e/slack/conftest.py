@@ -47,7 +47,8 @@ def core() -> RecordingCore:
 @pytest.fixture
 def deliverer(settings: Settings) -> SlackDeliverer:
     # No 429 retry inside the client: the RetryLater mapping is under test, and tests stay fast.
-    return SlackDeliverer(settings, client=make_client(settings, rate_limit_retries=0))
+    own = SlackSettings.from_root(settings)
+    return SlackDeliverer(own, client=make_client(own, rate_limit_retries=0))
 
 
 class SlackPoster:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.slack.deliverer import SlackDeliverer, make_client
+from adapters.slack.settings import SlackSettings
 from adapters.slack.validate import validate_message, validate_view
 from bot.ports import Delivery, PermanentFailure, RetryLater
 from bot.settings import Settings
@@ -89,7 +90,7 @@ def test_429_becomes_retry_later_with_retry_after(deliverer: SlackDeliverer, fak
 
 
 def test_client_retries_a_single_429_itself(settings: Settings, fake_slack: FakeSlack) -> None:
-    deliverer = SlackDeliverer(settings)  # default client: one RateLimitErrorRetryHandler retry
+    deliverer = SlackDeliverer(SlackSettings.from_root(settings))  # default client: one RateLimitErrorRetryHandler retry
     fake_slack.fail("chat.postMessage", status=429, headers={"Retry-After": "0"})
     receipt = deliverer.deliver(delivery(recipient="C0X", recipient_kind="group"))
     assert receipt.ref is not None and len(fake_slack.of("chat.postMessage")) == 2
@@ -120,8 +121,8 @@ def test_server_errors_are_retry_later(deliverer: SlackDeliverer, fake_slack: Fa
 
 
 def test_connection_errors_are_retry_later(tmp_path: object) -> None:
-    settings = Settings(_env_file=None, slack_bot_token="xoxb-test", slack_signing_secret="s",
-                        slack_api_url="http://127.0.0.1:9/api/")  # discard port: connection refused
+    settings = SlackSettings(_env_file=None, slack_bot_token="xoxb-test", slack_signing_secret="s",
+                             slack_api_url="http://127.0.0.1:9/api/")  # discard port: connection refused
     deliverer = SlackDeliverer(settings, client=make_client(settings, rate_limit_retries=0))
     deliverer.client.retry_handlers = []  # no backoff sleep in the test
     with pytest.raises(RetryLater):

@@ -30,20 +30,23 @@ def test_install_mounts_events_route_and_returns_deliverer(flask_app: flask.Flas
 
 def test_http_app_requires_signing_secret(core: RecordingCore) -> None:
     with pytest.raises(ValueError, match="SIGNING_SECRET"):
-        build_app(core, Settings(_env_file=None, slack_bot_token="xoxb-x"), SIGNER)
+        build_app(core, SlackSettings(_env_file=None, slack_bot_token="xoxb-x"), SIGNER)
 
 
 def test_socket_mode_handler_is_built_from_app_token(core: RecordingCore, settings: Settings) -> None:
     with pytest.raises(ValueError, match="APP_TOKEN"):
-        socket_mode_handler(core, settings, SIGNER)
-    socket_settings = Settings(_env_file=None, slack_bot_token="xoxb-test", slack_app_token="xapp-1-test",
-                               slack_api_url=settings.slack_api_url)  # no signing secret: not HTTP
+        socket_mode_handler(core, SlackSettings.from_root(settings), SIGNER)
+    socket_settings = SlackSettings(_env_file=None, slack_bot_token="xoxb-test", slack_app_token="xapp-1-test",
+                                    slack_api_url=settings.own(SlackSettings).slack_api_url)  # no signing secret: not HTTP
     handler = socket_mode_handler(core, socket_settings, SIGNER)
     assert isinstance(handler, SocketModeHandler) and handler.app_token == "xapp-1-test"
 
 
 def test_settings_secrets_are_not_printed(settings: Settings) -> None:
-    assert "xoxb-test" not in repr(settings) and "test-signing-secret" not in repr(settings)
+    own = SlackSettings.from_root(settings)  # where the secrets are held now
+    assert own.slack_bot_token is not None and own.slack_bot_token.get_secret_value() == "xoxb-test"
+    for shown in (repr(settings), str(settings), repr(own), str(own), own.model_dump_json()):
+        assert "xoxb-test" not in shown and "test-signing-secret" not in shown
 
 
 def test_request_signing_matches_slack_known_answer() -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError
 
 from adapters.slack.app import socket_mode_handler
+from adapters.slack.settings import SlackSettings
 from bot.inbox import InboxCore, InboxEvent
 from tests.e2e.slack.harness import TEAM, SlackDriver, running, settings_for
 from tests.world import Clock
@@ -52,7 +53,7 @@ def click_envelope(sl: SlackDriver, envelope_id: str) -> SocketModeRequest:
 
 def handler_for(sl: SlackDriver, tmp_path: Path, inbound: Any) -> Any:
     settings = settings_for(sl.fake, sl.ot.settings.database_url, tmp_path, slack_app_token="xapp-1-test")
-    return socket_mode_handler(inbound, settings, sl.ot.ctx.signer)
+    return socket_mode_handler(inbound, SlackSettings.from_root(settings), sl.ot.ctx.signer)
 
 
 def test_a_socket_click_is_stored_before_its_ack_and_decided_once_from_the_inbox(sl: SlackDriver, tmp_path: Path) -> None:

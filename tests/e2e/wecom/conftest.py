@@ -74,6 +74,11 @@ def make_settings(api_url: str = "http://127.0.0.1:9", **over: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def adapter_settings(api_url: str = "http://127.0.0.1:9", **over: Any) -> WeComSettings:
+    """The adapter's own model, as the application's settings build it."""
+    return WeComSettings.from_root(make_settings(api_url, **over))
+
+
 @pytest.fixture
 def wx(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> Iterator[WeComDriver]:
     """The whole app on the test database (SQLite, and PostgreSQL when enabled), WeCom played by the driver."""
@@ -101,7 +106,7 @@ def settings(api_url: str) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> WeComClient:
-    return WeComClient(settings, timeout=5)
+    return WeComClient(WeComSettings.from_root(settings), timeout=5)
 
 
 @pytest.fixture

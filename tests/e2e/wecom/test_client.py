@@ -9,7 +9,7 @@ import pytest
 
 from adapters.wecom.client import WeComClient
 from bot.ports import PermanentFailure, RetryLater
-from tests.e2e.wecom.conftest import make_settings
+from tests.e2e.wecom.conftest import adapter_settings
 from tests.e2e.wecom.fake_api import SECRET, FakeWeCom
 
 
@@ -24,7 +24,7 @@ def test_token_is_cached(client: WeComClient, fake: FakeWeCom) -> None:
 def test_token_refreshed_before_expiry(api_url: str, fake: FakeWeCom) -> None:
     fake.token_ttl = 1
     now = [1000.0]
-    client = WeComClient(make_settings(api_url), clock=lambda: now[0])
+    client = WeComClient(adapter_settings(api_url), clock=lambda: now[0])
     client.send_text("lisi", "a")
     now[0] += 0.95  # inside expires_in, but within the refresh margin
     client.send_text("lisi", "b")
@@ -68,7 +68,7 @@ def test_system_busy_and_5xx_are_retry_later(client: WeComClient, fake: FakeWeCo
 
 
 def test_connection_refused_is_retry_later_without_secret() -> None:
-    client = WeComClient(make_settings("http://127.0.0.1:9"), timeout=2)  # nothing listens on port 9
+    client = WeComClient(adapter_settings("http://127.0.0.1:9"), timeout=2)  # nothing listens on port 9
     with pytest.raises(RetryLater) as err:
         client.send_text("lisi", "a")
     assert SECRET not in err.value.reason and "corpsecret" not in err.value.reason
@@ -88,7 +88,7 @@ def test_all_recipients_invalid_is_permanent(client: WeComClient) -> None:
 
 
 def test_wrong_secret_is_permanent_and_not_leaked(api_url: str) -> None:
-    client = WeComClient(make_settings(api_url, wecom_secret="wrong-secret-value"))
+    client = WeComClient(adapter_settings(api_url, wecom_secret="wrong-secret-value"))
     with pytest.raises(PermanentFailure) as err:
         client.send_text("lisi", "a")
     assert "40001" in err.value.reason and "wrong-secret-value" not in err.value.reason
@@ -141,7 +141,7 @@ def test_slow_server_times_out_as_retry_later(api_url: str, fake: FakeWeCom) -> 
     with socket.socket() as s:  # a listener that accepts but never answers
         s.bind(("127.0.0.1", 0))
         s.listen()
-        client = WeComClient(make_settings(f"http://127.0.0.1:{s.getsockname()[1]}"), timeout=0.3)
+        client = WeComClient(adapter_settings(f"http://127.0.0.1:{s.getsockname()[1]}"), timeout=0.3)
         start = time.monotonic()
         with pytest.raises(RetryLater):
             client.access_token()

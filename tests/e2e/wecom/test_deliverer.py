@@ -105,7 +105,7 @@ def test_plain_text(deliverer: WeComDeliverer, fake: FakeWeCom) -> None:
 
 
 def test_group_message_to_warehouse_chat(deliverer: WeComDeliverer, fake: FakeWeCom) -> None:
-    chat = make_settings().wecom_warehouse_chat
+    chat = WeComSettings.from_root(make_settings()).wecom_warehouse_chat
     assert chat is not None
     ref = send(deliverer, recipient=chat, recipient_kind="group", card=shipping_task())
     body = fake.chat_sends[0]

@@ -307,7 +307,7 @@ def wecom(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> Iterator
         world = build_world(ot.sessions)
         with ot.sessions() as s:
             for username, userid in USERIDS.items():
-                link(s, username, "wecom", userid)
+                link(s, username, "wecom", userid, linkable=["wecom"])
             s.commit()
         with ServerThread(ot.flask) as served:
             driver = WeComDriver(ot, fake, served.url, world)

@@ -22,7 +22,8 @@ def test_link_identity_refusals_and_audit(session_factory: sessionmaker[Session]
         uow = UnitOfWork(session_factory)
         with uow:
             who = uow.session.get(User, w[by]) if by else None
-            link_identity(uow, who, Actor(who.id if who else None, "test"), w[user], platform, external_id)
+            link_identity(uow, who, Actor(who.id if who else None, "test"), w[user], platform, external_id,
+                          linkable=("slack", "dingtalk", "wecom"))
             uow.commit()
 
     def count(model: type) -> int:
