@@ -134,7 +134,11 @@ class RowReader:
             return blank
         s: str | None = None
         if raw.isprintable():  # parsing.text's reading, inline for the common case (no control characters)
-            s = " ".join((raw if raw.isascii() else unicodedata.normalize("NFKC", raw)).split())
+            s = raw if raw.isascii() else unicodedata.normalize("NFKC", raw)
+            # Printable text holds no whitespace but U+0020 (the others are not printable) and NFKC makes no other, so
+            # split/join (slow on non-ASCII text) is needed only where spaces repeat or lead or trail.
+            if "  " in s or s[:1] == " " or s[-1:] == " ":
+                s = " ".join(s.split())
             if len(s) > maximum:
                 s = None
         if s is None:

@@ -68,9 +68,15 @@ def customer(r: RowReader) -> CustomerRecord | None:
     return rec if code and not r.problems else None
 
 
+_TIER_COLUMNS = tuple((t, f"price_{t}") for t in "ABC")
+
+
 def product(r: RowReader) -> ProductRecord | None:
     sku = r.code("sku", 64)
-    tiers = {t: r.amount(f"price_{t}", allow_zero=False) for t in "ABC" if r.given(f"price_{t}")}
+    tiers = {}
+    for tier, key in _TIER_COLUMNS:
+        if key in r.places:
+            tiers[tier] = r.amount(key, allow_zero=False)
     rec = ProductRecord(row=r.row, sku=sku or "", name=r.string("name", 200), name_en=r.string("name_en", 200),
                         spec=r.string("spec", 200), unit=r.string("unit", 20), list_price=r.amount("list_price", allow_zero=False),
                         tier_prices=tiers or None, safety_stock=r.whole("safety_stock"), active=r.yes_no("active"))
