@@ -18,7 +18,6 @@ from typing import Any
 from bot.documents.imports.spec import CUSTOMERS, PRODUCTS, Kind
 from bot.documents.sheets import norm_header
 from bot.i18n import tr
-from domain.customers import CONTACT_SLOTS, contact_field
 from domain.messages import N_, Message
 
 
@@ -45,21 +44,15 @@ class FormField:
 
 
 def _from(kind: Kind, extra: dict[str, str], *more: FormField) -> tuple[FormField, ...]:
-    out = [FormField(c.key, c.en, "|".join(x for x in (c.aliases, extra.get(c.key, "")) if x)) for c in kind.columns]
+    out = [FormField(c.key, c.en, "|".join(x for x in (c.aliases, extra.get(c.key, "")) if x), c.n) for c in kind.columns]
     return tuple(out) + more
 
 
-# A customer's further contacts (the first is the import template's columns): contact 2 … CONTACT_SLOTS, each part
+# A customer's contacts 2 … CONTACT_SLOTS are the import sheet's numbered columns (spec.CONTACT_PARTS), each part
 # named with its number — 联系人3=…, phone 3=… — as the customer card numbers them.
-CONTACT_PARTS = (("name", N_("Contact {n}"), "联系人{n}|contact{n}"),
-                 ("phone", N_("Phone {n}"), "电话{n}|手机{n}|phone{n}|mobile {n}"),
-                 ("email", N_("E-mail {n}"), "电子邮箱{n}|邮箱{n}|email{n}|email {n}"),
-                 ("role", N_("Contact role {n}"), "职务{n}|role{n}|role {n}"))
 CUSTOMER_FIELDS = _from(
     CUSTOMERS, {"name": "客户名称", "contact_phone": "mobile", "credit_limit": "credit", "tier": "级别",
                 "payment_terms_days": "terms|账期天数", "sales": "owner|负责人"},
-    *(FormField(contact_field(n, part), label, aliases.format(n=n), n)
-      for n in range(2, CONTACT_SLOTS + 1) for part, label, aliases in CONTACT_PARTS),
     FormField("remove_contact", N_("Remove contact"), "删除联系人|remove contact|delete contact"),
 )
 PRODUCT_FIELDS = _from(PRODUCTS, {"list_price": "单价|list", "price_A": "A价|price a|a price",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.audit import Actor, history, record, refused
+from domain.contacts import CONTACT_SLOTS, ContactFields, contact_field, valid_email
 from domain.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from domain.fulfilment import Balance, customer_balance
 from domain.masterdata import SELLERS, TERMS_MAX, TIERS
@@ -41,26 +42,12 @@ from domain.permissions import (
 from domain.types import money
 from domain.uow import UnitOfWork
 
-# A customer's contacts, numbered 1 … CONTACT_SLOTS (Contact.seq): the first is the import template's and the export's
-# main contact; all of them are shown, added, edited and removed in chat (a Slack modal holds ten of them easily).
-CONTACT_SLOTS = 10
 CODE_PREFIX = "C"
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CONTACT_NUMBER = re.compile(r"^(联系人|contact)?\s*(no\.?|#)?\s*", re.IGNORECASE)  # 联系人2, contact #2 → 2
 CREDIT_FIELDS = ("tier", "credit_limit", "payment_terms_days")  # set by a sales manager or an admin
 HISTORY_ACTIONS = ("customer_created", "customer_updated", "imported_update")
 _OPEN_ORDER = (OrderStatus.PENDING_APPROVAL.value, OrderStatus.APPROVED.value, OrderStatus.PARTIALLY_SHIPPED.value)
-
-
-@dataclass(frozen=True)
-class ContactFields:
-    """One contact slot; a field that is None stays as it is."""
-
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -300,14 +287,9 @@ def _rules(s: Session, wanted: CustomerFields, owner_id: int | None) -> None:
     for slot, k in wanted.contacts.items():
         if not 1 <= slot <= CONTACT_SLOTS:
             raise ValidationFailed("No contact slot {slot}", slot=slot, field="contact_name")
-        if k.email and not _EMAIL.fullmatch(k.email):
+        if k.email and not valid_email(k.email):
             raise ValidationFailed("'{email}' is not an e-mail address", email=k.email,
                                    field=_slot_field("contact_email", slot))
-
-
-def contact_field(slot: int, part: str) -> str:
-    """The field of contact `slot`'s `part` (name, phone, email, role): contact_name, contact2_phone…"""
-    return f"contact_{part}" if slot == 1 else f"contact{slot}_{part}"
 
 
 def _slot_field(name: str, slot: int) -> str:
@@ -334,7 +316,7 @@ def contact_number(c: Customer, said: str) -> int:
 def _apply_contact(c: Customer, slot: int, given: ContactFields) -> dict[str, tuple[str, str]]:
     """Set the given fields of contact `slot`; a contact left with nothing is removed."""
     k = next((x for x in c.contacts if x.seq == slot), None)
-    wanted = {f.name: getattr(given, f.name) for f in fields(ContactFields) if getattr(given, f.name) is not None}
+    wanted = {f: v for f, v in given._asdict().items() if v is not None}
     if k is None:
         if not any(wanted.values()):
             return {}

@@ -8,15 +8,18 @@ ones written with one multi-row INSERT per batch, so 100,000 rows take seconds, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, delete, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from domain.audit import Actor, record
 from domain.bulk import Action, Batch, check_importer, diff
+from domain.contacts import CONTACT_SLOTS, ContactFields, contact_field, valid_email
 from domain.models import Contact, Customer, Product, Role, TierPrice, User, Warehouse
 from domain.uow import UnitOfWork
 
@@ -36,10 +39,9 @@ class CustomerRecord(NamedTuple):
     province: str | None = None
     city: str | None = None
     address: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    contact_email: str | None = None
-    contact_role: str | None = None
+    # contact number (1 … CONTACT_SLOTS) → its fields, for the contacts whose columns are in the file: exactly
+    # those (all blank: removed); a contact not in it stays as it is
+    contacts: Mapping[int, ContactFields] = MappingProxyType({})
     tier: str | None = None
     credit_limit: Decimal | None = None
     payment_terms_days: int | None = None
@@ -101,9 +103,25 @@ class _People:
 
 _CUSTOMER_COLS = ("name", "name_en", "province", "city", "address", "tier", "credit_limit", "payment_terms_days",
                   "tax_title", "tax_id")
-_CONTACT_COLS = {"contact_name": "name", "contact_phone": "phone", "contact_email": "email", "contact_role": "role"}
+_CONTACT_PARTS = ("name", "phone", "email", "role")
+_NO_CONTACT = {"name": "", "phone": "", "email": "", "role": ""}
 _CUSTOMER_DEFAULTS: dict[str, Any] = {"province": "", "city": "", "address": "", "tier": "B", "credit_limit": Decimal("0.00"),
                                       "payment_terms_days": 30, "tax_title": "", "tax_id": ""}
+
+
+def contact_slots(s: Session) -> int:
+    """The highest contact number in use (at least 1): how many contacts' columns a customers export shows."""
+    return max(1, s.scalar(select(func.max(Contact.seq))) or 1)
+
+
+def _contact_after(stored: dict[str, Any] | None, given: ContactFields) -> dict[str, str] | None:
+    """A contact's parts once the given ones are set (None: nothing left, the contact is removed)."""
+    after = dict(stored or _NO_CONTACT)
+    for part in _CONTACT_PARTS:
+        v = getattr(given, part)
+        if v is not None:
+            after[part] = v
+    return after if any(after[p] for p in _CONTACT_PARTS) else None
 
 
 class CustomerImport:
@@ -119,15 +137,16 @@ class CustomerImport:
         c, k = Customer.__table__.c, Contact.__table__.c
         existing = {row.code: row._asdict() for row in s.execute(
             select(c.id, c.code, c.name, c.name_en, c.province, c.city, c.address, c.tier, c.credit_limit,
-                   c.payment_terms_days, c.tax_title, c.tax_id, c.sales_user_id,
-                   k.id.label("contact_id"), k.name.label("contact_name"), k.phone.label("contact_phone"),
-                   k.email.label("contact_email"), k.role.label("contact_role"))
-            .outerjoin(Contact.__table__, and_(k.customer_id == c.id, k.seq == 1)).where(c.code.in_(codes)))}
-        creates: list[tuple[CustomerRecord, dict[str, Any], dict[str, Any]]] = []
-        updates: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []
+                   c.payment_terms_days, c.tax_title, c.tax_id, c.sales_user_id).where(c.code.in_(codes)))}
+        stored: dict[int, dict[int, dict[str, Any]]] = {}  # customer id → contact number → its row
+        if existing:
+            for row in s.execute(select(k.customer_id, k.id, k.seq, k.name, k.phone, k.email, k.role)
+                                 .where(k.customer_id.in_([e["id"] for e in existing.values()]))):
+                stored.setdefault(row.customer_id, {})[row.seq] = row._asdict()
+        creates: list[tuple[CustomerRecord, dict[str, Any]]] = []
+        updates: list[tuple[dict[str, Any], dict[str, Any], CustomerRecord]] = []
         for rec in records:
             wanted = _given(rec, _CUSTOMER_COLS)
-            contact = {col: v for f, col in _CONTACT_COLS.items() if (v := getattr(rec, f)) is not None}
             ok = self._rules(out, rec, wanted)
             if rec.sales is not None:
                 owner = self.people.find(rec.sales) if rec.sales else None
@@ -147,18 +166,23 @@ class CustomerImport:
                 if not rec.name:
                     out.problem(rec.row, "name", "", "a new customer needs a name")
                     continue
-                creates.append((rec, {**_CUSTOMER_DEFAULTS, **wanted, "code": rec.code}, contact))
+                creates.append((rec, {**_CUSTOMER_DEFAULTS, **wanted, "code": rec.code}))
                 out.done(rec.row, rec.code, Action.CREATED)
                 continue
-            changes = diff(current, wanted) | diff({f: current[f] or "" for f in _CONTACT_COLS},
-                                                   {f: contact[col] for f, col in _CONTACT_COLS.items() if col in contact})
+            changes = diff(current, wanted)
+            have = stored.get(current["id"], {})
+            for slot, given in rec.contacts.items():
+                before = have.get(slot) or _NO_CONTACT
+                after = _contact_after(have.get(slot), given) or _NO_CONTACT
+                changes |= {contact_field(slot, p): (before[p] or "", after[p]) for p in _CONTACT_PARTS
+                            if (before[p] or "") != after[p]}
             if not changes:
                 out.done(rec.row, rec.code, Action.UNCHANGED)
                 continue
-            updates.append((current, wanted, contact))
+            updates.append((current, wanted, rec))
             out.done(rec.row, rec.code, Action.UPDATED, changes)
         if apply and not out.problems:
-            self._write(creates, updates, out)
+            self._write(creates, updates, stored, out)
         return out
 
     def _rules(self, out: Batch, rec: CustomerRecord, wanted: dict[str, Any]) -> bool:
@@ -173,36 +197,56 @@ class CustomerImport:
         if rec.name is not None and not rec.name:
             out.problem(rec.row, "name", "", "the customer name is required")
             ok = False
+        for slot, given in rec.contacts.items():
+            if not 1 <= slot <= CONTACT_SLOTS:
+                out.problem(rec.row, contact_field(1, "name"), slot, "No contact slot {slot}", slot=slot)
+                ok = False
+            elif given.email and not valid_email(given.email):  # the rule chat's customer form applies
+                out.problem(rec.row, contact_field(slot, "email"), given.email, "'{email}' is not an e-mail address",
+                            email=given.email)
+                ok = False
         return ok
 
-    def _write(self, creates: list[tuple[CustomerRecord, dict[str, Any], dict[str, Any]]],
-               updates: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]], out: Batch) -> None:
+    def _write(self, creates: list[tuple[CustomerRecord, dict[str, Any]]],
+               updates: list[tuple[dict[str, Any], dict[str, Any], CustomerRecord]],
+               stored: dict[int, dict[int, dict[str, Any]]], out: Batch) -> None:
         s = self.uow.session
+        new_contacts: list[dict[str, Any]] = []
         if creates:
             # One multi-row INSERT through the table (not the mapper, not RETURNING in parameter order, which SQLite
             # runs row by row), then the new ids in one SELECT: seconds for 100,000 rows, same column defaults.
-            s.execute(insert(_CUSTOMERS), [values for _, values, _ in creates])
-            ids = _ids(s, _CUSTOMERS.c.code, [rec.code for rec, _, _ in creates])
-            contacts = [{"customer_id": ids[rec.code], "seq": 1, "name": "", "phone": "", "email": "", "role": "", **contact}
-                        for rec, _, contact in creates if any(contact.values())]
-            if contacts:
-                s.execute(insert(_CONTACTS), contacts)
+            s.execute(insert(_CUSTOMERS), [values for _, values in creates])
+            ids = _ids(s, _CUSTOMERS.c.code, [rec.code for rec, _ in creates])
+            new_contacts += [{"customer_id": ids[rec.code], "seq": slot, **after} for rec, _ in creates
+                             for slot, given in rec.contacts.items() if (after := _contact_after(None, given))]
         by_row = {o.key: o for o in out.outcomes if o.action == Action.UPDATED}
         if updates:
-            s.execute(update(Customer), [{"id": cur["id"], **wanted} for cur, wanted, _ in updates])
-            contact_updates = [{"id": cur["contact_id"], **contact} for cur, _, contact in updates
-                               if contact and cur["contact_id"] is not None]
-            if contact_updates:
-                s.execute(update(Contact), contact_updates)
-            new_contacts = [{"customer_id": cur["id"], "seq": 1, "name": "", "phone": "", "email": "", "role": "", **contact}
-                            for cur, _, contact in updates if cur["contact_id"] is None and any(contact.values())]
-            if new_contacts:
-                s.execute(insert(Contact), new_contacts)
+            changed = [{"id": cur["id"], **wanted} for cur, wanted, _ in updates if wanted]
+            if changed:
+                s.execute(update(Customer), changed)
+            edits: list[dict[str, Any]] = []
+            removed: list[int] = []
+            for cur, _, rec in updates:
+                have = stored.get(cur["id"], {})
+                for slot, given in rec.contacts.items():
+                    row, after = have.get(slot), _contact_after(have.get(slot), given)
+                    if row is None and after is not None:
+                        new_contacts.append({"customer_id": cur["id"], "seq": slot, **after})
+                    elif row is not None and after is None:
+                        removed.append(row["id"])
+                    elif row is not None and after is not None and any(row[p] != after[p] for p in _CONTACT_PARTS):
+                        edits.append({"id": row["id"], **after})
+            if removed:
+                s.execute(delete(Contact).where(Contact.id.in_(removed)))
+            if edits:
+                s.execute(update(Contact), edits)
             for cur, _, _ in updates:
                 changes = by_row[cur["code"]].changes
                 # Credit limit and payment terms are what finance asks about later: each change is in the history.
                 record(self.uow, None, self.actor, "imported_update", subject=f"customer:{cur['id']}",
                        **{f: f"{a} → {b}" for f, (a, b) in changes.items()})
+        if new_contacts:
+            s.execute(insert(_CONTACTS), new_contacts)
 
 
 # ---------------------------------------------------------------- products

@@ -22,7 +22,8 @@ def export_kind(session: Session, kind: str, lang: str, tz: ZoneInfo) -> bytes:
     from datetime import date
 
     plan = PLANS[kind]
-    return export(plan.kind, plan.export(session, lang, Setting(date.today(), tz)), lang)
+    columns = plan.kind.up_to(plan.numbered(session)) if plan.numbered is not None else None
+    return export(plan.kind, plan.export(session, lang, Setting(date.today(), tz)), lang, columns)
 
 
 def template_for(kind: str, lang: str) -> bytes:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from bot.documents.imports.spec import Kind
 from bot.i18n import texts
@@ -15,6 +15,7 @@ from domain import parsing
 from domain.messages import Message
 
 T = TypeVar("T")
+G = TypeVar("G", bound=tuple[Any, tuple[str, ...]])
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class RowReader:
         self.kind, self.sheet, self.row, self.cells, self.places, self.today = kind, sheet, row, cells, places, today
         self.problems: list[Problem] = []
         self._cols = kind.by_key
-        self._memo: dict[tuple[object, ...], dict[object, Any]] = {}
+        self._memo: dict[tuple[object, ...], Any] = {}  # (accessor, column, arguments) → {cell value: read}
 
     def at(self, row: int, cells: dict[str, object]) -> RowReader:
         """The next row (the memo kept)."""
@@ -77,6 +78,14 @@ class RowReader:
 
     def given(self, key: str) -> bool:
         return key in self.places
+
+    def given_groups(self, groups: tuple[G, ...]) -> tuple[G, ...]:
+        """Those of `groups` ((anything, column keys)) with a column in the file: the same for every row, found once."""
+        site = ("groups", id(groups))
+        found = self._memo.get(site)
+        if found is None:
+            found = self._memo[site] = tuple(g for g in groups if any(k in self.places for k in g[1]))
+        return cast(tuple[G, ...], found)
 
     def raw(self, key: str) -> str:
         value = self.cells.get(key, "")

@@ -17,6 +17,7 @@ from bot.documents.imports.spec import ID_PLATFORMS, KINDS, STATUS_WORDS, YES_NO
 from bot.i18n import tr
 from bot.i18n.labels import ROLE
 from domain.audit import Actor
+from domain.contacts import CONTACT_SLOTS, ContactFields, contact_field
 from domain.masterdata import (
     CustomerImport,
     CustomerRecord,
@@ -24,6 +25,7 @@ from domain.masterdata import (
     ProductRecord,
     WarehouseImport,
     WarehouseRecord,
+    contact_slots,
 )
 from domain.models import Customer, Order, OrderStatus, Product, Receivable, Role, Stock, User, Warehouse
 from domain.opening import (
@@ -55,13 +57,21 @@ class Setting:
     reference: str = "import"
 
 
+# Each contact's columns: contact 1 … CONTACT_SLOTS (contact_name…, contact2_name…), as chat names its fields.
+_CONTACT_COLUMNS = tuple((slot, tuple(contact_field(slot, part) for part in ("name", "phone", "email", "role")))
+                         for slot in range(1, CONTACT_SLOTS + 1))
+
+
 def customer(r: RowReader) -> CustomerRecord | None:
     code = r.code("code", 32)
+    contacts = {}
+    for slot, (name, phone, email, role) in r.given_groups(_CONTACT_COLUMNS):
+        contacts[slot] = ContactFields(r.string(name, 100), r.string(phone, 50), r.string(email, 200),
+                                       r.string(role, 50))
     rec = CustomerRecord(
         row=r.row, code=code or "", name=r.string("name", 200), name_en=r.string("name_en", 200),
         province=r.string("province", 50), city=r.string("city", 50), address=r.string("address", 300),
-        contact_name=r.string("contact_name", 100), contact_phone=r.string("contact_phone", 50),
-        contact_email=r.string("contact_email", 200), contact_role=r.string("contact_role", 50),
+        contacts=contacts,
         tier=(r.string("tier", 10) or "").upper() or None if r.given("tier") else None,
         credit_limit=r.amount("credit_limit"), payment_terms_days=r.whole("payment_terms_days", maximum=3650),
         sales=r.string("sales", 100), tax_title=r.string("tax_title", 200), tax_id=r.string("tax_id", 32))
@@ -147,12 +157,16 @@ def _yes(v: bool, lang: str) -> str:
 
 
 def export_customers(s: Session, lang: str) -> Iterator[list[object]]:
+    """Each contact in the columns of its number (Contact.seq, as chat numbers it): a contact removed in chat leaves
+    its columns blank, so importing the export does not bring it back, and the others keep their numbers."""
+    slots = contact_slots(s)
     for c in s.scalars(select(Customer).options(selectinload(Customer.contacts), selectinload(Customer.sales_user))
                        .order_by(Customer.code)):
-        main = c.contacts[0] if c.contacts else None
-        yield [c.code, c.name, c.name_en or "", c.province, c.city, c.address, main.name if main else "",
-               main.phone if main else "", main.email if main else "", main.role if main else "", c.tier, c.credit_limit,
-               c.payment_terms_days, c.sales_user.username if c.sales_user else "", c.tax_title, c.tax_id]
+        by_slot = {k.seq: (k.name, k.phone, k.email, k.role) for k in c.contacts}
+        blank = ("", "", "", "")
+        yield [c.code, c.name, c.name_en or "", c.province, c.city, c.address, *by_slot.get(1, blank), c.tier,
+               c.credit_limit, c.payment_terms_days, c.sales_user.username if c.sales_user else "", c.tax_title, c.tax_id,
+               *(part for slot in range(2, slots + 1) for part in by_slot.get(slot, blank))]
 
 
 def export_products(s: Session, lang: str) -> Iterator[list[object]]:
@@ -208,13 +222,14 @@ class KindPlan:
     importer: Callable[[UnitOfWork, User | None, Actor, Setting], Any]
     export: Callable[[Session, str, Setting], Iterator[list[object]]]
     key: Callable[[Any], str]
+    numbered: Callable[[Session], int] | None = None  # how many numbered columns (contacts) an export shows
     whole_file: bool = False  # checked in one batch (a staff list: managers may come later in the sheet)
     grouped: bool = False  # rows form groups (an order's lines)
 
 
 PLANS: dict[str, KindPlan] = {
     "customers": KindPlan(KINDS["customers"], lambda r, st: customer(r), lambda u, who, a, st: CustomerImport(u, who, a),
-                          lambda s, lang, st: export_customers(s, lang), lambda rec: rec.code),
+                          lambda s, lang, st: export_customers(s, lang), lambda rec: rec.code, contact_slots),
     "products": KindPlan(KINDS["products"], lambda r, st: product(r), lambda u, who, a, st: ProductImport(u, who, a),
                          lambda s, lang, st: export_products(s, lang), lambda rec: rec.sku),
     "warehouses": KindPlan(KINDS["warehouses"], lambda r, st: warehouse(r), lambda u, who, a, st: WarehouseImport(u, who, a),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.documents.sheets import norm_header
 from bot.i18n import tr
 from bot.i18n.labels import ORDER_STATUS
+from domain.contacts import CONTACT_SLOTS, contact_field
 from domain.messages import N_
 from domain.models import OrderStatus
 
@@ -23,15 +24,16 @@ class Column:
     example: object = ""
     note: str = ""  # a msgid
     aliases: str = ""  # other headers seen in companies' sheets, "|"-separated
+    n: int | None = None  # a numbered column's number (contact 3's phone: 3), filled into its header
 
     def header(self, lang: str) -> str:
-        return tr(lang, self.en)
+        return tr(lang, self.en) if self.n is None else tr(lang, self.en, n=self.n)
 
     def choice_words(self, lang: str) -> tuple[str, ...]:
         return tuple(tr(lang, c) for c in self.choices) if self.words else self.choices
 
     def names(self) -> set[str]:
-        return {norm_header(n) for n in (self.en, tr("zh-CN", self.en), self.key, *self.aliases.split("|")) if n}
+        return {norm_header(n) for n in (self.header("en"), self.header("zh-CN"), self.key, *self.aliases.split("|")) if n}
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,15 @@ class Kind:
     sheet_en: str  # msgid of the sheet's name
     columns: tuple[Column, ...]
     intro: str  # msgid
+    notes: tuple[str, ...] = ()  # msgids: what the notes sheet says of this kind beyond the intro
 
     def sheet(self, lang: str) -> str:
         return tr(lang, self.sheet_en)
+
+    def up_to(self, numbered: int) -> tuple[Column, ...]:
+        """The columns with the numbered ones (contact 2 … CONTACT_SLOTS) up to `numbered`: a sheet shows as many
+        as it needs, and a file may have any of them."""
+        return tuple(c for c in self.columns if c.n is None or c.n <= numbered)
 
     def column(self, key: str) -> Column:
         return self.by_key[key]
@@ -64,6 +72,14 @@ STATUS_WORDS = {st: ORDER_STATUS[st] for st in (OrderStatus.COMPLETED, OrderStat
 _DATES = N_("a date: 2026-11-20, 2026/11/20 or an Excel date")
 _MONEY = N_("an amount with up to 2 decimals; thousands commas are fine")
 
+# Contact 2 … CONTACT_SLOTS: (part, header msgid, aliases), "{n}" the contact's number.
+CONTACT_PARTS = (("name", N_("Contact {n}"), "联系人{n}|contact{n}"),
+                 ("phone", N_("Phone {n}"), "电话{n}|手机{n}|phone{n}|mobile {n}"),
+                 ("email", N_("E-mail {n}"), "电子邮箱{n}|邮箱{n}|email{n}|email {n}"),
+                 ("role", N_("Contact role {n}"), "职务{n}|role{n}|role {n}"))
+_CONTACT_2 = {"name": "王会计", "phone": "13800000002", "role": "财务"}
+TEMPLATE_NUMBERED = 3  # contacts the template shows: enough to see the pattern
+
 CUSTOMERS = Kind("customers", N_("Customers"), (
     Column("code", N_("Customer code"), True, example="C001", note=N_("unique; a second import updates by code"), aliases="编码|客户代码|code"),
     Column("name", N_("Customer name"), True, example="杭州华兴电子有限公司", aliases="名称|客户|name"),
@@ -84,7 +100,16 @@ CUSTOMERS = Kind("customers", N_("Customers"), (
            aliases="销售|业务员|sales"),
     Column("tax_title", N_("Invoice title"), example="杭州华兴电子有限公司", aliases="发票抬头|tax title"),
     Column("tax_id", N_("Tax ID"), example="91330100MA27XXXX1A", aliases="税号|统一社会信用代码|tax id"),
-), N_("One customer per row."))
+    # A customer's further contacts, numbered as the customer card and chat number them (联系人3=…, phone 3=…): one row
+    # per customer, so a customer's whole record is read, compared and reported as one row.
+    *(Column(contact_field(n, part), label, example=_CONTACT_2.get(part, "") if n == 2 else "",
+             aliases=aliases.format(n=n), n=n)
+      for n in range(2, CONTACT_SLOTS + 1) for part, label, aliases in CONTACT_PARTS),
+), N_("One customer per row."), (N_(
+    "Up to {slots} contacts a customer: Contact, Phone, E-mail and Contact role are the first; Contact 2, Phone 2 … "
+    "the second, and so on (add the columns of contacts 4 to {slots} when needed). When a contact's columns are in "
+    "the file, they are that contact: blank cells remove it. Contacts whose columns are not in the file are kept. "
+    "A CSV file carries contacts the same way."),))
 
 PRODUCTS = Kind("products", N_("Products"), (
     Column("sku", N_("SKU"), True, example="SKU-001", note=N_("unique; a second import updates by SKU"), aliases="sku|编码|货号|产品编码"),

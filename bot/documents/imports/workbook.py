@@ -13,8 +13,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from bot.documents.imports.cells import Problem
-from bot.documents.imports.spec import Column, Kind
+from bot.documents.imports.spec import TEMPLATE_NUMBERED, Column, Kind
 from bot.i18n import texts, tr
+from domain.contacts import CONTACT_SLOTS
 from domain.messages import N_
 
 _HEAD = Font(bold=True)
@@ -39,7 +40,7 @@ def template(kind: Kind, lang: str = "zh") -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = kind.sheet(lang)
-    for j, col in enumerate(kind.columns, start=1):
+    for j, col in enumerate(kind.up_to(TEMPLATE_NUMBERED), start=1):
         cell = ws.cell(row=1, column=j, value=col.header(lang))
         cell.font, cell.fill = _HEAD, _REQUIRED if col.required else _OPTIONAL
         value = _example(col, lang)
@@ -68,13 +69,13 @@ def _example(col: Column, lang: str) -> object:
 
 def _notes(ws, kind: Kind, lang: str) -> None:
     t = texts(lang)
-    lines = [t.t(kind.intro), *(t.t(n) for n in NOTES)]
+    lines = [t.t(kind.intro), *(t.t(n, slots=CONTACT_SLOTS) for n in kind.notes), *(t.t(n) for n in NOTES)]
     for i, line in enumerate(lines, start=1):
         ws.cell(row=i, column=1, value=line)
     top = len(lines) + 2
     for j, h in enumerate((t.t("Column"), t.t("Required"), t.t("Explanation"), t.t("Example")), start=1):
         ws.cell(row=top, column=j, value=h).font = _HEAD
-    for i, col in enumerate(kind.columns, start=top + 1):
+    for i, col in enumerate(kind.up_to(TEMPLATE_NUMBERED), start=top + 1):
         note = t.t(col.note) if col.note else ""
         if col.choices:
             note = t.t("{note} One of: {choices}", note=note, choices="/".join(col.choice_words(lang))).strip()
@@ -87,12 +88,13 @@ def _notes(ws, kind: Kind, lang: str) -> None:
     ws.column_dimensions["D"].width = 26
 
 
-def export(kind: Kind, rows: Iterable[list[object]], lang: str = "zh") -> bytes:
-    """Write-only (streamed) workbook: a 100,000-row export does not hold the sheet in memory."""
+def export(kind: Kind, rows: Iterable[list[object]], lang: str = "zh", columns: Sequence[Column] | None = None) -> bytes:
+    """Write-only (streamed) workbook: a 100,000-row export does not hold the sheet in memory. `columns`: those the
+    rows fill, in order (default: the kind's, without numbered ones beyond the first — contact 2 …)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(kind.sheet(lang))
     head = []
-    for col in kind.columns:
+    for col in kind.up_to(1) if columns is None else columns:
         c = WriteOnlyCell(ws, value=col.header(lang))
         c.font = _HEAD
         head.append(c)
