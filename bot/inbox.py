@@ -51,6 +51,7 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, sessionmaker
 from bot.cards.model import Card, Option, Reply
 from bot.dispatcher import until_idle
 from bot.ports import BotCorePort, Deliver, InboundAction, InboundMessage, with_event
+from domain.db import URGENT
 from domain.db_guard import DatabaseUnavailable
 from domain.models import Base
 from domain.types import UTCDateTime, utcnow
@@ -124,7 +125,8 @@ class Inbox:
                  lease_seconds: float = 30.0, max_attempts: int = 10, backoff_max: float = 60.0,
                  keep_days: float = 7.0, threads: int = 4, batch: int = 16, owner: str | None = None) -> None:
         self.sessions = sessions
-        self._engine: Engine = sessions.kw["bind"]
+        # Stores go before the workers' transactions on SQLite's one writer lock (domain.db.URGENT): a platform waits.
+        self._engine: Engine = sessions.kw["bind"].execution_options(**{URGENT: True})
         self.core = core
         self.clock = clock
         self.lease = timedelta(seconds=lease_seconds)
