@@ -147,28 +147,21 @@ def users() -> None:
 @click.option("--email", default=None)
 def users_add(username: str, display_name: str, roles: tuple[str, ...], manager: str | None, warehouse: str | None,
               locale: str, email: str | None) -> None:
-    """Add a user."""
-    from sqlalchemy import select
+    """Add a user (checked as a row of the users sheet is, and audited)."""
+    from bot.i18n import texts
+    from domain.audit import Actor
+    from domain.errors import DomainError
+    from domain.models import Role
+    from domain.people import add_user
+    from domain.uow import UnitOfWork
 
-    from domain.models import Role, User, Warehouse
-
-    with _session() as s:
-        if s.scalar(select(User).where(User.username == username)):
-            raise click.ClickException(f"user {username} exists already")
-        u = User(username=username, display_name=display_name, locale=locale, email=email)
-        u.roles = {Role(r) for r in roles}
-        if manager:
-            m = s.scalar(select(User).where(User.username == manager))
-            if m is None:
-                raise click.ClickException(f"no user {manager}")
-            u.manager_id = m.id
-        if warehouse:
-            w = s.scalar(select(Warehouse).where(Warehouse.code == warehouse))
-            if w is None:
-                raise click.ClickException(f"no warehouse {warehouse}")
-            u.warehouse_id = w.id
-        s.add(u)
-        s.commit()
+    with UnitOfWork(_sessions()) as uow:
+        try:
+            u = add_user(uow, None, Actor(None, "cli"), username, display_name, frozenset(Role(r) for r in roles),
+                         manager=manager, warehouse=warehouse, locale=locale, email=email)
+        except DomainError as e:
+            raise click.ClickException(texts("en").render(e.message)) from e
+        uow.commit()
         click.echo(f"added {username} (id {u.id})")
 
 
@@ -190,17 +183,19 @@ def users_list() -> None:
 @click.argument("platform", type=_Choice(_linkable))
 @click.argument("external_id")
 def users_link(username: str, platform: str, external_id: str) -> None:
-    """Link USERNAME to their id on PLATFORM."""
+    """Link USERNAME to their id on PLATFORM (refused when the account or the user is linked elsewhere; audited)."""
     from bot.i18n import texts
-    from domain.directory import link
+    from domain.audit import Actor
     from domain.errors import DomainError
+    from domain.linking import link_username
+    from domain.uow import UnitOfWork
 
-    with _session() as s:
+    with UnitOfWork(_sessions()) as uow:
         try:
-            link(s, username, platform, external_id, linkable=_linkable())
+            link_username(uow, None, Actor(None, "cli"), username, platform, external_id, linkable=_linkable())
         except DomainError as e:
             raise click.ClickException(texts("en").render(e.message)) from e
-        s.commit()
+        uow.commit()
     click.echo(f"linked {username} ↔ {platform}:{external_id}")
 
 
@@ -547,10 +542,14 @@ def _started(s: Settings):
     return _start(_build(s))
 
 
-def _session():
+def _sessions() -> Any:
     from domain.db import make_engine, make_session_factory
 
-    return make_session_factory(make_engine(_settings().database_url))()
+    return make_session_factory(make_engine(_settings().database_url))
+
+
+def _session() -> Any:
+    return _sessions()()
 
 
 if __name__ == "__main__":

@@ -201,3 +201,12 @@ def apply_sync(uow: UnitOfWork, plan: SyncPlan, by: User | None, actor: Actor) -
         link_identity(uow, by, actor, m.user.id, plan.platform, m.entry.external_id, linkable=(plan.platform,),
                       how=f"sync:{m.by}")
     return len(plan.link)
+
+
+def link_username(uow: UnitOfWork, by: User | None, actor: Actor, username: str, platform: str, external_id: str,
+                  *, linkable: Collection[str]) -> PlatformIdentity:
+    """`link_identity` for the user named `username` (the command line's `ordertalk users link`)."""
+    user_id = uow.session.scalar(select(User.id).where(User.username == username))
+    if user_id is None:
+        raise NotFound("No user {username}", username=username)
+    return link_identity(uow, by, actor, user_id, platform, external_id, linkable=linkable, how="cli")

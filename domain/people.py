@@ -12,6 +12,7 @@ from sqlalchemy import insert, select, update
 
 from domain.audit import Actor, record
 from domain.bulk import Action, Batch, check_importer, diff
+from domain.errors import ValidationFailed
 from domain.models import PlatformIdentity, Role, User, Warehouse
 from domain.uow import UnitOfWork
 
@@ -141,3 +142,25 @@ class UserImport:
             assert current is not None
             record(self.uow, None, self.actor, "imported_update", subject=f"user:{current.id}",
                    **{f: f"{a} → {b}" for f, (a, b) in actions[rec.username].changes.items()})
+
+
+def add_user(uow: UnitOfWork, by: User | None, actor: Actor, username: str, display_name: str, roles: frozenset[Role],
+             *, manager: str | None = None, warehouse: str | None = None, locale: str = "zh-CN",
+             email: str | None = None) -> User:
+    """One new user, checked exactly as a row of the staff list is (roles, manager, warehouse, language) and
+    audited; refused when the username is taken. `by` None is the operator at the command line."""
+    rec = UserRecord(0, username.strip(), display_name.strip(), roles, manager or None, warehouse or None, locale,
+                     email or None)
+    if not rec.username:
+        raise ValidationFailed("The username is empty", field="username")
+    if uow.session.scalar(select(User.id).where(User.username == rec.username)) is not None:
+        raise ValidationFailed("User {username} exists already", username=rec.username, field="username")
+    out = UserImport(uow, by, actor).batch([rec], apply=True)
+    if out.problems:
+        p = out.problems[0]
+        raise ValidationFailed("{column} {value}: {reason}", column=p.column, value=p.value, reason=p.message,
+                               field=p.column)
+    user = uow.session.scalars(select(User).where(User.username == rec.username)).one()
+    record(uow, None, actor, "user_added", subject=f"user:{user.id}", username=user.username,
+           roles=",".join(sorted(r.value for r in roles)))
+    return user

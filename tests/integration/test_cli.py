@@ -67,9 +67,18 @@ def test_upgrade_demo_data_users_and_health(fresh: str) -> None:
     assert code == 0 and "added chen" in out
     assert run("users", "add", "chen", "again", "--role", "sales")[0] != 0
     assert run("users", "add", "x", "X", "--role", "warehouse", "--warehouse", "WH-XX")[0] != 0
+    code, out = run("users", "add", "wu", "吴仓管", "--role", "warehouse")
+    assert code != 0 and "warehouse staff need their warehouse" in out  # the users sheet's own check
     assert run("users", "link", "chen", "slack", "U0CHEN")[0] == 0
     code, out = run("users", "link", "nobody", "slack", "U0NOBODY")
     assert code != 0
+    code, out = run("users", "link", "li", "slack", "U0CHEN")  # chen's account: refused, not moved to li
+    assert code != 0 and "already linked" in out
+    with Session(create_engine(fresh)) as s:
+        chen = s.scalars(select(User).where(User.username == "chen")).one()
+        assert chen.manager_id is not None and chen.roles_csv == "sales"
+        audited = {a for (a,) in s.execute(select(AuditEntry.action).where(AuditEntry.subject == f"user:{chen.id}"))}
+        assert audited == {"user_added", "linked"}
     code, out = run("users", "list")
     assert "chen" in out and "slack:U0CHEN" in out
     with Session(create_engine(fresh)) as s:
