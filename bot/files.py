@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ports import PermanentFailure
 from bot.records import PlatformMedia, StoredFile
+from bot.singleflight import KeyedLocks
 from domain.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class FileStore:
     def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._uploading = KeyedLocks()  # (platform, file key): one upload of a file at a time in this process
 
     def read(self, key: str) -> tuple[FileInfo, bytes] | None:
         with self._sessions() as s:
@@ -114,26 +116,43 @@ class FileStore:
             except IntegrityError:  # another worker stored its upload of the same file first: theirs is as good
                 s.rollback()
 
-    def forget(self, platform: str, key: str) -> None:
+    def forget(self, platform: str, key: str, media_id: str | None = None) -> None:
+        """Drop the kept id (only if it is still `media_id`, when given: another worker may have replaced it)."""
         with self._sessions() as s:
-            s.execute(delete(PlatformMedia).where(PlatformMedia.platform == platform, PlatformMedia.file_key == key))
+            q = delete(PlatformMedia).where(PlatformMedia.platform == platform, PlatformMedia.file_key == key)
+            s.execute(q if media_id is None else q.where(PlatformMedia.media_id == media_id))
             s.commit()
 
     def with_media(self, platform: str, key: str, lifetime: timedelta, upload: Callable[[FileInfo, bytes], str],
                    send: Callable[[str], R]) -> R:
         """`send(media_id)` with the platform's id for the stored file `key`: the one an earlier upload got while it
         lasts, else `upload(info, data)`'s (kept for `lifetime`). A send the platform refuses with a remembered id is
-        tried once more with a fresh upload (the platform may forget media before it said it would)."""
-        cached = self.media_id(platform, key)
-        if cached is not None:
+        tried once more with a fresh upload (the platform may forget media before it said it would).
+
+        Deliveries of one chart to many people run side by side (the dispatcher's send threads): the file is
+        uploaded by one of them at a time; the others wait for it and send with its id, so one chart is one upload.
+        The sends themselves are not held up by each other."""
+        media, uploaded = self._media(platform, key, lifetime, upload)
+        if not uploaded:
             try:
-                return send(cached)
+                return send(media)
             except PermanentFailure as exc:
                 log.info("%s refused the stored upload of %s (%s); uploading it again", platform, key, exc.reason)
-                self.forget(platform, key)
-        found = self.read(key)
-        if found is None:
-            raise PermanentFailure(f"{platform}: stored file {key} is gone (files are kept {KEEP.days} days)")
-        media = upload(*found)
-        self.remember(platform, key, media, lifetime)
-        return send(media)
+            media, _ = self._media(platform, key, lifetime, upload, refused=media)
+        return send(media)  # refused again: a PermanentFailure for the dispatcher, no third try
+
+    def _media(self, platform: str, key: str, lifetime: timedelta, upload: Callable[[FileInfo, bytes], str],
+               refused: str | None = None) -> tuple[str, bool]:
+        """The kept id (unless it is the `refused` one), else a new upload's; and whether it was uploaded here."""
+        with self._uploading.hold((platform, key)):
+            cached = self.media_id(platform, key)
+            if cached is not None and cached != refused:
+                return cached, False  # kept meanwhile, or uploaded anew by a thread that was refused before us
+            if cached is not None:
+                self.forget(platform, key, cached)
+            found = self.read(key)
+            if found is None:
+                raise PermanentFailure(f"{platform}: stored file {key} is gone (files are kept {KEEP.days} days)")
+            media = upload(*found)
+            self.remember(platform, key, media, lifetime)
+            return media, True

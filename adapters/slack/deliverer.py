@@ -31,6 +31,7 @@ from adapters.slack.blocks import escape, mrkdwn_section, render_card, render_ho
 from adapters.slack.settings import SlackSettings
 from bot.files import FileStore
 from bot.ports import Delivery, DeliveryReceipt, PermanentFailure, RetryLater
+from bot.singleflight import KeyedLocks
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class SlackDeliverer:
         self.files = files
         self._dm_channels: dict[str, str] = {}
         self._lock = Lock()
+        self._opening = KeyedLocks()  # user id: one conversations.open at a time
 
     # -- Deliverer ------------------------------------------------------------------------------------
 
@@ -127,11 +129,18 @@ class SlackDeliverer:
             cached = self._dm_channels.get(user_id)
         if cached:
             return cached
-        resp = self._call("conversations_open", users=user_id)
-        channel = str(resp["channel"]["id"])
-        with self._lock:
-            self._dm_channels[user_id] = channel
-        return channel
+        # Deliveries go out side by side (a card in a channel and its chart in the asker's DM, say): one opens the
+        # DM, the others wait for it and use its channel.
+        with self._opening.hold(user_id):
+            with self._lock:
+                cached = self._dm_channels.get(user_id)
+            if cached:
+                return cached
+            resp = self._call("conversations_open", users=user_id)
+            channel = str(resp["channel"]["id"])
+            with self._lock:
+                self._dm_channels[user_id] = channel
+            return channel
 
     def link_by_email(self, email: str) -> str | None:
         """Slack user id for an email (users.lookupByEmail, needs users:read.email); None if unknown."""

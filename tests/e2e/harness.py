@@ -24,13 +24,16 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 from werkzeug.serving import make_server
 
 from bot.bootstrap import OrderTalk
+from bot.cards.model import Attachment
+from bot.files import Rendered, ensure
 from bot.records import InboundEvent, OutboxMessage
 from domain.directory import link
 from domain.models import ApprovalStep, AuditEntry, Order, Shipment, ShippingTask, User
+from domain.types import utcnow
 from tests.tcp_proxy import TcpProxy
 from tests.world import World, build_world
 
@@ -63,6 +66,44 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def side_by_side(work: Callable[[int], Any], n: int = 8) -> tuple[list[Any], list[BaseException]]:
+    """`work(0)` … `work(n - 1)` in n threads released at once (as the dispatcher's send threads run a batch): their
+    results, and what they raised."""
+    start = threading.Barrier(n)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(k: int) -> None:
+        start.wait()
+        try:
+            out = work(k)
+        except BaseException as exc:  # noqa: BLE001 - collected for the caller's assertions
+            with lock:
+                errors.append(exc)
+        else:
+            with lock:
+                results.append(out)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results, errors
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64  # enough of a PNG for the fakes' upload checks
+
+
+def stored_chart(sessions: sessionmaker[Session], key: str = "chart-side-by-side") -> Attachment:
+    """A chart stored as the report cards store theirs (bot.files.ensure), and the attachment naming it."""
+    with sessions() as s:
+        ensure(s, key, lambda: Rendered(PNG, "image/png", f"{key}.png", 8, 8), utcnow())
+        s.commit()
+    return Attachment(key=key, kind="image", filename=f"{key}.png", mime="image/png", title="chart", size=len(PNG))
 
 
 def populate(ot: OrderTalk, platform: str, ids: Mapping[str, str]) -> World:
