@@ -107,6 +107,7 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     dispatcher = Dispatcher(sessions, registry, max_attempts=settings.outbox_max_attempts,
                             backoff_base=settings.outbox_backoff_base, backoff_max=settings.outbox_backoff_max,
                             lease_seconds=settings.outbox_lease_seconds, clock=clock, limiter=limiter,
+                            send_threads=settings.outbox_send_threads,
                             give_up_after=timedelta(hours=settings.outbox_give_up_hours), by_user_id=by_user_id)
     core = BotCore(sessions, ctx, wake=dispatcher.wake)
     inbox = Inbox(sessions, core, clock=clock, lease_seconds=settings.inbox_lease_seconds, threads=settings.inbox_threads)

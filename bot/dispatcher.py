@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -48,6 +49,8 @@ class Dispatcher:
         give_up_after: timedelta = timedelta(0),
         probe_every: timedelta = timedelta(seconds=10),
         by_user_id: tuple[str, ...] = (),
+        send_threads: int = 8,
+        late_after: float = 0.05,
     ) -> None:
         self.sessions = session_factory
         self.by_user_id = by_user_id  # platforms whose address for a person is the user id (alerts reach admins there)
@@ -65,6 +68,9 @@ class Dispatcher:
         # queued meanwhile (8 tries with backoff are over in four minutes). Given up when both are spent.
         self.give_up_after = give_up_after
         self.probe_every = probe_every
+        self.send_threads = send_threads  # deliveries of one batch in flight at once (distinct conversations)
+        self.late_after = late_after  # a send this much past its token's time takes a new token (see _send_at)
+        self._health = threading.Lock()  # _failing and _streak, written by the send threads
         self._failing: dict[str, datetime] = {}  # platform → when last tried while it fails
         self._streak: dict[str, int] = {}  # platform → transient failures since its last success
         self._wake = threading.Event()
@@ -119,13 +125,60 @@ class Dispatcher:
     def run_once(self) -> int:
         self._probe()
         rows = self.claim()
-        for row in rows:
-            # Paced by the token bucket, a batch takes a while: a row whose lease ran out meanwhile may already be
-            # another worker's, so it is left to them rather than sent twice.
-            if row.lease_until is not None and self.clock() >= row.lease_until - self.lease * 0.1:
-                continue
-            self._deliver(row)
+        if not rows:
+            return 0
+        with self.sessions() as s:
+            deliveries = [self._delivery(s, row) for row in rows]
+        waits = [0.0] * len(rows)
+        if self.limiter is not None:
+            limited = [n for n, row in enumerate(rows) if row.platform in self.deliverers]
+            try:  # one transaction per bucket for the whole batch
+                reserved = self.limiter.reserve_many([deliveries[n] for n in limited], self.max_wait)
+            except Exception:  # the database is down: so is everything else; the lease brings the rows back
+                log.exception("rate limit buckets unavailable for %s deliveries", len(rows))
+                return len(rows)
+            for n, wait in zip(limited, reserved, strict=True):
+                waits[n] = wait
+        start = time.monotonic()
+        due: list[tuple[float, OutboxMessage, Delivery]] = []
+        for row, delivery, wait in zip(rows, deliveries, waits, strict=True):
+            if wait > self.max_wait:
+                self._postpone(row, wait)
+            else:
+                due.append((start + wait, row, delivery))
+        # Each claimed row heads a conversation of its own, so they may go out side by side: a few at a time, each
+        # at its token's time, so the platform's rate is met even when one call (or its bookkeeping) takes longer
+        # than the gap between two tokens. One at a time, the rate could never exceed 1 ÷ (call + commit).
+        if self.send_threads <= 1 or len(due) <= 1:
+            for at, row, delivery in due:
+                self._send_at(at, row, delivery)
+        else:
+            with ThreadPoolExecutor(min(self.send_threads, len(due)), thread_name_prefix="outbox-send") as pool:
+                for f in [pool.submit(self._send_at, at, row, delivery) for at, row, delivery in due]:
+                    f.result()
         return len(rows)
+
+    def _send_at(self, at: float, row: OutboxMessage, delivery: Delivery) -> None:
+        pause = at - time.monotonic()
+        if pause < -self.late_after and self.limiter is not None:
+            # Every send thread was busy when this one's token came due: sent now, it would go out right beside the
+            # next ones, and a platform counting a sliding second sees more than the rate. Its token has lapsed;
+            # it takes a new one, at the end of the line.
+            try:
+                pause = self.limiter.reserve_many([delivery], self.max_wait)[0]
+            except Exception:
+                log.exception("rate limit bucket unavailable for delivery %s", row.id)
+                return
+            if pause > self.max_wait:
+                self._postpone(row, pause)
+                return
+        if pause > 0:
+            time.sleep(pause)
+        # Paced by the token bucket, a batch takes a while: a row whose lease ran out meanwhile may already be
+        # another worker's, so it is left to them rather than sent twice.
+        if row.lease_until is not None and self.clock() >= row.lease_until - self.lease * 0.1:
+            return
+        self._deliver(row, delivery)
 
     def drain(self, max_rounds: int = 100) -> int:
         """Deliver everything that is due now (tests and the CLI use this)."""
@@ -156,21 +209,8 @@ class Dispatcher:
             attempt=row.attempts + 1,
         )
 
-    def _deliver(self, row: OutboxMessage) -> None:
-        with self.sessions() as s:
-            delivery = self._delivery(s, row)
+    def _deliver(self, row: OutboxMessage, delivery: Delivery) -> None:
         deliverer = self.deliverers.get(row.platform)
-        if deliverer is not None and self.limiter is not None:
-            try:
-                wait = self.limiter.reserve(delivery)
-            except Exception:  # the database is down: so is everything else; the lease brings the row back
-                log.exception("rate limit bucket unavailable for delivery %s", row.id)
-                return
-            if wait > self.max_wait:
-                self._postpone(row, wait)
-                return
-            if wait > 0:
-                time.sleep(wait)
         try:
             if deliverer is None:
                 raise PermanentFailure(f"no adapter configured for platform {row.platform}")
@@ -244,9 +284,10 @@ class Dispatcher:
                 log.warning("delivery %s to %s failed (try %s): %s", cur.id, cur.platform, cur.attempts, reason)
             s.commit()
         if retry_after is None:  # not a rate limit: the platform may be down (once a few fail in a row)
-            self._streak[row.platform] = self._streak.get(row.platform, 0) + 1
-            if self._streak[row.platform] >= 3:
-                self._failing.setdefault(row.platform, self.clock())
+            with self._health:
+                self._streak[row.platform] = self._streak.get(row.platform, 0) + 1
+                if self._streak[row.platform] >= 3:
+                    self._failing.setdefault(row.platform, self.clock())
 
     # ------------------------------------------------------------ a platform down, and back
     def _probe(self) -> None:
@@ -272,9 +313,10 @@ class Dispatcher:
     def _back(self, platform: str) -> None:
         """A delivery to a failing platform went through: everything of it that waits in backoff is due now (the
         token bucket paces the catch-up; per-conversation order is the claim's)."""
-        self._streak.pop(platform, None)
-        if self._failing.pop(platform, None) is None:
-            return  # one call that failed is not an outage: its backoff stands
+        with self._health:
+            self._streak.pop(platform, None)
+            if self._failing.pop(platform, None) is None:
+                return  # one call that failed is not an outage: its backoff stands
         now = self.clock()
         with self.sessions() as s:
             res = s.execute(update(OutboxMessage).where(OutboxMessage.status == "pending",

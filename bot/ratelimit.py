@@ -73,33 +73,56 @@ class RateLimiter:
 
     def reserve(self, delivery: Delivery) -> float:
         """Take a token from each bucket the delivery draws from; seconds to wait before sending (the longest)."""
-        wait = 0.0
-        for limit in self.limits(delivery):
-            if limit.per_second > 0:
-                wait = max(wait, self._take(Limit(limit.key, limit.per_second * self.margin, limit.burst)))
-        return wait
+        return self.reserve_many([delivery])[0]
 
-    def _take(self, limit: Limit) -> float:
+    def reserve_many(self, deliveries: list[Delivery], max_wait: float = float("inf")) -> list[float]:
+        """`reserve` for a batch, in its order: one transaction per bucket, not per delivery. A delivery that would
+        wait longer than `max_wait` takes no token from that bucket (it goes back to the queue; taking one would
+        hold back everything after it for a send that is not made now)."""
+        by_key: dict[str, tuple[Limit, list[int]]] = {}
+        for n, d in enumerate(deliveries):
+            for limit in self.limits(d):
+                if limit.per_second > 0:
+                    by_key.setdefault(limit.key, (Limit(limit.key, limit.per_second * self.margin, limit.burst), []))[1].append(n)
+        times = [0.0] * len(deliveries)  # when each may go, on our clock
+        for limit, members in by_key.values():
+            for n, at in zip(members, self._take(limit, len(members), max_wait), strict=True):
+                times[n] = max(times[n], at)
+        # From now, after the commits: a wait taken from the moment the bucket was read would start late by the
+        # time the transaction took, and two workers late by different amounts send closer than the rate allows.
+        now = self.clock()
+        return [max(0.0, at - now) for at in times]
+
+    def _take(self, limit: Limit, count: int, max_wait: float) -> list[float]:
+        """Take up to `count` tokens in turn; when each may be used (the n-th once n tokens have been refilled)."""
         for _ in range(3):
-            now = self.clock()
             with self.sessions() as s:
                 # Write first: the bucket row is then locked (PostgreSQL) or the database write-locked (SQLite,
                 # where a read first would let two processes take the same token) until the commit.
                 locked = s.execute(update(RateBucket).where(RateBucket.key == limit.key)
                                    .values(tokens=RateBucket.tokens).execution_options(synchronize_session=False))
                 row = s.get(RateBucket, limit.key) if getattr(locked, "rowcount", 0) else None
+                # The clock is read once the lock is held: read before, while another worker held it, the time
+                # would be older than theirs, and the refill since would be counted twice.
+                now = self.clock() if row is None else max(self.clock(), row.at)
+                tokens = limit.burst if row is None else min(limit.burst, row.tokens + (now - row.at) * limit.per_second)
+                times = []
+                for _ in range(count):
+                    wait = max(0.0, (1.0 - tokens) / limit.per_second)
+                    times.append(now + wait)
+                    if wait <= max_wait:
+                        tokens -= 1.0  # else not taken: it goes back to the queue
                 if row is None:
-                    s.add(RateBucket(key=limit.key, tokens=limit.burst - 1.0, at=now))
+                    s.add(RateBucket(key=limit.key, tokens=tokens, at=now))
                     try:
                         s.commit()
                     except IntegrityError:
                         continue  # another process made it first: take from theirs
-                    return 0.0
-                tokens = min(limit.burst, row.tokens + max(0.0, now - row.at) * limit.per_second) - 1.0
+                    return times
                 row.tokens, row.at = tokens, now
                 s.commit()
-                return max(0.0, -tokens / limit.per_second)
-        return 0.0
+                return times
+        return [self.clock()] * count
 
 
 __all__ = ["Limit", "Limits", "RateBucket", "RateLimiter", "by_platform"]

@@ -229,3 +229,35 @@ def test_rows_written_while_workers_deliver_are_all_delivered_in_order(session_f
     for recipient in {r.recipient for r in rows}:
         by_id = [r.payload["text"] for r in rows if r.recipient == recipient]
         assert [t for r, t in fake.got if r == recipient] == by_id  # in the order they were written
+
+
+def test_a_batch_goes_out_side_by_side_but_never_two_of_one_conversation(session_factory, clock):
+    """A call slower than the gap between two tokens must not cap the rate at 1 ÷ call: the heads of a batch are
+    of distinct conversations and are sent a few at a time; within a conversation, one after the other."""
+
+    class Slow(Platform):
+        def __init__(self) -> None:
+            super().__init__(delay=0.05)
+            self.in_flight: Counter[str] = Counter()
+            self.most = 0
+            self.overlap_in_conversation = False
+
+        def deliver(self, d: Delivery) -> DeliveryReceipt:
+            with self._lock:
+                self.in_flight[d.recipient] += 1
+                self.overlap_in_conversation |= self.in_flight[d.recipient] > 1
+                self.most = max(self.most, sum(self.in_flight.values()))
+            try:
+                return super().deliver(d)
+            finally:
+                with self._lock:
+                    self.in_flight[d.recipient] -= 1
+
+    fake = Slow()
+    items = [(f"u{i % 6}", f"m{i}") for i in range(24)]
+    _enqueue(session_factory, clock, items)
+    d = _dispatcher(session_factory, clock, fake, send_threads=4)
+    assert d.drain() == 24
+    assert fake.most >= 2 and not fake.overlap_in_conversation
+    for recipient in {r for r, _ in items}:
+        assert [t for r, t in fake.got if r == recipient] == [t for r, t in items if r == recipient]

@@ -48,3 +48,12 @@ def test_tiers_burst_then_pace_and_other_platforms_have_their_own(engine: Any) -
     # a Slack answer through a response_url is no Web API call
     assert lim.reserve(Delivery(id=4, platform="slack", recipient="C1", op="update", ref="C1:1.0",
                                 extra={"response_url": "https://hooks.slack.com/x"})) == 0
+
+
+def test_a_batch_reserves_in_one_go_and_what_waits_too_long_takes_no_token(engine: Any) -> None:
+    wall = Wall()
+    lim = RateLimiter(make_session_factory(engine), by_platform({"slack": slack_limits(post_per_second=10)}), clock=wall,
+                      margin=1.0)
+    waits = lim.reserve_many([_post(n) for n in range(5)], max_wait=0.25)
+    assert [round(w, 6) for w in waits] == [0.0, 0.1, 0.2, 0.3, 0.3]  # the last two: over the limit, not taken
+    assert round(lim.reserve(_post(9)), 6) == 0.3  # so the next one comes right after the three taken

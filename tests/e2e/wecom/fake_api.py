@@ -53,6 +53,8 @@ class FakeWeCom:
     token_ttl: int = 7200
     # fault injection: codes/HTTP statuses answered once (FIFO) before normal processing of API calls
     faults: list[int] = field(default_factory=list)
+    # the same, for message/send to one member only: sends to several people run side by side, in no fixed order
+    faults_to: dict[str, list[int]] = field(default_factory=dict)
     token_calls: int = 0
     sends: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -134,6 +136,8 @@ class FakeWeCom:
             except ValueError:
                 return _err(40058, "Warning: wrong json format.")
             if api == "message/send":
+                if self.faults_to.get(str(body.get("touser"))):
+                    return _err(self.faults_to[str(body["touser"])].pop(0), "injected")
                 return self._send(body)
             if api == "message/update_template_card":
                 return self._update(body)
