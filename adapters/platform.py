@@ -30,6 +30,18 @@ if TYPE_CHECKING:
 S = TypeVar("S", bound=AdapterSettings)
 
 
+@dataclass(frozen=True)
+class AccountColumn:
+    """The users sheet's column of this platform's account ids (imports and exports): its header and note are
+    msgids (English; the Chinese is in the catalogue), `aliases` other headers seen in companies' sheets; the
+    columns stand in the order of `position` (a published file format: a new platform's comes after the others)."""
+
+    position: int
+    header: str
+    note: str = ""
+    aliases: str = ""
+
+
 class DirectoryError(Exception):
     """A platform's directory could not be read (each adapter's own error derives from this)."""
 
@@ -69,6 +81,7 @@ class Platform(Generic[S]):
     receiver_check: Callable[[S, Receiver | None], str | None] | None = None
     directory: Callable[[S], list[DirectoryEntry]] | None = None  # `ordertalk users sync`; raises DirectoryError
     commands: Callable[[Cli], Iterable[click.Command]] | None = None  # its own `ordertalk` commands
+    account_column: AccountColumn | None = None  # the users sheet's column of account ids on this platform
     ids_are_user_ids: bool = False  # a sender's id is the OrderTalk user id (the sandbox): nobody to link
     is_sandbox: bool = False  # orders placed here are sandbox orders; served only on a loopback address
     answers_inline: bool = False  # events are processed in the request that received them (someone is looking)

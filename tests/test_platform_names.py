@@ -16,9 +16,6 @@ ALLOWED = {
     # Log scrubbing starts before any settings are read (`ordertalk -v` logs from the first line), so the header
     # names and token shapes the platforms' libraries log are known here, not loaded from the adapters.
     "bot/redaction.py": "header names and token shapes scrubbed before settings exist",
-    # The user sheet is a published file format: one translated ID column per platform (its headers are in the
-    # catalogue); the domain's user import takes whichever identities the sheet gives.
-    "bot/documents/imports/spec.py": "the user sheet's ID columns",
 }
 
 

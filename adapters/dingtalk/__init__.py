@@ -11,12 +11,13 @@ from collections.abc import Callable
 
 import flask
 
-from adapters.platform import Platform, Wiring
+from adapters.platform import AccountColumn, Platform, Wiring
 from bot.files import FileStore
 from bot.ports import BotCorePort, Deliverer, FileSource
 from bot.ratelimit import Limits
 from bot.tokens import TokenSigner
 from domain.linking import DirectoryEntry
+from domain.messages import N_
 
 from .cli import commands, receiver_check
 from .deliverer import DingTalkDeliverer
@@ -70,4 +71,5 @@ def _directory(s: DingTalkSettings) -> list[DirectoryEntry]:
 
 PLATFORM = Platform(name="dingtalk", settings=DingTalkSettings, install=_install, rate_limits=_limits,
                     file_source=file_source, group_chat=lambda s: s.dingtalk_warehouse_group,
-                    receiver_check=receiver_check, directory=_directory, commands=commands)
+                    receiver_check=receiver_check, directory=_directory, commands=commands,
+                    account_column=AccountColumn(1, N_("DingTalk ID"), N_("DingTalk userid")))

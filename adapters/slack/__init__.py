@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from adapters.platform import Cli, Platform, Wiring
+from adapters.platform import AccountColumn, Cli, Platform, Wiring
 from adapters.slack.settings import SlackSettings
+from domain.messages import N_
 
 if TYPE_CHECKING:
     import click
@@ -94,4 +95,5 @@ def _commands(cli: Cli) -> Iterable[click.Command]:
 
 PLATFORM = Platform(name="slack", settings=SlackSettings, install=_install, rate_limits=_limits,
                     file_source=file_source, person_locale=person_locale,
-                    group_chat=lambda s: s.slack_warehouse_channel, directory=_directory, commands=_commands)
+                    group_chat=lambda s: s.slack_warehouse_channel, directory=_directory, commands=_commands,
+                    account_column=AccountColumn(3, N_("Slack ID"), N_("Slack member id (U…)")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import flask
 
-from adapters.platform import Platform, Wiring
+from adapters.platform import AccountColumn, Platform, Wiring
 from adapters.wecom.callback import make_blueprint
 from adapters.wecom.client import WeComClient
 from adapters.wecom.deliverer import WeComDeliverer
@@ -14,6 +14,7 @@ from bot.ports import BotCorePort, Deliverer, FileSource
 from bot.ratelimit import Limits
 from bot.tokens import TokenSigner
 from domain.linking import DirectoryEntry
+from domain.messages import N_
 
 Settings = WeComSettings  # the model the composition root builds for install()
 
@@ -58,4 +59,5 @@ def _directory(s: WeComSettings) -> list[DirectoryEntry]:
 
 
 PLATFORM = Platform(name="wecom", settings=WeComSettings, install=_install, rate_limits=_limits,
-                    file_source=file_source, group_chat=lambda s: s.wecom_warehouse_chat, directory=_directory)
+                    file_source=file_source, group_chat=lambda s: s.wecom_warehouse_chat, directory=_directory,
+                    account_column=AccountColumn(2, N_("WeCom ID"), N_("WeCom UserID"), aliases="企微id"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import platforms
 from bot.documents.sheets import norm_header
 from bot.i18n import tr
 from bot.i18n.labels import ORDER_STATUS
@@ -140,6 +141,8 @@ STOCK = Kind("stock", N_("Stock"), (
            aliases="在库数量|在库|库存|数量|quantity"),
 ), N_("One product in one warehouse per row."))
 
+ACCOUNTS = sorted(((p.name, p.account_column) for p in platforms.installed() if p.account_column and p.links_people),
+                  key=lambda named: named[1].position)
 USERS = Kind("users", N_("Users"), (
     Column("username", N_("Username"), True, example="li", note=N_("unique login name"), aliases="账号"),
     Column("display_name", N_("Name"), True, example="李四", aliases="名字|name"),
@@ -149,11 +152,10 @@ USERS = Kind("users", N_("Users"), (
     Column("locale", N_("Language"), choices=("zh-CN", "en"), example="zh-CN", aliases="locale"),
     Column("email", N_("E-mail"), example="li@example.com", aliases="电子邮箱|email"),
     Column("mobile", N_("Mobile"), example="13900000001", aliases="手机号|电话"),
-    Column("dingtalk", N_("DingTalk ID"), example="", note=N_("DingTalk userid")),
-    Column("wecom", N_("WeCom ID"), example="", note=N_("WeCom UserID"), aliases="企微id"),
-    Column("slack", N_("Slack ID"), example="", note=N_("Slack member id (U…)")),
+    # one column of account ids per installed platform that declares one (adapters/platform.py)
+    *(Column(name, col.header, example="", note=col.note, aliases=col.aliases) for name, col in ACCOUNTS),
 ), N_("One person per row."))
-ID_PLATFORMS = ("dingtalk", "wecom", "slack")  # the users sheet's account-id columns, in its column order
+ID_PLATFORMS = tuple(name for name, _ in ACCOUNTS)  # the users sheet's account-id columns, in its column order
 
 RECEIVABLES = Kind("receivables", N_("Opening balances"), (
     Column("customer", N_("Customer code"), True, example="C001", aliases="客户"),
