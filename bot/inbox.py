@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -140,6 +141,7 @@ class Inbox:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._heartbeat = _Heartbeat(self)
         self.on_stored: Callable[[], None] = lambda: None  # e.g. NOTIFY, so a worker in another process wakes
 
     def register_raw(self, kind: str, handler: RawHandler) -> None:
@@ -289,16 +291,22 @@ class Inbox:
             s.commit()
         if found is None or found.status != PENDING:
             return None
-        return self._follow(row_id, found.kind, dict(found.payload), found.conversation, deliver_replies)
+        return self._follow(row_id, found.kind, dict(found.payload), found.conversation, deliver_replies,
+                            owner or self.owner)
 
     def _follow(self, row_id: int, kind: str, payload: dict[str, Any], conversation: str,
-                deliver_replies: Deliver) -> list[Reply] | None:
-        """Run a row leased to us, then the rows of its conversation that follow it (see `process`)."""
+                deliver_replies: Deliver, owner: str | None = None) -> list[Reply] | None:
+        """Run a row leased to us (to `owner`, default this process), then the rows of its conversation that follow
+        it (leased to this process, see `process`)."""
         result: list[Reply] | None = None
         first = True
         while True:
             done = _Done(self, row_id, conversation)
-            replies = self._run(row_id, kind, payload, deliver_replies if first else True, done)
+            self._heartbeat.add(row_id, owner if first and owner else self.owner)
+            try:
+                replies = self._run(row_id, kind, payload, deliver_replies if first else True, done)
+            finally:
+                self._heartbeat.remove(row_id)
             if replies is None:
                 return result  # failed this time: left (or given up) for a later try
             if first:
@@ -440,6 +448,53 @@ class Inbox:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
+
+
+class _Heartbeat:
+    """The leases of the rows being processed, renewed while they run: a job may take longer than a lease (a file
+    checked in chat: 100,000 rows), and a lease that ran out would let another worker claim the row and run it a
+    second time beside the first. Every third of a lease (at most every 2 s) one UPDATE per owner moves the leases of
+    the running rows on, only while the row is still pending and still ours. The thread runs only while rows do."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self.running: dict[int, str] = {}  # row id → its lease owner
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.interval = min(inbox.lease.total_seconds() / 3, 2.0)
+
+    def add(self, row_id: int, owner: str) -> None:
+        with self.lock:
+            self.running[row_id] = owner
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._loop, name="inbox-heartbeat", daemon=True)
+                self.thread.start()
+
+    def remove(self, row_id: int) -> None:
+        with self.lock:
+            self.running.pop(row_id, None)
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.interval)
+            with self.lock:
+                if not self.running:
+                    self.thread = None
+                    return
+                by_owner: dict[str, list[int]] = {}
+                for row_id, owner in self.running.items():
+                    by_owner.setdefault(owner, []).append(row_id)
+            try:
+                self.beat(by_owner)
+            except Exception:  # database down: the next beat tries again; the lease is 3 beats long
+                log.warning("inbox: could not renew the leases of %s running rows", sum(map(len, by_owner.values())))
+
+    def beat(self, by_owner: dict[str, list[int]]) -> None:
+        until = self.inbox.clock() + self.inbox.lease
+        with self.inbox._engine.begin() as c:
+            for owner, ids in by_owner.items():
+                c.execute(update(InboxEvent).where(InboxEvent.id.in_(ids), InboxEvent.lease_owner == owner,
+                                                   InboxEvent.status == PENDING).values(lease_until=until))
 
 
 class _Done:

@@ -189,3 +189,41 @@ def test_a_raw_handler_that_calls_the_core_twice_is_retried_whole(ot: OrderTalk)
     ot.inbox.drain()
     assert len(begun) == 2 + 1  # the claims, and the core's transaction alone
     assert _rows(ot)[-1] == ("raw:2", "done")
+
+
+def test_a_job_longer_than_its_lease_is_not_claimed_again_while_it_runs(session_factory: Any) -> None:
+    """A file check may run longer than the lease (30 s by default; 0.4 s here): while it runs its lease is renewed,
+    so another worker does not claim the row and run the job a second time; once done, it is nobody's."""
+    import threading
+    import time
+
+    from bot.inbox import Inbox
+    from domain.types import utcnow
+
+    runs: list[int] = []
+    started = threading.Event()
+
+    def slow_check(payload: dict[str, Any]) -> None:
+        runs.append(payload["n"])
+        started.set()
+        time.sleep(1.6)  # four leases
+
+    workers = [Inbox(session_factory, None, lease_seconds=0.4, owner=name) for name in ("worker-a", "worker-b")]  # type: ignore[arg-type]
+    for w in workers:
+        w.register_raw("job", slow_check)
+    with session_factory() as s:
+        Inbox.enqueue(s, "console", "job:1", "job:1", "job", {"n": 1}, utcnow())
+        s.commit()
+    first = threading.Thread(target=workers[0].run_once)
+    first.start()
+    assert started.wait(10)
+    taken: list[int] = []
+    while first.is_alive():
+        taken += workers[1].claim()  # the other worker, polling as its loop does
+        time.sleep(0.05)
+    first.join()
+    assert taken == [] and runs == [1]
+    with session_factory() as s:
+        row = s.scalar(select(InboxEvent))
+        assert (row.status, row.lease_owner, row.attempts) == ("done", None, 0)
+    assert workers[1].drain() == 0 and runs == [1]
