@@ -1,9 +1,15 @@
-"""Fan-out (issue 8 #3): 10,000 overdue receivables across 200 sales people; the overdue-digest job plus the outbox
-dispatcher deliver through the real Slack deliverer to a fake Slack on localhost that enforces a rate limit
-(chat.postMessage above R per second answers 429 with Retry-After). Prints the total time against the rate-limit
-bound (messages ÷ R), duplicates and losses (both must be 0).
+"""Fan-out (issue 8 #3, issue 16): the outbox dispatchers deliver through the real Slack deliverer to a fake Slack on
+localhost that enforces a rate limit (chat.postMessage above R per second answers 429 with Retry-After). Three cases
+per backend:
 
-    .venv/bin/python -m bench.fanout [--receivables 10000] [--sales 200] [--rate 20] [--workers 2] [--no-pg]
+- digest: 10,000 overdue receivables across 200 sales people; the overdue-digest job queues its cards (211);
+- queue: 10,000 messages queued to 2,000 people through the outbox, delivered at 170/s (bound ~60 s);
+- claim: 50,000 pending rows beside 50,000 delivered ones, drained against a Slack without a limit.
+
+Prints each delivery's time against the rate-limit bound (messages ÷ R), duplicates and losses (both must be 0).
+
+    .venv/bin/python -m bench.fanout [--receivables 10000] [--sales 200] [--rate 20] [--workers 2]
+        [--messages 10000] [--people 2000] [--queue-rate 170] [--pending 50000] [--no-pg] [--no-sqlite]
 
 Data is bulk-inserted (users, customers, orders, tasks, shipments, receivables) on a fresh database per backend.
 Results: bench/results/fanout.json.
@@ -14,16 +20,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.domain import RESULTS, pg_db, sqlite_db
 from bot.bootstrap import build
@@ -52,6 +61,7 @@ class RateLimitedSlack:
         self.rate = rate
         self.window: list[float] = []
         self.delivered: Counter[str] = Counter()  # message key (channel) → deliveries
+        self.arrived: dict[str, list[str]] = defaultdict(list)  # channel → its messages' texts, in arrival order
         self.limited = 0
         self.lock = threading.Lock()
         outer = self
@@ -96,6 +106,7 @@ class RateLimitedSlack:
             self.window.append(now)
             # one digest per person per day: the title names who it is for
             self.delivered[f"{args['channel']}|{args.get('text', '')[:40]}"] += 1
+            self.arrived[args["channel"]].append(str(args.get("text", "")))
         return 200, {"ok": True, "channel": args["channel"], "ts": f"{now:.6f}"}, {}
 
     def close(self) -> None:
@@ -144,45 +155,110 @@ def load(url: str, n_receivables: int, n_sales: int) -> dict[str, int]:
     return {"receivables": n_receivables, "per_sales": per, "sales": n_sales, "managers": n_sales // 20}
 
 
+class Loops(Protocol):
+    def start_background(self) -> None: ...
+
+    def stop_background(self) -> None: ...
+
+
+def drain(workers: Sequence[Loops], sessions: sessionmaker[Session], timeout: float, poll: float = 0.05) -> float:
+    """Start the real dispatcher loops (poll + wake; scheduler and inbox off) of every worker; seconds until no
+    outbox row is pending (or `timeout`); then stop them. The fonts and charts each start warms in a thread are warmed
+    first (once per process): matplotlib's import is not a delivery's cost."""
+    from bot.documents import charts, fonts
+
+    fonts.warm()
+    charts.warm()
+    t = time.perf_counter()
+    for w in workers:
+        w.start_background()
+    try:
+        while time.perf_counter() < t + timeout:
+            with sessions() as s:
+                if not s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")):
+                    break
+            time.sleep(poll)
+        return time.perf_counter() - t
+    finally:
+        for w in workers:
+            w.stop_background()
+
+
+def worker_settings(url: str, fake: RateLimitedSlack) -> dict[str, Any]:
+    """Production settings (backoff, attempts, poll interval, the Slack client with its one in-client 429 retry, the
+    client-side token bucket): only the URL, token and the process roles (dispatcher only) differ."""
+    return {"_env_file": None, "database_url": url, "run_dispatcher": True, "run_scheduler": False, "run_inbox": False,
+            "secret_key": "fanout-bench-secret-key-0123456789abcdef", "slack_bot_token": "xoxb-fanout",
+            "slack_signing_secret": "s", "slack_api_url": fake.api_url}
+
+
+def _worker_main(settings: dict[str, Any], shift: float, ready: Any, go: Any, stop: Any) -> None:
+    logging.getLogger().setLevel(logging.ERROR)
+    from bot.documents import charts, fonts
+
+    ot = build(Settings(**settings), clock=lambda: datetime.now(UTC) + timedelta(seconds=shift))
+    fonts.warm()
+    charts.warm()
+    ready.put(os.getpid())
+    go.wait()
+    ot.start_background()
+    stop.wait()
+    ot.stop_background()
+    ot.engine.dispose()
+
+
+class WorkerProcess:
+    """An `ordertalk worker` of its own: a process (spawned, so nothing is shared but the database) that builds the
+    app, warms up, and runs the dispatcher loop from `start_background` to `stop_background`; its clock is the wall
+    clock moved by `shift` seconds. In one process, every send thread, the fake and the bookkeeping would share one
+    interpreter lock, and the rate measured would be that process's, not the dispatchers'."""
+
+    def __init__(self, settings: dict[str, Any], shift: float = 0.0) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._ready, self._go, self._stop = ctx.Queue(), ctx.Event(), ctx.Event()
+        self.process = ctx.Process(target=_worker_main, args=(settings, shift, self._ready, self._go, self._stop),
+                                   daemon=True)
+        self.process.start()
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        self._ready.get(timeout=timeout)
+
+    def start_background(self) -> None:
+        self._go.set()
+
+    def stop_background(self) -> None:
+        self._stop.set()
+        self.process.join(30)
+        if self.process.is_alive():
+            self.process.kill()
+
+
 def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     print(f"[{name}] loading {args.receivables} receivables…", flush=True)
     t = time.perf_counter()
     shape = load(url, args.receivables, args.sales)
     load_s = time.perf_counter() - t
     fake = RateLimitedSlack(args.rate)
-    # Production settings (backoff, attempts, poll interval) and the production Slack client (its one in-client 429
-    # retry included): only the URL, token and the process roles differ.
     # The client-side token bucket is set to the rate the workspace allows (what an operator configures).
-    settings = Settings(_env_file=None, database_url=url, run_dispatcher=True, run_scheduler=False, secret_key="fanout-bench-secret-key-0123456789abcdef",
-                        slack_bot_token="xoxb-fanout", slack_signing_secret="s", slack_api_url=fake.api_url,
-                        run_inbox=False, rate_limits=args.rate_limits, slack_post_per_second=args.rate)
+    settings = {**worker_settings(url, fake), "rate_limits": args.rate_limits, "slack_post_per_second": args.rate}
     # The digest must run on a Monday 09:30; the clock then moves in real time, so backoffs and Retry-After elapse.
     t0 = time.monotonic()
+    shift = (NOW - datetime.now(UTC)).total_seconds()  # the workers' clocks: the same, from their wall clock
 
     def clock() -> datetime:
         return NOW + timedelta(seconds=time.monotonic() - t0)
 
-    # One build() per `ordertalk worker` process: its own engine, Slack client and dispatcher (owner id).
-    workers = [build(settings, clock=clock) for _ in range(args.workers)]
-    ot = workers[0]
+    ot = build(Settings(**settings), clock=clock)  # runs the job; its own dispatcher is not started
+    workers = [WorkerProcess(settings, shift) for _ in range(args.workers)]
     try:
+        for w in workers:
+            w.wait_ready()
         t = time.perf_counter()
         sent = ot.jobs.overdue_digest()
         job_s = time.perf_counter() - t
         with ot.sessions() as s:
             queued = int(s.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
-        t1 = time.perf_counter()
-        for w in workers:
-            w.start_background()  # the real dispatcher loop (poll + wake), scheduler off
-        deadline = t1 + args.timeout
-        while time.perf_counter() < deadline:
-            with ot.sessions() as s:
-                if not s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")):
-                    break
-            time.sleep(0.05)
-        deliver_s = time.perf_counter() - t1
-        for w in workers:
-            w.stop_background()
+        deliver_s = drain(workers, ot.sessions, args.timeout)
         again = ot.jobs.overdue_digest()  # the same day again: nothing new
         with ot.sessions() as s:
             statuses = Counter(s.scalars(select(OutboxMessage.status)))
@@ -192,7 +268,8 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
     finally:
         fake.close()
         for w in workers:
-            w.engine.dispose()
+            w.stop_background()
+        ot.engine.dispose()
     delivered = sum(fake.delivered.values())
     duplicates = sum(n - 1 for n in fake.delivered.values() if n > 1)
     losses = queued - len(fake.delivered)
@@ -203,6 +280,53 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
             "outbox": dict(statuses), "attempts_histogram": {str(k): v for k, v in sorted(attempts.items())},
             "sent_by_kind": dict(kinds),
             "load_1m": os.getloadavg()[0]}
+
+
+def queue_case(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """`--messages` text messages to `--people` people (in turn, so each conversation holds several, numbered),
+    queued as production queues them: `Outbox.add` in one transaction, the conversation heads kept by the database's
+    triggers. Then delivered by the real dispatcher loops through the client-side token bucket at `--queue-rate`
+    to a fake Slack allowing exactly that rate (429 + Retry-After above it). Bound = messages ÷ rate."""
+    print(f"[{name}] queue: {args.messages} messages to {args.people} people at {args.queue_rate}/s…", flush=True)
+    upgrade(url)
+    from bot.outbox import Outbox
+    from domain.db import make_engine, make_session_factory
+
+    engine = make_engine(url)
+    t = time.perf_counter()
+    with make_session_factory(engine)() as s:
+        outbox = Outbox(lambda: ["slack"])
+        for k in range(args.messages):
+            person = f"U{k % args.people:06d}"
+            outbox.add(s, "slack", person, text=f"queued {person} {k // args.people}")
+        s.commit()
+    queue_s = time.perf_counter() - t
+    fake = RateLimitedSlack(args.queue_rate)
+    workers = [WorkerProcess({**worker_settings(url, fake), "slack_post_per_second": args.queue_rate})
+               for _ in range(args.workers)]
+    engine = make_engine(url)
+    try:
+        for w in workers:
+            w.wait_ready()
+        deliver_s = drain(workers, make_session_factory(engine), args.timeout)
+        with make_session_factory(engine)() as s:
+            statuses = Counter(s.scalars(select(OutboxMessage.status)))
+            attempts = Counter(s.scalars(select(OutboxMessage.attempts)))
+    finally:
+        fake.close()
+        for w in workers:
+            w.stop_background()
+        engine.dispose()
+    seen = {text for texts in fake.arrived.values() for text in texts}
+    numbers = {channel: [int(text.rsplit(" ", 1)[1]) for text in texts] for channel, texts in fake.arrived.items()}
+    bound = args.messages / args.queue_rate
+    return {"backend": name, "messages": args.messages, "people": args.people, "rate": args.queue_rate,
+            "queue_s": queue_s, "deliver_s": deliver_s, "bound_s": bound, "ratio_to_bound": deliver_s / bound,
+            "delivered": sum(fake.delivered.values()),
+            "duplicates": sum(n - 1 for n in fake.delivered.values() if n > 1),
+            "lost": args.messages - len(seen), "out_of_order": sum(1 for ns in numbers.values() if ns != sorted(ns)),
+            "rate_limited_answers": fake.limited, "outbox": dict(statuses),
+            "attempts_histogram": {str(k): v for k, v in sorted(attempts.items())}, "load_1m": os.getloadavg()[0]}
 
 
 def claim_case(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -247,19 +371,8 @@ def claim_case(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
 
         w.dispatcher.claim = timed  # type: ignore[method-assign]
     try:
-        t0 = time.perf_counter()
-        for w in workers:
-            w.start_background()
-        deadline = t0 + args.timeout
         ot = workers[0]
-        while time.perf_counter() < deadline:
-            with ot.sessions() as s:
-                if not s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")):
-                    break
-            time.sleep(0.1)
-        drain_s = time.perf_counter() - t0
-        for w in workers:
-            w.stop_background()
+        drain_s = drain(workers, ot.sessions, args.timeout, poll=0.1)
         with ot.sessions() as s:
             statuses = Counter(s.scalars(select(OutboxMessage.status)))
     finally:
@@ -282,7 +395,7 @@ def claim_case(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--receivables", type=int, default=10_000)
+    ap.add_argument("--receivables", type=int, default=10_000, help="digest case: receivables (0: skip the case)")
     ap.add_argument("--sales", type=int, default=200)
     ap.add_argument("--rate", type=int, default=20)
     ap.add_argument("--workers", type=int, default=2, help="dispatcher processes to imitate (one build() each)")
@@ -291,26 +404,31 @@ def main() -> None:
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--no-sqlite", action="store_true")
     ap.add_argument("--pending", type=int, default=50_000, help="claim case: pending rows (0: skip the case)")
+    ap.add_argument("--messages", type=int, default=10_000, help="queue case: messages queued (0: skip the case)")
+    ap.add_argument("--people", type=int, default=2_000, help="queue case: conversations they go to")
+    ap.add_argument("--queue-rate", type=int, default=170,
+                    help="queue case: chat.postMessage per second, the fake's limit and the token bucket's (bound ~60 s)")
     ap.add_argument("--no-rate-limits", dest="rate_limits", action="store_false",
                     help="digest case without the client-side token bucket (as before it existed)")
     args = ap.parse_args()
     # every 429 would log a warning line; they are counted in the table instead
     logging.getLogger().setLevel(logging.ERROR)
     load_start = os.getloadavg()
-    rows = []
-    claims = []
-    if not args.no_sqlite:
-        with sqlite_db() as url:
-            rows.append(run_backend("sqlite", url, args))
+    rows: list[dict[str, Any]] = []
+    queues: list[dict[str, Any]] = []
+    claims: list[dict[str, Any]] = []
+    backends = [("sqlite", sqlite_db)] if not args.no_sqlite else []
+    backends += [("postgresql", lambda: pg_db(args.pg))] if not args.no_pg else []
+    for name, database in backends:
+        if args.receivables:
+            with database() as url:
+                rows.append(run_backend(name, url, args))
+        if args.messages:
+            with database() as url:
+                queues.append(queue_case(name, url, args))
         if args.pending:
-            with sqlite_db() as url:
-                claims.append(claim_case("sqlite", url, args))
-    if not args.no_pg:
-        with pg_db(args.pg) as url:
-            rows.append(run_backend("postgresql", url, args))
-        if args.pending:
-            with pg_db(args.pg) as url:
-                claims.append(claim_case("postgresql", url, args))
+            with database() as url:
+                claims.append(claim_case(name, url, args))
     print(f"\nFan-out: {args.receivables} overdue receivables, {args.sales} sales people, limit {args.rate} msg/s, "
           f"{args.workers} dispatcher workers (production settings); load {load_start[0]:.2f} at start, "
           f"{os.getloadavg()[0]:.2f} now; {os.cpu_count()} CPUs")
@@ -324,6 +442,16 @@ def main() -> None:
         print(f"{r['backend']}: {r['digests_sent']} cards = {kinds.get('digest', 0)} own digests (one per sales person with "
               f"overdue items) + {kinds.get('digest-escalated', 0)} team digests ({r['managers']} managers: items > 7 days; "
               f"admin: items > 30 days); outbox {r['outbox']}; tries per message {r['attempts_histogram']}")
+    if queues:
+        print(f"\nQueued messages: {args.messages} texts to {args.people} people (Outbox.add), limit {args.queue_rate} "
+              f"msg/s (bucket and fake), {args.workers} dispatcher workers; load {os.getloadavg()[0]:.2f}")
+        print(f"{'backend':<11}{'messages':>9}{'queue s':>8}{'deliver s':>10}{'bound s':>9}{'÷bound':>8}{'429s':>6}"
+              f"{'dups':>6}{'lost':>6}{'order':>6}{'load':>6}")
+        for q in queues:
+            print(f"{q['backend']:<11}{q['messages']:>9}{q['queue_s']:>8.1f}{q['deliver_s']:>10.2f}{q['bound_s']:>9.2f}"
+                  f"{q['ratio_to_bound']:>8.3f}{q['rate_limited_answers']:>6}{q['duplicates']:>6}{q['lost']:>6}"
+                  f"{q['out_of_order']:>6}{q['load_1m']:>6.1f}")
+        print("(order: conversations whose numbered messages arrived out of order; load: 1-minute average at the end)")
     if claims:
         print(f"\nClaim under a backlog: {args.pending} pending rows (10 per recipient) beside {args.pending} delivered "
               f"ones, {args.workers} dispatcher loops, Slack without a limit; load {os.getloadavg()[0]:.2f}")
@@ -337,7 +465,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "fanout.json").write_text(json.dumps({"at": datetime.now(UTC).isoformat(), "cpus": os.cpu_count(),
                                                      "load_at_start": load_start, "load_at_end": os.getloadavg(), "args": vars(args), "rows": rows,
-                                                     "claims": claims}, indent=2, default=str))
+                                                     "queues": queues, "claims": claims}, indent=2, default=str))
 
 
 if __name__ == "__main__":
