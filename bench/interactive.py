@@ -114,6 +114,37 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
+def db_server_cpu(url: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend serving the bench's own database (pg_db makes one per run,
+    so no other process's work is in it), by pid; {} on SQLite or when the server's processes are not visible here."""
+    if not url.startswith("postgresql"):
+        return {}
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as c:
+            pids = [int(p) for p in c.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                                                   " AND pid <> pg_backend_pid()"))]
+    finally:
+        engine.dispose()
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile, or another machine's server
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def db_cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the database's backends used between two `db_server_cpu` readings (a backend that ended in between
+    is missed: the pools keep theirs open)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
 @contextmanager
 def gunicorn(app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
     import socket
@@ -243,16 +274,20 @@ def inbox_workers(app: str, env: dict[str, str], n: int):  # type: ignore[no-unt
 
 def measured(app: str, env: dict[str, str], conc: int, warm: list[dict[str, Any]],
              reqs: list[dict[str, Any]], until_done: Callable[[], int] | None = None,
-             warm_done: Callable[[], int] | None = None, workers: int = 1) -> dict[str, Any]:
+             warm_done: Callable[[], int] | None = None, workers: int = 1, url: str = "") -> dict[str, Any]:
     """Start the app under gunicorn (and our inbox worker), warm both workers up (imports, first connections,
     Bolt's auth.test), then send `reqs` at `conc` clients; server CPU is the gunicorn master + workers over the
     measured part, worker CPU the inbox worker's."""
     with gunicorn(app, env) as (port, pid), inbox_workers(app, env, workers) as wpids:
-        load(port, 2, warm)
+        warmed = load(port, 2, warm)
+        deadline = time.monotonic() + 120
         while warm_done is not None and warm_done() < len(warm):  # the worker is up and has decided the warm-up
+            if time.monotonic() > deadline:  # instead of waiting forever for a click that was never stored
+                raise RuntimeError(f"the warm-up clicks were not decided within 120 s (answers: {warmed['statuses']})")
             time.sleep(0.1)
         cpu0, started = tree_cpu(pid), time.perf_counter()
         wcpu0 = sum(tree_cpu(w) for w in wpids)
+        db0 = db_server_cpu(url)
         out = load(port, conc, reqs)
         if until_done is not None:  # the acknowledgement comes first: wait for the decisions as well
             while until_done() < len(reqs) and time.perf_counter() - started < 180:
@@ -261,6 +296,7 @@ def measured(app: str, env: dict[str, str], conc: int, warm: list[dict[str, Any]
             out["effects_s"] = time.perf_counter() - started
         out["server_cpu_ms_per_req"] = (tree_cpu(pid) - cpu0) * 1000 / len(reqs)
         out["worker_cpu_ms_per_req"] = (sum(tree_cpu(w) for w in wpids) - wcpu0) * 1000 / len(reqs) if wpids else 0.0
+        out["db_cpu_ms_per_req"] = db_cpu_between(db0, db_server_cpu(url)) * 1000 / len(reqs)
     return out
 
 
@@ -281,10 +317,10 @@ def bench_backend(name: str, url: str, levels: list[int], counts: list[int], pla
                 warm = [click_request(platform, sid, sid) for sid in warm_steps]
                 reqs = [click_request(platform, sid, sid) for sid in batch]
                 ours = measured("bot.wsgi:app", env, conc, warm, reqs, lambda b=batch: decided(url, b),
-                                lambda w=warm_steps: decided(url, w), workers)
+                                lambda w=warm_steps: decided(url, w), workers, url)
                 # the baseline gets the same bodies, signed anew (timestamps), and only stores a digest of each
                 base = measured("bench.baseline_app:app", env, conc, [click_request(platform, sid, sid) for sid in warm_steps],
-                                [click_request(platform, sid, sid) for sid in batch])
+                                [click_request(platform, sid, sid) for sid in batch], url=url)
                 row = {"backend": name, "platform": platform, "clients": conc, "requests": count, "ours": ours,
                        "inbox_workers": workers,
                        "decided": ours["effects"], "decisions_per_s": ours["effects"] / ours["effects_s"], "baseline": base,
@@ -292,7 +328,8 @@ def bench_backend(name: str, url: str, levels: list[int], counts: list[int], pla
                 rows.append(row)
                 print(f"[{name}] {platform:<8} c={conc:<3} ours {ours['rps']:7.1f} req/s p50 {ours['p50_ms']:6.1f} p99 "
                       f"{ours['p99_ms']:7.1f} ms, decided {row['decided']}/{count} ({row['decisions_per_s']:.1f}/s), "
-                      f"{ours['server_cpu_ms_per_req']:.1f} ms CPU/req (+{ours['worker_cpu_ms_per_req']:.1f} worker) | baseline {base['rps']:7.1f} req/s p50 "
+                      f"{ours['server_cpu_ms_per_req']:.1f} ms CPU/req (+{ours['worker_cpu_ms_per_req']:.1f} worker, "
+                      f"+{ours['db_cpu_ms_per_req']:.1f} db) | baseline {base['rps']:7.1f} req/s p50 "
                       f"{base['p50_ms']:5.1f} p99 {base['p99_ms']:6.1f}, {base['server_cpu_ms_per_req']:.1f} ms CPU/req "
                       f"| ratio {row['ratio']:.2f} | load {row['load_1m']:.2f}", flush=True)
     return rows
@@ -325,7 +362,7 @@ def main() -> None:
           f"{args.inbox_workers} inbox worker process(es); "
           f"load {load_start[0]:.2f} at start, {os.getloadavg()[0]:.2f} now; {os.cpu_count()} CPUs")
     print(f"{'backend':<11}{'platform':<9}{'clients':>7}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'decided/s':>10}{'CPU ms':>7}"
-          f"{'wrk ms':>7}"
+          f"{'wrk ms':>7}{'db ms':>6}"
           f"{'base req/s':>11}{'base p50':>9}{'base p99':>9}{'base CPU':>9}{'ratio':>7}{'non-2xx':>8}")
     for r in rows:
         o, b = r["ours"], r["baseline"]
@@ -333,10 +370,11 @@ def main() -> None:
         bad += sum(n for s, n in b["statuses"].items() if not str(s).startswith("2"))
         print(f"{r['backend']:<11}{r['platform']:<9}{r['clients']:>7}{o['rps']:>8.1f}{o['p50_ms']:>8.1f}{o['p99_ms']:>8.1f}"
               f"{r['decisions_per_s']:>10.1f}{o['server_cpu_ms_per_req']:>7.1f}{o.get('worker_cpu_ms_per_req', 0):>7.1f}"
+              f"{o.get('db_cpu_ms_per_req', 0):>6.1f}"
               f"{b['rps']:>11.1f}{b['p50_ms']:>9.1f}"
               f"{b['p99_ms']:>9.1f}{b['server_cpu_ms_per_req']:>9.1f}{r['ratio']:>7.2f}{bad:>8}")
     print("(CPU ms = gunicorn master + workers per request; wrk ms = the inbox worker process (`ordertalk worker`) per "
-          "decision; the database server's own CPU is not in either)")
+          "decision; db ms = the PostgreSQL backends serving the bench's database, storing and deciding, per request)")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "interactive.json").write_text(json.dumps({
         "at": datetime.now(UTC).isoformat(), "cpus": os.cpu_count(), "load_at_start": load_start,

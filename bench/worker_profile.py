@@ -6,10 +6,10 @@ bench.interactive measures the whole stack under load; this isolates the part th
 Real signed clicks are sent to the app under gunicorn (as in bench.interactive, with no inbox worker running), so the
 inbox holds exactly the rows the web workers store; then this process builds the worker (`bot.bootstrap.build`, the
 settings `ordertalk worker` gets) and drains the inbox on one thread: a few clicks unmeasured (imports, first
-connections, Bolt's auth.test), then the rest with the CPU time of this process per decision (`time.process_time`:
-the database server's CPU is not in it) and the wall time. `--profile wall` prints pyinstrument's tree of the measured
-part (pip install pyinstrument), `--profile cpu` cProfile's tables on CPU time (the profiler's own overhead inflates
-the figures; compare them with each other). PostgreSQL only (`--pg`, as bench.interactive); nothing is written to bench/results.
+connections, Bolt's auth.test), then the rest with the CPU time of this process per decision (`time.process_time`),
+the CPU of the PostgreSQL backends serving it (from /proc: the server runs on this machine) and the wall time.
+`--profile wall` prints pyinstrument's tree of the measured part (pip install pyinstrument), `--profile cpu`
+cProfile's tables on CPU time (the profiler's own overhead inflates the figures; compare them with each other). PostgreSQL only (`--pg`, as bench.interactive); nothing is written to bench/results.
 """
 
 from __future__ import annotations
@@ -20,7 +20,17 @@ import time
 from typing import Any
 
 from bench.domain import pg_db
-from bench.interactive import click_request, decided, env_for, fake_apis, gunicorn, load, prepare
+from bench.interactive import (
+    click_request,
+    db_cpu_between,
+    db_server_cpu,
+    decided,
+    env_for,
+    fake_apis,
+    gunicorn,
+    load,
+    prepare,
+)
 
 WARM = 8
 
@@ -53,9 +63,11 @@ def run(url: str, platform: str, clicks: int, profile: str | None) -> dict[str, 
 
                 profiler = cProfile.Profile(time.process_time)
                 profiler.enable()
+            db0 = db_server_cpu(url)
             cpu0, t0 = time.process_time(), time.perf_counter()
             ot.inbox.drain()
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
+            db = db_cpu_between(db0, db_server_cpu(url))
             if profile == "wall":
                 profiler.stop()
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
@@ -72,7 +84,7 @@ def run(url: str, platform: str, clicks: int, profile: str | None) -> dict[str, 
             ot.engine.dispose()
     n = done - WARM
     return {"platform": platform, "decided": done, "measured": n, "cpu_ms": cpu * 1000 / max(n, 1),
-            "wall_ms": wall * 1000 / max(n, 1)}
+            "wall_ms": wall * 1000 / max(n, 1), "db_ms": db * 1000 / max(n, 1)}
 
 
 def main() -> None:
@@ -89,7 +101,7 @@ def main() -> None:
             rows.append(run(url, platform, args.clicks, args.profile))
         r = rows[-1]
         print(f"{platform:<9} decided {r['decided']:>4} ({r['measured']} measured): {r['cpu_ms']:6.2f} ms CPU, "
-              f"{r['wall_ms']:6.2f} ms wall per decision | load {os.getloadavg()[0]:.2f}", flush=True)
+              f"{r['db_ms']:6.2f} ms database server CPU, {r['wall_ms']:6.2f} ms wall per decision | load {os.getloadavg()[0]:.2f}", flush=True)
 
 
 if __name__ == "__main__":
