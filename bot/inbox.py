@@ -94,6 +94,7 @@ class InboxEvent(Base):
 
 
 RawHandler = Callable[[dict[str, Any]], None]
+_Next = tuple[int, str, dict[str, Any], bool]  # the row to follow with: id, kind, payload, whether more wait behind it
 
 
 @dataclass(frozen=True)
@@ -211,12 +212,16 @@ class Inbox:
 
     def _claim_rows(self, limit: int | None = None) -> list[Any]:
         """`claim`, with what processing needs of each row (kind, payload, conversation): read in the claiming
-        transaction, so a claimed row is not read again in a transaction of its own."""
+        transaction, so a claimed row is not read again in a transaction of its own. `more`: whether a later row of
+        its conversation was pending then — when none was, marking it done does not look for one (a row that
+        arrives meanwhile is claimed in the next round)."""
         now = self.clock()
-        earlier = aliased(InboxEvent)
+        earlier, later = aliased(InboxEvent), aliased(InboxEvent)
         with self.sessions() as s:
+            more = exists().where(and_(later.conversation == InboxEvent.conversation, later.status == PENDING,
+                                       later.id > InboxEvent.id)).label("more")
             q = (
-                select(InboxEvent.id, InboxEvent.kind, InboxEvent.payload, InboxEvent.conversation)
+                select(InboxEvent.id, InboxEvent.kind, InboxEvent.payload, InboxEvent.conversation, more)
                 .where(
                     InboxEvent.status == PENDING,
                     # only what this process can process: a raw kind whose adapter is not installed here is left
@@ -258,9 +263,10 @@ class Inbox:
     )
     _row = select(InboxEvent.kind, InboxEvent.payload, InboxEvent.conversation, InboxEvent.status).where(
         InboxEvent.id == bindparam("rid"))
+    # two: the one to follow with, and whether another waits behind it (`more` of `_claim_rows`)
     _next = (select(InboxEvent.id, InboxEvent.kind, InboxEvent.payload, InboxEvent.next_attempt_at)
              .where(InboxEvent.conversation == bindparam("conv"), InboxEvent.status == PENDING)
-             .order_by(InboxEvent.id).limit(1))
+             .order_by(InboxEvent.id).limit(2))
 
     def _lease_params(self, row_id: int, now: datetime) -> dict[str, Any]:
         return {"rid": row_id, "now": now, "me": self.owner, "new_owner": self.owner, "until": now + self.lease}
@@ -295,13 +301,14 @@ class Inbox:
                             owner or self.owner)
 
     def _follow(self, row_id: int, kind: str, payload: dict[str, Any], conversation: str,
-                deliver_replies: Deliver, owner: str | None = None) -> list[Reply] | None:
+                deliver_replies: Deliver, owner: str | None = None, more: bool = True) -> list[Reply] | None:
         """Run a row leased to us (to `owner`, default this process), then the rows of its conversation that follow
-        it (leased to this process, see `process`)."""
+        it (leased to this process, see `process`). `more`: False when no later row of the conversation was pending
+        at the claim (none is looked for then)."""
         result: list[Reply] | None = None
         first = True
         while True:
-            done = _Done(self, row_id, conversation)
+            done = _Done(self, row_id, conversation, more)
             self._heartbeat.add(row_id, owner if first and owner else self.owner)
             try:
                 replies = self._run(row_id, kind, payload, deliver_replies if first else True, done)
@@ -311,27 +318,31 @@ class Inbox:
                 return result  # failed this time: left (or given up) for a later try
             if first:
                 result, first = replies, False
-            nxt = done.next if done.committed_ else self._done(row_id, conversation)
+            nxt = done.next if done.committed_ else self._done(row_id, conversation, more)
             if nxt is None:
                 return result
-            row_id, kind, payload = nxt
+            row_id, kind, payload, more = nxt
 
-    def _done(self, row_id: int, conversation: str) -> tuple[int, str, dict[str, Any]] | None:
+    def _done(self, row_id: int, conversation: str, more: bool = True) -> _Next | None:
         """Mark the row processed in a transaction of its own (when the core did not, see `_Done`)."""
         with self.sessions() as s:
-            nxt = self._mark_done(s, row_id, conversation)
+            nxt = self._mark_done(s, row_id, conversation, more)
             s.commit()
         return nxt
 
-    def _mark_done(self, s: Session, row_id: int, conversation: str) -> tuple[int, str, dict[str, Any]] | None:
+    def _mark_done(self, s: Session, row_id: int, conversation: str, more: bool = True) -> _Next | None:
         """Mark the row processed and, in the same transaction, lease the next row of its conversation to us when it
-        is due and free: (its id, kind, payload), or None."""
+        is due and free: (its id, kind, payload, whether yet another row waits behind it), or None. With `more`
+        False nothing is looked for: a statement fewer per event, most events being the only one of theirs."""
         now = self.clock()
         s.execute(self._finish, {"rid": row_id, "at": now})
-        nxt = s.execute(self._next, {"conv": conversation}).first()
+        if not more:
+            return None
+        found = s.execute(self._next, {"conv": conversation}).all()
+        nxt = found[0] if found else None
         taken = (nxt is not None and nxt.next_attempt_at <= now
                  and bool(getattr(s.execute(self._lease, self._lease_params(nxt.id, now)), "rowcount", 0)))
-        return (nxt.id, nxt.kind, dict(nxt.payload)) if nxt is not None and taken else None
+        return (nxt.id, nxt.kind, dict(nxt.payload), len(found) > 1) if nxt is not None and taken else None
 
     def _run(self, row_id: int, kind: str, payload: dict[str, Any], deliver: Deliver,
              done: _Done) -> list[Reply] | None:
@@ -391,7 +402,7 @@ class Inbox:
         rows = self._claim_rows()
 
         def run(row: Any) -> None:
-            self._follow(row.id, row.kind, dict(row.payload), row.conversation, True)
+            self._follow(row.id, row.kind, dict(row.payload), row.conversation, True, more=bool(row.more))
 
         if pool is None or len(rows) <= 1:
             for row in rows:
@@ -503,16 +514,16 @@ class _Done:
     after it. Written at most once; when that commit did not happen (a redelivery, a refusal rolled back, a raw
     handler that did not say one_core_call) the inbox marks the row done itself afterwards, as before."""
 
-    def __init__(self, inbox: Inbox, row_id: int, conversation: str) -> None:
-        self.inbox, self.row_id, self.conversation = inbox, row_id, conversation
+    def __init__(self, inbox: Inbox, row_id: int, conversation: str, more: bool = True) -> None:
+        self.inbox, self.row_id, self.conversation, self.more = inbox, row_id, conversation, more
         self.written = self.committed_ = False
-        self.next: tuple[int, str, dict[str, Any]] | None = None
+        self.next: _Next | None = None
 
     def write(self, session: Session) -> None:
         if self.written:
             return
         self.written = True
-        self.next = self.inbox._mark_done(session, self.row_id, self.conversation)
+        self.next = self.inbox._mark_done(session, self.row_id, self.conversation, self.more)
 
     def committed(self) -> None:
         self.committed_ = self.written

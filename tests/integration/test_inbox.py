@@ -108,6 +108,24 @@ def test_database_errors_leave_the_event_for_later_and_keep_the_order(ot: OrderT
     assert _rows(ot) == [("console:db1", "done"), ("console:db2", "done")] and len(_orders(ot)) == 1
 
 
+def test_a_message_that_arrives_while_its_conversation_runs_is_processed_next(ot: OrderTalk, monkeypatch: Any) -> None:
+    """The claim saw no later row of li's conversation, so marking late1 done looks for none: late2, stored while
+    late1 ran, is claimed by the next round of the drain — after late1, and once."""
+    li = _id(ot, "sales")
+    ot.inbound.handle_message(_msg(li, "下单 华兴 SKU-001 x10", "late1"))
+    real = ot.core.handle_message
+
+    def and_then_another(msg: InboundMessage, **kw: Any) -> Any:
+        if msg.event_id == "late1":
+            ot.inbound.handle_message(_msg(li, "我的订单", "late2"))  # the person writes again meanwhile
+        return real(msg, **kw)
+
+    monkeypatch.setattr(ot.core, "handle_message", and_then_another)
+    assert ot.inbox.run_once() == 1 and _rows(ot) == [("console:late1", "done"), ("console:late2", "pending")]
+    assert ot.inbox.drain() == 1
+    assert _rows(ot) == [("console:late1", "done"), ("console:late2", "done")] and len(_orders(ot)) == 1
+
+
 def test_the_sandbox_answers_in_the_request_through_the_inbox(ot: OrderTalk) -> None:
     client = ot.flask.test_client()
     resp = client.post("/sandbox/api/messages", json={"user": _id(ot, "sales"), "text": "帮助", "event_id": "sb1"})
