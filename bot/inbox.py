@@ -21,7 +21,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_any
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -434,18 +435,36 @@ class Inbox:
         self._wake.set()
 
     def start(self, poll_seconds: float = 0.2) -> None:
+        """The worker: as soon as one of its threads is free it claims the next head of a conversation for it, so
+        a long event (a file checked in chat, a large import: minutes) holds one thread, not the rest. (Rounds that
+        waited for every row they had claimed held every other conversation behind the slowest row.)"""
         if self._thread is not None:
             return
         pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="inbox")
 
+        def run(row: Any) -> None:
+            try:
+                self._follow(row.id, row.kind, dict(row.payload), row.conversation, True, more=bool(row.more))
+            except Exception:  # left leased: retried once the lease runs out
+                log.exception("inbox event %s failed", row.id)
+
         def loop() -> None:
+            running: set[Future[None]] = set()
             while not self._stop.is_set():
-                try:
-                    busy = self.run_once(pool)
-                except Exception:  # database down: keep the loop alive and try again
-                    log.exception("inbox round failed")
-                    busy = 0
-                if not busy:
+                running = {f for f in running if not f.done()}
+                free = self.threads - len(running)
+                claimed = 0
+                if free > 0:
+                    try:
+                        rows = self._claim_rows(min(free, self.batch))
+                    except Exception:  # database down: keep the loop alive and try again
+                        log.exception("inbox round failed")
+                        rows = []
+                    running |= {pool.submit(run, row) for row in rows}
+                    claimed = len(rows)
+                if free <= 0:
+                    wait_any(running, timeout=poll_seconds, return_when=FIRST_COMPLETED)
+                elif not claimed:
                     self._wake.wait(poll_seconds)
                     self._wake.clear()
             pool.shutdown(wait=True)

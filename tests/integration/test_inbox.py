@@ -245,3 +245,46 @@ def test_a_job_longer_than_its_lease_is_not_claimed_again_while_it_runs(session_
         row = s.scalar(select(InboxEvent))
         assert (row.status, row.lease_owner, row.attempts) == ("done", None, 0)
     assert workers[1].drain() == 0 and runs == [1]
+
+
+def test_a_long_event_holds_one_thread_of_the_worker_not_the_others(session_factory: Any) -> None:
+    """A file checked in chat can take minutes: the running worker goes on claiming other conversations' events for
+    its free threads meanwhile (rounds that waited for every row they had claimed held everyone behind it)."""
+    import threading
+    import time
+
+    from bot.inbox import Inbox
+    from domain.types import utcnow
+
+    release = threading.Event()
+    done: list[str] = []
+
+    def long_check(payload: dict[str, Any]) -> None:
+        release.wait(10)
+        done.append("long")
+
+    def quick(payload: dict[str, Any]) -> None:
+        done.append(payload["n"])
+
+    inbox = Inbox(session_factory, None, threads=2, owner="worker")  # type: ignore[arg-type]
+    inbox.register_raw("long", long_check)
+    inbox.register_raw("quick", quick)
+    with session_factory() as s:
+        Inbox.enqueue(s, "console", "long:1", "conv:a", "long", {}, utcnow())
+        s.commit()
+    inbox.start(poll_seconds=0.02)
+    try:
+        time.sleep(0.2)  # the long one is running
+        for n in ("b1", "c1", "d1"):  # other people, one after another, while it runs
+            inbox.store("console", f"quick:{n}", f"conv:{n}", "quick", {"n": n})
+        deadline = time.monotonic() + 10
+        while len(done) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert done == ["b1", "c1", "d1"]  # answered while the long one still runs
+    finally:
+        release.set()
+        deadline = time.monotonic() + 10
+        while "long" not in done and time.monotonic() < deadline:
+            time.sleep(0.02)
+        inbox.stop()
+    assert done[-1] == "long"
