@@ -19,7 +19,7 @@ from bot.documents import match_payments, parse_bank_statement
 from bot.documents.model import BankLine, Match, OpenItem, Unmatched
 from bot.unit import run_unit
 from domain.audit import Actor
-from domain.bank_payments import BankPayment, line_recorded, open_by_order, record_bank_payments
+from domain.bank_payments import BankPayment, open_by_order, record_bank_payments, recorded_lines
 from domain.models import User
 from domain.uow import UnitOfWork
 
@@ -75,13 +75,11 @@ def import_bank_statement(sessions: sessionmaker[Session], ctx: BotContext, data
     report = ImportReport()
     with sessions() as s:
         items = open_items(s)
-        fresh = []
-        for line in lines:
-            # Matched once already: skip before matching, since what it paid is no longer open.
-            if line_recorded(s, keys[line.row]):
-                report.already.append(line)
-            else:
-                fresh.append(line)
+        recorded = recorded_lines(s, keys.values())
+    fresh: list[BankLine] = []
+    for line in lines:
+        # Matched once already: skip before matching, since what it paid is no longer open.
+        (report.already if keys[line.row] in recorded else fresh).append(line)
     result = match_payments(fresh, items, ctx.settings.order_prefix)
     report.unmatched = list(result.unmatched)
     report.digest = _digest(list(result.matched), keys, report.already, report.unmatched)

@@ -399,18 +399,17 @@ class Inbox:
         worker leased it first: someone is waiting for its answer (the sandbox, a chat)."""
         self.process(row_id, owner=f"{self.owner}-now-{uuid.uuid4().hex[:8]}")
 
-    def run_once(self, pool: ThreadPoolExecutor | None = None) -> int:
+    def run_once(self) -> int:
+        """One round on the calling thread: claim what is due, process it (tests, `drain`; the worker's loop is
+        `start`)."""
         rows = self._claim_rows()
-
-        def run(row: Any) -> None:
-            self._follow(row.id, row.kind, dict(row.payload), row.conversation, True, more=bool(row.more))
-
-        if pool is None or len(rows) <= 1:
-            for row in rows:
-                run(row)
-        else:
-            list(pool.map(run, rows))
+        for row in rows:
+            self._run_claimed(row)
         return len(rows)
+
+    def _run_claimed(self, row: Any) -> None:
+        """A row `_claim_rows` leased to us, then the rows of its conversation that follow it."""
+        self._follow(row.id, row.kind, dict(row.payload), row.conversation, True, more=bool(row.more))
 
     def drain(self, max_rounds: int = 1000) -> int:
         """Process everything that is due now (tests and the CLI)."""
@@ -444,7 +443,7 @@ class Inbox:
 
         def run(row: Any) -> None:
             try:
-                self._follow(row.id, row.kind, dict(row.payload), row.conversation, True, more=bool(row.more))
+                self._run_claimed(row)
             except Exception:  # left leased: retried once the lease runs out
                 log.exception("inbox event %s failed", row.id)
 

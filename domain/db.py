@@ -109,13 +109,10 @@ class _WriterQueue:
             _after_urgent(waiting)
             fcntl.flock(database, fcntl.LOCK_EX)
         except BaseException:
-            self._unlock()
+            self.release()
             raise
 
     def release(self) -> None:
-        self._unlock()
-
-    def _unlock(self) -> None:
         try:
             if self._fds and self._pid == os.getpid():
                 fcntl.flock(self._fds[0], fcntl.LOCK_UN)
