@@ -33,7 +33,7 @@ from bot.handlers import products as pd
 from bot.handlers import reports as rp
 from bot.handlers import stock as sk
 from bot.handlers.base import Turn
-from bot.notifications import publish
+from bot.notifications import handle_events
 from bot.ports import CopyTicket, Deliver, InboundAction, InboundMessage, ReplyTarget, with_event
 from bot.records import PendingPrompt, first_time, keep_replies
 from bot.tokens import ActionToken, BadToken
@@ -258,8 +258,9 @@ class BotCore:
                 who = (user.id, user.locale) if user is not None else None
                 turn = Turn(uow, self.ctx, user, platform, reply_to, key) if user is not None else None
                 replies = work(turn, uow)
-                self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
-                publish(uow, self.ctx)
+                with uow.batched():  # the answers' messages are flushed with the notifications', one INSERT
+                    self._finish(uow, key, platform, reply_to, user.id if user else None, replies, deliver_replies)
+                    handle_events(uow, self.ctx)
                 _commit(uow)
         except IntegrityError:
             log.info("duplicate inbound event %s ignored", key)

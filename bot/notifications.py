@@ -191,9 +191,15 @@ def publish(uow: UnitOfWork, ctx: BotContext) -> None:
     read the change as flushed before them and add messages; those are written in one flush at commit (profile of
     the inbox worker: a flush before each of their queries was a third of a decision's time)."""
     with uow.batched():
-        i = 0
-        while i < len(uow.events):
-            event = uow.events[i]
-            for handler in HANDLERS.get(type(event), []):
-                handler(event, uow, ctx)
-            i += 1
+        handle_events(uow, ctx)
+
+
+def handle_events(uow: UnitOfWork, ctx: BotContext) -> None:
+    """`publish` inside a `UnitOfWork.batched` the caller holds (the core adds its answers' messages in it first, so
+    they and the notifications are one INSERT at commit, in that order)."""
+    i = 0
+    while i < len(uow.events):
+        event = uow.events[i]
+        for handler in HANDLERS.get(type(event), []):
+            handler(event, uow, ctx)
+        i += 1

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from bot.cards.model import Attachment, Card, Reply
@@ -30,7 +30,7 @@ class Outbox:
     def addresses(self, session: Session, user: User) -> list[tuple[str, str]]:
         enabled = set(self._platforms())
         found = [(p, str(user.id)) for p in self._by_user_id if p in enabled]
-        for ident in session.scalars(select(PlatformIdentity).where(PlatformIdentity.user_id == user.id)):
+        for ident in _identities(session, user):
             if ident.platform in enabled:
                 found.append((ident.platform, ident.external_id))
         return found
@@ -96,11 +96,15 @@ class Outbox:
     def update_everywhere(self, session: Session, card_key: str, build: Callable[[int | None], Card | None]) -> int:
         """Replace every copy of a card (every platform, every recipient) with what `build(user_id)` returns. The
         card is built once per person (their language and view), not once per copy."""
-        copies = session.execute(
+        copies: list[Any] = list(session.execute(
             select(CardCopy.platform, CardCopy.recipient, CardCopy.recipient_kind, CardCopy.user_id)
             .where(CardCopy.card_key == card_key)
             .order_by(CardCopy.id)
-        ).all()
+        ).all())
+        # and the copies sent in this transaction but not flushed yet (the answers to the event, see UnitOfWork.batched)
+        copies += [(c.platform, c.recipient, c.recipient_kind, c.user_id) for c in sorted(
+            (o for o in session.new if isinstance(o, CardCopy) and o.card_key == card_key),
+            key=lambda o: inspect(o).insert_order or 0)]
         seen: set[tuple[str, str]] = set()
         built: dict[int | None, Card | None] = {}
         n = 0
@@ -143,6 +147,29 @@ class Outbox:
                                  handle=latest.handle, ticket=ticket.code, ticket_at=now, created_at=now,
                                  user_id=latest.user_id, delivered_at=latest.delivered_at))
         return True
+
+
+_ACCOUNTS_WRITTEN = "ordertalk.outbox.accounts_written"
+
+
+def _identities(session: Session, user: User) -> list[PlatformIdentity]:
+    """The user's accounts: the ones loaded with the user (the recipient queries and the decision's read load them, a
+    statement fewer per recipient), unless this session has added, moved or removed an account (written or not: a
+    collection loaded before would not show it); else read."""
+    if ("identities" not in inspect(user).unloaded and not session.info.get(_ACCOUNTS_WRITTEN)
+            and not _accounts_touched(session)):
+        return list(user.identities)
+    return list(session.scalars(select(PlatformIdentity).where(PlatformIdentity.user_id == user.id)))
+
+
+def _accounts_touched(session: Session) -> bool:
+    return any(isinstance(o, PlatformIdentity) for o in (*session.new, *session.dirty, *session.deleted))
+
+
+@event.listens_for(Session, "before_flush")
+def _note_accounts(session: Session, *_: Any) -> None:
+    if not session.info.get(_ACCOUNTS_WRITTEN) and _accounts_touched(session):
+        session.info[_ACCOUNTS_WRITTEN] = True  # for the session's life: loaded collections may predate the write
 
 
 def _images(card: Card | None, replies: list[Reply] | None) -> list[Attachment]:

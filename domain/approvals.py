@@ -138,7 +138,7 @@ def decide(
         .options(joinedload(Order.steps).joinedload(ApprovalStep.assignments).joinedload(ApprovalAssignment.user),
                  joinedload(Order.reservations),  # what the shipping tasks are made from, should this approve it
                  # who is told of the decision and what the message names: read here, not lazily one by one
-                 joinedload(Order.sales_user), joinedload(Order.customer))
+                 joinedload(Order.sales_user).joinedload(User.identities), joinedload(Order.customer))
     ).unique().one()
     step = next(s for s in order.steps if s.id == step_id)
     if step.status != StepStatus.PENDING.value:

@@ -112,11 +112,13 @@ def claim(uow: UnitOfWork, task_id: int, user: User, actor: Actor) -> ShippingTa
 
 
 def task_lines(session: Session, task: ShippingTask) -> list[Reservation]:
-    """The task's reservations with their lines, products and warehouse (what its card and its shipment read), in
-    one statement: not two loads per line."""
+    """The task's reservations with their lines, products and warehouse, and the customer's contacts (what its card
+    and its shipment read: the card prints the main contact), in one statement: not two loads per line, nor a load of
+    the contacts after it."""
     return list(session.scalars(select(Reservation).where(
         Reservation.order_id == task.order_id, Reservation.warehouse_id == task.warehouse_id).order_by(Reservation.id)
-        .options(joinedload(Reservation.line).joinedload(OrderLine.product), joinedload(Reservation.warehouse))))
+        .options(joinedload(Reservation.line).joinedload(OrderLine.product), joinedload(Reservation.warehouse),
+                 joinedload(Reservation.order).joinedload(Order.customer).joinedload(Customer.contacts))).unique())
 
 
 def ship(uow: UnitOfWork, task_id: int, user: User, carrier: str, tracking: str,

@@ -4,15 +4,17 @@ a deactivated account gets no task card, reminder, alert or approval request."""
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from domain.models import ApprovalStep, Role, StepStatus, User
 
 
 def _with_role(session: Session, role: Role, *where: ColumnElement[bool]) -> list[User]:
     # roles are a comma-separated column: narrow in SQL, decide on the parsed set (no "admin" inside another name)
-    q = select(User).where(User.active.is_(True), User.roles_csv.contains(role.value), *where).order_by(User.id)
-    return [u for u in session.scalars(q) if u.has_role(role)]
+    # with their accounts: the outbox addresses each of them (bot.outbox), in this statement rather than one each
+    q = (select(User).where(User.active.is_(True), User.roles_csv.contains(role.value), *where).order_by(User.id)
+         .options(joinedload(User.identities)))
+    return [u for u in session.scalars(q).unique() if u.has_role(role)]
 
 
 def warehouse_staff(session: Session, warehouse_id: int) -> list[User]:

@@ -49,8 +49,9 @@ class UnitOfWork:
 
     @contextmanager
     def batched(self) -> Iterator[None]:
-        """What is changed so far is flushed once; what is added inside (the notifications' outbox rows and card
-        copies) waits for the commit's flush, instead of a flush before every query that runs meanwhile."""
+        """What is changed so far is flushed once; what is added inside (an event's answers and notifications: outbox
+        rows and card copies) waits for the commit's flush, instead of a flush before every query that runs meanwhile
+        (queries inside do not see those rows: a caller that needs them looks in the session's new objects)."""
         self.session.flush()
         with self.session.no_autoflush:
             yield

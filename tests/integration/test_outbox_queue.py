@@ -202,3 +202,54 @@ def test_the_heads_follow_every_write_to_the_outbox(engine: Any, clock: Clock) -
     with sessions() as s:
         assert s.scalar(select(OutboxHead.outbox_id).where(OutboxHead.conversation == claimed[1].conversation)) \
             == claimed[1].id
+
+
+def test_a_copy_sent_earlier_in_the_same_batch_gets_the_update(ot: OrderTalk) -> None:
+    """An event's answers and its notifications are added under one `UnitOfWork.batched` (no flush between them): an
+    update made there still reaches a copy sent a moment before in it, not yet written."""
+    boss = ot.flask.config["world"]["boss"]
+    uow = ot.ctx.unit_of_work(ot.sessions)
+    with uow:
+        user = uow.session.get(User, boss)
+        assert user is not None
+        with uow.batched():
+            ot.ctx.outbox.to_user(uow.session, user, card=Card(kind="info", key="card:1", title="pending"))
+            n = ot.ctx.outbox.update_everywhere(uow.session, "card:1",
+                                                lambda uid: Card(kind="info", title=f"decided for {uid}"))
+        uow.commit()
+    assert n == 1
+    ot.dispatcher.drain()
+    assert _inbox_titles(ot) == [f"decided for {boss}"]  # sent, then replaced in place
+
+
+def test_accounts_loaded_with_a_recipient_and_one_added_since(ot: OrderTalk, engine: Any) -> None:
+    """The recipient queries load each person's accounts with them, so addressing them reads nothing more; once the
+    session adds an account, the list loaded before it is not trusted (read again, the new account is addressed)."""
+    from sqlalchemy import event
+
+    from bot.outbox import Outbox
+    from domain import recipients
+    from domain.models import PlatformIdentity
+
+    outbox = Outbox(lambda: ["slack", "wecom"])
+    w = ot.flask.config["world"]
+    statements: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    with ot.sessions() as s:
+        s.add(PlatformIdentity(platform="slack", external_id="U_SUN", user_id=w["wh"]))
+        s.commit()
+    with ot.sessions() as s:
+        [staff] = recipients.warehouse_staff(s, w["east"])
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            before = outbox.addresses(s, staff)
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        s.add(PlatformIdentity(platform="wecom", external_id="sun", user_id=staff.id))
+        pending = outbox.addresses(s, staff)  # the collection loaded before does not have it
+        written = outbox.addresses(s, staff)  # flushed by now: neither
+    assert before == [("slack", "U_SUN")] and statements == []
+    assert sorted(pending) == sorted(written) == [("slack", "U_SUN"), ("wecom", "sun")]

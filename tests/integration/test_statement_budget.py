@@ -105,9 +105,12 @@ def test_order_status_read_within_budget(engine, session_factory, clock, who):
     assert len(read) <= STATUS_READ, read
 
 
-CLICK_DECIDED = 23  # the inbox worker's whole path for one approval click (34 before issue 16's cuts, then 31, 24, 23: the
+CLICK_DECIDED = 19  # the inbox worker's whole path for one approval click (34 before issue 16's cuts, then 31, 24, 23, 19: the
 # event key in one INSERT … ON CONFLICT, the new shipping task not read back, its lines with their products in one read,
-# no look for a next row of the click's conversation when the claim saw none)
+# no look for a next row of the click's conversation when the claim saw none; the customer's contacts read with the
+# task's lines, each recipient's accounts with the recipient, the answers' and the notifications' messages one INSERT)
+SQLITE_ROWS_APART = 1  # SQLite's INSERT … RETURNING takes one outbox row a statement (two rows here: the sales notice,
+# the task card), PostgreSQL's takes them all in one
 
 
 def test_a_click_decided_from_the_inbox_within_budget(engine, session_factory, clock, tmp_path):
@@ -140,4 +143,4 @@ def test_a_click_decided_from_the_inbox_within_budget(engine, session_factory, c
     with session_factory() as s:
         assert s.get(ApprovalStep, steps[1]).status == "approved"  # type: ignore[union-attr]
     print(f"\nclick decided from the inbox: {len(seen)}\n  " + "\n  ".join(seen))
-    assert len(seen) <= CLICK_DECIDED, seen
+    assert len(seen) <= CLICK_DECIDED + (SQLITE_ROWS_APART if engine.dialect.name == "sqlite" else 0), seen
