@@ -38,3 +38,20 @@ def test_the_memo_of_a_column_is_bounded():
         assert r.at(i, {"safety_stock": str(i)}).whole("safety_stock") == i
     assert all(len(m) <= MEMO_CAP for m in r._memo.values())
     assert r.at(1, {"safety_stock": str(3 * MEMO_CAP + 5)}).whole("safety_stock") == 3 * MEMO_CAP + 5
+
+
+def test_strings_read_each_cell_as_string_does_with_the_same_problems():
+    kind = KINDS["customers"]
+    places = {c.key: Place(chr(65 + i), c.en) for i, c in enumerate(kind.columns[:8])}
+    specs = tuple((c.key, 12) for c in kind.columns[:8]) + (("tax_id", 32),)  # the last column is not in the file
+    cells = ["", "  ", "plain", " 华兴　电子 ", "ＡＢＣ１２３", "a  b", "x\x07y", "waytoolongfortwelve", "中" * 13, 12.5,
+             "\u00a8x", "ok"]  # blank, spaces only, clean, full-width space, full-width, double space, control, too long
+    for i in range(0, len(cells), 3):
+        row = {k: cells[(i + j) % len(cells)] for j, k in enumerate(places)}
+        one, many = RowReader(kind, "Customers", 5, row, places, date(2026, 11, 23)), \
+            RowReader(kind, "Customers", 5, row, places, date(2026, 11, 23))
+        assert many.strings(specs) == [one.string(k, m) for k, m in specs]
+        assert many.problems == one.problems
+    r = RowReader(kind, "Customers", 7, {"code": "", "name": "x\x07y"}, places, date(2026, 11, 23))
+    assert r.strings((("code", 32), ("name", 200))) == [None, None]
+    assert [(p.row, p.column) for p in r.problems] == [(7, "A Customer code"), (7, "B Customer name")]

@@ -101,3 +101,48 @@ def test_not_a_workbook() -> None:
     broken = excel_file().replace(b"sheetData", b"sheetDatb")  # the zip's checksums no longer match
     with pytest.raises(SheetError):
         list(open_sheet(broken, "x.xlsx").rows)
+
+
+def test_plain_rows_read_as_the_general_reading_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """plain_row takes the rows in the common shapes; every other row is left to the general reading. Both give the
+    same rows: gaps, blanks (self-closing, empty, blank text), entities, shared strings, dates, and rows with one cell
+    of another shape (a formula, a boolean, rich text, cells out of order)."""
+    strings = "<x>" + "".join(f"<si><t>{t}</t></si>" for t in ("共享", "A&amp;B", "")) + "</x>"
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             '<row r="1"><c r="A1" t="inlineStr"><is><t>编码</t></is></c><c r="C1" t="s"><v>0</v></c></row>'
+             '<row r="2" spans="1:6"><c r="A2" t="inlineStr"><is><t>x&lt;y_x000D_</t></is></c><c r="B2" s="1"/>'
+             '<c r="C2" t="n"><v>12.5</v></c><c r="D2" s="2"><v>45000</v></c><c r="E2" t="s"><v>1</v></c>'
+             '<c r="F2" t="inlineStr"><is><t xml:space="preserve"> sp </t></is></c><c r="G2" t="s"><v>2</v></c></row>'
+             '<row r="3"><c r="A3" s="1"></c><c r="B3" t="inlineStr"><is><t></t></is></c><c r="C3"><v></v></c></row>'
+             '<row r="4"><c r="A4" t="b"><v>1</v></c><c r="B4" t="inlineStr"><is><t>b</t></is></c></row>'
+             '<row r="5"><c r="A5"><f>1+1</f><v>2</v></c><c r="C5" t="inlineStr"><is><t>c</t></is></c></row>'
+             '<row r="6"><c r="A6" t="inlineStr"><is><r><t>ri</t></r><r><t>ch</t></r></is></c></row>'
+             '<row r="7"><c r="C7"><v>3</v></c><c r="A7"><v>1</v></c></row><row r="8"/>'
+             '<row r="9"><c r="B9" s="3"><v>0.5</v></c><c r="AA9" t="inlineStr"><is><t>far</t></is></c></row>'
+             '<row><c r="A10" t="inlineStr"><is><t>no number</t></is></c></row>'
+             '</sheetData></worksheet>')
+    styles = ('<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs><xf numFmtId="0"/>'
+              '<xf numFmtId="4"/><xf numFmtId="14"/><xf numFmtId="20"/></cellXfs></styleSheet>')
+    parts = {**PARTS, "xl/worksheets/sheet1.xml": sheet, "xl/styles.xml": styles,
+             "xl/sharedStrings.xml": strings.replace("<x>", f"<x:sst {_M}>").replace("</x>", "</x:sst>")
+             .replace("<si>", "<x:si>").replace("</si>", "</x:si>").replace("<t>", "<x:t>").replace("</t>", "</x:t>")}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, xml in parts.items():
+            z.writestr(name, xml)
+    for chunk in (1 << 20, 61):  # rows whole in a read, and rows cut across reads
+        monkeypatch.setattr(xlsx_stream, "CHUNK", chunk)
+        book = Workbook(buf.getvalue())
+        sheet = next(s for s in book.sheets if s.path.endswith("sheet1.xml"))
+        fast, general = list(book.rows(sheet)), list(book.rows(sheet, fast=False))
+        assert fast == general
+        assert fast == [
+            (1, ["编码", "", "共享"]),
+            (2, ["x<y\r", "", 12.5, date(2023, 3, 15), "A&B", " sp "]),
+            (4, [True, "b"]),
+            (5, [2.0, "", "c"]),
+            (6, ["rich"]),
+            (7, ["", "", 3.0, 1.0]),  # out of order: as the general reading has always taken them
+            (9, ["", time(12, 0), *[""] * 24, "far"]),
+            (10, ["no number"]),
+        ]

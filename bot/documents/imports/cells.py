@@ -15,7 +15,7 @@ from domain import parsing
 from domain.messages import Message
 
 T = TypeVar("T")
-G = TypeVar("G", bound=tuple[Any, tuple[str, ...]])
+G = TypeVar("G", bound=tuple[Any, tuple[tuple[str, int], ...]])
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,12 @@ class RowReader:
         return key in self.places
 
     def given_groups(self, groups: tuple[G, ...]) -> tuple[G, ...]:
-        """Those of `groups` ((anything, column keys)) with a column in the file: the same for every row, found once."""
+        """Those of `groups` ((anything, ((column key, size), …))) with a column in the file: the same for every row,
+        found once."""
         site = ("groups", id(groups))
         found = self._memo.get(site)
         if found is None:
-            found = self._memo[site] = tuple(g for g in groups if any(k in self.places for k in g[1]))
+            found = self._memo[site] = tuple(g for g in groups if any(k in self.places for k, _ in g[1]))
         return cast(tuple[G, ...], found)
 
     def raw(self, key: str) -> str:
@@ -157,6 +158,31 @@ class RowReader:
                 self.problem(key, e.message)
                 return None
         return s
+
+    def strings(self, specs: tuple[tuple[str, int], ...]) -> list[str | None]:
+        """string(key, maximum) for each of `specs`, in that order, in one call: a customer row reads fourteen texts,
+        and most cells are clean text that needs only the checks below. Any other cell (blank and required, not
+        printable, spaces to collapse, too long, not text) is read by string() itself, so the results and the problems
+        are the same."""
+        places, cells, normalize = self.places, self.cells, unicodedata.normalize
+        out: list[str | None] = []
+        for key, maximum in specs:
+            if key not in places:
+                out.append(None)
+                continue
+            value = cells.get(key, "")
+            if type(value) is str:
+                raw = value.strip()
+                if raw and raw.isprintable():
+                    s = raw if raw.isascii() else normalize("NFKC", raw)
+                    if len(s) <= maximum and "  " not in s and s[:1] != " " and s[-1:] != " ":
+                        out.append(s)
+                        continue
+                elif not raw and not self._cols[key].required:
+                    out.append("")
+                    continue
+            out.append(self.string(key, maximum))
+        return out
 
     def code(self, key: str, maximum: int) -> str | None:
         value = self.string(key, maximum)

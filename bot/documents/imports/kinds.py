@@ -58,23 +58,27 @@ class Setting:
 
 
 # Each contact's columns: contact 1 … CONTACT_SLOTS (contact_name…, contact2_name…), as chat names its fields.
-_CONTACT_COLUMNS = tuple((slot, tuple(contact_field(slot, part) for part in ("name", "phone", "email", "role")))
+_CONTACT_COLUMNS = tuple((slot, tuple((contact_field(slot, part), size) for part, size in
+                                      (("name", 100), ("phone", 50), ("email", 200), ("role", 50))))
                          for slot in range(1, CONTACT_SLOTS + 1))
+
+
+# The texts of a customer row, read in this order (the order its problems are listed in).
+_CUSTOMER_TEXTS = (("name", 200), ("name_en", 200), ("province", 50), ("city", 50), ("address", 300))
+_CUSTOMER_TEXTS_AFTER = (("sales", 100), ("tax_title", 200), ("tax_id", 32))
 
 
 def customer(r: RowReader) -> CustomerRecord | None:
     code = r.code("code", 32)
     contacts = {}
-    for slot, (name, phone, email, role) in r.given_groups(_CONTACT_COLUMNS):
-        contacts[slot] = ContactFields(r.string(name, 100), r.string(phone, 50), r.string(email, 200),
-                                       r.string(role, 50))
-    rec = CustomerRecord(
-        row=r.row, code=code or "", name=r.string("name", 200), name_en=r.string("name_en", 200),
-        province=r.string("province", 50), city=r.string("city", 50), address=r.string("address", 300),
-        contacts=contacts,
-        tier=(r.string("tier", 10) or "").upper() or None if r.given("tier") else None,
-        credit_limit=r.amount("credit_limit"), payment_terms_days=r.whole("payment_terms_days", maximum=3650),
-        sales=r.string("sales", 100), tax_title=r.string("tax_title", 200), tax_id=r.string("tax_id", 32))
+    for slot, specs in r.given_groups(_CONTACT_COLUMNS):
+        contacts[slot] = ContactFields(*r.strings(specs))
+    name, name_en, province, city, address = r.strings(_CUSTOMER_TEXTS)
+    tier = (r.string("tier", 10) or "").upper() or None if r.given("tier") else None
+    credit_limit, terms = r.amount("credit_limit"), r.whole("payment_terms_days", maximum=3650)
+    sales, tax_title, tax_id = r.strings(_CUSTOMER_TEXTS_AFTER)
+    rec = CustomerRecord(r.row, code or "", name, name_en, province, city, address, contacts, tier, credit_limit, terms,
+                         sales, tax_title, tax_id)
     return rec if code and not r.problems else None
 
 

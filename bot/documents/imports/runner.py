@@ -267,8 +267,8 @@ class _Batcher:
         batch: Batch = self.importer.batch(self.pending, apply=not self.dry_run and self.result.ok)
         self.pending = []
         r = self.result
+        self.digest.add_all(batch.outcomes)
         for o in batch.outcomes:
-            self.digest.add(o)
             if o.action == Action.CREATED:
                 r.created += 1
             elif o.action == Action.UPDATED:
