@@ -79,9 +79,25 @@ class _FakeApis(BaseHTTPRequestHandler):
     do_GET = do_POST = _ok
 
 
+def free_port() -> int:
+    """A free port on loopback: from ORDERTALK_BENCH_PORTS ("9400-9499", engineers sharing a machine each keep to a
+    range of their own) when it is set, else any the kernel gives."""
+    import socket
+
+    low, _, high = os.environ.get("ORDERTALK_BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise OSError(f"no free port in ORDERTALK_BENCH_PORTS={os.environ['ORDERTALK_BENCH_PORTS']}")
+
+
 @contextmanager
 def fake_apis():  # type: ignore[no-untyped-def]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeApis)
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _FakeApis)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -147,15 +163,11 @@ def db_cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
 
 @contextmanager
 def gunicorn(app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "8", "-b", f"127.0.0.1:{port}",
                              "--log-level", "warning", app], cwd=ROOT, env=env)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # two workers importing everything take over a minute at load 10 on 2 cores
         while True:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn {app} did not come up")
@@ -169,7 +181,7 @@ def gunicorn(app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
         yield port, proc.pid
     finally:
         proc.terminate()
-        proc.wait(20)
+        proc.wait(60)
 
 
 def prepare(url: str, n: int) -> list[int]:

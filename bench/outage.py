@@ -120,7 +120,8 @@ def run(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
         with web.sessions() as s:
             while time.monotonic() < deadline:
                 pending = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending"))
-                inbox = s.scalar(select(func.count()).select_from(InboxEvent).where(InboxEvent.status == "pending"))
+                with web.inbox.sessions() as own:  # the inbox's own file on SQLite
+                    inbox = own.scalar(select(func.count()).select_from(InboxEvent).where(InboxEvent.status == "pending"))
                 s.rollback()
                 if not pending and not inbox:
                     break
@@ -133,6 +134,7 @@ def run(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
             attempts = Counter(s.scalars(select(OutboxMessage.attempts)))
             decided = s.scalar(select(func.count()).select_from(ApprovalStep)
                                .where(ApprovalStep.id.in_(steps), ApprovalStep.status == "approved")) or 0
+        with web.inbox.sessions() as s:
             inbox_status = Counter(s.scalars(select(InboxEvent.status)))
     finally:
         fake.close()

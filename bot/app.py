@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from bot.i18n import texts
+from bot.inbox import INBOX_SCHEMA, store_schema
 from bot.settings import Settings
 from domain.db_guard import DatabaseUnavailable, guard_of, interactive
 from domain.errors import DomainError, NotFound, PermissionDenied
@@ -29,7 +30,8 @@ HEALTH_BUDGET_SECONDS = 1.5
 UNAVAILABLE = N_("The database is not answering right now; nothing you sent is lost. Please try again in a moment.")
 
 
-def create_app(settings: Settings, engine: Engine) -> Flask:
+def create_app(settings: Settings, engine: Engine, inbox_engine: Engine | None = None) -> Flask:
+    """`inbox_engine`: the inbox's own database (a SQLite file of its own, bot.inbox), reported beside the main one."""
     app = Flask("ordertalk")
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024  # no callback of ours is near 1 MiB; refuse bigger bodies early
     guard = guard_of(engine)
@@ -52,10 +54,18 @@ def create_app(settings: Settings, engine: Engine) -> Flask:
         if limit is not None:
             limit.__exit__(None, None, None)
 
-    def probe() -> str | None:
+    def probe() -> tuple[str | None, dict[str, Any] | None]:
         with interactive(HEALTH_BUDGET_SECONDS), engine.connect() as c:
             c.execute(text("SELECT 1"))
-            return c.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            version = c.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        if inbox_engine is None:
+            return version, None
+        inbox: dict[str, Any] = {"database": inbox_engine.dialect.name}
+        try:
+            inbox["schema"] = store_schema(inbox_engine)
+        except SQLAlchemyError as e:  # the main database answered: say which of the two did not
+            inbox["error"] = type(e).__name__
+        return version, inbox
 
     @app.get("/healthz")
     def healthz():
@@ -64,12 +74,17 @@ def create_app(settings: Settings, engine: Engine) -> Flask:
             return _unavailable({"status": "error", "database": name, "error": "unavailable"})
         future = health.submit(probe)  # a connect that hangs must not hold the answer past the budget
         try:
-            version = future.result(timeout=HEALTH_BUDGET_SECONDS)
+            version, inbox = future.result(timeout=HEALTH_BUDGET_SECONDS)
         except FutureTimeout:
             return _unavailable({"status": "error", "database": name, "error": "timeout"})
         except (SQLAlchemyError, DatabaseUnavailable) as e:
             return _unavailable({"status": "error", "database": name, "error": type(e).__name__})
-        return jsonify({"status": "ok", "database": name, "schema": version})
+        if inbox is None:
+            return jsonify({"status": "ok", "database": name, "schema": version})
+        if inbox.get("schema") != INBOX_SCHEMA:  # unreachable, missing (never upgraded) or older than this code
+            return _unavailable({"status": "error", "database": name, "schema": version, "inbox": inbox,
+                                 "error": "inbox " + inbox.get("error", "schema")})
+        return jsonify({"status": "ok", "database": name, "schema": version, "inbox": inbox})
 
     @app.errorhandler(DatabaseUnavailable)
     @app.errorhandler(OperationalError)

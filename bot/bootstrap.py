@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from flask import Flask
 from sqlalchemy import Engine
@@ -23,7 +24,7 @@ from bot.context import BotContext
 from bot.core import BotCore
 from bot.dispatcher import Dispatcher
 from bot.files import FileStore
-from bot.inbox import Inbox, InboxCore
+from bot.inbox import Inbox, InboxCore, prepare_store
 from bot.jobs import Jobs
 from bot.outbox import Outbox
 from bot.ports import Deliverer
@@ -31,7 +32,7 @@ from bot.ratelimit import RateLimiter, by_platform
 from bot.receivers import Receivers
 from bot.settings import Settings
 from bot.tokens import TokenSigner
-from domain.db import make_engine, make_session_factory
+from domain.db import inbox_url, make_engine, make_session_factory
 from domain.rules import load_rules
 from domain.types import utcnow
 
@@ -51,6 +52,7 @@ class OrderTalk:
     inbound: InboxCore  # what the adapters call: stores each event, then processes it (inline) or leaves it to the worker
     deliverers: dict[str, Deliverer] = field(default_factory=dict)
     scheduler: Any = None
+    inbox_engine: Engine | None = None  # the inbox's own database (a SQLite file of its own), else None
 
     def check_receivers(self) -> None:
         """Long-running processes call this at start: a callback-mode mismatch is an error, not a silent loss."""
@@ -82,8 +84,12 @@ class OrderTalk:
             self.scheduler = None
 
 
+_inbox_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
 def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow,
-          deliverers: dict[str, Deliverer] | None = None, engine: Engine | None = None) -> OrderTalk:
+          deliverers: dict[str, Deliverer] | None = None, engine: Engine | None = None,
+          inbox_engine: Engine | None = None) -> OrderTalk:
     from bot.app import create_app
     from bot.documents_web import documents_blueprint
 
@@ -93,6 +99,13 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
     rules = load_rules(settings.rules_file)  # a broken rules file stops the start, naming rule and field
     engine = engine or make_engine(settings.database_url, timeouts=settings.db_timeouts)
     sessions = make_session_factory(engine)
+    if inbox_engine is None and (own_file := inbox_url(settings.database_url)) is not None:
+        # one per main engine: apps built on one engine (tests) share its inbox file's engine and writer queue
+        inbox_engine = _inbox_engines.get(engine)
+        if inbox_engine is None or inbox_engine.url.render_as_string(hide_password=False) != own_file:
+            inbox_engine = _inbox_engines[engine] = make_engine(own_file, timeouts=settings.db_timeouts)
+    if inbox_engine is not None:
+        prepare_store(inbox_engine)  # as `ordertalk db upgrade` does: a start never meets a missing inbox file
     registry: dict[str, Deliverer] = dict(deliverers or {})
     installed = platforms.installed()  # each platform's descriptor (adapters/platform.py): the root names none
     by_user_id = tuple(p.name for p in installed if p.ids_are_user_ids)
@@ -110,13 +123,14 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
                             send_threads=settings.outbox_send_threads,
                             give_up_after=timedelta(hours=settings.outbox_give_up_hours), by_user_id=by_user_id)
     core = BotCore(sessions, ctx, wake=dispatcher.wake)
-    inbox = Inbox(sessions, core, clock=clock, lease_seconds=settings.inbox_lease_seconds, threads=settings.inbox_threads)
+    inbox = Inbox(sessions, core, clock=clock, lease_seconds=settings.inbox_lease_seconds, threads=settings.inbox_threads,
+                  store=make_session_factory(inbox_engine) if inbox_engine is not None else None)
     inbound = InboxCore(inbox, inline=settings.inbox_inline)
     inbox.register_raw(chat_imports.JOB, core.imports.run_job)  # files sent in are checked by inbox jobs
     core.imports.kick = inbox.kick  # … started at once after the commit that stored them, here
     inbox.register_raw(up.JOB, partial(up.answer_stranger, sessions, ctx, dispatcher.wake))  # in their language
     jobs = Jobs(sessions, ctx, wake=dispatcher.wake)
-    app = create_app(settings, engine)
+    app = create_app(settings, engine, inbox_engine)
     app.register_blueprint(documents_blueprint(ctx, sessions))
     receivers = Receivers(sessions, clock)
     files = FileStore(sessions, clock)  # the deliverers upload report charts from here
@@ -134,7 +148,8 @@ def build(settings: Settings | None = None, *, clock: Callable[[], datetime] = u
             ctx.person_locales[p.name] = said
         if p.group_chat is not None and (chat := p.group_chat(own)) and p.name in registry:
             ctx.group_chats[p.name] = chat
-    ot = OrderTalk(settings, engine, sessions, ctx, core, dispatcher, jobs, app, receivers, inbox, inbound, registry)
+    ot = OrderTalk(settings, engine, sessions, ctx, core, dispatcher, jobs, app, receivers, inbox, inbound, registry,
+                   inbox_engine=inbox_engine)
     app.extensions["ordertalk"] = ot
     return ot
 

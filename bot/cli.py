@@ -100,12 +100,21 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
-    """Apply the Alembic migrations."""
+    """Apply the Alembic migrations (and, on a SQLite file, prepare the inbox's own file beside it)."""
+    from bot.inbox import prepare_store
+    from domain.db import inbox_url, make_engine
     from domain.migrate import upgrade
 
     s = _settings()
     upgrade(s.database_url, revision)
     click.echo(f"database at {revision}: {s.database_url.split('@')[-1]}")
+    if (own_file := inbox_url(s.database_url)) is not None:
+        engine = make_engine(own_file)
+        try:
+            prepare_store(engine)
+        finally:
+            engine.dispose()
+        click.echo(f"inbox at its schema: {own_file}")
 
 
 @main.command("demo-data")

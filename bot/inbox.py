@@ -11,6 +11,11 @@ conversation (one person on one platform) are processed one at a time in the ord
 only while no earlier row of its conversation is pending, under a lease (owner + expiry) so a crashed process's rows
 come back. Exactly once: the bot core records the event key in the same transaction as the change
 (`bot.core`), so an event processed again after a crash between that commit and `done` has no second effect.
+
+On a SQLite file the inbox has a file of its own (`domain.db.inbox_url`, prepared by `prepare_store`): the store
+before an acknowledgement then never waits on a decision's hold of the main file's writer lock. Rows the core writes
+in its own transaction (`enqueue`: jobs an event leads to) are written to the main database's `inbox` table, which is
+then only where they wait to be handed over into the inbox's file (`_hand_over`) once that transaction committed.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from concurrent.futures import wait as wait_any
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -34,6 +39,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     and_,
     bindparam,
@@ -67,6 +73,9 @@ _pending = text("status = 'pending'")
 TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, DatabaseUnavailable)
 
 
+INBOX_SCHEMA = 1  # the inbox file's schema (its PRAGMA user_version): a change to InboxEvent bumps it, with its step
+
+
 class InboxEvent(Base):
     """One inbound event as received, until it has been processed (then kept a while for the record, and pruned)."""
 
@@ -93,6 +102,8 @@ class InboxEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+
+_TABLE = cast(Table, InboxEvent.__table__)
 
 RawHandler = Callable[[dict[str, Any]], None]
 _Next = tuple[int, str, dict[str, Any], bool]  # the row to follow with: id, kind, payload, whether more wait behind it
@@ -126,10 +137,17 @@ def _new_row(platform: str, key: str, conversation: str, kind: str, payload: dic
 class Inbox:
     def __init__(self, sessions: sessionmaker[Session], core: BotCorePort, *, clock: Callable[[], datetime] = utcnow,
                  lease_seconds: float = 30.0, max_attempts: int = 10, backoff_max: float = 60.0,
-                 keep_days: float = 7.0, threads: int = 4, batch: int = 16, owner: str | None = None) -> None:
-        self.sessions = sessions
+                 keep_days: float = 7.0, threads: int = 4, batch: int = 16, owner: str | None = None,
+                 store: sessionmaker[Session] | None = None) -> None:
+        # `store`: the inbox's own database (a SQLite file of its own), else the main one (`sessions`) holds it
+        self.sessions = store or sessions
+        self.main = sessions
+        self.split = store is not None
+        self._handed_at = 0.0
+        self._moved: dict[int, int] = {}  # handed over by this process: main id → id here, until `kick` asks
+        self._moved_lock = threading.Lock()
         # Stores go before the workers' transactions on SQLite's one writer lock (domain.db.URGENT): a platform waits.
-        self._engine: Engine = sessions.kw["bind"].execution_options(**{URGENT: True})
+        self._engine: Engine = self.sessions.kw["bind"].execution_options(**{URGENT: True})
         self.core = core
         self.clock = clock
         self.lease = timedelta(seconds=lease_seconds)
@@ -194,8 +212,39 @@ class Inbox:
         """A row written in the caller's own transaction: work an event leads to that must survive a crash after
         the event's commit (checking a file sent in), done by a worker — or right away by `process` — once that
         transaction committed. Idempotent on `key`: None when it is stored already."""
+        _staged.set(True)  # split inbox: to be handed over into the inbox's file after this commit (`_hand_over`)
         return session.scalar(cls._insert_new(session.get_bind().dialect.name),
                               _new_row(platform, key, conversation, kind, payload, now))
+
+    def _hand_over(self) -> dict[int, int]:
+        """Split inbox: move the rows committed to the main database's `inbox` table (`enqueue`) into the inbox's
+        file — {main id: id here}. Copied before they are deleted there, keyed: a crash in between copies them
+        again, and their keys (unique here) keep one row each. Run after the commit of the event that enqueued
+        them (`_follow`, `kick`), and every second by the worker (what a crash left, rows enqueued outside the inbox,
+        rows a database older than the split holds)."""
+        if not self.split:
+            return {}
+        self._handed_at = time.monotonic()
+        table = _TABLE
+        with self.main() as s:
+            rows = [dict(r) for r in s.execute(select(table).order_by(table.c.id).limit(500)).mappings()]
+        if not rows:
+            return {}
+        keys = [r["key"] for r in rows]
+        with self._engine.begin() as c:
+            c.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"]),
+                      [{k: v for k, v in r.items() if k != "id"} for r in rows])
+            here = dict(c.execute(select(table.c.key, table.c.id).where(table.c.key.in_(keys))).all())
+        moved = {r["id"]: here[r["key"]] for r in rows if r["key"] in here}
+        with self._moved_lock:  # before they leave the main table: a `kick` that finds none there finds them here
+            if len(self._moved) > 10_000:  # kicks not asked for (rows enqueued outside a kick): forgotten
+                self._moved.clear()
+            self._moved.update(moved)
+        with self.main() as s:
+            s.execute(delete(table).where(table.c.id.in_([r["id"] for r in rows])))
+            s.commit()
+        self._wake.set()
+        return moved
 
     def store_message(self, msg: InboundMessage, *, claim: bool = False) -> Stored | None:
         return self.store(msg.platform, f"{msg.platform}:{msg.event_id}", conversation_of(msg.platform, msg.external_user_id),
@@ -319,7 +368,18 @@ class Inbox:
                 return result  # failed this time: left (or given up) for a later try
             if first:
                 result, first = replies, False
-            nxt = done.next if done.committed_ else self._done(row_id, conversation, more)
+            if self.split:
+                # Exactly once across two files: the core recorded the event's key (bot.core first_time) in the
+                # decision's own transaction in the main database; only after that commit is the row marked done
+                # here. A crash in between leaves the row pending: it is claimed again once its lease runs out, the
+                # core finds the key and does nothing, and the row is only marked done. What the event enqueued is
+                # handed over first, so it is in this file (after this row, in its conversation) before it is done.
+                if _staged.get():
+                    _staged.set(False)
+                    self._hand_over()
+                nxt = self._done(row_id, conversation, more)
+            else:
+                nxt = done.next if done.committed_ else self._done(row_id, conversation, more)
             if nxt is None:
                 return result
             row_id, kind, payload, more = nxt
@@ -349,7 +409,7 @@ class Inbox:
              done: _Done) -> list[Reply] | None:
         # A message or a click is one call to the core: its row is marked done in that call's transaction. A raw
         # handler may call the core more than once for one event, so it says itself when that holds (one_core_call).
-        ours = with_event.set(done if kind in ("message", "action") else None)
+        ours = with_event.set(done if kind in ("message", "action") and not self.split else None)
         current = _current.set(done)
         try:
             if kind == "message":
@@ -396,12 +456,21 @@ class Inbox:
 
     def kick(self, row_id: int) -> None:
         """Process a row `enqueue`d by a transaction that has just committed, now, on the calling thread, unless a
-        worker leased it first: someone is waiting for its answer (the sandbox, a chat)."""
+        worker leased it first: someone is waiting for its answer (the sandbox, a chat). `row_id` is the main
+        database's: with a split inbox the row is handed over first (by another process already: left to its worker)."""
+        if self.split:
+            self._hand_over()
+            with self._moved_lock:
+                found = self._moved.pop(row_id, None)
+            if found is None:
+                return
+            row_id = found
         self.process(row_id, owner=f"{self.owner}-now-{uuid.uuid4().hex[:8]}")
 
     def run_once(self) -> int:
         """One round on the calling thread: claim what is due, process it (tests, `drain`; the worker's loop is
         `start`)."""
+        self._hand_over()
         rows = self._claim_rows()
         for row in rows:
             self._run_claimed(row)
@@ -453,6 +522,11 @@ class Inbox:
                 running = {f for f in running if not f.done()}
                 free = self.threads - len(running)
                 claimed = 0
+                if self.split and time.monotonic() - self._handed_at >= 1.0:
+                    try:
+                        self._hand_over()
+                    except Exception:  # database down: the next round tries again
+                        log.exception("inbox: handing over enqueued rows failed")
                 if free > 0:
                     try:
                         rows = self._claim_rows(min(free, self.batch))
@@ -548,6 +622,29 @@ class _Done:
 
 
 _current: ContextVar[_Done | None] = ContextVar("ordertalk_inbox_row", default=None)
+_staged: ContextVar[bool] = ContextVar("ordertalk_inbox_staged", default=False)  # this thread `enqueue`d a row
+
+
+def prepare_store(engine: Engine) -> None:
+    """The inbox's own database file: its table and indexes (`ordertalk db upgrade`, and each start). Idempotent, and
+    safe when several processes start at once (IF NOT EXISTS, in one transaction on the file's writer lock)."""
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    table = _TABLE
+    with engine.begin() as c:
+        c.execute(CreateTable(table, if_not_exists=True))
+        for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
+            c.execute(CreateIndex(index, if_not_exists=True))
+        if int(c.exec_driver_sql("PRAGMA user_version").scalar() or 0) < INBOX_SCHEMA:
+            c.exec_driver_sql(f"PRAGMA user_version = {INBOX_SCHEMA}")
+
+
+def store_schema(engine: Engine) -> int | None:
+    """The inbox file's schema version, None when its table is missing (for /healthz). Raises when unreachable."""
+    with engine.connect() as c:
+        if c.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'inbox'").first() is None:
+            return None
+        return int(c.exec_driver_sql("PRAGMA user_version").scalar() or 0)
 
 
 def one_core_call() -> None:
@@ -555,7 +652,7 @@ def one_core_call() -> None:
     row is then marked done in that call's transaction. Never for an event that may call the core twice (the first
     commit would mark it done, and a failure of the second would not be tried again)."""
     done = _current.get()
-    if done is not None:
+    if done is not None and not done.inbox.split:  # split: the row is marked done in its own file, after (`_follow`)
         with_event.set(done)
 
 
@@ -616,5 +713,5 @@ class InboxCore:
         return self.core.home(platform, external_user_id)
 
 
-__all__ = ["Inbox", "InboxCore", "InboxEvent", "NotProcessed", "Stored", "TRANSIENT", "TryAgain", "conversation_of",
-           "one_core_call"]
+__all__ = ["INBOX_SCHEMA", "Inbox", "InboxCore", "InboxEvent", "NotProcessed", "Stored", "TRANSIENT", "TryAgain",
+           "conversation_of", "one_core_call", "prepare_store", "store_schema"]

@@ -52,6 +52,20 @@ def make_engine(url: str, *, timeouts: DbTimeouts | None = None, **kwargs: Any) 
     return engine
 
 
+def inbox_url(url: str) -> str | None:
+    """The durable inbox's own database file beside a SQLite file (var/ordertalk.db → var/ordertalk-inbox.db), or None
+    where the inbox stays in the main database (PostgreSQL, in-memory SQLite). Every SQLite transaction holds its
+    file's one writer lock from BEGIN to COMMIT: in the main file an acknowledgement's one-row store waited behind
+    the workers' decisions (bench.sqlite_lanes); in a file of its own it meets only the inbox's own short writes."""
+    u = make_url(url)
+    db = u.database
+    if u.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:") or u.query.get("mode"):
+        return None
+    path = Path(db)
+    return u.set(database=str(path.with_name(f"{path.stem}-inbox{path.suffix or '.db'}"))).render_as_string(
+        hide_password=False)
+
+
 URGENT = "ordertalk_urgent"  # execution option: a transaction someone is waiting on right now (an acknowledgement)
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from domain.db import make_engine, make_session_factory
+from domain.db import inbox_url, make_engine, make_session_factory
 from domain.migrate import upgrade
 from domain.models import Base
 from tests.world import Clock
@@ -57,19 +57,36 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 _migrated: dict[str, Engine] = {}
+_inboxes: dict[str, Engine] = {}  # main url → the engine of the inbox's own file (SQLite files, bot.inbox)
 
 
 def _engine_for(url: str) -> Engine:
     if url not in _migrated:
+        from bot.inbox import prepare_store
+
         upgrade(url)
         _migrated[url] = make_engine(url)
+        if (own := inbox_url(url)) is not None:
+            _inboxes[url] = make_engine(own)
+            prepare_store(_inboxes[url])
     return _migrated[url]
 
 
+def inbox_engine_for(url: str) -> Engine | None:
+    """The inbox's own file of a test database that `_engine_for` migrated, or None (it is in the main one)."""
+    return _inboxes.get(url)
+
+
 def _wipe(engine: Engine) -> None:
+    from bot.inbox import InboxEvent
+
     with engine.begin() as c:
         for table in reversed(Base.metadata.sorted_tables):
             c.execute(table.delete())
+    for url, eng in _migrated.items():
+        if eng is engine and url in _inboxes:
+            with _inboxes[url].begin() as c:
+                c.execute(InboxEvent.__table__.delete())
 
 
 @pytest.fixture(params=BACKENDS)
@@ -104,7 +121,7 @@ def clock() -> Clock:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    for eng in _migrated.values():
+    for eng in [*_migrated.values(), *_inboxes.values()]:
         eng.dispose()
 
 
@@ -116,5 +133,5 @@ def ot(engine: Engine, db_url: str, clock: Clock, tmp_path):  # type: ignore[no-
 
     settings = Settings(_env_file=None, database_url=db_url, sandbox=True, run_dispatcher=False, run_scheduler=False,
                         secret_key=TEST_SECRET_KEY, data_dir=tmp_path)
-    app = build(settings, clock=clock, engine=engine)
+    app = build(settings, clock=clock, engine=engine, inbox_engine=inbox_engine_for(db_url))
     yield app

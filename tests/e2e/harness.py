@@ -278,9 +278,10 @@ def process_effects(url: str, steps: list[int]) -> tuple[int, dict[int, int], in
     """What clicks on these approval steps did, read straight from the database (no app, so also while the app's
     process is dead): (approved steps, approve audit rows per order, inbound event keys, inbox rows by status)."""
     from bot.inbox import InboxEvent
-    from domain.db import make_engine, make_session_factory
+    from domain.db import inbox_url, make_engine, make_session_factory
 
     engine = make_engine(url)
+    own = make_engine(inbox_url(url) or url)  # the inbox's own file on SQLite
     try:
         with make_session_factory(engine)() as s:
             approved = s.scalar(select(func.count()).select_from(ApprovalStep)
@@ -289,10 +290,12 @@ def process_effects(url: str, steps: list[int]) -> tuple[int, dict[int, int], in
             per_order = dict(s.execute(select(AuditEntry.order_id, func.count()).where(
                 AuditEntry.order_id.in_(orders), AuditEntry.action == "approve").group_by(AuditEntry.order_id)).all())
             keys = s.scalar(select(func.count()).select_from(InboundEvent)) or 0
+        with make_session_factory(own)() as s:
             inbox = dict(s.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all())
-            return int(approved), {int(k): int(v) for k, v in per_order.items()}, int(keys), inbox
+        return int(approved), {int(k): int(v) for k, v in per_order.items()}, int(keys), inbox
     finally:
         engine.dispose()
+        own.dispose()
 
 
 @contextmanager

@@ -41,7 +41,7 @@ def _msg(user: int, text: str, event_id: str) -> InboundMessage:
 
 
 def _rows(ot: OrderTalk) -> list[tuple[str, str]]:
-    with ot.sessions() as s:
+    with ot.inbox.sessions() as s:  # the inbox's own file on SQLite
         return [(r.key, r.status) for r in s.scalars(select(InboxEvent).order_by(InboxEvent.id))]
 
 
@@ -65,7 +65,7 @@ def test_one_person_in_order_others_in_parallel(ot: OrderTalk) -> None:
         ot.inbound.handle_message(_msg(li, "我的订单", f"li{i}"))
     ot.inbound.handle_message(_msg(amy, "我的订单", "amy0"))
     first = ot.inbox.claim()
-    with ot.sessions() as s:
+    with ot.inbox.sessions() as s:
         keys = [s.get(InboxEvent, i).key for i in first]  # type: ignore[union-attr]
     assert keys == ["console:li0", "console:amy0"]  # the head of each person's conversation only
     assert ot.inbox.claim() == []  # both heads are leased, li's later messages wait for theirs
@@ -98,7 +98,7 @@ def test_database_errors_leave_the_event_for_later_and_keep_the_order(ot: OrderT
 
     monkeypatch.setattr(ot.core, "handle_message", down)
     assert ot.inbox.drain() == 1  # tried once, then backed off
-    with ot.sessions() as s:
+    with ot.inbox.sessions() as s:
         row = s.scalars(select(InboxEvent).where(InboxEvent.key == "console:db1")).one()
         assert row.status == "pending" and row.attempts == 1 and "connection refused" in (row.last_error or "")
     assert ot.inbox.claim() == []  # db1 waits for its retry, and db2 waits behind it

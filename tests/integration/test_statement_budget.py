@@ -121,12 +121,12 @@ def test_a_click_decided_from_the_inbox_within_budget(engine, session_factory, c
     from bot.ports import InboundAction
     from bot.settings import Settings
     from bot.tokens import ActionToken, TokenSigner
-    from tests.conftest import TEST_SECRET_KEY
+    from tests.conftest import TEST_SECRET_KEY, inbox_engine_for
 
     settings = Settings(_env_file=None, database_url=str(engine.url.render_as_string(hide_password=False)), sandbox=True,
                         run_dispatcher=False, run_scheduler=False, run_inbox=False, inbox_inline=False,
                         secret_key=TEST_SECRET_KEY, data_dir=tmp_path)
-    ot = build(settings, clock=clock, engine=engine)
+    ot = build(settings, clock=clock, engine=engine, inbox_engine=inbox_engine_for(str(engine.url)))
     w = build_world(ot.sessions)
     signer = TokenSigner(settings.token_secret())
     steps = [_create(ot.sessions, clock, w)[1] for _ in range(2)]
@@ -138,9 +138,14 @@ def test_a_click_decided_from_the_inbox_within_budget(engine, session_factory, c
     click(steps[0], 0)
     ot.inbox.drain()  # the first click warms the caches
     click(steps[1], 1)
-    with counted(engine) as seen:
+    with counted(engine) as seen, counted(ot.inbox_engine or engine) as in_inbox_file:
         assert ot.inbox.drain() == 1
+    if ot.inbox_engine is not None:  # SQLite: the inbox's own file; every round of the drain (two) also looks for
+        seen += in_inbox_file  # rows enqueued in the main file to hand over (the worker looks once a second)
+        budget = CLICK_DECIDED + 2
+    else:
+        budget = CLICK_DECIDED
     with session_factory() as s:
         assert s.get(ApprovalStep, steps[1]).status == "approved"  # type: ignore[union-attr]
     print(f"\nclick decided from the inbox: {len(seen)}\n  " + "\n  ".join(seen))
-    assert len(seen) <= CLICK_DECIDED + (SQLITE_ROWS_APART if engine.dialect.name == "sqlite" else 0), seen
+    assert len(seen) <= budget + (SQLITE_ROWS_APART if engine.dialect.name == "sqlite" else 0), seen

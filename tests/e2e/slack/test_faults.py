@@ -591,5 +591,5 @@ def _inbox(sl: SlackDriver) -> dict[str, int]:
 
     from bot.inbox import InboxEvent
 
-    with sl.ot.sessions() as s:
+    with sl.ot.inbox.sessions() as s:
         return {k: int(v) for k, v in s.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status))}

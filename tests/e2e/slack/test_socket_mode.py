@@ -38,7 +38,7 @@ class Socket:
         self.acks: list[tuple[str, int]] = []
 
     def send_socket_mode_response(self, response: SocketModeResponse) -> None:
-        with self.sl.ot.sessions() as s:
+        with self.sl.ot.inbox.sessions() as s:
             stored = int(s.scalar(select(func.count()).select_from(InboxEvent)
                                   .where(InboxEvent.kind == "slack", InboxEvent.status == "pending")) or 0)
         self.acks.append((response.envelope_id, stored))

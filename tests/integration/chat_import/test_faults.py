@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from bench.interactive import SLACK_SECRET, env_for
 from bot.inbox import InboxEvent
 from bot.records import ImportCheck
-from domain.db import make_engine, make_session_factory
+from domain.db import inbox_url, make_engine, make_session_factory
 from domain.models import AuditEntry, Customer, PlatformIdentity, User
 from tests.e2e.harness import WebProcess
 from tests.integration.documents.test_imports import CUSTOMERS, sheet
@@ -153,16 +153,18 @@ def click(token: str, n: int) -> dict[str, Any]:
 
 def state(url: str) -> tuple[int, int, list[str], dict[str, int]]:
     """Read straight from the database: (customers, import audit entries, check statuses, inbox rows by status)."""
-    engine = make_engine(url)
+    engine, own = make_engine(url), make_engine(inbox_url(url) or url)  # the inbox's own file on SQLite
     try:
         with make_session_factory(engine)() as s:
             customers = s.scalar(select(func.count()).select_from(Customer)) or 0
             imported = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "imported")) or 0
             checks = list(s.scalars(select(ImportCheck.status)))
+        with make_session_factory(own)() as s:
             inbox = dict(s.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all())
-            return int(customers), int(imported), checks, {str(k): int(v) for k, v in inbox.items()}
+        return int(customers), int(imported), checks, {str(k): int(v) for k, v in inbox.items()}
     finally:
         engine.dispose()
+        own.dispose()
 
 
 def until(process: WebProcess, done: Callable[[], bool], seconds: float = 90) -> None:
@@ -174,7 +176,7 @@ def until(process: WebProcess, done: Callable[[], bool], seconds: float = 90) ->
 
 
 def pending_jobs(url: str) -> int:
-    engine = make_engine(url)
+    engine = make_engine(inbox_url(url) or url)
     try:
         with make_session_factory(engine)() as s:
             return int(s.scalar(select(func.count()).select_from(InboxEvent).where(

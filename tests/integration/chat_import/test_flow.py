@@ -193,7 +193,7 @@ def test_jobs_run_again_after_a_crash_answer_once(ot) -> None:  # type: ignore[n
     assert len([i for i in inbox if i.get("card") and i["card"]["kind"] == "import_check"]) == 1
 
     def jobs() -> list[InboxEvent]:
-        with ot.sessions() as s:
+        with ot.inbox.sessions() as s:
             return list(s.scalars(select(InboxEvent).where(InboxEvent.kind == "import").order_by(InboxEvent.id)))
 
     [check_job] = jobs()
