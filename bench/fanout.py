@@ -29,13 +29,14 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.domain import RESULTS, pg_db, sqlite_db
 from bot.bootstrap import build
+from bot.ratelimit import MARGIN
 from bot.records import OutboxMessage, SentReminder
 from bot.settings import Settings
 from domain.migrate import upgrade
@@ -63,6 +64,7 @@ class RateLimitedSlack:
         self.delivered: Counter[str] = Counter()  # message key (channel) → deliveries
         self.arrived: dict[str, list[str]] = defaultdict(list)  # channel → its messages' texts, in arrival order
         self.limited = 0
+        self.sent_at: list[float] = []  # wall-clock time of each accepted chat.postMessage (shared with the workers)
         self.lock = threading.Lock()
         outer = self
 
@@ -104,6 +106,7 @@ class RateLimitedSlack:
                 self.limited += 1
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
             self.window.append(now)
+            self.sent_at.append(time.time())
             # one digest per person per day: the title names who it is for
             self.delivered[f"{args['channel']}|{args.get('text', '')[:40]}"] += 1
             self.arrived[args["channel"]].append(str(args.get("text", "")))
@@ -158,10 +161,16 @@ def load(url: str, n_receivables: int, n_sales: int) -> dict[str, int]:
 class Loops(Protocol):
     def start_background(self) -> None: ...
 
-    def stop_background(self) -> None: ...
+    def stop_background(self) -> Any: ...
 
 
-def drain(workers: Sequence[Loops], sessions: sessionmaker[Session], timeout: float, poll: float = 0.05) -> float:
+class Drained(NamedTuple):
+    seconds: float  # from starting the loops until no row was pending
+    started: float  # wall clock (time.time()) when the loops were started
+    probes: list[dict[str, Any]]  # each worker process's Probe report
+
+
+def drain(workers: Sequence[Loops], sessions: sessionmaker[Session], timeout: float, poll: float = 0.05) -> Drained:
     """Start the real dispatcher loops (poll + wake; scheduler and inbox off) of every worker; seconds until no
     outbox row is pending (or `timeout`); then stop them. The fonts and charts each start warms in a thread are warmed
     first (once per process): matplotlib's import is not a delivery's cost."""
@@ -169,19 +178,53 @@ def drain(workers: Sequence[Loops], sessions: sessionmaker[Session], timeout: fl
 
     fonts.warm()
     charts.warm()
+    started = time.time()
     t = time.perf_counter()
     for w in workers:
         w.start_background()
+    probes: list[dict[str, Any]] = []
     try:
         while time.perf_counter() < t + timeout:
             with sessions() as s:
                 if not s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")):
                     break
             time.sleep(poll)
-        return time.perf_counter() - t
+        return Drained(time.perf_counter() - t, started, probes)
     finally:
         for w in workers:
-            w.stop_background()
+            if report := w.stop_background():
+                probes.append(report)
+
+
+def timeline(sent_at: list[float], started: float, rate: float, margin: float) -> dict[str, Any]:
+    """What the fake saw, against the token bucket (`rate` × `margin`, one token every 1 ÷ that): the delay from
+    starting the loops to the first send, the sends in each whole second after it, and the gaps — time between two
+    sends beyond one token's interval, when a token was there and no send used it."""
+    if not sent_at:
+        return {}
+    times = sorted(sent_at)
+    tick = 1 / (rate * margin)
+    per_second = Counter(int(t - times[0]) for t in times)
+    full = [per_second.get(k, 0) for k in range(int(times[-1] - times[0]))]  # the last, partial second left out
+    ordered = sorted(full)
+    gaps = [b - a - tick for a, b in zip(times, times[1:], strict=False) if b - a > tick]
+    return {"first_send_s": times[0] - started, "last_send_s": times[-1] - started, "tick_ms": tick * 1000,
+            "per_second_min": ordered[0] if ordered else 0, "per_second_p10": ordered[len(ordered) // 10] if ordered else 0,
+            "per_second_p50": ordered[len(ordered) // 2] if ordered else 0,
+            "per_second_max": ordered[-1] if ordered else 0,
+            "seconds_under_90pct": sum(1 for n in full if n < 0.9 * rate * margin),
+            "gaps_s": sum(gaps), "gaps_over_50ms": sum(1 for g in gaps if g > 0.05)}
+
+
+def probe_totals(probes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The workers' Probe reports summed (times, counts) or their worst (percentiles)."""
+    if not probes:
+        return {}
+    out: dict[str, Any] = {}
+    for key in probes[0]:
+        values = [p[key] for p in probes]
+        out[key] = max(values) if key.endswith("_ms") else sum(values)
+    return out
 
 
 def worker_settings(url: str, fake: RateLimitedSlack) -> dict[str, Any]:
@@ -192,11 +235,74 @@ def worker_settings(url: str, fake: RateLimitedSlack) -> dict[str, Any]:
             "slack_signing_secret": "s", "slack_api_url": fake.api_url}
 
 
+class Probe:
+    """Where a dispatcher's time goes, measured inside its process by wrapping its own methods (nothing of the
+    product changes): wall time in claim, in building deliveries and reserving tokens, and per send how late it
+    started against its token's time and how long the call and its bookkeeping took."""
+
+    def __init__(self, dispatcher: Any) -> None:
+        self.claim_s: list[float] = []
+        self.reserve_s: list[float] = []
+        self.late_s: list[float] = []  # per send: start minus its token's time (negative: waited for it)
+        self.deliver_s: list[float] = []  # per send: the platform call plus the row's commit
+        self.rereserved = 0  # sends whose token had lapsed (every send thread busy): took a new one
+        d = dispatcher
+        claim, deliver, send_at = d.claim, d._deliver, d._send_at
+
+        def timed_claim() -> Any:
+            t = time.perf_counter()
+            try:
+                return claim()
+            finally:
+                self.claim_s.append(time.perf_counter() - t)
+
+        def timed_send_at(at: float, row: Any, delivery: Any) -> None:
+            late = time.monotonic() - at
+            self.late_s.append(late)
+            if late > d.late_after:
+                self.rereserved += 1
+            send_at(at, row, delivery)
+
+        def timed_deliver(row: Any, delivery: Any) -> None:
+            t = time.perf_counter()
+            try:
+                deliver(row, delivery)
+            finally:
+                self.deliver_s.append(time.perf_counter() - t)
+
+        d.claim, d._deliver, d._send_at = timed_claim, timed_deliver, timed_send_at
+        if d.limiter is not None:
+            reserve = d.limiter.reserve_many
+
+            def timed_reserve(*a: Any, **k: Any) -> Any:
+                t = time.perf_counter()
+                try:
+                    return reserve(*a, **k)
+                finally:
+                    self.reserve_s.append(time.perf_counter() - t)
+
+            d.limiter.reserve_many = timed_reserve
+
+    def report(self) -> dict[str, Any]:
+        return {"claims": len(self.claim_s), "claim_s": sum(self.claim_s), "claim_p50_ms": pct(self.claim_s, 0.5),
+                "claim_p99_ms": pct(self.claim_s, 0.99), "reserves": len(self.reserve_s),
+                "reserve_s": sum(self.reserve_s), "sends": len(self.deliver_s), "deliver_s": sum(self.deliver_s),
+                "deliver_p50_ms": pct(self.deliver_s, 0.5), "deliver_p99_ms": pct(self.deliver_s, 0.99),
+                "late_p50_ms": pct(self.late_s, 0.5), "late_p99_ms": pct(self.late_s, 0.99),
+                "late_over_5ms": sum(1 for x in self.late_s if x > 0.005), "rereserved": self.rereserved}
+
+
+def pct(xs: Sequence[float], p: float) -> float:
+    """The p-quantile of xs, in milliseconds (nan when empty)."""
+    return sorted(xs)[min(len(xs) - 1, int(len(xs) * p))] * 1000 if xs else float("nan")
+
+
 def _worker_main(settings: dict[str, Any], shift: float, ready: Any, go: Any, stop: Any) -> None:
     logging.getLogger().setLevel(logging.ERROR)
     from bot.documents import charts, fonts
 
     ot = build(Settings(**settings), clock=lambda: datetime.now(UTC) + timedelta(seconds=shift))
+    probe = Probe(ot.dispatcher)
     fonts.warm()
     charts.warm()
     ready.put(os.getpid())
@@ -205,6 +311,7 @@ def _worker_main(settings: dict[str, Any], shift: float, ready: Any, go: Any, st
     stop.wait()
     ot.stop_background()
     ot.engine.dispose()
+    ready.put(probe.report())
 
 
 class WorkerProcess:
@@ -226,11 +333,19 @@ class WorkerProcess:
     def start_background(self) -> None:
         self._go.set()
 
-    def stop_background(self) -> None:
+    def stop_background(self) -> dict[str, Any]:
+        """Stop the loop; what its Probe measured ({} when it did not answer in time)."""
+        if self._stop.is_set():
+            return {}
         self._stop.set()
+        try:
+            report: dict[str, Any] = self._ready.get(timeout=30)
+        except Exception:
+            report = {}
         self.process.join(30)
         if self.process.is_alive():
             self.process.kill()
+        return report
 
 
 def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -258,7 +373,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
         job_s = time.perf_counter() - t
         with ot.sessions() as s:
             queued = int(s.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
-        deliver_s = drain(workers, ot.sessions, args.timeout)
+        deliver_s = drain(workers, ot.sessions, args.timeout).seconds
         again = ot.jobs.overdue_digest()  # the same day again: nothing new
         with ot.sessions() as s:
             statuses = Counter(s.scalars(select(OutboxMessage.status)))
@@ -308,7 +423,8 @@ def queue_case(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     try:
         for w in workers:
             w.wait_ready()
-        deliver_s = drain(workers, make_session_factory(engine), args.timeout)
+        drained = drain(workers, make_session_factory(engine), args.timeout)
+        deliver_s = drained.seconds
         with make_session_factory(engine)() as s:
             statuses = Counter(s.scalars(select(OutboxMessage.status)))
             attempts = Counter(s.scalars(select(OutboxMessage.attempts)))
@@ -326,7 +442,9 @@ def queue_case(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
             "duplicates": sum(n - 1 for n in fake.delivered.values() if n > 1),
             "lost": args.messages - len(seen), "out_of_order": sum(1 for ns in numbers.values() if ns != sorted(ns)),
             "rate_limited_answers": fake.limited, "outbox": dict(statuses),
-            "attempts_histogram": {str(k): v for k, v in sorted(attempts.items())}, "load_1m": os.getloadavg()[0]}
+            "attempts_histogram": {str(k): v for k, v in sorted(attempts.items())},
+            "floor_ratio": 1 / MARGIN, "timeline": timeline(fake.sent_at, drained.started, args.queue_rate, MARGIN),
+            "dispatchers": probe_totals(drained.probes), "load_1m": os.getloadavg()[0]}
 
 
 def claim_case(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -372,7 +490,7 @@ def claim_case(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
         w.dispatcher.claim = timed  # type: ignore[method-assign]
     try:
         ot = workers[0]
-        drain_s = drain(workers, ot.sessions, args.timeout, poll=0.1)
+        drain_s = drain(workers, ot.sessions, args.timeout, poll=0.1).seconds
         with ot.sessions() as s:
             statuses = Counter(s.scalars(select(OutboxMessage.status)))
     finally:
@@ -381,9 +499,6 @@ def claim_case(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
             w.engine.dispose()
     busy = sorted(t for t, n in timings if n)
     first, last = [t for t, n in timings if n][:50], [t for t, n in timings if n][-50:]
-
-    def pct(xs: list[float], p: float) -> float:
-        return sorted(xs)[min(len(xs) - 1, int(len(xs) * p))] * 1000 if xs else float("nan")
 
     delivered = sum(fake.delivered.values())
     return {"backend": name, "pending": args.pending, "delivered_rows_beside": args.pending, "claims": len(busy),
@@ -452,6 +567,24 @@ def main() -> None:
                   f"{q['ratio_to_bound']:>8.3f}{q['rate_limited_answers']:>6}{q['duplicates']:>6}{q['lost']:>6}"
                   f"{q['out_of_order']:>6}{q['load_1m']:>6.1f}")
         print("(order: conversations whose numbered messages arrived out of order; load: 1-minute average at the end)")
+        print(f"Where the time goes (floor: the token bucket at {MARGIN:g} of the rate = {1 / MARGIN:.3f}× the bound)")
+        print(f"{'backend':<11}{'1st s':>6}{'last s':>7}{'/s p10':>7}{'p50':>5}{'min':>5}{'<90%':>5}{'gaps s':>7}"
+              f"{'>50ms':>6}{'claim s':>8}{'p50':>6}{'p99':>6}{'resrv s':>8}{'send s':>7}{'send p50':>9}{'p99':>6}{'late>5':>7}"
+              f"{'late p99':>9}{'renew':>6}")
+        for q in queues:
+            t, d = q["timeline"], q["dispatchers"]
+            print(f"{q['backend']:<11}{t.get('first_send_s', 0):>6.2f}{t.get('last_send_s', 0):>7.1f}"
+                  f"{t.get('per_second_p10', 0):>7}{t.get('per_second_p50', 0):>5}{t.get('per_second_min', 0):>5}"
+                  f"{t.get('seconds_under_90pct', 0):>5}{t.get('gaps_s', 0):>7.2f}{t.get('gaps_over_50ms', 0):>6}"
+                  f"{d.get('claim_s', 0):>8.2f}{d.get('claim_p50_ms', 0):>6.1f}{d.get('claim_p99_ms', 0):>6.0f}"
+                  f"{d.get('reserve_s', 0):>8.2f}{d.get('deliver_s', 0):>7.1f}"
+                  f"{d.get('deliver_p50_ms', 0):>9.1f}{d.get('deliver_p99_ms', 0):>6.0f}{d.get('late_over_5ms', 0):>7}"
+                  f"{d.get('late_p99_ms', 0):>9.1f}{d.get('rereserved', 0):>6}")
+        print("(1st / last s: first and last send after the loops started; /s: sends in each whole second; <90%: "
+              "seconds under 90% of the bucket's rate; gaps: time between sends beyond one token's interval, and how "
+              "many over 50 ms; claim / resrv / send s: wall time all workers spent claiming (and a claim's p50 / p99 ms), reserving tokens, and "
+              "in sends with their commit (side by side, so it exceeds the run); late: sends started > 5 ms after "
+              "their token's time, p99 lateness; renew: tokens lapsed and taken again)")
     if claims:
         print(f"\nClaim under a backlog: {args.pending} pending rows (10 per recipient) beside {args.pending} delivered "
               f"ones, {args.workers} dispatcher loops, Slack without a limit; load {os.getloadavg()[0]:.2f}")

@@ -15,11 +15,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ports import Deliverer, Delivery, DeliveryReceipt, PermanentFailure, RetryLater
@@ -29,6 +29,10 @@ from domain.models import Role, User
 from domain.types import utcnow
 
 log = logging.getLogger("ordertalk.dispatcher")
+
+# Heads a claim reads per row it claims: those another dispatcher's claim has locked but not yet leased are still
+# first in the index, and skipped (SKIP LOCKED); reading only `batch`, a claim beside another would come back empty.
+CLAIM_READ_AHEAD = 4
 
 
 class Dispatcher:
@@ -71,6 +75,11 @@ class Dispatcher:
         self.send_threads = send_threads  # deliveries of one batch in flight at once (distinct conversations)
         self.late_after = late_after  # a send this much past its token's time takes a new token (see _send_at)
         self._health = threading.Lock()  # _failing and _streak, written by the send threads
+        # Deliveries that went through, waiting to be recorded: one transaction records all that finished meanwhile
+        # (group commit), see _record.
+        self._finished: list[tuple[OutboxMessage, Delivery, DeliveryReceipt]] = []
+        self._finished_lock = threading.Lock()
+        self._recording = threading.Lock()
         self._failing: dict[str, datetime] = {}  # platform → when last tried while it fails
         self._streak: dict[str, int] = {}  # platform → transient failures since its last success
         self._wake = threading.Event()
@@ -80,25 +89,50 @@ class Dispatcher:
     # ------------------------------------------------------------ claiming
     def _claim_query(self, now: datetime, postgresql: bool) -> Select[OutboxMessage]:
         """Due heads of their conversations (`outbox_heads`, kept by triggers), earliest due first. Only the first
-        `batch` entries of ix_outbox_heads_due are read, however many rows wait behind them or elsewhere: a
-        conversation's later rows, heads in flight (their `due` is their lease's end) and heads in backoff are
-        never visited. The row's own status, attempt time and lease are checked again: after a lock waited for
+        entries of ix_outbox_heads_due are read (CLAIM_READ_AHEAD × `batch`), however many rows wait behind them or
+        elsewhere: a conversation's later rows, heads in flight (their `due` is their lease's end) and heads in
+        backoff are never visited. The heads are a subquery with its own LIMIT so that the database has to read
+        them first, whatever its statistics say: joined directly, PostgreSQL with statistics from before a backlog
+        (pending ≈ 0) walked every pending row and looked each up in the heads' index — 2.5 s a claim with 9,500
+        rows pending. The row's own status, attempt time and lease are checked again: after a lock waited for
         (PostgreSQL re-reads the row), a row another dispatcher just leased is left out."""
-        q = (
-            select(OutboxMessage)
-            .join(OutboxHead, OutboxHead.outbox_id == OutboxMessage.id)
-            .where(
-                OutboxHead.due <= now,
-                OutboxMessage.status == "pending",
-                OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-            )
+        heads = (
+            select(OutboxHead.outbox_id, OutboxHead.due)
+            .where(OutboxHead.due <= now)
             .order_by(OutboxHead.due, OutboxHead.outbox_id)
+            .limit(self.batch * CLAIM_READ_AHEAD)
+        )
+        still_due = (
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+        )
+        if postgresql:
+            # id = ANY(ARRAY(heads)): the heads are read once, first, and each row is found by its primary key. A
+            # join (even to the heads as a subquery) left PostgreSQL free to hash every pending row instead, and
+            # `status = 'pending'` let it prefer a partial index of pending rows that stale statistics call tiny
+            # (17 ms for 7,600 pending); `status || ''` is the same test that no partial index matches.
+            # A head's due is the row's own max(next attempt, lease end), so the rows sort as their heads do.
+            due = func.greatest(OutboxMessage.next_attempt_at, func.coalesce(OutboxMessage.lease_until,
+                                                                            OutboxMessage.next_attempt_at))
+            return (
+                select(OutboxMessage)
+                .where(OutboxMessage.id == func.any(func.array(heads.with_only_columns(OutboxHead.outbox_id)
+                                                               .scalar_subquery())),
+                       OutboxMessage.status.concat("") == "pending", *still_due[1:])
+                .order_by(due, OutboxMessage.id)
+                .limit(self.batch)
+                # several workers claim side by side without waiting on each other's rows
+                .with_for_update(skip_locked=True, of=OutboxMessage)
+            )
+        due_heads = heads.subquery("due_heads")
+        return (
+            select(OutboxMessage)
+            .join(due_heads, due_heads.c.outbox_id == OutboxMessage.id)
+            .where(*still_due)
+            .order_by(due_heads.c.due, due_heads.c.outbox_id)
             .limit(self.batch)
         )
-        if postgresql:  # several workers claim side by side without waiting on each other's rows
-            q = q.with_for_update(skip_locked=True, of=OutboxMessage)
-        return q
 
     def claim_statement(self) -> str:
         """The claim as PostgreSQL runs it, with its values inlined (for EXPLAIN in tests and benchmarks)."""
@@ -123,10 +157,30 @@ class Dispatcher:
 
     # ------------------------------------------------------------ delivering
     def run_once(self) -> int:
+        """Claim one batch and deliver it; how many rows were claimed."""
+        claimed, due = self._take()
+        # Each claimed row heads a conversation of its own, so they may go out side by side: a few at a time, each
+        # at its token's time, so the platform's rate is met even when one call (or its bookkeeping) takes longer
+        # than the gap between two tokens. One at a time, the rate could never exceed 1 ÷ (call + commit).
+        try:
+            if self.send_threads <= 1 or len(due) <= 1:
+                for at, row, delivery in due:
+                    self._send_at(at, row, delivery)
+            else:
+                with ThreadPoolExecutor(min(self.send_threads, len(due)), thread_name_prefix="outbox-send") as pool:
+                    for f in [pool.submit(self._send_at, at, row, delivery) for at, row, delivery in due]:
+                        f.result()
+        finally:
+            self._record(wait=True)  # the round ends with every delivery of it recorded
+        return claimed
+
+    def _take(self) -> tuple[int, list[tuple[float, OutboxMessage, Delivery]]]:
+        """Claim a batch and reserve its tokens: how many rows were claimed, and the ones to send now, each with
+        the time (time.monotonic) its token is good from. The others wait too long for a token: postponed."""
         self._probe()
         rows = self.claim()
         if not rows:
-            return 0
+            return 0, []
         with self.sessions() as s:
             deliveries = [self._delivery(s, row) for row in rows]
         waits = [0.0] * len(rows)
@@ -136,7 +190,7 @@ class Dispatcher:
                 reserved = self.limiter.reserve_many([deliveries[n] for n in limited], self.max_wait)
             except Exception:  # the database is down: so is everything else; the lease brings the rows back
                 log.exception("rate limit buckets unavailable for %s deliveries", len(rows))
-                return len(rows)
+                return len(rows), []
             for n, wait in zip(limited, reserved, strict=True):
                 waits[n] = wait
         start = time.monotonic()
@@ -146,17 +200,7 @@ class Dispatcher:
                 self._postpone(row, wait)
             else:
                 due.append((start + wait, row, delivery))
-        # Each claimed row heads a conversation of its own, so they may go out side by side: a few at a time, each
-        # at its token's time, so the platform's rate is met even when one call (or its bookkeeping) takes longer
-        # than the gap between two tokens. One at a time, the rate could never exceed 1 ÷ (call + commit).
-        if self.send_threads <= 1 or len(due) <= 1:
-            for at, row, delivery in due:
-                self._send_at(at, row, delivery)
-        else:
-            with ThreadPoolExecutor(min(self.send_threads, len(due)), thread_name_prefix="outbox-send") as pool:
-                for f in [pool.submit(self._send_at, at, row, delivery) for at, row, delivery in due]:
-                    f.result()
-        return len(rows)
+        return len(rows), due
 
     def _send_at(self, at: float, row: OutboxMessage, delivery: Delivery) -> None:
         pause = at - time.monotonic()
@@ -223,9 +267,31 @@ class Dispatcher:
             log.exception("delivery %s crashed", row.id)
             self._retry(row, f"{type(e).__name__}: {e}", None)
         else:
-            self._done(row, delivery, receipt)
+            with self._finished_lock:
+                self._finished.append((row, delivery, receipt))
+            self._record(wait=False)
             if self._failing or self._streak:
                 self._back(row.platform)
+
+    def _record(self, wait: bool) -> None:
+        """Record the finished deliveries, all that are waiting in one transaction. One commit per delivery held
+        every send thread for its commit (on SQLite, in line for the one writer lock with every other worker's):
+        sends fell behind their tokens and the rate fell short of the bucket's. A send thread that finds a
+        recording under way leaves its delivery to it (`wait` False) and is free for its next send; the one
+        recording looks again once it is done, so nothing is left behind. The round waits for all (`wait` True)."""
+        while True:
+            with self._finished_lock:
+                if not self._finished:
+                    return
+            if not self._recording.acquire(blocking=wait):
+                return  # the thread recording will see ours when it looks again after its commit
+            try:
+                with self._finished_lock:
+                    batch, self._finished = self._finished, []
+                if batch:
+                    self._done_many(batch)
+            finally:
+                self._recording.release()
 
     def _mine(self, s: Session, row: OutboxMessage) -> OutboxMessage | None:
         current = s.get(OutboxMessage, row.id, with_for_update=True)
@@ -234,31 +300,44 @@ class Dispatcher:
         return current
 
     def _done(self, row: OutboxMessage, delivery: Delivery, receipt: DeliveryReceipt) -> None:
+        self._done_many([(row, delivery, receipt)])
+
+    def _done_many(self, finished: list[tuple[OutboxMessage, Delivery, DeliveryReceipt]]) -> None:
+        """Mark delivered, in one transaction, each of `finished` that is still ours (a row whose lease ran out
+        meanwhile may be another worker's now), with its card copy's reference."""
         with self.sessions() as s:
-            cur = self._mine(s, row)
-            if cur is None:
-                return
-            cur.status = "delivered"
-            cur.delivered_at = self.clock()
-            cur.attempts += 1
-            cur.ref = receipt.ref
-            cur.lease_owner = cur.lease_until = None
-            if cur.card_key and delivery.op in ("send", "update"):
-                if delivery.ticket:  # single-use: handed to the platform once, whatever came of it
-                    for used in s.scalars(select(CardCopy).where(
-                            CardCopy.card_key == cur.card_key, CardCopy.platform == cur.platform,
-                            CardCopy.recipient == cur.recipient, CardCopy.ticket == delivery.ticket)):
-                        used.ticket = used.ticket_at = None
-                now = self.clock()
-                copy = s.scalars(select(CardCopy).where(CardCopy.outbox_id == cur.id)).first() if row.op == "send" else None
-                if copy is None:  # an update (it may have landed as a new message), or a send from before 0011
-                    copy = CardCopy(card_key=cur.card_key, platform=cur.platform, recipient=cur.recipient,
-                                    recipient_kind=delivery.recipient_kind, outbox_id=cur.id, created_at=now,
-                                    user_id=cur.payload.get("user_id"))
-                    s.add(copy)
-                copy.ref, copy.handle, copy.delivered_at = receipt.ref, receipt.handle, now
-                copy.ticket, copy.ticket_at = receipt.ticket, now if receipt.ticket else None
+            ids = sorted(row.id for row, _, _ in finished)  # locked in id order: two recordings never deadlock
+            current = {r.id: r for r in s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                                                  .order_by(OutboxMessage.id).with_for_update())}
+            for row, delivery, receipt in finished:
+                cur = current.get(row.id)
+                if cur is not None and cur.lease_owner == self.owner and cur.status == "pending":
+                    self._delivered(s, cur, row, delivery, receipt)
             s.commit()
+
+    def _delivered(self, s: Session, cur: OutboxMessage, row: OutboxMessage, delivery: Delivery,
+                   receipt: DeliveryReceipt) -> None:
+        """`cur` (the row as locked now) delivered: its receipt kept, and with a card's copy."""
+        cur.status = "delivered"
+        cur.delivered_at = self.clock()
+        cur.attempts += 1
+        cur.ref = receipt.ref
+        cur.lease_owner = cur.lease_until = None
+        if cur.card_key and delivery.op in ("send", "update"):
+            if delivery.ticket:  # single-use: handed to the platform once, whatever came of it
+                for used in s.scalars(select(CardCopy).where(
+                        CardCopy.card_key == cur.card_key, CardCopy.platform == cur.platform,
+                        CardCopy.recipient == cur.recipient, CardCopy.ticket == delivery.ticket)):
+                    used.ticket = used.ticket_at = None
+            now = self.clock()
+            copy = s.scalars(select(CardCopy).where(CardCopy.outbox_id == cur.id)).first() if row.op == "send" else None
+            if copy is None:  # an update (it may have landed as a new message), or a send from before 0011
+                copy = CardCopy(card_key=cur.card_key, platform=cur.platform, recipient=cur.recipient,
+                                recipient_kind=delivery.recipient_kind, outbox_id=cur.id, created_at=now,
+                                user_id=cur.payload.get("user_id"))
+                s.add(copy)
+            copy.ref, copy.handle, copy.delivered_at = receipt.ref, receipt.handle, now
+            copy.ticket, copy.ticket_at = receipt.ticket, now if receipt.ticket else None
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         # Jitter first, then the cap: the cap is a promise to the operator (and Retry-After may still exceed it).
@@ -399,8 +478,25 @@ class Dispatcher:
             return
 
         def loop() -> None:
+            # The next batch is claimed while the one before is still being sent (at most one batch ahead): its
+            # claim and tokens are then ready when the sends before it end. Claimed only once a round had ended,
+            # the bucket stood unused for a claim and a reservation each round (and on SQLite their wait for the
+            # writer lock), and delivery ran at 1.13–1.74× the rate's bound instead of the bucket's 1.05×.
+            pool = ThreadPoolExecutor(self.send_threads, thread_name_prefix="outbox-send")
+            sending: set[Future[None]] = set()
+            try:
+                pipelined(pool, sending)
+            finally:
+                pool.shutdown(wait=True)  # what was claimed is sent (each waits at most max_wait for its token)
+                self._record(wait=True)
+
+        def pipelined(pool: ThreadPoolExecutor, sending: set[Future[None]]) -> None:
             next_prune = 0.0
             while not self._stop.is_set():
+                sending -= {f for f in sending if f.done()}
+                if len(sending) > self.batch:  # a batch ahead already: wait for a send to end
+                    wait(sending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
+                    continue
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + prune_every
                     try:
@@ -412,11 +508,23 @@ class Dispatcher:
                     except Exception:
                         log.exception("pruning failed")
                 try:
-                    busy = self.run_once()
+                    busy, due = self._take()
                 except Exception:  # database down: keep the loop alive and try again
                     log.exception("dispatcher round failed")
-                    busy = 0
-                if not busy:
+                    busy, due = 0, []
+                for at, row, delivery in due:
+                    f = pool.submit(self._send_at, at, row, delivery)
+                    f.add_done_callback(_log_failure)
+                    sending.add(f)
+                if busy:
+                    continue
+                if sending:  # nothing due beside what is being sent: the next rows of its conversations come after it
+                    wait(sending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
+                else:
+                    try:  # a recording that failed (the database) left its deliveries: tried again when idle
+                        self._record(wait=True)
+                    except Exception:
+                        log.exception("recording deliveries failed")
                     self._wake.wait(poll_seconds)
                     self._wake.clear()
 
@@ -429,6 +537,12 @@ class Dispatcher:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
+
+
+def _log_failure(f: Future[None]) -> None:
+    """A send's bookkeeping that failed (the database, mostly): logged; the row's lease brings it back."""
+    if not f.cancelled() and (e := f.exception()) is not None:
+        log.error("outbox send failed: %s", e, exc_info=e)
 
 
 def until_idle(run_once: Callable[[], int], max_rounds: int) -> int:

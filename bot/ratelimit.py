@@ -61,14 +61,17 @@ def by_platform(table: Mapping[str, Limits]) -> Limits:
     return limits
 
 
+# Requests leave evenly spaced but do not arrive so (threads, the network): a little under the rate keeps a
+# platform's sliding window from seeing one too many.
+MARGIN = 0.95
+
+
 class RateLimiter:
     def __init__(self, sessions: sessionmaker[Session], limits: Limits, clock: Callable[[], float] = time.time,
-                 margin: float = 0.95) -> None:
+                 margin: float = MARGIN) -> None:
         self.sessions = sessions
         self.limits = limits
         self.clock = clock
-        # Requests leave evenly spaced but do not arrive so (threads, the network): a little under the rate keeps a
-        # platform's sliding window from seeing one too many.
         self.margin = margin
 
     def reserve(self, delivery: Delivery) -> float:
@@ -125,4 +128,4 @@ class RateLimiter:
         return [self.clock()] * count
 
 
-__all__ = ["Limit", "Limits", "RateBucket", "RateLimiter", "by_platform"]
+__all__ = ["MARGIN", "Limit", "Limits", "RateBucket", "RateLimiter", "by_platform"]
