@@ -260,6 +260,11 @@ class Dispatcher:
                 raise PermanentFailure(f"no adapter configured for platform {row.platform}")
             receipt = deliverer.deliver(delivery)
         except RetryLater as e:
+            if e.hold and e.retry_after and self.limiter is not None:
+                try:  # the method's bucket waits too: the rows queued behind are postponed, not each refused
+                    self.limiter.hold(delivery, e.retry_after)
+                except Exception:
+                    log.exception("rate limit bucket unavailable to hold for delivery %s", row.id)
             self._retry(row, e.reason, e.retry_after)
         except PermanentFailure as e:
             self._fail(row, e.reason)

@@ -161,12 +161,16 @@ class DeliveryReceipt(BaseModel):
 
 
 class RetryLater(Exception):
-    """Temporary failure (rate limit, 5xx, timeout). The dispatcher backs off and tries again."""
+    """Temporary failure (rate limit, 5xx, timeout). The dispatcher backs off and tries again.
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    `hold`: the platform refused for the API method's own rate (the app's, not this message's), so nothing else
+    drawing from the method's bucket goes out for `retry_after` either (bot.ratelimit.RateLimiter.hold)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, *, hold: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.hold = hold
 
 
 class PermanentFailure(Exception):

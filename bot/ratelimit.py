@@ -45,6 +45,7 @@ class Limit:
     key: str
     per_second: float
     burst: float = 1.0  # tokens the bucket holds: 1 is pure pacing; Slack's tiers tolerate short bursts
+    holds: bool = True  # a refusal for the method's rate holds this bucket (False: one recipient's own bucket)
 
 
 Limits = Callable[[Delivery], list[Limit]]
@@ -95,6 +96,33 @@ class RateLimiter:
         # time the transaction took, and two workers late by different amounts send closer than the rate allows.
         now = self.clock()
         return [max(0.0, at - now) for at in times]
+
+    def hold(self, delivery: Delivery, seconds: float) -> None:
+        """The platform refused `delivery` for its method's rate and said to wait `seconds`: the delivery's method
+        buckets give no token until then, to any process, so the messages queued behind it wait their turn instead
+        of each being sent into the same refusal (on WeCom, 45009 holds the method for a minute)."""
+        for limit in self.limits(delivery):
+            if limit.per_second > 0 and limit.holds:
+                self._hold(Limit(limit.key, limit.per_second * self.margin, limit.burst), seconds)
+
+    def _hold(self, limit: Limit, seconds: float) -> None:
+        with self.sessions() as s:
+            locked = s.execute(update(RateBucket).where(RateBucket.key == limit.key)
+                               .values(tokens=RateBucket.tokens).execution_options(synchronize_session=False))
+            row = s.get(RateBucket, limit.key) if getattr(locked, "rowcount", 0) else None
+            now = self.clock() if row is None else max(self.clock(), row.at)
+            # the next token is due `seconds` from now: one token then, as many fewer now as refill meanwhile
+            held = 1.0 - seconds * limit.per_second
+            if row is None:
+                s.add(RateBucket(key=limit.key, tokens=held, at=now))
+            else:
+                tokens = min(limit.burst, row.tokens + (now - row.at) * limit.per_second)
+                row.tokens, row.at = min(tokens, held), now  # a longer hold already there stands
+            try:
+                s.commit()
+            except IntegrityError:  # another process made the bucket first: hold theirs
+                s.rollback()
+                self._hold(limit, seconds)
 
     def _take(self, limit: Limit, count: int, max_wait: float) -> list[float]:
         """Take up to `count` tokens in turn; when each may be used (the n-th once n tokens have been refilled)."""

@@ -180,8 +180,8 @@ class DingTalkClient:
         status = resp.status_code
         message = (body.get("message") or body.get("errmsg") or "") if isinstance(body, dict) else ""
         what = f"DingTalk {path}: HTTP {status} {code} {message}".strip()
-        if status == 429 or code in _QPS_CODES:
-            raise RetryLater(what, _retry_after(resp, QPS_RETRY_AFTER))
+        if status == 429 or code in _QPS_CODES:  # the app's QPS for this API (§6.1): every message waits it out
+            raise RetryLater(what, _retry_after(resp, QPS_RETRY_AFTER), hold=True)
         if isinstance(body, dict) and body.get("punish"):
             raise RetryLater(what, 300.0)
         if status >= 500 or code == "system.busy":

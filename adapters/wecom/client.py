@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_ERRORS = {40014, 42001, 40001}  # invalid / expired / "invalid credential": refresh once, retry once
 RATE_LIMITS = {45009: 60.0, 45033: 10.0}  # minute window blocks for 60 s (§6.1); concurrency clears sooner
+HOLD_METHOD = {45009}  # the API's frequency limit (per app): hold the method's bucket; 45033 is concurrency
 SYSTEM_BUSY = -1
 MAX_REFRESH_MARGIN = 300.0  # refresh 5 minutes before WeCom says the token expires
 
@@ -118,7 +119,8 @@ class WeComClient:
         if code == SYSTEM_BUSY:
             return RetryLater(reason)
         if code in RATE_LIMITS:
-            return RetryLater(reason, retry_after=RATE_LIMITS[code])
+            # 45009 is the app's frequency limit for the API: every message waits it out, not only this one
+            return RetryLater(reason, retry_after=RATE_LIMITS[code], hold=code in HOLD_METHOD)
         if code in TOKEN_ERRORS and not token_call:
             return RetryLater(reason)  # the token was refreshed once already; try again later, not forever
         return PermanentFailure(reason)

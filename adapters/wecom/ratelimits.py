@@ -13,7 +13,7 @@ def limits(per_second: float = 150.0, member_per_minute: float = 20.0) -> Limits
     def of(d: Delivery) -> list[Limit]:
         found = [Limit(f"wecom:{d.op}", per_second)]
         if d.op == "send" and d.recipient_kind == "user":
-            found.append(Limit(f"wecom:member:{d.recipient}", member_per_minute / 60, 5))
+            found.append(Limit(f"wecom:member:{d.recipient}", member_per_minute / 60, 5, holds=False))
         return found
 
     return of

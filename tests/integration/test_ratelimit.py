@@ -8,7 +8,7 @@ from typing import Any
 from adapters.dingtalk.ratelimits import limits as dingtalk_limits
 from adapters.slack.ratelimits import limits as slack_limits
 from bot.ports import Delivery
-from bot.ratelimit import RateLimiter, by_platform
+from bot.ratelimit import RateBucket, RateLimiter, by_platform
 from domain.db import make_session_factory
 
 
@@ -57,3 +57,28 @@ def test_a_batch_reserves_in_one_go_and_what_waits_too_long_takes_no_token(engin
     waits = lim.reserve_many([_post(n) for n in range(5)], max_wait=0.25)
     assert [round(w, 6) for w in waits] == [0.0, 0.1, 0.2, 0.3, 0.3]  # the last two: over the limit, not taken
     assert round(lim.reserve(_post(9)), 6) == 0.3  # so the next one comes right after the three taken
+
+
+def test_a_hold_keeps_the_methods_bucket_empty_for_its_time_and_leaves_a_members_own(engine: Any) -> None:
+    """The platform refused for the method's rate (WeCom 45009: a minute): no token of that method for anyone until
+    the hold ends, then the rate again; a member's own bucket is not the method's and is not held."""
+    from adapters.wecom.ratelimits import limits as wecom_limits
+
+    wall = Wall()
+    sessions = make_session_factory(engine)
+    a, b = (RateLimiter(sessions, by_platform({"wecom": wecom_limits(per_second=10, member_per_minute=60)}),
+                        clock=wall, margin=1.0) for _ in range(2))
+    to_group = Delivery(id=1, platform="wecom", recipient="chat1", recipient_kind="group", op="send")
+    assert a.reserve(to_group) == 0
+    a.hold(Delivery(id=2, platform="wecom", recipient="lisi", op="send"), 60)
+    assert round(b.reserve(to_group), 6) == 60  # the other worker's next message/send waits the minute out
+    wall.now += 60
+    assert round(b.reserve(to_group), 6) == 0.1  # then the rate: its token above was taken at 60 s
+    a.hold(to_group, 5)  # a shorter hold does not shorten one already there (none is) …
+    wall.now += 100
+    a.hold(to_group, 30)
+    a.hold(to_group, 5)  # … and does not cut a longer one short
+    assert round(a.reserve(to_group), 6) == 30
+    with sessions() as s:  # lisi's own bucket (member_per_minute) was never held: one token used, none owed
+        member = s.get(RateBucket, "wecom:member:lisi")
+    assert member is None

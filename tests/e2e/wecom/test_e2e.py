@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from adapters.wecom.crypto import WeComCrypto
 from bot.records import CardCopy
 from tests.e2e.wecom.conftest import AES_KEY, TOKEN
 from tests.e2e.wecom.fake_api import CORP_ID
-from tests.e2e.wecom.harness import WAREHOUSE_CHAT, SentCard, WeComDriver
+from tests.e2e.wecom.harness import WAREHOUSE_CHAT, SentCard, WeComDriver, running
 from tests.e2e.wecom.test_crypto import A_ECHO
 from tests.world import Clock
 
@@ -275,6 +277,41 @@ def test_rate_limit_is_retried_later_by_the_dispatcher_and_delivered_once(
     assert wx.outbox("pending") == [] and wx.outbox("failed") == []
     clock.advance(hours=1)
     assert wx.drain() == 0 and sum("已创建" in t for t in wx.texts_to("li")) == 1  # and never again
+
+
+@pytest.fixture
+def limited(engine: Engine, db_url: str, clock: Clock, tmp_path: Path) -> Iterator[WeComDriver]:
+    """`wx` with the client-side rate limits on (the test suite turns them off)."""
+    with running(engine, db_url, clock, tmp_path, rate_limits=True) as driver:
+        yield driver
+
+
+def test_the_frequency_limit_holds_every_message_of_the_method_until_it_ends(limited: WeComDriver,
+                                                                              clock: Clock) -> None:
+    """45009 is the app's frequency limit for message/send, not one member's: once it is refused, the answers queued
+    for other people wait out the minute (postponed, no try counted) instead of each being sent into the refusal;
+    then each is delivered once."""
+    wx = limited
+    wx.say("li", "帮助")
+    wx.drain()
+    wx.fake.faults_to["lisi"] = [45009]
+    wx.say("li", "帮助")
+    wx.drain()
+    [refused] = wx.outbox("pending")
+    assert "45009" in (refused.last_error or "") and refused.attempts == 1
+    calls = len(wx.fake.calls)
+    for who in ("amy", "wang", "zhao"):
+        wx.say(who, "帮助")
+    wx.drain()
+    assert not [c for c in wx.fake.calls[calls:] if c[0] == "message/send"]  # nothing sent into the refusal
+    waiting = [r for r in wx.outbox("pending") if r.recipient != "lisi"]
+    assert len(waiting) == 3 and all(r.attempts == 0 for r in waiting)
+
+    clock.advance(seconds=61)
+    wx.drain()
+    assert wx.outbox("pending") == [] and wx.outbox("failed") == []
+    sent = [c for c in wx.fake.calls[calls:] if c[0] == "message/send"]
+    assert sent == [("message/send", 0)] * 4  # li's answer and the three others, once each
 
 
 def test_two_approval_steps_claim_and_ship_each_update_the_same_card_in_place_with_the_clicks_code(
