@@ -304,9 +304,6 @@ class Dispatcher:
             return None  # our lease ran out and another worker took over
         return current
 
-    def _done(self, row: OutboxMessage, delivery: Delivery, receipt: DeliveryReceipt) -> None:
-        self._done_many([(row, delivery, receipt)])
-
     def _done_many(self, finished: list[tuple[OutboxMessage, Delivery, DeliveryReceipt]]) -> None:
         """Mark delivered, in one transaction, each of `finished` that is still ours (a row whose lease ran out
         meanwhile may be another worker's now), with its card copy's reference."""

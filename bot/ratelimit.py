@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import Float, String, update
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +39,9 @@ class RateBucket(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float)
     at: Mapped[float] = mapped_column(Float)  # epoch seconds of the last refill (wall clock: shared by processes)
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -106,26 +110,28 @@ class RateLimiter:
                 self._hold(Limit(limit.key, limit.per_second * self.margin, limit.burst), seconds)
 
     def _hold(self, limit: Limit, seconds: float) -> None:
-        with self.sessions() as s:
-            locked = s.execute(update(RateBucket).where(RateBucket.key == limit.key)
-                               .values(tokens=RateBucket.tokens).execution_options(synchronize_session=False))
-            row = s.get(RateBucket, limit.key) if getattr(locked, "rowcount", 0) else None
-            now = self.clock() if row is None else max(self.clock(), row.at)
-            # the next token is due `seconds` from now: one token then, as many fewer now as refill meanwhile
-            held = 1.0 - seconds * limit.per_second
-            if row is None:
-                s.add(RateBucket(key=limit.key, tokens=held, at=now))
-            else:
-                tokens = min(limit.burst, row.tokens + (now - row.at) * limit.per_second)
-                row.tokens, row.at = min(tokens, held), now  # a longer hold already there stands
-            try:
-                s.commit()
-            except IntegrityError:  # another process made the bucket first: hold theirs
-                s.rollback()
-                self._hold(limit, seconds)
+        # the next token is due `seconds` from now: one token then, as many fewer now as refill meanwhile; a longer
+        # hold already there stands
+        held = 1.0 - seconds * limit.per_second
+        self._in_bucket(limit, lambda tokens, now: (min(tokens, held), None))
 
     def _take(self, limit: Limit, count: int, max_wait: float) -> list[float]:
         """Take up to `count` tokens in turn; when each may be used (the n-th once n tokens have been refilled)."""
+        def take(tokens: float, now: float) -> tuple[float, list[float]]:
+            times = []
+            for _ in range(count):
+                wait = max(0.0, (1.0 - tokens) / limit.per_second)
+                times.append(now + wait)
+                if wait <= max_wait:
+                    tokens -= 1.0  # else not taken: it goes back to the queue
+            return tokens, times
+
+        times = self._in_bucket(limit, take)
+        return [self.clock()] * count if times is None else times
+
+    def _in_bucket(self, limit: Limit, change: Callable[[float, float], tuple[float, T]]) -> T | None:
+        """One transaction on the bucket's row: `change(tokens it holds now, now)` gives its new tokens and the
+        answer. None when three tries each met another process creating the same bucket."""
         for _ in range(3):
             with self.sessions() as s:
                 # Write first: the bucket row is then locked (PostgreSQL) or the database write-locked (SQLite,
@@ -137,23 +143,18 @@ class RateLimiter:
                 # would be older than theirs, and the refill since would be counted twice.
                 now = self.clock() if row is None else max(self.clock(), row.at)
                 tokens = limit.burst if row is None else min(limit.burst, row.tokens + (now - row.at) * limit.per_second)
-                times = []
-                for _ in range(count):
-                    wait = max(0.0, (1.0 - tokens) / limit.per_second)
-                    times.append(now + wait)
-                    if wait <= max_wait:
-                        tokens -= 1.0  # else not taken: it goes back to the queue
+                tokens, answer = change(tokens, now)
                 if row is None:
                     s.add(RateBucket(key=limit.key, tokens=tokens, at=now))
                     try:
                         s.commit()
                     except IntegrityError:
-                        continue  # another process made it first: take from theirs
-                    return times
+                        continue  # another process made it first: change theirs
+                    return answer
                 row.tokens, row.at = tokens, now
                 s.commit()
-                return times
-        return [self.clock()] * count
+                return answer
+        return None
 
 
 __all__ = ["MARGIN", "Limit", "Limits", "RateBucket", "RateLimiter", "by_platform"]

@@ -154,7 +154,7 @@ def test_a_crashed_workers_lease_runs_out_and_another_worker_delivers(session_fa
     assert alive.drain() == 1 and fake.got == [("u1", "hello")]
     # the first worker wakes up late and reports: its result is ignored, the row stays delivered once
     row = _rows(session_factory)[0]
-    dead._done(row, Delivery(id=row.id, platform="chat", recipient="u1"), DeliveryReceipt(ref="late"))
+    dead._done_many([(row, Delivery(id=row.id, platform="chat", recipient="u1"), DeliveryReceipt(ref="late"))])
     assert _rows(session_factory)[0].ref == f"u1:{row.id}" and fake.got == [("u1", "hello")]
 
 
