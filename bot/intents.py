@@ -425,15 +425,22 @@ _CMP_WORDS = {
 _AMT = r"[¥$]?\s*\d[\d,.]*\s*(?:万|元|块|cny|rmb)?"
 _PREFIX_CMP = "|".join(re.escape(k).replace(r"\ ", r"\s+") + ("" if k[0] > "~" or not k[0].isalpha() else r"\b")
                        for k in sorted(_CMP_WORDS, key=len, reverse=True) if k not in ("以上", "以下", "起"))
-_AMOUNT_RX = re.compile(rf"(?:(?<![a-z])(?P<op>{_PREFIX_CMP})\s*(?P<amt>{_AMT})|(?P<amt2>{_AMT})\s*(?P<op2>以上|以下|起))",
-                        re.I)
+# amt2 starts only where a run of digits starts: tried at every digit of "9999…", the run is read again from each one
+_AMOUNT_RX = re.compile(rf"(?:(?<![a-z])(?P<op>{_PREFIX_CMP})\s*(?P<amt>{_AMT})"
+                        rf"|(?<![\d,.¥$])(?P<amt2>{_AMT})\s*(?P<op2>以上|以下|起))", re.I)
+# A customer, a status, two amounts and a period: more is no search anyone types, and every extra word multiplies the
+# periods tried below (2,000 words took 50 s).
+_SEARCH_WORDS_MAX = 12
+_SEARCH_AMOUNTS_MAX = 2
 _ZH_PERIOD_WORDS = sorted((w for w in parsing.PERIOD_WORDS if w[0] > "~"), key=len, reverse=True)
 
 
 def _search(m: re.Match[str], c: _Ctx) -> Intent:
-    rest = m["q"] or ""
+    rest = " ".join((m["q"] or "").split())  # one space between words: the amount pattern's \s* never meets a long run
     amounts: list[tuple[str, Decimal]] = []
     for found in _AMOUNT_RX.finditer(rest):
+        if len(amounts) == _SEARCH_AMOUNTS_MAX:
+            raise _Bad("a search compares at most two amounts, e.g. over 10000 under 50000")
         op = _CMP_WORDS[" ".join((found["op"] or found["op2"]).lower().split())]
         amounts.append((op, _amount(re.sub(r"\s+", "", found["amt"] or found["amt2"]), c)))
     rest = _AMOUNT_RX.sub(" ", rest)
@@ -446,6 +453,9 @@ def _search(m: re.Match[str], c: _Ctx) -> Intent:
         elif status not in statuses:
             statuses.append(status)
     rest = _STATUS_RX.sub(" ", rest)
+    if len(rest.split()) > _SEARCH_WORDS_MAX:
+        raise _Bad("a search takes at most {n} words besides statuses and amounts: the customer's name and a period",
+                   n=_SEARCH_WORDS_MAX)
     tokens: list[str] = []
     for token in rest.split():  # a Chinese period word may touch a name: 华兴本月
         word = next((w for w in _ZH_PERIOD_WORDS if token != w and (token.endswith(w) or token.startswith(w))), None)

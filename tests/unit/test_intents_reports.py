@@ -109,3 +109,24 @@ _WORDS = ["订单", "orders", "报表", "销售趋势", "销量排行", "账龄"
 @given(st.lists(st.one_of(st.sampled_from(_WORDS), st.text(max_size=5)), max_size=8).map(" ".join))
 def test_report_and_search_phrases_never_raise(text: str) -> None:
     assert isinstance(parse(text, today=TODAY), Intent)
+
+
+@pytest.mark.parametrize("text, says_en, says_zh", [
+    ("订单 " + "> " * 1990, "at most 12 words", "最多 12 个词"),  # took 50 s: every span of 2,000 words tried as a period
+    ("orders " + "a " * 13, "at most 12 words", "最多 12 个词"),
+    ("订单 > 1 > 2 > 3", "at most two amounts", "最多比较两个金额"),
+])
+def test_searches_no_one_types_are_refused_with_the_reason(text: str, says_en: str, says_zh: str) -> None:
+    got = parse(text, today=TODAY)
+    assert isinstance(got, Invalid) and says_en in en(got) and says_zh in zh(got)
+
+
+def test_a_long_run_of_digits_is_read_once_not_from_every_digit() -> None:
+    from bot.intents import _AMOUNT_RX
+
+    assert [m["amt2"] for m in _AMOUNT_RX.finditer("华兴 12,000以上")] == [" 12,000"]
+    # the pattern may only start where a run starts: one attempt for the whole run, not 3,990 (1.8 s per message)
+    run = "9" * 3990
+    starts = [i for i in range(len(run)) if _AMOUNT_RX.match(run + "以上", i)]
+    assert starts == [0]
+    assert parse("订单 " + "12 " * 12, today=TODAY) == SearchOrders(" ".join(["12"] * 12))
