@@ -79,7 +79,7 @@ def test_money_is_never_a_float() -> None:
 @given(st.text(max_size=60))
 @settings(max_examples=400, deadline=None)
 def test_no_text_is_slow_or_crashes(text: str) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU: a loaded machine does not make this fail; a backtracking regex does
     for reader in (quantity, amount, percent):
         try:
             reader(text)
@@ -90,7 +90,7 @@ def test_no_text_is_slow_or_crashes(text: str) -> None:
             dated(text)
         except InputRefused:
             pass
-    assert time.perf_counter() - started < 0.5
+    assert time.thread_time() - started < 0.5
 
 
 def test_percent() -> None:

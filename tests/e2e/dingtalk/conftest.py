@@ -24,10 +24,11 @@ from .harness import DingTalkDriver, LiveServer, build_app, populate
 class RecordingCore:
     """A real BotCorePort implementation that records calls (the lead's e2e tests use the real core)."""
 
-    def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
+    def __init__(self, delay: float = 0.0, fail: bool = False, hold: threading.Event | None = None) -> None:
         self.messages: list[InboundMessage] = []
         self.actions: list[InboundAction] = []
         self.delay = delay
+        self.hold = hold  # a click waits for it (at most 10 s): "still working" without racing a clock
         self.fail = fail
         self.called = threading.Event()
         self.threads: list[str] = []
@@ -44,6 +45,8 @@ class RecordingCore:
         self.threads.append(threading.current_thread().name)
         if self.delay:
             time.sleep(self.delay)
+        if self.hold is not None:
+            self.hold.wait(10)
         if self.fail:
             raise RuntimeError("core failed")
         self.actions.append(action)

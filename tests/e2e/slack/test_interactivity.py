@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -83,15 +84,19 @@ def test_order_status_command_acks_and_hands_the_core_its_response_url(slack: Sl
 
 def test_slow_core_still_gets_the_command_acked_in_time(slack: SlackPoster, core: RecordingCore,
                                                         fake_slack: FakeSlack) -> None:
-    def slow(_msg: object) -> list[Reply]:
-        time.sleep(0.6)
+    release, answered = threading.Event(), threading.Event()
+
+    def slow(_msg: object) -> list[Reply]:  # held until the acknowledgement is back: no clock to race
+        release.wait(10)
+        answered.set()
         return [Reply(text="found it")]
 
     core.message_replies = slow
-    started = time.monotonic()
     assert slack.command("status SO-1", fake_slack.issue_response_url("U0SALES7", "C0SALES")).status_code == 200
-    assert time.monotonic() - started < 0.5  # acked before the core answered
+    assert not answered.is_set()  # acked while the core was still working (an ack after it would take 10 s and fail)
+    release.set()
     core.wait("messages", timeout=4)
+    assert answered.wait(4)
 
 
 def test_order_new_opens_the_form_modal(slack: SlackPoster, core: RecordingCore, fake_slack: FakeSlack) -> None:
