@@ -9,7 +9,7 @@ settings `ordertalk worker` gets) and drains the inbox on one thread: a few clic
 connections, Bolt's auth.test), then the rest with the CPU time of this process per decision (`time.process_time`),
 the CPU of the PostgreSQL backends serving it (from /proc: the server runs on this machine) and the wall time.
 `--profile wall` prints pyinstrument's tree of the measured part (pip install pyinstrument), `--profile cpu`
-cProfile's tables on CPU time (the profiler's own overhead inflates the figures; compare them with each other). PostgreSQL only (`--pg`, as bench.interactive); nothing is written to bench/results.
+cProfile's tables on CPU time (the profiler's own overhead inflates the figures; compare them with each other). PostgreSQL (`--pg`, as bench.interactive) or `--sqlite`; nothing is written to bench/results.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import os
 import time
 from typing import Any
 
-from bench.domain import pg_db
+from bench.domain import pg_db, sqlite_db
 from bench.interactive import (
     click_request,
     db_cpu_between,
@@ -92,12 +92,13 @@ def main() -> None:
     ap.add_argument("--clicks", type=int, default=300)
     ap.add_argument("--platforms", default="slack,dingtalk,wecom")
     ap.add_argument("--pg", default=os.environ.get("ORDERTALK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--sqlite", action="store_true", help="on SQLite (its inbox file beside the main one) instead")
     ap.add_argument("--profile", choices=["wall", "cpu"], default=None,
                     help="wall: pyinstrument's tree (pip install pyinstrument); cpu: cProfile on CPU time")
     args = ap.parse_args()
     rows = []
     for platform in args.platforms.split(","):
-        with pg_db(args.pg) as url:
+        with (sqlite_db() if args.sqlite else pg_db(args.pg)) as url:
             rows.append(run(url, platform, args.clicks, args.profile))
         r = rows[-1]
         print(f"{platform:<9} decided {r['decided']:>4} ({r['measured']} measured): {r['cpu_ms']:6.2f} ms CPU, "
