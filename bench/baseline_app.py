@@ -12,6 +12,7 @@ import os
 from flask import Flask, Response, request
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+from sqlalchemy.exc import DBAPIError
 
 from adapters.dingtalk.signature import SignatureError, verify_card_callback
 from adapters.wecom.crypto import WeComCrypto
@@ -20,7 +21,10 @@ from domain.db import make_engine
 metadata = MetaData()
 hits = Table("bench_baseline", metadata, Column("id", Integer, primary_key=True), Column("digest", String(64)))
 engine = make_engine(os.environ["ORDERTALK_DATABASE_URL"])
-metadata.create_all(engine, checkfirst=True)
+try:
+    metadata.create_all(engine, checkfirst=True)
+except DBAPIError:  # the other gunicorn worker created it at the same moment (PostgreSQL: pg_type's unique index)
+    metadata.create_all(engine, checkfirst=True)
 slack = SignatureVerifier(os.environ["ORDERTALK_SLACK_SIGNING_SECRET"])
 dingtalk_secret = os.environ["ORDERTALK_DINGTALK_APP_SECRET"]
 wecom = WeComCrypto(os.environ["ORDERTALK_WECOM_TOKEN"], os.environ["ORDERTALK_WECOM_AES_KEY"], os.environ["ORDERTALK_WECOM_CORP_ID"])
