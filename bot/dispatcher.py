@@ -53,7 +53,7 @@ class Dispatcher:
         give_up_after: timedelta = timedelta(0),
         probe_every: timedelta = timedelta(seconds=10),
         by_user_id: tuple[str, ...] = (),
-        send_threads: int = 8,
+        send_threads: int = 16,
         late_after: float = 0.05,
     ) -> None:
         self.sessions = session_factory

@@ -96,7 +96,10 @@ class Settings(BaseSettings):
     outbox_backoff_max: float = 600.0
     outbox_lease_seconds: float = 60.0
     outbox_poll_seconds: float = 1.0
-    outbox_send_threads: int = Field(default=8, ge=1)  # a claimed batch's sends in flight at once (distinct conversations)
+    # A claimed batch's sends in flight at once (distinct conversations). 16, not 8: a send thread recording the
+    # finished deliveries or waiting for SQLite's writer lock is not free when the next token comes due; with 8,
+    # sends started late and took new tokens, and SQLite drained a backlog at half the rate (bench.outage, fanout).
+    outbox_send_threads: int = Field(default=16, ge=1)
     # client-side rate limits per platform and API method (bot.ratelimit); each platform's rates are its own settings
     rate_limits: bool = True
     outbox_keep_days: float = Field(default=7.0, gt=0)  # delivered rows (and processed inbox events) are pruned after
