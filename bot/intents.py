@@ -452,12 +452,12 @@ def _search(m: re.Match[str], c: _Ctx) -> Intent:
             shipped = True
         elif status not in statuses:
             statuses.append(status)
-    rest = _STATUS_RX.sub(" ", rest)
-    if len(rest.split()) > _SEARCH_WORDS_MAX:
+    words = _STATUS_RX.sub(" ", rest).split()
+    if len(words) > _SEARCH_WORDS_MAX:
         raise _Bad("a search takes at most {n} words besides statuses and amounts: the customer's name and a period",
                    n=_SEARCH_WORDS_MAX)
     tokens: list[str] = []
-    for token in rest.split():  # a Chinese period word may touch a name: 华兴本月
+    for token in words:  # a Chinese period word may touch a name: 华兴本月
         word = next((w for w in _ZH_PERIOD_WORDS if token != w and (token.endswith(w) or token.startswith(w))), None)
         if word is None:
             tokens.append(token)

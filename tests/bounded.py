@@ -1,7 +1,7 @@
 """A guard against pathological input (a regex that backtracks, int(Decimal("1e600000"))): the work must stay within
 a budget of this thread's CPU time. CPU time, not the clock: on a loaded machine a request waits for a core far longer
-than it computes, and a wall-clock limit then fails good code (CI did, at load ~2, on 2 cores). A generous wall limit
-stays, for a hang."""
+than it computes, so a wall-clock limit fails good code there, while the CPU a backtracking pattern burns is the
+same on any load. A generous wall limit stays, for a hang."""
 
 from __future__ import annotations
 

@@ -102,7 +102,7 @@ def test_huge_bodies_are_refused_early(client):
 
 # ---------------------------------------------------------------- hostile values, every endpoint and form field
 # The inputs of the attack report, generalised: exponents, NaN and infinities, numbers no column holds, JSON nested
-# thousands deep, long strings, odd digits and dates. Every request is timed: one over 2 s fails like a 5xx.
+# thousands deep, long strings, odd digits and dates. Every request is timed: one over 1 s of CPU fails like a 5xx.
 
 SLOW = 1.0  # s of CPU; the worst request here takes ~0.2 s (a 4,000-character customer name)
 SPECIAL = st.sampled_from([

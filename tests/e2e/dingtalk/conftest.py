@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,9 @@ from .harness import DingTalkDriver, LiveServer, build_app, populate
 class RecordingCore:
     """A real BotCorePort implementation that records calls (the lead's e2e tests use the real core)."""
 
-    def __init__(self, delay: float = 0.0, fail: bool = False, hold: threading.Event | None = None) -> None:
+    def __init__(self, fail: bool = False, hold: threading.Event | None = None) -> None:
         self.messages: list[InboundMessage] = []
         self.actions: list[InboundAction] = []
-        self.delay = delay
         self.hold = hold  # a click waits for it (at most 10 s): "still working" without racing a clock
         self.fail = fail
         self.called = threading.Event()
@@ -43,8 +41,6 @@ class RecordingCore:
     def handle_action(self, action: InboundAction, *, deliver_replies: bool = True) -> list[Reply]:
         assert deliver_replies is True
         self.threads.append(threading.current_thread().name)
-        if self.delay:
-            time.sleep(self.delay)
         if self.hold is not None:
             self.hold.wait(10)
         if self.fail:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from typing import Any
 
 import dingtalk_stream
@@ -65,11 +66,22 @@ def callback(data: dict[str, Any]) -> dingtalk_stream.CallbackMessage:
 
 
 def test_slow_card_action_is_answered_processing_in_time() -> None:
-    core = RecordingCore(delay=0.5)
+    release = threading.Event()
+    core = RecordingCore(hold=release)  # still deciding until the answer is back: no clock to race
     handler = CardCallbackHandler(core, SIGNER, click_budget=0.1)
-    code, answer = asyncio.run(asyncio.wait_for(handler.process(callback(card_click(APPROVE_TOKEN))), 0.4))
+    decided_meanwhile: list[object] = []
+
+    async def click() -> tuple[int, dict[str, Any]]:
+        try:  # waiting for the core would take its 10 s, past wait_for's 5
+            return await asyncio.wait_for(handler.process(callback(card_click(APPROVE_TOKEN))), 5)
+        finally:
+            decided_meanwhile.extend(core.actions)
+            release.set()  # before asyncio.run joins the executor thread the core runs on
+
+    code, answer = asyncio.run(click())
     assert code == 200 and answer["cardData"]["cardParamMap"] == {"processing": "true"}
-    assert core.called.wait(2)
+    assert decided_meanwhile == []  # answered while the core was still held
+    assert core.called.wait(5)
 
 
 def test_card_errors_map_to_ack_codes() -> None:
